@@ -1,0 +1,135 @@
+# dvol: get data volumes ready on GPU hosts.
+#
+#   make                 build the helpers into build/
+#   make check           install what is missing, then run unit, host and VM tests
+#   make demo            install what is missing, then show the main job end to end
+#   make bench           the benchmarks, dvol side by side with its anchors
+#   make install DESTDIR=... PREFIX=...
+
+VERSION := 0.1.0
+
+PREFIX     ?= /usr
+SBINDIR    ?= $(PREFIX)/sbin
+# mount(8) looks for helpers in /sbin; on a merged-/usr system that is $(PREFIX)/sbin.
+MOUNTHELPERDIR ?= $(if $(shell test -L /sbin && echo merged),$(SBINDIR),/sbin)
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+UDEVDIR    ?= $(or $(shell pkg-config --variable=udevdir udev 2>/dev/null),/lib/udev)
+DESTDIR    ?=
+
+B := build
+
+LIBS := mount blkid libnfs libseccomp json-c
+# Deferred (=): on a fresh machine the libraries arrive with `deps`, after make has started.
+PKG_CFLAGS = $(shell pkg-config --cflags $(LIBS))
+PKG_LIBS   = $(shell pkg-config --libs $(LIBS))
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
+	   -Wstrict-prototypes -Wformat=2 -Wvla -Wpointer-arith
+ifneq ($(CI)$(WERROR),)
+WARN    += -Werror
+endif
+HARDEN  := -fPIE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
+	   -fcf-protection
+LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+ifneq ($(SANITIZE),)
+HARDEN  := -fPIE -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDHARDEN := -pie -fsanitize=$(SANITIZE)
+endif
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I common -DDVOL_VERSION='"$(VERSION)"' \
+	     -DDVOL_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	     -DDVOL_LIBNFS_VERSION='"$(shell pkg-config --modversion libnfs 2>/dev/null)"' $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
+HELPER_SRC := $(wildcard helpers/*.c)
+HELPERS    := $(HELPER_SRC:helpers/%.c=$(B)/%)
+UNIT_SRC   := $(wildcard tests/unit/test-*.c)
+UNIT_TESTS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+MANPAGES   := $(wildcard man/*.[1-8])
+
+.PHONY: all deps check check-unit check-host check-vm demo bench install uninstall \
+	clean format format-check fuzz
+all: $(HELPERS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libdvol.a: $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/%: $(B)/helpers/%.o $(B)/libdvol.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/test-%: $(B)/tests/unit/test-%.o $(B)/libdvol.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+deps:
+	@scripts/install-deps
+
+# The tiers run one after another; each writes TAP to build/results/ and the last step
+# prints the one closing line CI reads.
+check: deps
+	@rm -rf $(B)/results
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory -k check-unit check-host check-vm; \
+		rc=$$?; tests/tap-summary $(B)/results; s=$$?; [ $$rc -eq 0 ] && exit $$s || exit $$rc
+
+check-unit: all $(UNIT_TESTS)
+	@tests/unit/run $(B) $(UNIT_TESTS)
+
+check-host: all
+	@tests/host/run $(B)
+
+check-vm: all
+	@tests/vm/run $(B)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo $(B)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run $(B)
+
+fuzz:
+	@$(MAKE) --no-print-directory -C fuzz
+
+install: all
+	install -d $(DESTDIR)$(MOUNTHELPERDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(UDEVDIR)/rules.d
+	install -m 0755 $(B)/mount.dvol $(DESTDIR)$(MOUNTHELPERDIR)/mount.dvol
+	for h in $(filter-out $(B)/mount.dvol,$(HELPERS)); do \
+		install -m 0755 $$h $(DESTDIR)$(SBINDIR)/; done
+	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	for u in $(wildcard systemd/*.service systemd/*.timer systemd/*.target); do \
+		install -m 0644 $$u $(DESTDIR)$(UNITDIR)/; done
+	for r in $(wildcard udev/*.rules); do install -m 0644 $$r $(DESTDIR)$(UDEVDIR)/rules.d/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(MOUNTHELPERDIR)/mount.dvol
+	for h in $(notdir $(filter-out $(B)/mount.dvol,$(HELPERS))); do rm -f $(DESTDIR)$(SBINDIR)/$$h; done
+	for m in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+	for u in $(notdir $(wildcard systemd/*.service systemd/*.timer systemd/*.target)); do \
+		rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	for r in $(notdir $(wildcard udev/*.rules)); do rm -f $(DESTDIR)$(UDEVDIR)/rules.d/$$r; done
+
+format:
+	clang-format -i common/*.[ch] helpers/*.c tests/unit/*.c
+
+format-check:
+	clang-format --dry-run --Werror common/*.[ch] helpers/*.c tests/unit/*.c
+
+clean:
+	rm -rf $(B)
+
+-include $(COMMON_OBJ:.o=.d) $(HELPER_SRC:%.c=$(B)/%.d) $(UNIT_SRC:%.c=$(B)/%.d)
+.SECONDARY:

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *log_ident = "dvol";
+static int log_level = LOG_NOTICE;
+static bool to_stderr = true;
+static bool to_syslog;
+
+void dvol_log_open(const char *ident)
+{
+	const char *e = getenv("DVOL_LOG");
+
+	log_ident = ident;
+	to_stderr = isatty(STDERR_FILENO);
+	to_syslog = !to_stderr;
+	if (e && strcmp(e, "stderr") == 0)
+		to_stderr = true, to_syslog = false;
+	else if (e && strcmp(e, "syslog") == 0)
+		to_stderr = false, to_syslog = true;
+	else if (e && strcmp(e, "both") == 0)
+		to_stderr = to_syslog = true;
+
+	/* No syslog daemon (a container, an early boot): stderr is all there is. */
+	if (to_syslog && !e && access("/dev/log", F_OK) < 0)
+		to_syslog = false, to_stderr = true;
+	/* Connect now, before the sandbox closes socket(2) to us. */
+	if (to_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void dvol_log_set_level(int level)
+{
+	log_level = level;
+}
+
+int dvol_log_get_level(void)
+{
+	return log_level;
+}
+
+void dvol_log_verbose(void)
+{
+	if (log_level < LOG_DEBUG)
+		log_level++;
+}
+
+static void log_va(int level, int r, const char *fmt, va_list ap)
+{
+	char msg[2048];
+	int saved = errno;
+
+	if (level > log_level)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (r < 0) {
+		size_t n = strlen(msg);
+		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(-r));
+	}
+	if (to_syslog)
+		syslog(level, "%s", msg);
+	if (to_stderr || level <= LOG_WARNING)
+		fprintf(stderr, "%s: %s\n", log_ident, msg);
+	errno = saved;
+}
+
+void dvol_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_va(level, 0, fmt, ap);
+	va_end(ap);
+}
+
+int dvol_log_errno(int level, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_va(level, r, fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : -r;
+}
+
+void dvol_debug_stop(const char *stage)
+{
+	const char *e = getenv("DVOL_DEBUG_STOP");
+
+	if (e && strcmp(e, stage) == 0) {
+		log_notice("stopping at stage '%s' (DVOL_DEBUG_STOP); continue with SIGCONT",
+			   stage);
+		raise(SIGSTOP);
+	}
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmount/libmount.h>
+
+#include "cleanup.h"
+#include "options.h"
+#include "parse.h"
+
+enum opt_type { OPT_FLAG, OPT_MODE, OPT_UID, OPT_GID, OPT_FSTYPE, OPT_DURATION };
+
+static const struct own_opt {
+	const char *name;
+	enum opt_type type;
+	size_t offset;	    /* of the value in struct dvol_opts */
+	ssize_t set_offset; /* of its "_set" flag, or -1 */
+} own[] = {
+    {"create", OPT_FLAG, offsetof(struct dvol_opts, create), -1},
+    {"mode", OPT_MODE, offsetof(struct dvol_opts, mode), offsetof(struct dvol_opts, mode_set)},
+    {"uid", OPT_UID, offsetof(struct dvol_opts, uid), offsetof(struct dvol_opts, uid_set)},
+    {"gid", OPT_GID, offsetof(struct dvol_opts, gid), offsetof(struct dvol_opts, gid_set)},
+    {"mkfs", OPT_FSTYPE, offsetof(struct dvol_opts, mkfs), -1},
+    {"device-timeout", OPT_DURATION, offsetof(struct dvol_opts, device_timeout_ms), -1},
+    {"probe-timeout", OPT_DURATION, offsetof(struct dvol_opts, probe_timeout_ms), -1},
+    {"retry", OPT_DURATION, offsetof(struct dvol_opts, retry_ms), -1},
+};
+
+const char *const dvol_own_options[] = {
+    "create", "mode", "uid", "gid", "mkfs", "device-timeout", "probe-timeout", "retry", NULL,
+};
+
+void dvol_opts_done(struct dvol_opts *o)
+{
+	free(o->mkfs);
+	free(o->vfs);
+	free(o->fs);
+	free(o->user);
+	*o = (struct dvol_opts){0};
+}
+
+char *dvol_optstr_first(const char *optstr)
+{
+	char *name, *value;
+	size_t namesz, valuesz;
+	char *p = (char *)optstr, *s = NULL;
+
+	if (!optstr || mnt_optstr_next_option(&p, &name, &namesz, &value, &valuesz) != 0)
+		return NULL;
+	if (value)
+		return asprintf(&s, "%.*s=%.*s", (int)namesz, name, (int)valuesz, value) < 0 ? NULL
+											     : s;
+	return strndup(name, namesz);
+}
+
+static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, const char **why)
+{
+	char *base = (char *)o;
+	int r;
+
+	if (d->type == OPT_FLAG) {
+		if (v)
+			return *why = "takes no value", -EINVAL;
+		*(bool *)(base + d->offset) = true;
+		return 0;
+	}
+	if (!v || !*v)
+		return *why = "needs a value", -EINVAL;
+
+	switch (d->type) {
+	case OPT_MODE:
+		r = dvol_parse_mode(v, (mode_t *)(base + d->offset));
+		if (r < 0)
+			return *why = "is not an octal mode (0000..07777)", r;
+		break;
+	case OPT_UID:
+		r = dvol_parse_uid(v, (uid_t *)(base + d->offset));
+		if (r < 0)
+			return *why = "is not a known user or a numeric uid", -EINVAL;
+		break;
+	case OPT_GID:
+		r = dvol_parse_gid(v, (gid_t *)(base + d->offset));
+		if (r < 0)
+			return *why = "is not a known group or a numeric gid", -EINVAL;
+		break;
+	case OPT_FSTYPE: {
+		char **p = (char **)(base + d->offset);
+
+		if (strcmp(v, "xfs") != 0 && strcmp(v, "ext4") != 0)
+			return *why = "names a filesystem dvol does not make (xfs or ext4)",
+			       -EINVAL;
+		free(*p);
+		*p = strdup(v);
+		if (!*p)
+			return -ENOMEM;
+		break;
+	}
+	case OPT_DURATION:
+		r = dvol_parse_duration_ms(v, (uint64_t *)(base + d->offset));
+		if (r < 0)
+			return *why = "is not a duration (like 30, 30s, 500ms, 2m)", -EINVAL;
+		break;
+	case OPT_FLAG:
+		break;
+	}
+	if (d->set_offset >= 0)
+		*(bool *)(base + d->set_offset) = true;
+	return 0;
+}
+
+int dvol_opts_parse(const char *optstr, struct dvol_opts *ret, char **ret_bad, const char **ret_why)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct dvol_opts o = {
+	    .device_timeout_ms = DVOL_DEVICE_TIMEOUT_MS_DEFAULT,
+	    .probe_timeout_ms = DVOL_PROBE_TIMEOUT_MS_DEFAULT,
+	};
+	const char *why = NULL;
+	int r;
+
+	buf = strdup(optstr ? optstr : "");
+	if (!buf)
+		return -ENOMEM;
+
+	for (size_t i = 0; i < ELEMENTSOF(own); i++) {
+		char *value;
+		size_t valuesz;
+
+		/* Repeated options: the last one wins, as with mount(8). */
+		while ((r = mnt_optstr_get_option(buf, own[i].name, &value, &valuesz)) == 0) {
+			_cleanup_free_ char *v = value ? strndup(value, valuesz) : NULL;
+
+			if (value && !v) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			r = set_own(&o, &own[i], v, &why);
+			if (r < 0) {
+				if (ret_bad && asprintf(ret_bad, v ? "%s=%s" : "%s", own[i].name,
+							v ? v : "") < 0)
+					*ret_bad = NULL;
+				goto fail;
+			}
+			r = mnt_optstr_remove_option(&buf, own[i].name);
+			if (r < 0)
+				goto fail;
+		}
+		if (r < 0) {
+			why = "malformed option string";
+			goto fail;
+		}
+	}
+
+	r = mnt_split_optstr(buf, &o.user, &o.vfs, &o.fs, 0, 0);
+	if (r < 0) {
+		why = "malformed option string";
+		goto fail;
+	}
+	if (o.vfs) {
+		r = mnt_optstr_get_flags(o.vfs, &o.mflags, mnt_get_builtin_optmap(MNT_LINUX_MAP));
+		if (r < 0)
+			goto fail;
+	}
+	*ret = o;
+	return 0;
+fail:
+	dvol_opts_done(&o);
+	if (ret_why)
+		*ret_why = why;
+	return r == -ENOMEM ? r : -EINVAL;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * mount.dvol's -o string: dvol's own options are read and stripped with libmount's optstr
+ * functions; what is left is split by libmount's own maps into VFS flags (ro, nosuid...),
+ * userspace options (nofail, _netdev...; mount(8) already dropped x-*) and filesystem
+ * options, which go to the kernel for the kinds that have a kernel filesystem.
+ */
+struct dvol_opts {
+	bool create; /* make a missing source folder */
+	mode_t mode; /* mode= for a folder made by create, or a fresh filesystem root */
+	bool mode_set;
+	uid_t uid;
+	bool uid_set;
+	gid_t gid;
+	bool gid_set;
+	char *mkfs; /* mkfs=xfs|ext4: format if (and only if) blank */
+	uint64_t device_timeout_ms;
+	uint64_t probe_timeout_ms;
+	uint64_t retry_ms; /* 0: no retry */
+
+	unsigned long mflags; /* MS_* of the VFS options */
+	char *vfs;	      /* "ro,nosuid" ... */
+	char *fs;	      /* filesystem options, for the kernel */
+	char *user;	      /* userspace options, for utab */
+};
+
+#define DVOL_DEVICE_TIMEOUT_MS_DEFAULT 30000
+#define DVOL_PROBE_TIMEOUT_MS_DEFAULT  3000
+
+/*
+ * Parse OPTSTR (may be NULL). On -EINVAL, *ret_bad is the offending "name[=value]"
+ * (caller frees) and *ret_why says what is wrong with it.
+ */
+int dvol_opts_parse(const char *optstr, struct dvol_opts *ret, char **ret_bad,
+		    const char **ret_why);
+void dvol_opts_done(struct dvol_opts *o);
+
+/* The first option of OPTSTR as a new string, or NULL if there is none. */
+char *dvol_optstr_first(const char *optstr);
+
+/* Names of dvol's own options, NULL-terminated; for --help and the man page's tests. */
+extern const char *const dvol_own_options[];
