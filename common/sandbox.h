@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/*
+ * A pledge(2)-like layer over libseccomp. A helper names the capability sets it still
+ * needs; each call stacks one more filter, so a process can only ever narrow. Anything
+ * outside the sets kills the process (SIGSYS), except:
+ *   - clone3 answers ENOSYS, so that glibc falls back to clone;
+ *   - openat2 answers ENOSYS without DVOL_SB_WPATH, so that callers fall back to openat,
+ *     whose flags the filter can see;
+ *   - ptrace, kexec_*, *_module, bpf, perf_event_open, userfaultfd, keyctl and friends
+ *     are killed even in log mode.
+ * Filters check the architecture: on x86-64, i386 (int 0x80) and x32 calls are killed.
+ *
+ * DVOL_SANDBOX=log logs violations (to the audit log) instead of killing, for root
+ * debugging. Builds with sanitizers step aside, and say so on stderr: ASan and LSan need
+ * ptrace at exit. There is no other way to turn the sandbox off.
+ */
+enum {
+	DVOL_SB_STDIO = 1u << 0,  /* memory, time, signals, I/O on fds already held, syslog */
+	DVOL_SB_RPATH = 1u << 1,  /* open read-only, stat, readdir, readlink */
+	DVOL_SB_WPATH = 1u << 2,  /* open for writing, create, remove, rename, chmod, chown */
+	DVOL_SB_BLKDEV = 1u << 3, /* block-device ioctls (sizes, geometry, rescan), flock */
+	DVOL_SB_MOUNT = 1u << 4,  /* mount, umount2, fsopen, fsconfig, fsmount, move_mount,
+				     open_tree, mount_setattr, fspick */
+	DVOL_SB_INET = 1u << 5,	  /* IPv4/IPv6 sockets, and name resolution's netlink/unix */
+	DVOL_SB_EXEC = 1u << 6,	  /* fork, execve and wait: for mkfs */
+};
+
+enum dvol_sandbox_mode {
+	DVOL_SANDBOX_KILL,
+	DVOL_SANDBOX_LOG,
+	DVOL_SANDBOX_ASIDE, /* sanitizer build */
+};
+
+enum dvol_sandbox_mode dvol_sandbox_mode(void);
+
+/* Sets NO_NEW_PRIVS and stacks one filter allowing exactly SETS. 0 or -errno. */
+int dvol_sandbox_enter(unsigned sets);
+
+/* "stdio rpath mount" etc., for -v output and the man pages. Static buffer. */
+const char *dvol_sandbox_sets_to_string(unsigned sets);
+
+/*
+ * Refuse to run setuid, setgid or with file capabilities: 0, or -EPERM with *ret_why
+ * saying what was found. dvol's helpers are started by root (mount(8), systemd, udev)
+ * or by a user for themselves, never elevated.
+ */
+int dvol_refuse_elevation(const char **ret_why);

@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The sandbox against the real kernel: each case forks a child that installs exactly one
+ * stage and makes one call; the parent looks at how the child ended.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sandbox.h"
+
+static char tmpdir[] = "/tmp/dvol-sandbox-XXXXXX";
+
+enum { EXIT_ALLOWED = 0, EXIT_DENIED_ERRNO = 3, EXIT_SETUP = 99 };
+
+/* Run FN in a child inside SETS; returns the raw wait status. */
+static int in_child(unsigned sets, int (*fn)(void))
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (dvol_sandbox_enter(sets) < 0)
+			_exit(EXIT_SETUP);
+		_exit(fn());
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void assert_killed(int status)
+{
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
+		fail_msg("expected death by SIGSYS, got %s %d",
+			 WIFSIGNALED(status) ? "signal" : "exit",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+static void assert_exit(int status, int code)
+{
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != code)
+		fail_msg("expected exit %d, got %s %d", code,
+			 WIFSIGNALED(status) ? "signal" : "exit",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+static int do_getpid_write(void)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0 || getpid() <= 0)
+		return 1;
+	return write(p[1], "x", 1) == 1 ? 0 : 1;
+}
+
+static int do_open_ro(void)
+{
+	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+
+	return fd >= 0 ? 0 : 1;
+}
+
+static int do_open_write(void)
+{
+	char p[64];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/w", tmpdir);
+	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return 1;
+	return unlink(p) == 0 ? 0 : 1;
+}
+
+static int do_openat2(void)
+{
+	struct {
+		uint64_t flags, mode, resolve;
+	} how = {O_RDONLY, 0, 0};
+	long r = syscall(SYS_openat2, AT_FDCWD, "/etc/passwd", &how, sizeof(how));
+
+	return r < 0 && errno == ENOSYS ? EXIT_DENIED_ERRNO : r >= 0 ? 0 : 1;
+}
+
+static int do_mkdir(void)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "%s/d", tmpdir);
+	return mkdir(p, 0700) == 0 && rmdir(p) == 0 ? 0 : 1;
+}
+
+static int do_inet(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	return fd >= 0 ? 0 : 1;
+}
+
+static int do_inet6(void)
+{
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	return fd >= 0 ? 0 : 1;
+}
+
+static int do_packet(void)
+{
+	/* AF_PACKET is never an NFS client's business. */
+	socket(AF_PACKET, SOCK_RAW, 0);
+	return 0;
+}
+
+static int do_blk_size(void)
+{
+	uint64_t sz;
+	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+
+	/* A regular file answers ENOTTY: the filter let the request through. */
+	return ioctl(fd, BLKGETSIZE64, &sz) < 0 && errno == ENOTTY ? 0 : 1;
+}
+
+static int do_blk_discard(void)
+{
+	uint64_t range[2] = {0, 4096};
+	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+
+	ioctl(fd, BLKDISCARD, range);
+	return 0;
+}
+
+static int do_isatty(void)
+{
+	/* TCGETS, on any fd: allowed in stdio. */
+	isatty(0);
+	return 0;
+}
+
+static int do_mount(void)
+{
+	/* Unprivileged or not, the filter must let mount(2) reach the kernel. */
+	int r = mount("none", tmpdir, "tmpfs", 0, NULL);
+
+	if (r == 0)
+		umount2(tmpdir, MNT_DETACH);
+	return 0;
+}
+
+static int do_open_tree(void)
+{
+	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, "/", 0);
+
+	return fd >= 0 || errno != ENOSYS ? 0 : 1;
+}
+
+static int do_exec(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return 1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+static int do_execve_direct(void)
+{
+	execl("/bin/true", "true", (char *)NULL);
+	return 1;
+}
+
+static int do_ptrace(void)
+{
+	ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	return 0;
+}
+
+static int do_bpf(void)
+{
+	syscall(SYS_bpf, 0, NULL, 0);
+	return 0;
+}
+
+static int do_keyctl(void)
+{
+	syscall(SYS_keyctl, 0, 0, 0, 0, 0);
+	return 0;
+}
+
+static void *thread_fn(void *arg)
+{
+	return arg;
+}
+
+static int do_thread(void)
+{
+	pthread_t t;
+	void *ret;
+
+	/* clone3 answers ENOSYS; glibc must fall back to clone and succeed. */
+	if (syscall(SYS_clone3, NULL, 0) >= 0 || errno != ENOSYS)
+		return 2;
+	if (pthread_create(&t, NULL, thread_fn, (void *)7) != 0)
+		return 1;
+	if (pthread_join(t, &ret) != 0 || ret != (void *)7)
+		return 1;
+	return 0;
+}
+
+static int do_int80(void)
+{
+	long ret = 20; /* getpid on i386 */
+
+	__asm__ volatile("int $0x80" : "+a"(ret) : : "memory");
+	return 0;
+}
+
+static int do_x32(void)
+{
+	/* __X32_SYSCALL_BIT | getpid */
+	syscall(0x40000000 | SYS_getpid);
+	return 0;
+}
+
+static int status_filters(int *ret_seccomp, int *ret_nnp)
+{
+	char buf[4096];
+	FILE *f = fopen("/proc/self/status", "re");
+	int filters = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f)) {
+		sscanf(buf, "Seccomp: %d", ret_seccomp);
+		sscanf(buf, "NoNewPrivs: %d", ret_nnp);
+		sscanf(buf, "Seccomp_filters: %d", &filters);
+	}
+	fclose(f);
+	return filters;
+}
+
+static int do_status(void)
+{
+	char buf[4096];
+	FILE *f = fopen("/proc/self/status", "re");
+	int seccomp = -1, nnp = -1, filters = -1;
+
+	if (!f)
+		return 1;
+	while (fgets(buf, sizeof(buf), f)) {
+		sscanf(buf, "Seccomp: %d", &seccomp);
+		sscanf(buf, "NoNewPrivs: %d", &nnp);
+		sscanf(buf, "Seccomp_filters: %d", &filters);
+	}
+	fclose(f);
+	return seccomp == 2 && nnp == 1 && filters >= 2 ? 0 : 1;
+}
+
+/* ---- one test per capability set: the allowed call works, the forbidden one kills ---- */
+
+static void test_stdio(void **state)
+{
+	assert_exit(in_child(DVOL_SB_STDIO, do_getpid_write), EXIT_ALLOWED);
+	assert_exit(in_child(DVOL_SB_STDIO, do_isatty), EXIT_ALLOWED);
+	assert_exit(in_child(DVOL_SB_STDIO, do_thread), EXIT_ALLOWED);
+	assert_killed(in_child(DVOL_SB_STDIO, do_open_ro));
+	assert_killed(in_child(DVOL_SB_STDIO, do_inet));
+	assert_killed(in_child(DVOL_SB_STDIO, do_blk_size));
+}
+
+static void test_rpath(void **state)
+{
+	assert_exit(in_child(DVOL_SB_STDIO | DVOL_SB_RPATH, do_open_ro), EXIT_ALLOWED);
+	assert_exit(in_child(DVOL_SB_STDIO | DVOL_SB_RPATH, do_openat2), EXIT_DENIED_ERRNO);
+	assert_killed(in_child(DVOL_SB_STDIO | DVOL_SB_RPATH, do_open_write));
+	assert_killed(in_child(DVOL_SB_STDIO | DVOL_SB_RPATH, do_mkdir));
+}
+
+static void test_wpath(void **state)
+{
+	unsigned sets = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH;
+
+	assert_exit(in_child(sets, do_open_write), EXIT_ALLOWED);
+	assert_exit(in_child(sets, do_mkdir), EXIT_ALLOWED);
+	assert_exit(in_child(sets, do_openat2), EXIT_ALLOWED);
+	assert_killed(in_child(sets, do_inet));
+	assert_killed(in_child(sets, do_mount));
+}
+
+static void test_blkdev(void **state)
+{
+	unsigned sets = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_BLKDEV;
+
+	assert_exit(in_child(sets, do_blk_size), EXIT_ALLOWED);
+	/* Discarding is not a thing dvol ever does to a device. */
+	assert_killed(in_child(sets, do_blk_discard));
+}
+
+static void test_mount(void **state)
+{
+	unsigned sets = DVOL_SB_STDIO | DVOL_SB_MOUNT;
+
+	assert_exit(in_child(sets, do_mount), EXIT_ALLOWED);
+	assert_exit(in_child(sets, do_open_tree), EXIT_ALLOWED);
+	assert_killed(in_child(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH, do_open_tree));
+}
+
+static void test_inet(void **state)
+{
+	unsigned sets = DVOL_SB_STDIO | DVOL_SB_INET;
+
+	assert_exit(in_child(sets, do_inet), EXIT_ALLOWED);
+	assert_exit(in_child(sets, do_inet6), EXIT_ALLOWED);
+	assert_killed(in_child(sets, do_packet));
+	assert_killed(in_child(sets, do_open_ro));
+}
+
+static void test_exec(void **state)
+{
+	unsigned sets = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_EXEC;
+
+	assert_exit(in_child(sets, do_exec), EXIT_ALLOWED);
+	assert_killed(in_child(DVOL_SB_STDIO | DVOL_SB_RPATH, do_execve_direct));
+}
+
+static void test_never(void **state)
+{
+	unsigned all = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_BLKDEV |
+		       DVOL_SB_MOUNT | DVOL_SB_INET | DVOL_SB_EXEC;
+
+	assert_killed(in_child(all, do_ptrace));
+	assert_killed(in_child(all, do_bpf));
+	assert_killed(in_child(all, do_keyctl));
+}
+
+static void test_arch(void **state)
+{
+	assert_killed(in_child(DVOL_SB_STDIO, do_int80));
+	assert_killed(in_child(DVOL_SB_STDIO, do_x32));
+}
+
+static int narrow_then_open(void)
+{
+	if (dvol_sandbox_enter(DVOL_SB_STDIO) < 0)
+		return EXIT_SETUP;
+	return do_open_ro();
+}
+
+static int widen_then_open(void)
+{
+	/* Asking for more later gives nothing: the first filter still says no. */
+	if (dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH) < 0)
+		return EXIT_SETUP;
+	return do_open_ro();
+}
+
+static void test_stacking(void **state)
+{
+	assert_killed(in_child(DVOL_SB_STDIO | DVOL_SB_RPATH, narrow_then_open));
+	assert_killed(in_child(DVOL_SB_STDIO, widen_then_open));
+	assert_exit(in_child(DVOL_SB_STDIO | DVOL_SB_RPATH, widen_then_open), EXIT_ALLOWED);
+}
+
+static int stacked_status(void)
+{
+	if (dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH) < 0)
+		return EXIT_SETUP;
+	return do_status();
+}
+
+static int same_sets_stack_nothing(void)
+{
+	int seccomp = -1, nnp = -1, before, after;
+
+	before = status_filters(&seccomp, &nnp);
+	if (dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH) < 0)
+		return EXIT_SETUP;
+	after = status_filters(&seccomp, &nnp);
+	return before == 1 && after == 1 ? 0 : 1;
+}
+
+static void test_status(void **state)
+{
+	unsigned wide = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH;
+
+	assert_exit(in_child(wide, stacked_status), EXIT_ALLOWED);
+	assert_exit(in_child(DVOL_SB_STDIO | DVOL_SB_RPATH, same_sets_stack_nothing), EXIT_ALLOWED);
+}
+
+static void test_log_mode(void **state)
+{
+	int status;
+
+	setenv("DVOL_SANDBOX", "log", 1);
+	assert_int_equal(dvol_sandbox_mode(), DVOL_SANDBOX_LOG);
+	/* Logged, not killed... */
+	status = in_child(DVOL_SB_STDIO, do_open_ro);
+	/* ...but the never-list kills even here. */
+	assert_killed(in_child(DVOL_SB_STDIO, do_ptrace));
+	unsetenv("DVOL_SANDBOX");
+	assert_exit(status, EXIT_ALLOWED);
+
+	setenv("DVOL_SANDBOX", "off", 1);
+	assert_int_equal(dvol_sandbox_mode(), DVOL_SANDBOX_KILL);
+	unsetenv("DVOL_SANDBOX");
+}
+
+static void test_sets_to_string(void **state)
+{
+	assert_string_equal(dvol_sandbox_sets_to_string(DVOL_SB_STDIO | DVOL_SB_MOUNT),
+			    "stdio mount");
+	assert_string_equal(dvol_sandbox_sets_to_string(0), "");
+}
+
+static int setup(void **state)
+{
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	rmdir(tmpdir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_stdio),	   cmocka_unit_test(test_rpath),
+	    cmocka_unit_test(test_wpath),	   cmocka_unit_test(test_blkdev),
+	    cmocka_unit_test(test_mount),	   cmocka_unit_test(test_inet),
+	    cmocka_unit_test(test_exec),	   cmocka_unit_test(test_never),
+	    cmocka_unit_test(test_arch),	   cmocka_unit_test(test_stacking),
+	    cmocka_unit_test(test_status),	   cmocka_unit_test(test_log_mode),
+	    cmocka_unit_test(test_sets_to_string),
+	};
+
+	if (dvol_sandbox_mode() == DVOL_SANDBOX_ASIDE) {
+		printf("1..0 # SKIP sanitizer build: the sandbox steps aside\n");
+		return 0;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
