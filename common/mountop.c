@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmount/libmount.h>
+
+#include "cleanup.h"
+#include "mountop.h"
+
+static int split_parent(const char *path, char **ret_parent, const char **ret_last)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || path[0] != '/')
+		return -EINVAL;
+	*ret_parent = slash == path ? strdup("/") : strndup(path, slash - path);
+	if (!*ret_parent)
+		return -ENOMEM;
+	*ret_last = slash + 1;
+	return 0;
+}
+
+int dvol_open_dir(const char *path, int *ret_fd)
+{
+	_cleanup_free_ char *parent = NULL;
+	_cleanup_close_ int pfd = -EBADF;
+	const char *last;
+	struct stat st;
+	int fd, r;
+
+	if (strcmp(path, "/") == 0) {
+		fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		*ret_fd = fd;
+		return 0;
+	}
+	r = split_parent(path, &parent, &last);
+	if (r < 0)
+		return r;
+	pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	fd = openat(pfd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		close(fd);
+		return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int dvol_mkdir_p(const char *path, mode_t mode, uid_t uid, gid_t gid, bool *ret_created)
+{
+	_cleanup_close_ int dfd = -EBADF;
+	const char *p = path;
+	bool created = false;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+
+	while (*p) {
+		char name[NAME_MAX + 1];
+		size_t l;
+		bool last;
+		int fd;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		l = strcspn(p, "/");
+		if (l > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(name, p, l);
+		name[l] = 0;
+		p += l;
+		last = p[strspn(p, "/")] == 0;
+
+		/* Existing parents are followed like any path; what we make is never a link. */
+		fd = openat(dfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC | (last ? O_NOFOLLOW : 0));
+		if (fd < 0 && errno == ENOENT) {
+			if (mkdirat(dfd, name, last ? (mode & 07777) : 0755) < 0 && errno != EEXIST)
+				return -errno;
+			created = last;
+			fd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0 && last) {
+				/* mkdirat() obeyed the umask: set the mode we were asked for. */
+				_cleanup_close_ int rfd = openat(
+				    dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				if (rfd < 0 || fchmod(rfd, mode & 07777) < 0 ||
+				    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+				     fchown(rfd, uid, gid) < 0)) {
+					int r = -errno;
+					close(fd);
+					return r;
+				}
+			}
+		}
+		if (fd < 0)
+			return errno == ENOTDIR && last ? -ELOOP : -errno;
+		safe_close(dfd);
+		dfd = fd;
+	}
+	if (ret_created)
+		*ret_created = created;
+	return 0;
+}
+
+int dvol_bind_fd(int src_fd, int target_fd, unsigned long mflags)
+{
+	_cleanup_close_ int tree = -EBADF;
+	struct mount_attr attr = {0};
+
+	tree = open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0)
+		return -errno;
+
+	if (mflags & MS_RDONLY)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (mflags & MS_NOSUID)
+		attr.attr_set |= MOUNT_ATTR_NOSUID;
+	if (mflags & MS_NODEV)
+		attr.attr_set |= MOUNT_ATTR_NODEV;
+	if (mflags & MS_NOEXEC)
+		attr.attr_set |= MOUNT_ATTR_NOEXEC;
+	if (mflags & MS_NODIRATIME)
+		attr.attr_set |= MOUNT_ATTR_NODIRATIME;
+	if (mflags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)) {
+		attr.attr_clr |= MOUNT_ATTR__ATIME;
+		attr.attr_set |= mflags & MS_NOATIME	   ? MOUNT_ATTR_NOATIME
+				 : mflags & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME
+							   : MOUNT_ATTR_RELATIME;
+	}
+	if ((attr.attr_set || attr.attr_clr) &&
+	    mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return -errno;
+
+	if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0)
+		return -errno;
+	return 0;
+}
+
+void dvol_mount_info_done(struct dvol_mount_info *mi)
+{
+	free(mi->source);
+	free(mi->root);
+	free(mi->fstype);
+	free(mi->options);
+	*mi = (struct dvol_mount_info){0};
+}
+
+bool dvol_same_inode(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+int dvol_mount_at(int fd, struct dvol_mount_info *ret)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+	struct libmnt_fs *fs, *found = NULL;
+	struct statx stx;
+	int r;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
+		return -errno;
+	if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return -EOPNOTSUPP;
+	if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return 0;
+	if (!ret)
+		return 1;
+
+	tb = mnt_new_table();
+	it = mnt_new_iter(MNT_ITER_BACKWARD);
+	if (!tb || !it)
+		return -ENOMEM;
+	r = mnt_table_parse_file(tb, "/proc/self/mountinfo");
+	if (r < 0)
+		return r;
+	while (mnt_table_next_fs(tb, it, &fs) == 0)
+		if ((uint64_t)mnt_fs_get_id(fs) == stx.stx_mnt_id) {
+			found = fs;
+			break;
+		}
+	if (!found)
+		return -ENOENT;
+
+	*ret = (struct dvol_mount_info){0};
+#define DUP(field, getter)                                                                         \
+	do {                                                                                       \
+		const char *v_ = getter(found);                                                    \
+		if (v_ && !(ret->field = strdup(v_))) {                                            \
+			dvol_mount_info_done(ret);                                                 \
+			return -ENOMEM;                                                            \
+		}                                                                                  \
+	} while (0)
+	DUP(source, mnt_fs_get_source);
+	DUP(root, mnt_fs_get_root);
+	DUP(fstype, mnt_fs_get_fstype);
+	DUP(options, mnt_fs_get_vfs_options);
+#undef DUP
+	ret->ro = mnt_fs_get_vfs_options(found) &&
+		  mnt_optstr_get_option(mnt_fs_get_vfs_options(found), "ro", NULL, NULL) == 0;
+	return 1;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/*
+ * fd-based mounting: every path is resolved once into an fd, and the mount is made from
+ * fd to fd with the new mount API (open_tree, mount_setattr, move_mount), so nobody can
+ * swap a symlink in between.
+ */
+
+/*
+ * Open the directory PATH as an O_PATH fd. A symlink as its final component is refused
+ * with -ELOOP (earlier components are resolved as usual); a missing one is -ENOENT and
+ * something that is not a directory -ENOTDIR.
+ */
+int dvol_open_dir(const char *path, int *ret_fd);
+
+/*
+ * Make PATH and its missing parents, walking with directory fds and never following a
+ * symlink in what it creates. The last component gets MODE, UID and GID (-1: unchanged)
+ * when it is made here; an existing one is left as it is. *ret_created says which.
+ */
+int dvol_mkdir_p(const char *path, mode_t mode, uid_t uid, gid_t gid, bool *ret_created);
+
+/* Bind the tree at SRC_FD onto TARGET_FD (both O_PATH); MS_RDONLY, MS_NOSUID, MS_NODEV,
+ * MS_NOEXEC, MS_NOATIME... in MFLAGS are applied before the mount is attached, so it
+ * never appears writable for an instant. */
+int dvol_bind_fd(int src_fd, int target_fd, unsigned long mflags);
+
+/* What is mounted at a mount point (from /proc/self/mountinfo through libmount). */
+struct dvol_mount_info {
+	char *source; /* device or server:/path */
+	char *root;   /* the folder of the source filesystem that is mounted */
+	char *fstype;
+	char *options; /* VFS options */
+	bool ro;
+};
+void dvol_mount_info_done(struct dvol_mount_info *mi);
+
+/* Is FD the root of a mount? 1 with *ret filled (may be NULL), 0 if not, or -errno. */
+int dvol_mount_at(int fd, struct dvol_mount_info *ret);
+
+/* Do the two fds name the same inode on the same device? */
+bool dvol_same_inode(int a, int b);

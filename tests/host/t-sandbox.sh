@@ -1,0 +1,63 @@
+#!/bin/bash
+# The sandbox in real runs: a helper caught at its acting stage is confined; a setuid or
+# capability-carrying copy refuses to run; the whole suite runs in kill mode.
+. "$(dirname "$0")/lib.sh" "$@"
+
+check "the suite runs with the sandbox in kill mode (DVOL_SANDBOX unset)" test -z "${DVOL_SANDBOX:-}"
+
+# stage_status STAGE MOUNT-ARGS...: run mount(8) with the helper stopped at STAGE and
+# print the helper's Seccomp, Seccomp_filters and NoNewPrivs.
+stage_status() {
+	local stage=$1 hpid= mpid
+	shift
+	DVOL_DEBUG_STOP=$stage mount "$@" 2>/dev/null &
+	mpid=$!
+	for _ in $(seq 100); do
+		hpid=$(pgrep -x mount.dvol | head -1)
+		[ -n "$hpid" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hpid"/status 2>/dev/null)" = T ] && break
+		sleep 0.1
+	done
+	awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hpid"/status
+	kill -CONT "$hpid"
+	wait "$mpid"
+}
+
+mkdir -p "$T/src" "$T/dst"
+st=$(stage_status act -t dvol "$T/src" "$T/dst")
+echo "# at act: $st"
+check "right before mounting: Seccomp: 2 (filter mode)" sh -c "echo '$st' | grep -q 'Seccomp:2 '"
+check "right before mounting: a filter stacked (a bind needs no narrower act stage than its parse stage)" sh -c "echo '$st' | grep -qE 'Seccomp_filters:[1-9] '"
+check "right before mounting: NoNewPrivs: 1" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 '"
+check "...and the mount went on after SIGCONT" mounted "$T/dst"
+umount "$T/dst"
+
+st=$(stage_status resolve -t dvol "$T/src" "$T/dst")
+check "while resolving: one filter already (Seccomp: 2, Seccomp_filters: 1)" \
+	sh -c "echo '$st' | grep -q 'Seccomp:2 Seccomp_filters:1 '"
+umount "$T/dst" 2>/dev/null
+
+# Setuid-free, enforced.
+mkdir -p "$T/suid"
+cp "$BUILD/mount.dvol" "$T/suid/mount.dvol"
+chmod u+s "$T/suid/mount.dvol"
+expect_rc 1 "a setuid copy of mount.dvol refuses to run" "$T/suid/mount.dvol" "$T/src" "$T/dst"
+expect_msg "setuid" "...and says why"
+check "...and mounted nothing" not_mounted "$T/dst"
+chmod u-s,g+s "$T/suid/mount.dvol"
+expect_rc 1 "a setgid copy refuses too" "$T/suid/mount.dvol" "$T/src" "$T/dst"
+chmod g-s "$T/suid/mount.dvol"
+if command -v setcap >/dev/null; then
+	setcap cap_sys_admin+ep "$T/suid/mount.dvol"
+	expect_rc 1 "a copy with file capabilities refuses to run" "$T/suid/mount.dvol" "$T/src" "$T/dst"
+	expect_msg "capabilities" "...and says why"
+else
+	not_ok "setcap is missing (libcap2-bin): cannot test the file-capability refusal"
+fi
+for h in "$BUILD"/dvol-*; do
+	[ -x "$h" ] || continue
+	cp "$h" "$T/suid/" && chmod u+s "$T/suid/$(basename "$h")"
+	expect_rc 1 "a setuid copy of $(basename "$h") refuses to run" "$T/suid/$(basename "$h")" --help
+done
+
+
+done_testing
