@@ -88,7 +88,7 @@ check-unit: all $(UNIT_TESTS)
 check-host: all
 	@tests/host/run $(B)
 
-check-vm: all
+check-vm: all $(UNIT_TESTS)
 	@tests/vm/run $(B)
 
 demo: deps
