@@ -1,6 +1,7 @@
 #!/bin/bash
 # Harness self-check: the emulated NVMe controllers, with the serials and sizes the
 # harness chose (tests/vm/README.md), as the kernel and udev show them.
+# shellcheck source=tests/vm/guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 udevadm settle -t 30
@@ -29,6 +30,7 @@ for s in DVOLSER1 DVOLSER2 DVOLSER3 DVOLPERS1 DVOLBIG1; do
 		not_ok "$s: $link is missing"
 	fi
 done
-n=$(ls -d /sys/class/nvme/nvme* | wc -l)
+ctrls=(/sys/class/nvme/nvme*)
+n=${#ctrls[@]}
 check "exactly five NVMe controllers (got $n)" test "$n" -eq 5
 done_testing

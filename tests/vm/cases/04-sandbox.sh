@@ -1,11 +1,12 @@
 #!/bin/bash
 # The sandbox on the guest's Debian kernel (6.1) rather than the host's: the seccomp unit
 # tests, and mount.dvol confined at its acting stage (as tests/host/t-sandbox.sh).
+# shellcheck source=tests/vm/guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 echo "# kernel $(uname -r)"
 check "the suite runs with the sandbox in kill mode (DVOL_SANDBOX unset)" test -z "${DVOL_SANDBOX:-}"
-t=/dvol-tests/unit/test-sandbox
+t=$DVOL_TESTS/unit/test-sandbox
 if [ -x "$t" ]; then
 	run_rc env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
 	printf '%s\n%s\n' "$OUT" "$ERR" | diag
@@ -20,7 +21,7 @@ fi
 # stage_status STAGE MOUNT-ARGS...: mount(8) with the helper stopped at STAGE; prints the
 # helper's Seccomp, Seccomp_filters and NoNewPrivs.
 stage_status() {
-	local stage=$1 hpid= mpid
+	local stage=$1 hpid='' mpid
 	shift
 	DVOL_DEBUG_STOP=$stage mount "$@" 2>/dev/null &
 	mpid=$!

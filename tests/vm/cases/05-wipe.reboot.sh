@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot 2, after a reboot in which the harness replaced DVOLSER1's backing file: the fstab
 # mount came back, DVOLSER1 is wiped, DVOLPERS1 kept what boot 1 wrote.
+# shellcheck source=tests/vm/guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 udevadm settle -t 30

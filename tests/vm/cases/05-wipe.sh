@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot 1 of the reboot check: marks DVOLSER1 (wiped by the harness before boot 2) and
 # DVOLPERS1 (kept), so that 05-wipe.reboot.sh can tell a wipe from a disk never written.
+# shellcheck source=tests/vm/guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 udevadm settle -t 30

@@ -2,13 +2,14 @@
 # Guest-tier test library, sourced by tests/vm/cases/NN-*.sh inside the guest:
 #   . /dvol-tests/guest-lib.sh
 # Same API as tests/host/lib.sh, on a whole booted system instead of a mount namespace:
-# dvol is installed in the guest's /usr, and $T is a scratch folder removed on exit.
+# dvol is installed in the guest's /usr, $T is a scratch folder removed on exit, and
+# $DVOL_TESTS is the test disk (the unit-test binaries are in $DVOL_TESTS/unit/).
 set -u
 
 T_N=0
 T_FAIL=0
 CLEANUPS=()
-DVOL_TESTS=/dvol-tests
+export DVOL_TESTS=/dvol-tests
 
 ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $*"; }
