@@ -107,6 +107,8 @@ echo "# while probing: $st"
 check "while probing: Seccomp: 2" sh -c "echo '$st' | grep -q 'Seccomp:2 '"
 check "while probing: Seccomp_filters >= 1" sh -c "echo '$st' | grep -qE 'Seccomp_filters:[1-9]'"
 check "while probing: NoNewPrivs: 1" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 '"
+check "while probing, started as root: no capabilities left (CapEff 0)" \
+	test "$(awk '/^CapEff:/{print $2}' /proc/"$hp"/status 2>/dev/null)" = 0000000000000000
 wait $bg
 DVOL_DEBUG_STOP=probe in_ns "$N4" $P 127.0.0.1:20510 >/dev/null 2>&1 &
 bg=$!
