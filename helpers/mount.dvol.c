@@ -107,6 +107,9 @@ static void help(void)
 	       "dvol options:\n"
 	       "  create, mode=OCTAL, uid=ID, gid=ID  make a missing source folder so\n"
 	       "  ro, nosuid, nodev, noexec, noatime  VFS flags, set before the mount appears\n"
+	       "  probe-timeout=SEC, retry=SEC        NFS: probe deadline, retries on network "
+	       "errors\n"
+	       "  vers=V, other NFS options           NFS: passed to the kernel mount\n"
 	       "\n"
 	       "See mount.dvol(8).\n");
 }
