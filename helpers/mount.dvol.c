@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmount/libmount.h>
@@ -25,6 +26,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "mountop.h"
+#include "nfsprobe.h"
 #include "options.h"
 #include "sandbox.h"
 #include "spec.h"
@@ -43,6 +45,17 @@ enum plan_kind {
 	PLAN_NFS,
 };
 
+/* NFS: the probe's answer and the kernel mounts to try, best first. */
+struct plan_nfs {
+	struct dvol_nfs_target probe;
+	char *source;	     /* "host:/path" as the kernel and findmnt show it */
+	const char *vers[4]; /* "4.2", "4.1", "4.0"/"4", "3": in the order to try */
+	char *data[4];	     /* the kernel's option string for each */
+	unsigned n_vers;
+	unsigned attempts;		/* probe runs */
+	unsigned long long deadline_ms; /* retry=: monotonic end of retries, or 0 */
+};
+
 struct plan {
 	enum plan_kind kind;
 	struct dvol_spec spec;
@@ -52,10 +65,15 @@ struct plan {
 	int src_fd;	    /* BIND: O_PATH of the folder, once it exists */
 	bool create_source; /* BIND: make the folder first */
 	bool already;	    /* the same source is mounted there: nothing to do */
+	struct plan_nfs nfs;
 };
 
 static void plan_done(struct plan *p)
 {
+	dvol_nfs_target_done(&p->nfs.probe);
+	free(p->nfs.source);
+	for (unsigned i = 0; i < ELEMENTSOF(p->nfs.data); i++)
+		free(p->nfs.data[i]);
 	dvol_spec_done(&p->spec);
 	dvol_opts_done(&p->opts);
 	free(p->target);
@@ -89,6 +107,9 @@ static void help(void)
 	       "dvol options:\n"
 	       "  create, mode=OCTAL, uid=ID, gid=ID  make a missing source folder so\n"
 	       "  ro, nosuid, nodev, noexec, noatime  VFS flags, set before the mount appears\n"
+	       "  probe-timeout=SEC, retry=SEC        NFS: probe deadline, retries on network "
+	       "errors\n"
+	       "  vers=V, other NFS options           NFS: passed to the kernel mount\n"
 	       "\n"
 	       "See mount.dvol(8).\n");
 }
@@ -313,6 +334,320 @@ static int plan_bind(struct plan *p)
 	return 0;
 }
 
+/* --- NFS ------------------------------------------------------------------------------ */
+
+static unsigned long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000u + (unsigned long long)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(unsigned long long ms)
+{
+	nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000},
+		  NULL);
+}
+
+/* The version asked for: -o vers= (or nfsvers=) wins over the URL's ?vers=. */
+static int nfs_requested_vers(const struct plan *p, char **ret)
+{
+	static const char *const names[] = {"vers", "nfsvers"};
+
+	*ret = NULL;
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		char *v = NULL;
+		size_t len = 0;
+
+		if (p->opts.fs && mnt_optstr_get_option(p->opts.fs, names[i], &v, &len) == 0) {
+			*ret = strndup(v, len);
+			return *ret ? 0 : -ENOMEM;
+		}
+	}
+	if (p->spec.vers) {
+		*ret = strdup(p->spec.vers);
+		return *ret ? 0 : -ENOMEM;
+	}
+	return 0;
+}
+
+/* The user's NFS options, without the ones dvol sets from the probe. */
+static int nfs_user_options(const struct plan *p, char **ret)
+{
+	static const char *const ours[] = {"vers", "nfsvers", "addr", "clientaddr", "port"};
+	char *o = p->opts.fs ? strdup(p->opts.fs) : NULL;
+
+	if (p->opts.fs && !o)
+		return -ENOMEM;
+	for (size_t i = 0; o && i < ELEMENTSOF(ours); i++)
+		while (mnt_optstr_remove_option(&o, ours[i]) == 0)
+			;
+	*ret = o;
+	return 0;
+}
+
+static int nfs_add_try(struct plan *p, const char *vers, const char *user)
+{
+	struct plan_nfs *n = &p->nfs;
+	const struct dvol_nfs_target *t = &n->probe;
+	char *d = NULL;
+	int r;
+
+	r = asprintf(
+	    &d, "vers=%s,addr=%s%s%s", vers, t->addr,
+	    /* v4.0 calls the client back on its own connection; 4.1+ and v3 do not. */
+	    (!strcmp(vers, "4.0") || !strcmp(vers, "4")) && t->local_addr[0] ? ",clientaddr=" : "",
+	    (!strcmp(vers, "4.0") || !strcmp(vers, "4")) && t->local_addr[0] ? t->local_addr : "");
+	if (r < 0)
+		return -ENOMEM;
+	if (p->spec.port) {
+		char *d2 = NULL;
+
+		r = asprintf(&d2, "%s,port=%u", d, p->spec.port);
+		free(d);
+		if (r < 0)
+			return -ENOMEM;
+		d = d2;
+	}
+	if (!strcmp(vers, "3") && t->mount_port && !(user && strstr(user, "mountport="))) {
+		char *d2 = NULL;
+
+		r = asprintf(&d2, "%s,mountport=%u", d, t->mount_port);
+		free(d);
+		if (r < 0)
+			return -ENOMEM;
+		d = d2;
+	}
+	if (user && *user) {
+		char *d2 = NULL;
+
+		r = asprintf(&d2, "%s,%s", d, user);
+		free(d);
+		if (r < 0)
+			return -ENOMEM;
+		d = d2;
+	}
+	n->vers[n->n_vers] = vers;
+	n->data[n->n_vers++] = d;
+	return 0;
+}
+
+static void nfs_log_failure(const struct plan *p)
+{
+	const struct dvol_nfs_target *t = &p->nfs.probe;
+	_cleanup_free_ char *server = dvol_spec_nfs_server(&p->spec);
+	_cleanup_free_ char *summary = dvol_nfs_target_summary(t);
+	const char *vs = dvol_nfs_vers_to_string(t->want);
+
+	log_error("cannot mount %s: NFS server %s%s%s%s is not usable: %s (%s)%s", arg_spec,
+		  server ? server : p->spec.host, t->resolved ? " (" : "",
+		  t->resolved ? t->addr : "", t->resolved ? ")" : "",
+		  dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "no detail",
+		  p->nfs.attempts > 1 ? "; probed again until retry= ran out" : "");
+	log_error("tried: TCP port %u, NFS NULL v3 and v4, COMPOUND 4.0-4.2%s%s%s%s; answered: %s; "
+		  "nothing was mounted",
+		  p->spec.port ? p->spec.port : DVOL_NFS_PORT, t->export ? ", LOOKUP " : "",
+		  t->export ? t->export : "", vs ? ", wanted vers=" : "", vs ? vs : "",
+		  summary ? summary : "?");
+}
+
+/* resolve + plan for NFS: the mount point, what is already there, then the probe. */
+static int plan_nfs(struct plan *p)
+{
+	struct plan_nfs *n = &p->nfs;
+	struct dvol_nfs_target *t = &n->probe;
+	struct dvol_mount_info mi = {0};
+	_cleanup_free_ char *vers = NULL, *user = NULL;
+	struct dvol_nfs_probe_params params = {.timeout_ms = p->opts.probe_timeout_ms};
+	unsigned long long backoff = 500;
+	int r;
+
+	if (p->opts.mkfs || p->opts.create) {
+		log_error("option '%s' applies to local volumes, and '%s' is an NFS export",
+			  p->opts.mkfs ? "mkfs" : "create", arg_spec);
+		return -EINVAL;
+	}
+	r = nfs_requested_vers(p, &vers);
+	if (r < 0)
+		return log_error_errno(r, "out of memory");
+	if (vers && !dvol_nfs_vers_from_string(vers)) {
+		log_error("option 'vers=%s': dvol knows NFS versions 3, 4, 4.0, 4.1 and 4.2", vers);
+		return -EINVAL;
+	}
+	if (asprintf(&n->source, p->spec.host_is_ipv6 ? "[%s]:%s" : "%s:%s", p->spec.host,
+		     p->spec.path) < 0)
+		return log_error_errno(-ENOMEM, "out of memory");
+
+	r = dvol_open_dir(p->target, &p->target_fd);
+	if (r == -ELOOP) {
+		log_error("mount point %s is a symbolic link; refusing to mount over a link: use "
+			  "the real folder",
+			  p->target);
+		return r;
+	}
+	if (r == -ENOENT) {
+		log_error("mount point %s does not exist", p->target);
+		return r;
+	}
+	if (r < 0)
+		return log_error_errno(r, "cannot open mount point %s", p->target);
+
+	r = dvol_mount_at(p->target_fd, &mi);
+	if (r < 0 && r != -EOPNOTSUPP)
+		return log_error_errno(r, "cannot tell what is mounted on %s", p->target);
+	if (r > 0) {
+		bool same = mi.fstype && !strncmp(mi.fstype, "nfs", 3) && mi.source &&
+			    !strcmp(mi.source, n->source);
+
+		if (same && mi.ro == !!(p->opts.mflags & MS_RDONLY)) {
+			p->already = true;
+		} else {
+			log_error("%s is already mounted on %s (%s from %s%s), not %s; unmount it "
+				  "first",
+				  same ? n->source : "something else", p->target,
+				  mi.fstype ? mi.fstype : "?", mi.source ? mi.source : "?",
+				  same ? ", with other read-only state" : "", arg_spec);
+			r = -EBUSY;
+		}
+		dvol_mount_info_done(&mi);
+		if (r < 0)
+			return r;
+		if (p->already)
+			return 0;
+	}
+
+	/* The probe, with the same code as dvol-nfs-probe; retry= retries what may pass. A
+	 * server that closes its end must not kill us with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	t->name = strdup(arg_spec);
+	t->host = strdup(p->spec.host);
+	t->export = strdup(p->spec.path);
+	if (!t->name || !t->host || !t->export)
+		return log_error_errno(-ENOMEM, "out of memory");
+	t->port = p->spec.port;
+	t->want = dvol_nfs_vers_from_string(vers);
+	/* The portmapper and MOUNT matter for v3 only. */
+	params.v3_side = !t->want || t->want == DVOL_NFS_V3;
+	n->deadline_ms = p->opts.retry_ms ? mono_ms() + p->opts.retry_ms : 0;
+	for (;;) {
+		n->attempts++;
+		r = dvol_nfs_probe(t, 1, &params);
+		if (r < 0)
+			return log_error_errno(r, "probing %s failed", arg_spec);
+		if (t->err == DVOL_NFS_OK)
+			break;
+		if (!dvol_nfs_err_is_transient(t->err) || !n->deadline_ms ||
+		    mono_ms() + backoff >= n->deadline_ms) {
+			nfs_log_failure(p);
+			return t->err == DVOL_NFS_TIMEOUT ? -ETIMEDOUT : -EHOSTUNREACH;
+		}
+		log_info("%s: %s (%s); probing again in %llu ms", arg_spec,
+			 dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "", backoff);
+		sleep_ms(backoff);
+		backoff = backoff * 2 > 8000 ? 8000 : backoff * 2;
+	}
+
+	/* The versions to try, best first: the one asked for, or what the server answers. */
+	r = nfs_user_options(p, &user);
+	if (r < 0)
+		return log_error_errno(r, "out of memory");
+	if (t->want) {
+		r = nfs_add_try(p, dvol_nfs_vers_to_string(t->want), user);
+	} else {
+		static const unsigned order[] = {DVOL_NFS_V4_2, DVOL_NFS_V4_1, DVOL_NFS_V4_0,
+						 DVOL_NFS_V3};
+
+		for (size_t i = 0; r >= 0 && i < ELEMENTSOF(order); i++)
+			if (t->versions & order[i])
+				r = nfs_add_try(p, dvol_nfs_vers_to_string(order[i]), user);
+		/* v4 answered NULL, but no minor version could be told: let the kernel pick. */
+		if (r >= 0 && n->n_vers == 0 && (t->versions & DVOL_NFS_V4))
+			r = nfs_add_try(p, "4", user);
+	}
+	if (r < 0)
+		return log_error_errno(r, "out of memory");
+	return 0;
+}
+
+static const char *nfs_fstype(const char *vers)
+{
+	return strcmp(vers, "3") ? "nfs4" : "nfs";
+}
+
+static void print_plan_nfs(const struct plan *p)
+{
+	const struct plan_nfs *n = &p->nfs;
+	_cleanup_free_ char *summary = NULL;
+
+	printf("source:   %s (NFS export %s on %s)\n", arg_spec, p->spec.path, p->spec.host);
+	printf("target:   %s\n", p->target);
+	if (p->already) {
+		printf("action:   none, %s is already mounted there\n", n->source);
+		return;
+	}
+	summary = dvol_nfs_target_summary(&n->probe);
+	printf("probe:    %s (%s) ok in %llu ms: %s\n", n->probe.host, n->probe.addr,
+	       (unsigned long long)n->probe.elapsed_ms, summary ? summary : "?");
+	for (unsigned i = 0; i < n->n_vers; i++)
+		printf("%s mount(\"%s\", \"%s\", \"%s\", %s%s, \"%s\")\n",
+		       i == 0 ? "action:  " : "  else:  ", n->source, p->target,
+		       nfs_fstype(n->vers[i]), p->opts.vfs ? "MS:" : "0",
+		       p->opts.vfs ? p->opts.vfs : "", n->data[i]);
+	printf("sandbox:  inet only while probing; dropped before the mount\n");
+}
+
+static bool nfs_net_errno(int e)
+{
+	return e == ETIMEDOUT || e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH ||
+	       e == ECONNRESET || e == EAGAIN;
+}
+
+/* act for NFS: the kernel mount, version by version; no network of our own any more. */
+static int act_nfs(struct plan *p)
+{
+	struct plan_nfs *n = &p->nfs;
+	char target[64], tried[512] = "";
+	size_t len = 0;
+	unsigned long long backoff = 500;
+	int r = 0;
+
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", p->target_fd);
+	for (unsigned i = 0; i < n->n_vers;) {
+		log_debug("mount(\"%s\", \"%s\", \"%s\", 0x%lx, \"%s\")", n->source, p->target,
+			  nfs_fstype(n->vers[i]), p->opts.mflags, n->data[i]);
+		if (mount(n->source, target, nfs_fstype(n->vers[i]), p->opts.mflags, n->data[i]) ==
+		    0)
+			return 0;
+		r = -errno;
+		len += snprintf(tried + len, len < sizeof(tried) ? sizeof(tried) - len : 0,
+				"%svers=%s: %s", len ? "; " : "", n->vers[i], strerror(-r));
+		/* A network error on a server that answered the probe: retry= waits for it. */
+		if (nfs_net_errno(-r) && n->deadline_ms && mono_ms() + backoff < n->deadline_ms) {
+			log_info("mounting %s with vers=%s: %s; again in %llu ms", n->source,
+				 n->vers[i], strerror(-r), backoff);
+			sleep_ms(backoff);
+			backoff = backoff * 2 > 8000 ? 8000 : backoff * 2;
+			continue;
+		}
+		/* The kernel refuses a version the server offered: the next one down. */
+		if (r == -EPROTONOSUPPORT || r == -ENODEV) {
+			i++;
+			continue;
+		}
+		break;
+	}
+	if (r == -ENODEV)
+		log_error("cannot mount %s on %s: this kernel has no NFS client (%s); load the "
+			  "nfs and nfsv4 modules; nothing was mounted",
+			  n->source, p->target, tried);
+	else
+		log_error("cannot mount %s on %s: the server answered the probe, but the kernel "
+			  "mount failed (%s); nothing was mounted",
+			  n->source, p->target, tried);
+	return r;
+}
+
 static void print_plan(const struct plan *p)
 {
 	switch (p->kind) {
@@ -332,8 +667,10 @@ static void print_plan(const struct plan *p)
 			       p->opts.vfs ? ", flags " : "", p->opts.vfs ? p->opts.vfs : "",
 			       p->opts.mflags & MS_RDONLY ? " (read-only before it appears)" : "");
 		break;
-	case PLAN_LOCAL:
 	case PLAN_NFS:
+		print_plan_nfs(p);
+		break;
+	case PLAN_LOCAL:
 		break;
 	}
 	printf("record:   %s\n", arg_nomtab || p->already ? "no" : "utab");
@@ -439,10 +776,7 @@ static int run(struct libmnt_context *cxt)
 		r = -EOPNOTSUPP;
 		break;
 	case PLAN_NFS:
-		log_error("source '%s' is an NFS export; NFS volumes are not supported by this "
-			  "build yet",
-			  arg_spec);
-		r = -EOPNOTSUPP;
+		r = plan_nfs(&p);
 		break;
 	}
 	if (r < 0)
@@ -464,7 +798,7 @@ static int run(struct libmnt_context *cxt)
 		return log_error_errno(r, "cannot narrow the sandbox"), DVOL_EX_SYSERR;
 
 	dvol_debug_stop("act");
-	r = act_bind(&p);
+	r = p.kind == PLAN_NFS ? act_nfs(&p) : act_bind(&p);
 	if (r < 0)
 		return dvol_exit_code(DVOL_FAIL_MOUNT, r);
 
