@@ -42,3 +42,6 @@ int dvol_mkfs_new_uuid(char ret[37]);
  */
 int dvol_mkfs_run(char *const *argv, int keep_fd, uint64_t timeout_ms, char **ret_output,
 		  int *ret_status);
+
+/* mkfs of a multi-TiB device with these options takes seconds; a hung one is killed. */
+#define DVOL_MKFS_TIMEOUT_MS 600000u
