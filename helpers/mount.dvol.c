@@ -119,6 +119,9 @@ static void help(void)
 	       "dvol options:\n"
 	       "  create, mode=OCTAL, uid=ID, gid=ID  make a missing source folder so\n"
 	       "  ro, nosuid, nodev, noexec, noatime  VFS flags, set before the mount appears\n"
+	       "  mkfs=xfs|ext4       format a block device if, and only if, it is blank\n"
+	       "  device-timeout=DUR  wait this long for the device and its lock (30s)\n"
+	       "  mkfs-ignore-nonzero-data  skip only the zero check of the blank verdict\n"
 	       "\n"
 	       "See mount.dvol(8).\n");
 }
@@ -543,6 +546,15 @@ static int plan_local(struct plan *p)
 	if (r < 0) {
 		log_error_errno(r, "cannot probe %s", l->desc);
 		goto out;
+	}
+	/* Name it by what it holds as well, where the device itself has no serial. */
+	if (!l->dev.serial && l->verdict.uuid) {
+		_cleanup_free_ char *d = dvol_blk_dev_describe(&l->dev, l->verdict.uuid);
+
+		if (d) {
+			free(l->desc);
+			l->desc = TAKE_PTR(d);
+		}
 	}
 	r = local_decide(p, &first);
 	if (r < 0 || !l->format)
