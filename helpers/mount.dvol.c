@@ -473,15 +473,6 @@ static int local_decide(struct plan *p, const struct dvol_blk_verdict *first)
 		return -ENOMEDIUM;
 	}
 	if (v->state == DVOL_BLK_BLANK) {
-		r = dvol_blk_check_exclusive(&l->dev);
-		if (r == -EBUSY) {
-			log_error("%s is blank but in use (mounted, or held by md, dm or swap): "
-				  "refusing to format it",
-				  l->desc);
-			return r;
-		}
-		if (r < 0)
-			return log_error_errno(r, "cannot open %s exclusively", l->desc);
 		l->format = true;
 		return 0;
 	}
@@ -559,6 +550,18 @@ static int plan_local(struct plan *p)
 	r = local_decide(p, &first);
 	if (r < 0 || !l->format)
 		goto out;
+	/* Nobody else may have it open exclusively: not mounted, not held by md, dm, swap. */
+	r = dvol_blk_check_exclusive(&l->dev);
+	if (r == -EBUSY) {
+		log_error("%s is in use (mounted, or held by md, dm or swap): refusing to format "
+			  "it",
+			  l->desc);
+		goto out;
+	}
+	if (r < 0) {
+		log_error_errno(r, "cannot open %s exclusively", l->desc);
+		goto out;
+	}
 
 	l->fstype = p->opts.mkfs;
 	l->fresh = true;

@@ -11,17 +11,8 @@ STATE=/var/lib/dvol-tests/50-nvme-local
 mkdir -p "$M/ser1" "$M/ser2" "$M/pers1" "$M/big" "$M/x" "$STATE"
 MODEL="QEMU NVMe Ctrl"
 
-# The namespace node of a controller serial, read from sysfs (the truth to compare with).
-node_of() {
-	local c
-	for c in /sys/class/nvme/nvme*; do
-		[ "$(tr -d ' ' <"$c/serial")" = "$1" ] || continue
-		for n in "$c"/nvme*n*; do
-			[ -e "$n/dev" ] && [ "$(cat "$n/hidden" 2>/dev/null)" != 1 ] && echo "/dev/${n##*/}" && return 0
-		done
-	done
-	return 1
-}
+# The node of a controller serial as lsblk sees it (udev or sysfs): the truth to compare with.
+node_of() { lsblk -dnp -o NAME,SERIAL | awk -v s="$1" '$2 == s { print $1; f = 1; exit } END { exit !f }'; }
 source_of() { findmnt -rn -o SOURCE --mountpoint "$1"; }
 
 for s in DVOLSER1 DVOLSER2 DVOLSER3 DVOLPERS1 DVOLBIG1; do
