@@ -169,9 +169,23 @@ static const char *const set_inet[] = {
 };
 
 static const char *const set_exec[] = {
-    "execve",  "execveat", "fork",	    "vfork",	     "wait4",
-    "waitid",  "kill",	   "setpgid",	    "setsid",	     "arch_prctl",
-    "getpgid", "getsid",   "set_mempolicy", "get_mempolicy", NULL,
+    "execve",
+    "execveat",
+    "fork",
+    "vfork",
+    "wait4",
+    "waitid",
+    "kill",
+    "setpgid",
+    "setsid",
+    "arch_prctl",
+    "getpgid",
+    "getsid",
+    "set_mempolicy",
+    "get_mempolicy",
+    /* mkfs.xfs (liburcu) registers for private expedited memory barriers at start */
+    "membarrier",
+    NULL,
 };
 
 /* Never allowed, in any mode: no helper has a reason for them. */
@@ -229,8 +243,12 @@ static const unsigned long ioctl_blkdev[] = {
     CDROM_LAST_WRITTEN,
     CDROM_DRIVE_STATUS,
     FDGETPRM,
+    /* libblkid's "tiny device" check (floppies), made on every probe */
+    FDGETFDCSTAT,
     HDIO_GETGEO,
     LOOP_GET_STATUS64,
+    /* mkfs.xfs sets the device's page-cache block size to its sector size */
+    BLKBSZSET,
     FS_IOC_GETFLAGS,
 #ifdef BLKGETDISKSEQ
     BLKGETDISKSEQ,
