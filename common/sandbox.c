@@ -125,12 +125,32 @@ static const char *const set_stdio[] = {
 };
 
 static const char *const set_rpath[] = {
-    "readlink",	 "readlinkat", "getdents64",	    "getdents",
-    "access",	 "faccessat",  "faccessat2",	    "stat",
-    "lstat",	 "statfs",     "fstatfs",	    "chdir",
-    "fchdir",	 "getcwd",     "getxattr",	    "lgetxattr",
-    "fgetxattr", "listxattr",  "llistxattr",	    "flistxattr",
-    "fadvise64", "readahead",  "name_to_handle_at", NULL,
+    "readlink",
+    "readlinkat",
+    "getdents64",
+    "getdents",
+    "access",
+    "faccessat",
+    "faccessat2",
+    "stat",
+    "lstat",
+    "statfs",
+    "fstatfs",
+    "chdir",
+    "fchdir",
+    "getcwd",
+    "getxattr",
+    "lgetxattr",
+    "fgetxattr",
+    "listxattr",
+    "llistxattr",
+    "flistxattr",
+    "fadvise64",
+    "readahead",
+    "name_to_handle_at",
+    /* an advisory lock on a file opened read-only: dvol-gc asks whether someone holds it */
+    "flock",
+    NULL,
 };
 
 static const char *const set_wpath[] = {
