@@ -51,58 +51,99 @@ static bool is_estale(const char *target)
 	       errno == ESTALE;
 }
 
+/*
+ * utab's own lines: blank-separated KEY=VALUE fields, values mangled like fstab's.
+ * libmount 2.38 has no public reader for utab alone (mnt_table_parse_mtab() merges only
+ * the entries that are still mounted, the very ones this is not about): split the line,
+ * and leave unmangling to mnt_unmangle() and the attributes to libmount's optstr parser.
+ */
+struct utab_entry {
+	char *source, *target, *attrs;
+};
+
+static void utab_entry_done(struct utab_entry *e)
+{
+	free(e->source);
+	free(e->target);
+	free(e->attrs);
+	*e = (struct utab_entry){0};
+}
+
+static int utab_entry_parse(char *line, struct utab_entry *e)
+{
+	char *save = NULL;
+
+	for (char *tok = strtok_r(line, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		char **dst = strncmp(tok, "SRC=", 4) == 0      ? &e->source
+			     : strncmp(tok, "TARGET=", 7) == 0 ? &e->target
+			     : strncmp(tok, "ATTRS=", 6) == 0  ? &e->attrs
+							       : NULL;
+
+		if (!dst)
+			continue;
+		free(*dst);
+		*dst = mnt_unmangle(strchr(tok, '=') + 1);
+		if (!*dst)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int dvol_stale_run(const struct dvol_stale_opts *o)
 {
-	_cleanup_(mnt_unref_tablep) struct libmnt_table *utab = NULL, *mi = NULL;
-	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
-	struct libmnt_fs *fs;
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *mi = NULL;
+	_cleanup_(fclosep) FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t linesz = 0;
 	int r, n = 0;
 
-	utab = mnt_new_table();
+	f = fopen(dvol_utab_path(), "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
 	mi = mnt_new_table();
-	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!utab || !mi || !it)
+	if (!mi)
 		return -ENOMEM;
-	r = mnt_table_parse_file(utab, dvol_utab_path());
-	if (r == -ENOENT || (r < 0 && access(dvol_utab_path(), F_OK) < 0))
-		return 0;
-	if (r < 0)
-		return r;
 	r = mnt_table_parse_file(mi, "/proc/self/mountinfo");
 	if (r < 0)
 		return r;
 
-	while (mnt_table_next_fs(utab, it, &fs) == 0) {
+	while (getline(&line, &linesz, f) > 0) {
+		_cleanup_(utab_entry_done) struct utab_entry e = {0};
 		_cleanup_free_ char *kind = NULL;
-		const char *target = mnt_fs_get_target(fs), *src = mnt_fs_get_source(fs);
 		char *val;
 		size_t valsz;
 
-		if (!target || mnt_fs_get_attribute(fs, "dvol.kind", &val, &valsz) != 0)
+		r = utab_entry_parse(line, &e);
+		if (r < 0)
+			return r;
+		if (!e.target || !e.attrs ||
+		    mnt_optstr_get_option(e.attrs, "dvol.kind", &val, &valsz) != 0)
 			continue; /* not dvol's */
 		kind = strndup(val ? val : "", val ? valsz : 0);
 		if (!kind)
 			return -ENOMEM;
 
-		if (!mnt_table_find_target(mi, target, MNT_ITER_BACKWARD)) {
-			r = o->dry_run ? 0 : utab_remove(target);
+		if (!mnt_table_find_target(mi, e.target, MNT_ITER_BACKWARD)) {
+			r = o->dry_run ? 0 : utab_remove(e.target);
 			if (o->event)
-				o->event(o->userdata, DVOL_STALE_RECORD, src, target, kind, r);
+				o->event(o->userdata, DVOL_STALE_RECORD, e.source, e.target, kind,
+					 r);
 			n++;
 			continue;
 		}
-		if (strcmp(kind, "nfs") != 0 || !is_estale(target))
+		if (strcmp(kind, "nfs") != 0 || !is_estale(e.target))
 			continue;
 		if (o->event)
-			o->event(o->userdata, DVOL_STALE_NFS, src, target, kind, 0);
+			o->event(o->userdata, DVOL_STALE_NFS, e.source, e.target, kind, 0);
 		n++;
 		if (!o->unmount || o->dry_run)
 			continue;
-		r = umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
+		r = umount2(e.target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
 		if (r == 0)
-			r = utab_remove(target);
+			r = utab_remove(e.target);
 		if (o->event)
-			o->event(o->userdata, DVOL_STALE_UNMOUNTED, src, target, kind, r);
+			o->event(o->userdata, DVOL_STALE_UNMOUNTED, e.source, e.target, kind, r);
 	}
 	return n;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <unistd.h>
 
@@ -358,7 +359,12 @@ static int open_root(struct root_run *rr)
 	/* A symlink as the root itself is refused; it could be swapped to point anywhere. */
 	rr->fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rr->fd < 0) {
+		struct stat st;
+
 		rr->error = -errno;
+		/* O_DIRECTORY answers ENOTDIR for a symlink before O_NOFOLLOW can say ELOOP. */
+		if (rr->error == -ENOTDIR && lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
+			rr->error = -ELOOP;
 		rr->what = rr->error == -ELOOP ? "the root is a symbolic link; give the real folder"
 			   : rr->error == -ENOENT  ? "the root does not exist"
 			   : rr->error == -ENOTDIR ? "the root is not a folder"
