@@ -154,45 +154,59 @@ check "...both locked files go" sh -c "[ ! -e $R/locked ] && [ ! -e $R/posix-loc
 check "...and JSON says 2 evicted, 8192 bytes" sh -c "printf '%s' '$OUT' | jq -e '.roots[0].evicted == 2 and .roots[0].bytes_freed == 8192' >/dev/null"
 
 # A folder swapped for a symlink to the outside, again and again, while dvol-gc walks.
-# The racer also keeps old files in the real folder, so that every run has work there.
+# The racer exchanges the folder and the symlink atomically (renameat2 RENAME_EXCHANGE) in
+# a tight loop, so that a walk finds a symlink where it just saw a folder; it also keeps old
+# files in the real folder, so that every run has work there.
 S=$A/race
 mkdir -p "$S/root/swap"
-for i in $(seq 200); do mkf "$A/bait/f$i" 1 100; done
-python3 - "$S/root/swap" "$A/bait" "$((NOW - 100 * 86400))" >"$A/race.out" 2>&1 <<'PY' &
-import os, sys
-d, bait, t = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ln -s "$A/bait" "$S/root/swap.link"
+for i in $(seq 200); do mkf "$A/bait/BAIT$i" 1 100; done
+python3 - "$S/root/swap" "$S/root/swap.link" "$A/bait" "$((NOW - 100 * 86400))" >"$A/race.out" 2>&1 <<'PY' &
+import ctypes, os, sys
+d, l, bait, t = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, RENAME_EXCHANGE = -100, 2
+a, b = d.encode(), l.encode()
 n = 0
 while True:
     n += 1
-    try:
-        os.makedirs(d, exist_ok=True)
-        p = os.path.join(d, "in%d" % n)
-        open(p, "w").close()
-        os.utime(p, (t, t))
-        os.rename(d, d + ".x")
-        os.symlink(bait, d)
-        os.unlink(d)
-        os.rename(d + ".x", d)
-    except OSError:
-        # dvol-gc removed the folder it had emptied (rightly): start over.
-        if os.path.islink(d):
-            os.unlink(d)
-    if n % 1000 == 0:
+    if n % 64 == 0:
+        # Whichever name is the folder now, put an old file in it (or remake it: dvol-gc
+        # rightly removes a folder it emptied).
+        real = d if not os.path.islink(d) else l
+        try:
+            os.makedirs(real, exist_ok=True)
+            p = os.path.join(real, "in%d" % n)
+            open(p, "w").close()
+            os.utime(p, (t, t))
+        except OSError:
+            pass
+        if not os.path.lexists(l) or not os.path.lexists(d):
+            try:
+                os.symlink(bait, l if not os.path.lexists(l) else d)
+            except OSError:
+                pass
+    libc.renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE)
+    if n % 100000 == 0:
         print(n, flush=True)
 PY
 racer=$!
 on_exit "kill $racer"
 evicted=0
-for r in $(seq 30); do
-	run_rc dvol-gc --json --root "$S/root" --max-age 1d
+followed=0
+for r in $(seq 20); do
+	run_rc dvol-gc --json -v --root "$S/root" --max-age 1d
 	evicted=$((evicted + $(printf '%s' "$OUT" | jq '.roots[0].evicted // 0')))
+	run_rc dvol-gc --dry-run --root "$S/root" --max-age 1d
+	printf '%s' "$OUT" | grep -q BAIT && followed=$((followed + 1))
 done
 check "the racer was still running at the end" kill -0 "$racer"
 kill "$racer"
 wait "$racer" 2>/dev/null
-echo "# racer: $(tail -1 "$A/race.out") swaps; dvol-gc evicted $evicted files inside the real folder"
-check "30 runs against a racing folder/symlink swap: all 200 files behind the link survive" \
+echo "# racer: $(tail -1 "$A/race.out") exchanges; dvol-gc evicted $evicted files inside the real folder"
+check "20 runs against a racing folder/symlink exchange: all 200 files behind the link survive" \
 	test "$(find "$A/bait" -type f | wc -l)" -eq 200
+check "...and 20 dry runs never listed a file behind the link" test "$followed" -eq 0
 check "...and the runs did evict inside the real folder" test "$evicted" -gt 0
 
 # --- configuration ------------------------------------------------------------------------
