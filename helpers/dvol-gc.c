@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <inttypes.h>
 #include <unistd.h>
 
@@ -351,6 +352,7 @@ static void on_stale_event(void *userdata, enum dvol_stale_event ev, const char 
 static int open_root(struct root_run *rr)
 {
 	const char *p = rr->rc->path;
+	struct statvfs sv;
 
 	if (p[0] != '/' || strcmp(p, "/") == 0) {
 		rr->what = "a root must be an absolute folder other than /";
@@ -370,6 +372,12 @@ static int open_root(struct root_run *rr)
 			   : rr->error == -ENOTDIR ? "the root is not a folder"
 						   : "cannot open the root";
 		return rr->error;
+	}
+	/* ProtectSystem=strict without a ReadWritePaths= for this root, or a ro mount. */
+	if (!arg_dry_run && fstatvfs(rr->fd, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+		rr->what = "the root is read-only here; under dvol-gc.service, add it to "
+			   "ReadWritePaths= in a drop-in (systemctl edit dvol-gc.service)";
+		return rr->error = -EROFS;
 	}
 	return 0;
 }

@@ -154,60 +154,58 @@ check "...both locked files go" sh -c "[ ! -e $R/locked ] && [ ! -e $R/posix-loc
 check "...and JSON says 2 evicted, 8192 bytes" sh -c "printf '%s' '$OUT' | jq -e '.roots[0].evicted == 2 and .roots[0].bytes_freed == 8192' >/dev/null"
 
 # A folder swapped for a symlink to the outside, again and again, while dvol-gc walks.
-# The racer exchanges the folder and the symlink atomically (renameat2 RENAME_EXCHANGE) in
-# a tight loop, so that a walk finds a symlink where it just saw a folder; it also keeps old
-# files in the real folder, so that every run has work there.
+# 200 folders, each exchanged atomically with a symlink to the outside (renameat2
+# RENAME_EXCHANGE) by a tight C loop, so that a walk keeps finding a symlink where it just
+# saw a folder. A young file keeps every folder non-empty (and so in place).
 S=$A/race
-mkdir -p "$S/root/swap"
-ln -s "$A/bait" "$S/root/swap.link"
-for i in $(seq 200); do mkf "$A/bait/BAIT$i" 1 100; done
-python3 - "$S/root/swap" "$S/root/swap.link" "$A/bait" "$((NOW - 100 * 86400))" >"$A/race.out" 2>&1 <<'PY' &
-import ctypes, os, sys
-d, l, bait, t = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-libc = ctypes.CDLL(None, use_errno=True)
-AT_FDCWD, RENAME_EXCHANGE = -100, 2
-a, b = d.encode(), l.encode()
-n = 0
-while True:
-    n += 1
-    if n % 64 == 0:
-        # Whichever name is the folder now, put an old file in it (or remake it: dvol-gc
-        # rightly removes a folder it emptied).
-        real = d if not os.path.islink(d) else l
-        try:
-            os.makedirs(real, exist_ok=True)
-            p = os.path.join(real, "in%d" % n)
-            open(p, "w").close()
-            os.utime(p, (t, t))
-        except OSError:
-            pass
-        if not os.path.lexists(l) or not os.path.lexists(d):
-            try:
-                os.symlink(bait, l if not os.path.lexists(l) else d)
-            except OSError:
-                pass
-    libc.renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE)
-    if n % 100000 == 0:
-        print(n, flush=True)
-PY
+mkdir -p "$S/root"
+for i in $(seq 200); do
+	mkf "$A/bait/BAIT$i" 1 100
+	mkdir "$S/root/d$i" && touch "$S/root/d$i/young"
+	ln -s "$A/bait" "$S/root/l$i"
+done
+cat >"$A/racer.c" <<'C'
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	char d[200][4096], l[200][4096];
+	unsigned long n;
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(d[i], sizeof(d[i]), "%s/d%d", argv[1], i + 1);
+		snprintf(l[i], sizeof(l[i]), "%s/l%d", argv[1], i + 1);
+	}
+	for (n = 0;; n++) {
+		if (renameat2(AT_FDCWD, d[n % 200], AT_FDCWD, l[n % 200], RENAME_EXCHANGE) < 0)
+			return perror("renameat2"), 1;
+		if (n % (1 << 16) == 0)
+			printf("%lu\n", n), fflush(stdout);
+	}
+}
+C
+cc -O2 -o "$A/racer" "$A/racer.c"
+"$A/racer" "$S/root" >"$A/race.out" 2>&1 &
 racer=$!
 on_exit "kill $racer"
-evicted=0
+changed=0
 followed=0
 for r in $(seq 20); do
-	run_rc dvol-gc --json -v --root "$S/root" --max-age 1d
-	evicted=$((evicted + $(printf '%s' "$OUT" | jq '.roots[0].evicted // 0')))
+	run_rc dvol-gc --json --root "$S/root" --max-age 1d
+	changed=$((changed + $(printf '%s' "$OUT" | jq '.roots[0].skipped.changed // 0')))
 	run_rc dvol-gc --dry-run --root "$S/root" --max-age 1d
 	printf '%s' "$OUT" | grep -q BAIT && followed=$((followed + 1))
 done
 check "the racer was still running at the end" kill -0 "$racer"
 kill "$racer"
 wait "$racer" 2>/dev/null
-echo "# racer: $(tail -1 "$A/race.out") exchanges; dvol-gc evicted $evicted files inside the real folder"
-check "20 runs against a racing folder/symlink exchange: all 200 files behind the link survive" \
-	test "$(find "$A/bait" -type f | wc -l)" -eq 200
-check "...and 20 dry runs never listed a file behind the link" test "$followed" -eq 0
-check "...and the runs did evict inside the real folder" test "$evicted" -gt 0
+echo "# racer: $(tail -1 "$A/race.out") exchanges; the real runs skipped $changed swapped folders"
+check "20 runs against 200 racing folder/symlink exchanges: all 200 files behind the links survive" \
+	test "$(find "$A/bait" -name 'BAIT*' | wc -l)" -eq 200
+check "...and 20 dry runs never listed a file behind a link" test "$followed" -eq 0
+check "...and the runs did meet the race (folders skipped as changed)" test "$changed" -gt 0
 
 # --- configuration ------------------------------------------------------------------------
 C=$T/conf
@@ -237,6 +235,14 @@ expect_msg "nonexistent.*does not exist" "...saying so"
 ln -s "$T/cfgroot" "$T/rootlink"
 expect_rc 2 "a symlink as the root is refused (exit 2)" dvol-gc --root "$T/rootlink" --max-age 1d
 expect_msg "symbolic link" "...saying so"
+mkdir -p "$T/rofs"
+mkf "$T/rofs/old" 4 100
+mount --bind "$T/rofs" "$T/rofs" && mount -o remount,bind,ro "$T/rofs"
+expect_rc 2 "a read-only root (as under ProtectSystem=strict without ReadWritePaths=) is exit 2" \
+	dvol-gc --root "$T/rofs" --max-age 1d
+expect_msg "read-only here.*ReadWritePaths" "...saying what to add to the unit"
+expect_rc 0 "...while a dry run of it works" dvol-gc --dry-run --root "$T/rofs" --max-age 1d
+check "...and lists the old file" sh -c "echo '$OUT' | grep -q '^would remove $T/rofs/old$'"
 expect_rc 2 "one root failing among good ones is exit 2" \
 	dvol-gc --root "$T/nonexistent" --root "$T/cfgroot" --max-age 1d
 check "...and the good root is still reported" sh -c "echo '$OUT' | grep -q '^$T/cfgroot:'"
