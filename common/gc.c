@@ -94,6 +94,7 @@ struct walk {
 	uint64_t mnt_id;
 	bool have_mnt_id;
 	bool pass2;
+	bool count; /* this walk fills the statistics (the first one, or the only one) */
 	bool no_openat2;
 	uint64_t cutoff; /* pass 2: evict at this age and older */
 	uint64_t over_age;
@@ -288,7 +289,7 @@ static void visit(struct walk *w, int dfd, const char *name, unsigned depth, boo
 		return;
 	}
 	if (other_mount(w, &sx)) {
-		if (!w->pass2)
+		if (w->count)
 			event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_MOUNT, 0, 0);
 		(*left)++;
 		return;
@@ -300,7 +301,7 @@ static void visit(struct walk *w, int dfd, const char *name, unsigned depth, boo
 		int fd;
 
 		if (depth + 1 >= DVOL_GC_MAX_DEPTH) {
-			if (!w->pass2)
+			if (w->count)
 				event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_DEPTH, 0, 0);
 			(*left)++;
 			return;
@@ -352,29 +353,33 @@ static void visit(struct walk *w, int dfd, const char *name, unsigned depth, boo
 	}
 
 	if (!S_ISREG(sx.stx_mode) && !S_ISLNK(sx.stx_mode)) {
-		if (!w->pass2)
+		if (w->count)
 			event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_SPECIAL, 0, 0);
 		(*left)++;
 		return;
 	}
 
 	age = age_of(w, &sx);
-	if (!w->pass2) {
-		uint64_t bytes = bytes_of(&sx);
-
+	if (w->count) {
 		w->st->files++;
-		w->st->bytes += bytes;
+		w->st->bytes += bytes_of(&sx);
 		if (keep)
 			w->st->skipped[DVOL_GC_SKIP_KEEP]++;
 		else if (age < w->b->grace_s)
 			w->st->skipped[DVOL_GC_SKIP_YOUNG]++;
-		else if (w->b->has_max_age && age >= w->b->max_age_s)
-			w->over_age += bytes;
-		else
-			dvol_gc_hist_add(w->hist, age, bytes);
+	}
+	if (keep || age < w->b->grace_s) {
+		(*left)++;
 		return;
 	}
-	if (age < w->b->grace_s || age < w->cutoff) {
+	if (!w->pass2) {
+		if (w->b->has_max_age && age >= w->b->max_age_s)
+			w->over_age += bytes_of(&sx);
+		else
+			dvol_gc_hist_add(w->hist, age, bytes_of(&sx));
+		return;
+	}
+	if (age < w->cutoff) {
 		(*left)++;
 		return;
 	}
@@ -398,12 +403,12 @@ static int walk_dir(struct walk *w, int dfd, unsigned depth, bool keep, uint64_t
 		close(dfd);
 		return r;
 	}
-	if (!w->pass2)
+	if (w->count)
 		w->st->dirs++;
 	if (!keep && fstatat(dfd, ".dvol-keep", &kst, AT_SYMLINK_NOFOLLOW) == 0)
 		keep = true;
-	/* Pass 2 has nothing to do in a kept folder. */
-	if (keep && w->pass2) {
+	/* Pass 2 has nothing to do in a kept folder, unless it is the only walk and counts. */
+	if (keep && w->pass2 && !w->count) {
 		*ret_left = 1;
 		*ret_gone = 0;
 		return 0;
@@ -416,7 +421,7 @@ static int walk_dir(struct walk *w, int dfd, unsigned depth, bool keep, uint64_t
 		    (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;
 		if (!path_push(w, de->d_name, &saved)) {
-			if (!w->pass2)
+			if (w->count)
 				event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_DEPTH, 0, -ENAMETOOLONG);
 			left++;
 			continue;
@@ -476,23 +481,32 @@ int dvol_gc_root_run(int root_fd, const struct dvol_gc_opts *o, struct dvol_gc_s
 	w->mnt_id = rsx.stx_mnt_id;
 	w->cutoff = UINT64_MAX;
 
-	r = walk_root(w, root_fd);
-	if (r < 0)
-		return r;
-
 	ret->fs_size = (uint64_t)sfs.f_blocks * sfs.f_frsize;
 	ret->fs_avail_before = (uint64_t)sfs.f_bavail * sfs.f_frsize;
-	if (b->has_max_size && ret->bytes > b->max_size)
-		need_size = ret->bytes - b->max_size;
 	if (b->has_min_free) {
 		min_free = b->min_free_ppm ? (uint64_t)((double)ret->fs_size * b->min_free / 1e6)
 					   : b->min_free;
 		if (ret->fs_avail_before < min_free)
 			need_free = min_free - ret->fs_avail_before;
 	}
-	ret->need = need_size > need_free ? need_size : need_free;
-	residual = ret->need > w->over_age ? ret->need - w->over_age : 0;
-	ret->cutoff_age = dvol_gc_hist_cutoff(hist, residual, NULL);
+
+	/*
+	 * Pass 1 is needed for the size of the root, or when space must be freed. Without
+	 * either, max-age alone needs one walk: pass 2, which then also counts.
+	 */
+	if (b->has_max_size || need_free > 0 || !b->has_max_age) {
+		w->count = true;
+		r = walk_root(w, root_fd);
+		if (r < 0)
+			return r;
+		w->count = false;
+		if (b->has_max_size && ret->bytes > b->max_size)
+			need_size = ret->bytes - b->max_size;
+		ret->need = need_size > need_free ? need_size : need_free;
+		residual = ret->need > w->over_age ? ret->need - w->over_age : 0;
+		ret->cutoff_age = dvol_gc_hist_cutoff(hist, residual, NULL);
+	} else
+		w->count = true;
 	w->cutoff = ret->cutoff_age;
 	if (b->has_max_age && b->max_age_s < w->cutoff)
 		w->cutoff = b->max_age_s;
