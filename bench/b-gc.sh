@@ -52,16 +52,33 @@ age() { echo "dvol-gc --dry-run --grace 0 --max-age 3650d --root $1"; }
 both() { echo "dvol-gc --dry-run --grace 0 --max-size 1P --max-age 3650d --root $1"; }
 printf 'e %s - - - 30d\n' "$B/t1m" >"$B/tmpfiles.conf"
 runs=${BENCH_GC_RUNS:-5}
-hyperfine -N --style none --warmup 1 --runs "$runs" --export-json "$B/gc.json" \
-	"$(scan "$B/t1m")" "find $B/t1m -printf '%A@ %s %p\n'" \
-	"systemd-tmpfiles --clean $B/tmpfiles.conf" "$(age "$B/t1m")" "$(both "$B/t1m")" >/dev/null
+# Interleaved rounds (each command once per round, after one warm-up round), so that the
+# load of a shared machine drifting over minutes does not fall on one command only.
+cmd() {
+	case $1 in
+	0) $(scan "$B/t1m") ;;
+	1) find "$B/t1m" -printf '%A@ %s %p\n' ;;
+	2) systemd-tmpfiles --clean "$B/tmpfiles.conf" ;;
+	3) $(age "$B/t1m") ;;
+	4) $(both "$B/t1m") ;;
+	esac
+}
+for r in $(seq 0 "$runs"); do
+	for i in 0 1 2 3 4; do
+		t0=$(date +%s%N)
+		cmd "$i" >/dev/null 2>&1
+		t1=$(date +%s%N)
+		[ "$r" -gt 0 ] && echo "$(((t1 - t0) / 1000))" >>"$B/times.$i"
+	done
+done
+median() { sort -n "$B/times.$1" | awk '{ a[NR] = $1 } END { printf "%.6f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) / 1e6 }'; }
 s() { awk -v x="$1" 'BEGIN { printf "%.3f s", x }'; }
-d=$(hyperfine_median "$B/gc.json" 0)
-f=$(hyperfine_median "$B/gc.json" 1)
-t=$(hyperfine_median "$B/gc.json" 2)
-a=$(hyperfine_median "$B/gc.json" 3)
-b=$(hyperfine_median "$B/gc.json" 4)
-row "gc scan, 1M files, one pass ($runs runs)" "$(s "$d")" "find -printf" "$(s "$f")" "$(ratio "$d" "$f")x" "<= 1.2x"
+d=$(median 0)
+f=$(median 1)
+t=$(median 2)
+a=$(median 3)
+b=$(median 4)
+row "gc scan, 1M files, one pass ($runs interleaved runs)" "$(s "$d")" "find -printf" "$(s "$f")" "$(ratio "$d" "$f")x" "<= 1.2x"
 row "gc scan, 1M files, one pass" "$(s "$d")" "systemd-tmpfiles --clean" "$(s "$t")" "$(ratio "$d" "$t")x" "-"
 row "gc max-age only (one walk), 1M files" "$(s "$a")" "systemd-tmpfiles --clean" "$(s "$t")" "$(ratio "$a" "$t")x" "-"
 row "gc size budget and max-age (two passes), 1M files" "$(s "$b")" "find -printf" "$(s "$f")" "$(ratio "$b" "$f")x" "-"

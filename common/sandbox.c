@@ -117,6 +117,10 @@ static const char *const set_stdio[] = {
     "getpgrp",
     "umask",
     "seccomp",
+    /* Landlock, like seccomp, only ever narrows (dvol-gc confines its walk to the roots) */
+    "landlock_create_ruleset",
+    "landlock_add_rule",
+    "landlock_restrict_self",
     /* syslog(3) on its already connected socket, and its reconnect */
     "sendto",
     "send",

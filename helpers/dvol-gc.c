@@ -19,6 +19,7 @@
 #include "gc.h"
 #include "gcconf.h"
 #include "json.h"
+#include "landlock.h"
 #include "log.h"
 #include "sandbox.h"
 #include "stale.h"
@@ -134,7 +135,10 @@ static int parse_argv(int argc, char *argv[])
 		case ARG_MAX_AGE:
 		case ARG_MIN_FREE:
 		case ARG_GRACE: {
-			const char *key = longopts[c - ARG_JSON + 4].name;
+			const char *key = c == ARG_MAX_SIZE   ? "max-size"
+					  : c == ARG_MAX_AGE  ? "max-age"
+					  : c == ARG_MIN_FREE ? "min-free"
+							      : "grace";
 
 			if (dvol_gc_budget_set(&arg_budget, key, optarg, &why) < 0) {
 				log_error("--%s=%s: the value %s", key, optarg, why);
@@ -209,9 +213,9 @@ static void on_gc_event(void *userdata, enum dvol_gc_event ev, enum dvol_gc_skip
 	case DVOL_GC_RMDIR:
 		/* A dry run always lists; a real run with -v. */
 		if (arg_dry_run || arg_verbose)
-			fprintf(arg_json ? stderr : stdout, "%s%s%s %s/%s\n",
+			fprintf(arg_json ? stderr : stdout, "%s%s %s/%s\n",
 				arg_dry_run ? "would remove" : "removed",
-				ev == DVOL_GC_RMDIR ? " folder" : "", "", rr->rc->path, path);
+				ev == DVOL_GC_RMDIR ? " folder" : "", rr->rc->path, path);
 		break;
 	case DVOL_GC_SKIP:
 		if (why == DVOL_GC_SKIP_ERROR)
@@ -387,6 +391,7 @@ static int run(void)
 	_cleanup_(dvol_gc_conf_done) struct dvol_gc_conf conf = {0};
 	_cleanup_json_ json_object *jroots = NULL, *jstale = NULL, *top = NULL;
 	_cleanup_free_ struct root_run *runs = NULL;
+	_cleanup_free_ int *fds = NULL;
 	struct stale_report sr = {0};
 	struct dvol_stale_opts so = {0};
 	bool failed = false;
@@ -427,6 +432,19 @@ static int run(void)
 		failed = true;
 	}
 	failed = failed || sr.failed;
+
+	/* Landlock where the kernel has it: from here on, nothing but the trees beneath the
+	 * roots, read, and (unless a dry run) unlinked. */
+	fds = calloc(conf.n_roots ? conf.n_roots : 1, sizeof(*fds));
+	if (!fds)
+		return log_error("out of memory"), EXIT_GC_FAILED;
+	for (size_t i = 0; i < conf.n_roots; i++)
+		fds[i] = runs[i].fd;
+	r = dvol_landlock_beneath(fds, conf.n_roots, !arg_dry_run);
+	if (r < 0)
+		return log_error_errno(r, "cannot confine the walk to the roots with Landlock"),
+		       EXIT_GC_FAILED;
+	log_debug("landlock: %s", r > 0 ? "confined to the roots" : "not in this kernel");
 
 	/* The walk: no mount, and with --dry-run not even a write. */
 	r = dvol_sandbox_enter(arg_dry_run ? DVOL_SB_STDIO | DVOL_SB_RPATH
