@@ -267,8 +267,10 @@ int dvol_gc_conf_load_dir(struct dvol_gc_conf *c, const char *confdir,
 		return -ENOMEM;
 	if (access(main_conf, F_OK) == 0) {
 		r = dvol_gc_conf_load_file(c, main_conf, err);
+		if (r < 0 && r != -EINVAL)
+			(void)set_error(err, main_conf, 0, NULL, 0, NULL); /* which file failed */
 		if (r < 0)
-			return r == -EINVAL ? r : set_error(err, main_conf, 0, NULL, 0, NULL), r;
+			return r;
 	}
 	n = scandir(dropins, &list, conf_filter, alphasort);
 	if (n < 0)
