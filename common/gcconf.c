@@ -102,11 +102,21 @@ static void root_conf_done(struct dvol_gc_root_conf *rc)
 	*rc = (struct dvol_gc_root_conf){0};
 }
 
+static int find_root(const struct dvol_gc_conf *c, const char *path)
+{
+	for (size_t i = 0; i < c->n_roots; i++)
+		if (strcmp(c->roots[i].path, path) == 0)
+			return (int)i;
+	return -1;
+}
+
 int dvol_gc_conf_add(struct dvol_gc_conf *c, const char *path, const struct dvol_gc_budget *b)
 {
 	struct dvol_gc_root_conf rc = {.budget = *b};
 	int r;
 
+	if (find_root(c, path) >= 0)
+		return -EEXIST;
 	rc.path = strdup(path);
 	if (!rc.path)
 		return -ENOMEM;
@@ -158,14 +168,6 @@ static int on_parse_error(struct libmnt_table *tb, const char *filename, int lin
 	if (pe && !pe->first_line)
 		pe->first_line = line;
 	return 1;
-}
-
-static int find_root(const struct dvol_gc_conf *c, const char *path)
-{
-	for (size_t i = 0; i < c->n_roots; i++)
-		if (strcmp(c->roots[i].path, path) == 0)
-			return (int)i;
-	return -1;
 }
 
 int dvol_gc_conf_load_file(struct dvol_gc_conf *c, const char *path, struct dvol_gc_conf_error *err)

@@ -65,6 +65,6 @@ int dvol_gc_conf_load_file(struct dvol_gc_conf *c, const char *path,
 /* CONFDIR/gc.conf (if present), then CONFDIR/gc.d/[*].conf in name order. */
 int dvol_gc_conf_load_dir(struct dvol_gc_conf *c, const char *confdir,
 			  struct dvol_gc_conf_error *err);
-/* Append a root from the command line. */
+/* Append a root from the command line; -EEXIST if it is there already. */
 int dvol_gc_conf_add(struct dvol_gc_conf *c, const char *path, const struct dvol_gc_budget *b);
 void dvol_gc_conf_done(struct dvol_gc_conf *c);

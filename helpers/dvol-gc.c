@@ -174,6 +174,8 @@ static int load_config(struct dvol_gc_conf *conf)
 
 	for (size_t i = 0; i < arg_n_roots; i++) {
 		r = dvol_gc_conf_add(conf, arg_roots[i], &arg_budget);
+		if (r == -EEXIST)
+			return log_error("--root %s is given twice", arg_roots[i]), -EINVAL;
 		if (r < 0)
 			return log_error_errno(r, "out of memory");
 	}

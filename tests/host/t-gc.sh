@@ -232,6 +232,8 @@ expect_rc 1 "--max-size without --root is a usage error" dvol-gc --max-size 1G
 expect_rc 1 "--root without a budget is a usage error" dvol-gc --root "$T/cfgroot"
 expect_rc 1 "a bad size on the command line is a usage error" dvol-gc --root "$T/cfgroot" --max-size 12Q
 expect_msg "max-size=12Q" "...naming it"
+expect_rc 1 "the same --root twice is a usage error" dvol-gc --root "$T/cfgroot" --root "$T/cfgroot" --max-age 1d
+expect_msg "given twice" "...saying so"
 expect_rc 2 "a missing root is exit 2" dvol-gc --root "$T/nonexistent" --max-age 1d
 expect_msg "nonexistent.*does not exist" "...saying so"
 ln -s "$T/cfgroot" "$T/rootlink"
