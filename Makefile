@@ -125,6 +125,10 @@ install: all
 	for u in $(wildcard systemd/*.service systemd/*.timer systemd/*.target); do \
 		install -m 0644 $$u $(DESTDIR)$(UNITDIR)/; done
 	for r in $(wildcard udev/*.rules); do install -m 0644 $$r $(DESTDIR)$(UDEVDIR)/rules.d/; done
+	# The commented example becomes the configuration, but never replaces one.
+	install -d $(DESTDIR)$(SYSCONFDIR)/dvol/gc.d
+	[ -e $(DESTDIR)$(SYSCONFDIR)/dvol/gc.conf ] || \
+		install -m 0644 conf/gc.conf $(DESTDIR)$(SYSCONFDIR)/dvol/gc.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(MOUNTHELPERDIR)/mount.dvol

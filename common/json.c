@@ -16,6 +16,17 @@ int dvol_json_add(json_object *o, const char *key, json_object *v)
 	return 0;
 }
 
+int dvol_json_append(json_object *a, json_object *v)
+{
+	if (!v)
+		return -ENOMEM;
+	if (json_object_array_add(a, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int dvol_json_add_string(json_object *o, const char *key, const char *v)
 {
 	return v ? dvol_json_add(o, key, json_object_new_string(v)) : 0;
@@ -29,6 +40,11 @@ int dvol_json_add_bool(json_object *o, const char *key, bool v)
 int dvol_json_add_int(json_object *o, const char *key, int64_t v)
 {
 	return dvol_json_add(o, key, json_object_new_int64(v));
+}
+
+int dvol_json_add_u64(json_object *o, const char *key, uint64_t v)
+{
+	return dvol_json_add(o, key, json_object_new_uint64(v));
 }
 
 int dvol_json_add_double(json_object *o, const char *key, double v)
@@ -46,12 +62,10 @@ int dvol_json_add_strv(json_object *o, const char *key, char *const *v)
 	if (!a)
 		return -ENOMEM;
 	for (; *v; v++) {
-		json_object *s = json_object_new_string(*v);
+		int r = dvol_json_append(a, json_object_new_string(*v));
 
-		if (!s || json_object_array_add(a, s) < 0) {
-			json_object_put(s);
-			return -ENOMEM;
-		}
+		if (r < 0)
+			return r;
 	}
 	return dvol_json_add(o, key, TAKE_PTR(a));
 }
@@ -64,7 +78,7 @@ int dvol_json_print(json_object *o, FILE *f)
 
 	if (!s)
 		return -ENOMEM;
-	if (fprintf(f, "%s\n", s) < 0)
+	if (fprintf(f, "%s\n", s) < 0 || fflush(f) != 0)
 		return -EIO;
 	return 0;
 }

@@ -125,6 +125,10 @@ static const char *const set_stdio[] = {
     "getpgrp",
     "umask",
     "seccomp",
+    /* Landlock, like seccomp, only ever narrows (dvol-gc confines its walk to the roots) */
+    "landlock_create_ruleset",
+    "landlock_add_rule",
+    "landlock_restrict_self",
     /* syslog(3) on its already connected socket, and its reconnect */
     "sendto",
     "send",
@@ -133,12 +137,32 @@ static const char *const set_stdio[] = {
 };
 
 static const char *const set_rpath[] = {
-    "readlink",	 "readlinkat", "getdents64",	    "getdents",
-    "access",	 "faccessat",  "faccessat2",	    "stat",
-    "lstat",	 "statfs",     "fstatfs",	    "chdir",
-    "fchdir",	 "getcwd",     "getxattr",	    "lgetxattr",
-    "fgetxattr", "listxattr",  "llistxattr",	    "flistxattr",
-    "fadvise64", "readahead",  "name_to_handle_at", NULL,
+    "readlink",
+    "readlinkat",
+    "getdents64",
+    "getdents",
+    "access",
+    "faccessat",
+    "faccessat2",
+    "stat",
+    "lstat",
+    "statfs",
+    "fstatfs",
+    "chdir",
+    "fchdir",
+    "getcwd",
+    "getxattr",
+    "lgetxattr",
+    "fgetxattr",
+    "listxattr",
+    "llistxattr",
+    "flistxattr",
+    "fadvise64",
+    "readahead",
+    "name_to_handle_at",
+    /* an advisory lock on a file opened read-only: dvol-gc asks whether someone holds it */
+    "flock",
+    NULL,
 };
 
 static const char *const set_wpath[] = {
