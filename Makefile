@@ -39,12 +39,12 @@ ifneq ($(SANITIZE),)
 HARDEN  := -fPIE -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDHARDEN := -pie -fsanitize=$(SANITIZE)
 endif
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I common -DDVOL_VERSION='"$(VERSION)"' \
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I common -I $(B)/gen -DDVOL_VERSION='"$(VERSION)"' \
 	     -DDVOL_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	     -DDVOL_LIBNFS_VERSION='"$(shell pkg-config --modversion libnfs 2>/dev/null)"' $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(filter-out common/sandbox-gen.c,$(wildcard common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 HELPER_SRC := $(wildcard helpers/*.c)
 HELPERS    := $(HELPER_SRC:helpers/%.c=$(B)/%)
@@ -59,6 +59,18 @@ all: $(HELPERS)
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The sandbox stages, compiled by libseccomp at build time (see common/sandbox-gen.c).
+$(B)/gen/sandbox-filters.h: $(B)/sandbox-gen
+	@mkdir -p $(@D)
+	$< >$@.tmp && mv $@.tmp $@
+
+$(B)/sandbox-gen: common/sandbox-gen.c common/sandbox.c common/sandbox.h common/cleanup.h
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -DDVOL_SANDBOX_GENERATOR $(ALL_LDFLAGS) -o $@ \
+		common/sandbox-gen.c common/sandbox.c $(PKG_LIBS)
+
+$(B)/common/sandbox.o: $(B)/gen/sandbox-filters.h
 
 $(B)/libdvol.a: $(COMMON_OBJ)
 	@rm -f $@
@@ -113,6 +125,10 @@ install: all
 	for u in $(wildcard systemd/*.service systemd/*.timer systemd/*.target); do \
 		install -m 0644 $$u $(DESTDIR)$(UNITDIR)/; done
 	for r in $(wildcard udev/*.rules); do install -m 0644 $$r $(DESTDIR)$(UDEVDIR)/rules.d/; done
+	# The commented example becomes the configuration, but never replaces one.
+	install -d $(DESTDIR)$(SYSCONFDIR)/dvol/gc.d
+	[ -e $(DESTDIR)$(SYSCONFDIR)/dvol/gc.conf ] || \
+		install -m 0644 conf/gc.conf $(DESTDIR)$(SYSCONFDIR)/dvol/gc.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(MOUNTHELPERDIR)/mount.dvol

@@ -225,3 +225,81 @@ int dvol_mount_at(int fd, struct dvol_mount_info *ret)
 		  mnt_optstr_get_option(mnt_fs_get_vfs_options(found), "ro", NULL, NULL) == 0;
 	return 1;
 }
+
+static void mflags_to_attr(unsigned long mflags, struct mount_attr *attr)
+{
+	if (mflags & MS_RDONLY)
+		attr->attr_set |= MOUNT_ATTR_RDONLY;
+	if (mflags & MS_NOSUID)
+		attr->attr_set |= MOUNT_ATTR_NOSUID;
+	if (mflags & MS_NODEV)
+		attr->attr_set |= MOUNT_ATTR_NODEV;
+	if (mflags & MS_NOEXEC)
+		attr->attr_set |= MOUNT_ATTR_NOEXEC;
+	if (mflags & MS_NODIRATIME)
+		attr->attr_set |= MOUNT_ATTR_NODIRATIME;
+	if (mflags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)) {
+		attr->attr_clr |= MOUNT_ATTR__ATIME;
+		attr->attr_set |= mflags & MS_NOATIME	    ? MOUNT_ATTR_NOATIME
+				  : mflags & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME
+							    : MOUNT_ATTR_RELATIME;
+	}
+}
+
+int dvol_mount_dev(const char *fstype, const char *node, const char *fsopts, int *ret_mfd)
+{
+	_cleanup_close_ int fsfd = -EBADF;
+	char *p = (char *)fsopts, *name, *value;
+	size_t namesz, valuesz;
+	int mfd;
+
+	fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return -errno;
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", node, 0) < 0)
+		return -errno;
+	while (p && mnt_optstr_next_option(&p, &name, &namesz, &value, &valuesz) == 0) {
+		_cleanup_free_ char *k = strndup(name, namesz);
+		_cleanup_free_ char *v = value ? strndup(value, valuesz) : NULL;
+
+		if (!k || (value && !v))
+			return -ENOMEM;
+		if (fsconfig(fsfd, v ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, k, v, 0) < 0)
+			return -errno;
+	}
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+	if (mfd < 0)
+		return -errno;
+	*ret_mfd = mfd;
+	return 0;
+}
+
+int dvol_mount_chmod_root(int mfd, mode_t mode, uid_t uid, gid_t gid)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	fd = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (mode != (mode_t)-1 && fchmod(fd, mode & 07777) < 0)
+		return -errno;
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)
+		return -errno;
+	return 0;
+}
+
+int dvol_mount_attach(int mfd, int target_fd, unsigned long mflags)
+{
+	struct mount_attr attr = {0};
+
+	mflags_to_attr(mflags, &attr);
+	if ((attr.attr_set || attr.attr_clr) &&
+	    mount_setattr(mfd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return -errno;
+	if (move_mount(mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0)
+		return -errno;
+	return 0;
+}

@@ -44,3 +44,16 @@ int dvol_mount_at(int fd, struct dvol_mount_info *ret);
 
 /* Do the two fds name the same inode on the same device? */
 bool dvol_same_inode(int a, int b);
+
+/*
+ * Mount the filesystem FSTYPE on the block device NODE (fsopen, fsconfig, fsmount), with
+ * the comma-separated filesystem options FSOPTS (may be NULL), as a detached mount in
+ * *ret_mfd. Nothing is visible until dvol_mount_attach().
+ */
+int dvol_mount_dev(const char *fstype, const char *node, const char *fsopts, int *ret_mfd);
+
+/* Set MODE, UID, GID (-1: unchanged) on the root of the detached mount MFD. */
+int dvol_mount_chmod_root(int mfd, mode_t mode, uid_t uid, gid_t gid);
+
+/* Apply the MS_* flags in MFLAGS to MFD, then attach it on TARGET_FD (O_PATH). */
+int dvol_mount_attach(int mfd, int target_fd, unsigned long mflags);

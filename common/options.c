@@ -23,13 +23,15 @@ static const struct own_opt {
     {"uid", OPT_UID, offsetof(struct dvol_opts, uid), offsetof(struct dvol_opts, uid_set)},
     {"gid", OPT_GID, offsetof(struct dvol_opts, gid), offsetof(struct dvol_opts, gid_set)},
     {"mkfs", OPT_FSTYPE, offsetof(struct dvol_opts, mkfs), -1},
+    {"mkfs-ignore-nonzero-data", OPT_FLAG, offsetof(struct dvol_opts, mkfs_ignore_nonzero), -1},
     {"device-timeout", OPT_DURATION, offsetof(struct dvol_opts, device_timeout_ms), -1},
     {"probe-timeout", OPT_DURATION, offsetof(struct dvol_opts, probe_timeout_ms), -1},
     {"retry", OPT_DURATION, offsetof(struct dvol_opts, retry_ms), -1},
 };
 
 const char *const dvol_own_options[] = {
-    "create", "mode", "uid", "gid", "mkfs", "device-timeout", "probe-timeout", "retry", NULL,
+    "create",	      "mode",	       "uid",	"gid", "mkfs", "mkfs-ignore-nonzero-data",
+    "device-timeout", "probe-timeout", "retry", NULL,
 };
 
 void dvol_opts_done(struct dvol_opts *o)

@@ -20,6 +20,9 @@ struct dvol_opts {
 	gid_t gid;
 	bool gid_set;
 	char *mkfs; /* mkfs=xfs|ext4: format if (and only if) blank */
+	/* mkfs-ignore-nonzero-data: skip only the zero check of the blank verdict; named so
+	 * that nobody sets it by accident */
+	bool mkfs_ignore_nonzero;
 	uint64_t device_timeout_ms;
 	uint64_t probe_timeout_ms;
 	uint64_t retry_ms; /* 0: no retry */

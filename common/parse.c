@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <math.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,42 +105,45 @@ static int parse_id(const char *s, unsigned long *ret)
 	return 0;
 }
 
+/* A decimal id, or a name looked up through NSS in the passwd or the group database. */
+static int parse_id_or_name(const char *s, bool group, unsigned long *ret)
+{
+	if (!s || !*s)
+		return -EINVAL;
+	if (isdigit((unsigned char)s[0]))
+		return parse_id(s, ret) < 0 ? -EINVAL : 0;
+	if (group) {
+		struct group *gr = getgrnam(s);
+
+		if (!gr)
+			return -ESRCH;
+		*ret = gr->gr_gid;
+	} else {
+		struct passwd *pw = getpwnam(s);
+
+		if (!pw)
+			return -ESRCH;
+		*ret = pw->pw_uid;
+	}
+	return 0;
+}
+
 int dvol_parse_uid(const char *s, uid_t *ret)
 {
 	unsigned long v;
-	struct passwd *pw;
+	int r = parse_id_or_name(s, false, &v);
 
-	if (!s || !*s)
-		return -EINVAL;
-	if (isdigit((unsigned char)s[0])) {
-		if (parse_id(s, &v) < 0)
-			return -EINVAL;
+	if (r >= 0)
 		*ret = (uid_t)v;
-		return 0;
-	}
-	pw = getpwnam(s);
-	if (!pw)
-		return -ESRCH;
-	*ret = pw->pw_uid;
-	return 0;
+	return r;
 }
 
 int dvol_parse_gid(const char *s, gid_t *ret)
 {
 	unsigned long v;
-	struct group *gr;
+	int r = parse_id_or_name(s, true, &v);
 
-	if (!s || !*s)
-		return -EINVAL;
-	if (isdigit((unsigned char)s[0])) {
-		if (parse_id(s, &v) < 0)
-			return -EINVAL;
+	if (r >= 0)
 		*ret = (gid_t)v;
-		return 0;
-	}
-	gr = getgrnam(s);
-	if (!gr)
-		return -ESRCH;
-	*ret = gr->gr_gid;
-	return 0;
+	return r;
 }

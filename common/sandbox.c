@@ -19,10 +19,18 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
+
 #include <seccomp.h>
 
 #include "cleanup.h"
 #include "sandbox.h"
+
+#ifndef DVOL_SANDBOX_GENERATOR
+#include "sandbox-filters.h" /* generated at build time by common/sandbox-gen.c */
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 #define DVOL_SANITIZED 1
@@ -117,6 +125,10 @@ static const char *const set_stdio[] = {
     "getpgrp",
     "umask",
     "seccomp",
+    /* Landlock, like seccomp, only ever narrows (dvol-gc confines its walk to the roots) */
+    "landlock_create_ruleset",
+    "landlock_add_rule",
+    "landlock_restrict_self",
     /* syslog(3) on its already connected socket, and its reconnect */
     "sendto",
     "send",
@@ -125,12 +137,32 @@ static const char *const set_stdio[] = {
 };
 
 static const char *const set_rpath[] = {
-    "readlink",	 "readlinkat", "getdents64",	    "getdents",
-    "access",	 "faccessat",  "faccessat2",	    "stat",
-    "lstat",	 "statfs",     "fstatfs",	    "chdir",
-    "fchdir",	 "getcwd",     "getxattr",	    "lgetxattr",
-    "fgetxattr", "listxattr",  "llistxattr",	    "flistxattr",
-    "fadvise64", "readahead",  "name_to_handle_at", NULL,
+    "readlink",
+    "readlinkat",
+    "getdents64",
+    "getdents",
+    "access",
+    "faccessat",
+    "faccessat2",
+    "stat",
+    "lstat",
+    "statfs",
+    "fstatfs",
+    "chdir",
+    "fchdir",
+    "getcwd",
+    "getxattr",
+    "lgetxattr",
+    "fgetxattr",
+    "listxattr",
+    "llistxattr",
+    "flistxattr",
+    "fadvise64",
+    "readahead",
+    "name_to_handle_at",
+    /* an advisory lock on a file opened read-only: dvol-gc asks whether someone holds it */
+    "flock",
+    NULL,
 };
 
 static const char *const set_wpath[] = {
@@ -161,9 +193,23 @@ static const char *const set_inet[] = {
 };
 
 static const char *const set_exec[] = {
-    "execve",  "execveat", "fork",	    "vfork",	     "wait4",
-    "waitid",  "kill",	   "setpgid",	    "setsid",	     "arch_prctl",
-    "getpgid", "getsid",   "set_mempolicy", "get_mempolicy", NULL,
+    "execve",
+    "execveat",
+    "fork",
+    "vfork",
+    "wait4",
+    "waitid",
+    "kill",
+    "setpgid",
+    "setsid",
+    "arch_prctl",
+    "getpgid",
+    "getsid",
+    "set_mempolicy",
+    "get_mempolicy",
+    /* mkfs.xfs (liburcu) registers for private expedited memory barriers at start */
+    "membarrier",
+    NULL,
 };
 
 /* Never allowed, in any mode: no helper has a reason for them. */
@@ -221,8 +267,12 @@ static const unsigned long ioctl_blkdev[] = {
     CDROM_LAST_WRITTEN,
     CDROM_DRIVE_STATUS,
     FDGETPRM,
+    /* libblkid's "tiny device" check (floppies), made on every probe */
+    FDGETFDCSTAT,
     HDIO_GETGEO,
     LOOP_GET_STATUS64,
+    /* mkfs.xfs sets the device's page-cache block size to its sector size */
+    BLKBSZSET,
     FS_IOC_GETFLAGS,
 #ifdef BLKGETDISKSEQ
     BLKGETDISKSEQ,
@@ -391,6 +441,43 @@ static int add_rules(scmp_filter_ctx ctx, unsigned sets, enum dvol_sandbox_mode 
 	return 0;
 }
 
+int dvol_sandbox_compile(unsigned sets, enum dvol_sandbox_mode mode, scmp_filter_ctx *ret)
+{
+	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+	int r;
+
+	ctx = seccomp_init(mode == DVOL_SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
+	if (!ctx)
+		return -ENOMEM;
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (r < 0)
+		return r;
+	r = add_rules(ctx, sets, mode);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(ctx);
+	return 0;
+}
+
+/* 1 if SETS was compiled at build time and is now loaded, 0 if it was not compiled. */
+static int load_precompiled(unsigned sets)
+{
+#ifndef DVOL_SANDBOX_GENERATOR
+	for (size_t i = 0; i < ELEMENTSOF(dvol_precompiled); i++) {
+		struct sock_fprog prog;
+
+		if (dvol_precompiled[i].sets != sets)
+			continue;
+		prog.len = dvol_precompiled[i].len;
+		prog.filter = (struct sock_filter *)dvol_precompiled[i].insns;
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+			return -errno;
+		return 1;
+	}
+#endif
+	return 0;
+}
+
 int dvol_sandbox_enter(unsigned sets)
 {
 	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
@@ -407,25 +494,27 @@ int dvol_sandbox_enter(unsigned sets)
 	}
 
 	/* The same sets again would stack an identical filter: it narrows nothing and costs
-	 * a filter build (a third of a millisecond) and a filter run on every call after. */
+	 * a filter build and a filter run on every call after. */
 	if (sets == current)
 		return 0;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 
-	ctx = seccomp_init(mode == DVOL_SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
-	if (!ctx)
-		return -ENOMEM;
-	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	/* Kill mode: the stages the helpers use were compiled by libseccomp at build time,
+	 * from these same rules (common/sandbox-gen.c); building one here costs more than
+	 * everything else a bind does. */
+	r = mode == DVOL_SANDBOX_KILL ? load_precompiled(sets) : 0;
 	if (r < 0)
 		return r;
-	r = add_rules(ctx, sets, mode);
-	if (r < 0)
-		return r;
-	r = seccomp_load(ctx);
-	if (r < 0)
-		return r;
+	if (r == 0) {
+		r = dvol_sandbox_compile(sets, mode, &ctx);
+		if (r < 0)
+			return r;
+		r = seccomp_load(ctx);
+		if (r < 0)
+			return r;
+	}
 	current = sets;
 	return 0;
 }

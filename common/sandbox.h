@@ -40,6 +40,22 @@ enum dvol_sandbox_mode dvol_sandbox_mode(void);
 /* Sets NO_NEW_PRIVS and stacks one filter allowing exactly SETS. 0 or -errno. */
 int dvol_sandbox_enter(unsigned sets);
 
+/* The stages compiled at build time (common/sandbox-gen.c); others are built when entered. */
+#define DVOL_SANDBOX_STAGES                                                                        \
+	DVOL_SB_STDIO, DVOL_SB_STDIO | DVOL_SB_RPATH,                                              \
+	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH,                                         \
+	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT,                         \
+	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT | DVOL_SB_BLKDEV,        \
+	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT | DVOL_SB_BLKDEV |       \
+		DVOL_SB_EXEC,                                                                      \
+	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT | DVOL_SB_INET,          \
+	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET, DVOL_SB_STDIO | DVOL_SB_INET,            \
+	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_BLKDEV
+
+/* Build the filter for SETS without loading it: for the build-time generator and tests. */
+#include <seccomp.h>
+int dvol_sandbox_compile(unsigned sets, enum dvol_sandbox_mode mode, scmp_filter_ctx *ret);
+
 /* "stdio rpath mount" etc., for -v output and the man pages. Static buffer. */
 const char *dvol_sandbox_sets_to_string(unsigned sets);
 

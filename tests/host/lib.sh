@@ -73,6 +73,8 @@ mkloop() { # mkloop SIZE [NAME]: a sparse file on $T as a loop device; prints th
 	truncate -s "$1" "$img" || return 1
 	dev=$(losetup -f --show "$img") || return 1
 	LOOPS+=("$dev")
+	# Called as d=$(mkloop ...) it runs in a subshell: LOOPS alone would forget it.
+	echo "$dev" >>"$T/.loops"
 	echo "$dev"
 }
 
@@ -83,7 +85,7 @@ finish() {
 	for c in "${CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
 	# Unmount everything below $T first, or the loop devices stay busy.
 	for m in $(findmnt -rn -o TARGET | grep "^$T/" | sort -r); do umount -l "$m" 2>/dev/null; done
-	for d in "${LOOPS[@]}"; do losetup -d "$d" 2>/dev/null; done
+	for d in "${LOOPS[@]}" $(cat "$T/.loops" 2>/dev/null); do losetup -d "$d" 2>/dev/null; done
 }
 
 done_testing() {

@@ -118,6 +118,23 @@ check "...which says it would create the folder" sh -c "printf '%s' \"\$0\" | gr
 check "...and it was not created" test ! -e "$T/host/planned"
 check "...and nothing is mounted" not_mounted "$T/ctr/other"
 
+# -N: act in another mount namespace, through mount(8) and given to the helper directly.
+mkdir -p "$T/ns-src" "$T/ns-dst" "$T/ns-dst2"
+unshare --mount --propagation private sleep 120 &
+nspid=$!
+for _ in $(seq 50); do [ "$(readlink /proc/$nspid/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] && break; sleep 0.1; done
+expect_rc 0 "mount -N PID mounts in that namespace" mount -N "$nspid" -t dvol "$T/ns-src" "$T/ns-dst"
+check "...where it is seen" nsenter -t "$nspid" -m findmnt --mountpoint "$T/ns-dst"
+check "...and not in ours" not_mounted "$T/ns-dst"
+expect_rc 0 "mount.dvol -N /proc/PID/ns/mnt (the helper enters it itself)" \
+	/sbin/mount.dvol -N "/proc/$nspid/ns/mnt" "$T/ns-src" "$T/ns-dst2"
+check "...where it is seen" nsenter -t "$nspid" -m findmnt --mountpoint "$T/ns-dst2"
+check "...and not in ours" not_mounted "$T/ns-dst2"
+expect_rc 2 "-N with a namespace that does not exist is exit 2" \
+	/sbin/mount.dvol -N /proc/999999999/ns/mnt "$T/ns-src" "$T/ns-dst2"
+expect_msg "cannot open the mount namespace" "...saying so"
+kill "$nspid"
+
 # Usage: --help, --version, and too few arguments.
 expect_rc 0 "--help exits 0" /sbin/mount.dvol --help
 check "...and prints usage on stdout" sh -c "printf '%s' \"\$0\" | grep -q '^Usage: mount.dvol'" "$OUT"

@@ -158,6 +158,28 @@ static void test_parsers(void **state)
 	assert_int_equal(dvol_parse_mode("8", &m), -EINVAL);
 }
 
+static void test_mkfs_options(void **state)
+{
+	struct dvol_opts o;
+	char *bad = NULL;
+	const char *why = NULL;
+
+	assert_int_equal(dvol_opts_parse("mkfs=xfs,noatime", &o, &bad, &why), 0);
+	assert_string_equal(o.mkfs, "xfs");
+	assert_false(o.mkfs_ignore_nonzero);
+	dvol_opts_done(&o);
+	/* The opt-out of the zero check is one exact, long name, and takes no value. */
+	assert_int_equal(dvol_opts_parse("mkfs=ext4,mkfs-ignore-nonzero-data", &o, &bad, &why), 0);
+	assert_true(o.mkfs_ignore_nonzero);
+	assert_null(o.fs);
+	dvol_opts_done(&o);
+	assert_int_equal(dvol_opts_parse("mkfs-ignore-nonzero-data=1", &o, &bad, &why), -EINVAL);
+	free(bad);
+	bad = NULL;
+	assert_int_equal(dvol_opts_parse("mkfs=btrfs", &o, &bad, &why), -EINVAL);
+	free(bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +190,7 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_first),
 	    cmocka_unit_test(test_parsers),
+	    cmocka_unit_test(test_mkfs_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "sandbox.h"
+#include "sandbox-filters.h"
 
 static char tmpdir[] = "/tmp/dvol-sandbox-XXXXXX";
 
@@ -432,6 +433,36 @@ static void test_log_mode(void **state)
 	unsetenv("DVOL_SANDBOX");
 }
 
+/* The table built at build time is what the same rules compile to now, stage by stage. */
+static void test_precompiled_current(void **state)
+{
+	static const unsigned stages[] = {DVOL_SANDBOX_STAGES};
+
+	assert_int_equal(sizeof(stages) / sizeof(stages[0]),
+			 sizeof(dvol_precompiled) / sizeof(dvol_precompiled[0]));
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		scmp_filter_ctx ctx = NULL;
+		char path[] = "/tmp/dvol-sandbox-test.XXXXXX";
+		int fd = mkstemp(path);
+		off_t len;
+		void *buf;
+
+		assert_true(fd >= 0);
+		unlink(path);
+		assert_int_equal(dvol_precompiled[i].sets, stages[i]);
+		assert_int_equal(dvol_sandbox_compile(stages[i], DVOL_SANDBOX_KILL, &ctx), 0);
+		assert_int_equal(seccomp_export_bpf(ctx, fd), 0);
+		seccomp_release(ctx);
+		len = lseek(fd, 0, SEEK_END);
+		assert_int_equal(len, (off_t)dvol_precompiled[i].len * 8);
+		buf = malloc(len);
+		assert_int_equal(pread(fd, buf, len, 0), len);
+		assert_memory_equal(buf, dvol_precompiled[i].insns, len);
+		free(buf);
+		close(fd);
+	}
+}
+
 static void test_sets_to_string(void **state)
 {
 	assert_string_equal(dvol_sandbox_sets_to_string(DVOL_SB_STDIO | DVOL_SB_MOUNT),
@@ -459,7 +490,7 @@ int main(void)
 	    cmocka_unit_test(test_exec),	   cmocka_unit_test(test_never),
 	    cmocka_unit_test(test_arch),	   cmocka_unit_test(test_stacking),
 	    cmocka_unit_test(test_status),	   cmocka_unit_test(test_log_mode),
-	    cmocka_unit_test(test_sets_to_string),
+	    cmocka_unit_test(test_sets_to_string), cmocka_unit_test(test_precompiled_current),
 	};
 
 	if (dvol_sandbox_mode() == DVOL_SANDBOX_ASIDE) {

@@ -1,0 +1,822 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <blkid/blkid.h>
+
+#include "blockdev.h"
+#include "cleanup.h"
+
+#define MIB		 (1024u * 1024u)
+#define POLL_INTERVAL_NS (100 * 1000 * 1000L)
+
+void dvol_blk_dev_done(struct dvol_blk_dev *d)
+{
+	free(d->node);
+	free(d->serial);
+	free(d->model);
+	*d = (struct dvol_blk_dev){0};
+}
+
+void dvol_blk_verdict_done(struct dvol_blk_verdict *v)
+{
+	free(v->fstype);
+	free(v->uuid);
+	free(v->label);
+	*v = (struct dvol_blk_verdict){0};
+}
+
+char *dvol_strdup_trim(const char *s)
+{
+	size_t n;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	return strndup(s, n);
+}
+
+bool dvol_nvme_model_is_instance_store(const char *model)
+{
+	/* Exact model strings: GCP's persistent disk is "nvme_card-pd", and EBS is "Amazon
+	 * Elastic Block Store": both hold data that must never be taken for scratch. */
+	static const char *const models[] = {
+	    "Amazon EC2 NVMe Instance Storage",
+	    "nvme_card",
+	    "Microsoft NVMe Direct Disk",
+	    "Microsoft NVMe Direct Disk v2",
+	};
+	_cleanup_free_ char *m = NULL;
+
+	if (!model)
+		return false;
+	m = dvol_strdup_trim(model);
+	if (!m)
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(models); i++)
+		if (strcmp(m, models[i]) == 0)
+			return true;
+	return false;
+}
+
+bool dvol_buf_is_zero(const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+
+	/* The first byte, then memcmp of the buffer against itself shifted by one. */
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+char *dvol_blk_dev_describe(const struct dvol_blk_dev *d, const char *uuid)
+{
+	char *s = NULL;
+	int r;
+
+	if (d->serial)
+		r = asprintf(&s, "serial %s (%s)", d->serial, d->node);
+	else if (uuid)
+		r = asprintf(&s, "UUID=%s (%s)", uuid, d->node);
+	else
+		r = asprintf(&s, "%s", d->node);
+	return r < 0 ? NULL : s;
+}
+
+/* Read a small sysfs attribute below DIR_FD, trimmed. -errno if it is absent. */
+static int read_attr(int dir_fd, const char *name, char **ret)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char buf[256];
+	ssize_t n;
+
+	fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	*ret = dvol_strdup_trim(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int read_attr_u64(int dir_fd, const char *name, uint64_t *ret)
+{
+	_cleanup_free_ char *s = NULL;
+	char *end;
+	int r;
+
+	r = read_attr(dir_fd, name, &s);
+	if (r < 0)
+		return r;
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	return errno || end == s ? -EINVAL : 0;
+}
+
+static int sysfs_open(dev_t devno, int *ret_fd)
+{
+	char p[64];
+	int fd;
+
+	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(devno), minor(devno));
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Fill *d from sysfs for DEVNO. NODE is the path it was found by, or NULL for /dev/NAME. */
+static int dev_fill(dev_t devno, const char *name, const char *node, struct dvol_blk_dev *d)
+{
+	_cleanup_close_ int sfd = -EBADF;
+	uint64_t v;
+	int r;
+
+	*d = (struct dvol_blk_dev){.devno = devno};
+	r = sysfs_open(devno, &sfd);
+	if (r < 0)
+		return r;
+	if (node)
+		d->node = strdup(node);
+	else if (asprintf(&d->node, "/dev/%s", name) < 0)
+		d->node = NULL;
+	if (!d->node)
+		return -ENOMEM;
+	if (read_attr_u64(sfd, "size", &v) >= 0)
+		d->size = v * 512;
+	if (read_attr_u64(sfd, "diskseq", &v) >= 0)
+		d->diskseq = v;
+	if (read_attr_u64(sfd, "nsid", &v) >= 0)
+		d->nsid = (unsigned)v;
+	/* NVMe: the namespace's device link is its controller, with serial and model. */
+	r = read_attr(sfd, "device/serial", &d->serial);
+	if (r == -ENOMEM)
+		return r;
+	r = read_attr(sfd, "device/model", &d->model);
+	if (r == -ENOMEM)
+		return r;
+	if (d->serial && !*d->serial) {
+		free(d->serial);
+		d->serial = NULL;
+	}
+	return 0;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct dvol_blk_dev *x = a, *y = b;
+	int c = strcmp(x->serial ? x->serial : "", y->serial ? y->serial : "");
+
+	if (c)
+		return c;
+	return x->nsid < y->nsid ? -1 : x->nsid > y->nsid;
+}
+
+/* Every whole disk with an NVMe-like serial and model, ordered by (serial, nsid), the
+ * order nvme:model=M,index=N counts in: stable across boots, unlike kernel names. */
+static int list_disks(struct dvol_blk_dev **ret, size_t *ret_n)
+{
+	_cleanup_(closedirp) DIR *dir = NULL;
+	struct dvol_blk_dev *v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	int r = 0;
+
+	dir = opendir("/sys/block");
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		_cleanup_close_ int sfd = -EBADF;
+		_cleanup_free_ char *devstr = NULL, *hidden = NULL;
+		unsigned ma, mi;
+		struct dvol_blk_dev d, *nv;
+
+		if (de->d_name[0] == '.')
+			continue;
+		sfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sfd < 0)
+			continue;
+		/* Multipath's per-path nodes are hidden; their head node is the device. */
+		if (read_attr(sfd, "hidden", &hidden) >= 0 && strcmp(hidden, "1") == 0)
+			continue;
+		if (read_attr(sfd, "dev", &devstr) < 0 || sscanf(devstr, "%u:%u", &ma, &mi) != 2)
+			continue;
+		r = dev_fill(makedev(ma, mi), de->d_name, NULL, &d);
+		if (r < 0) {
+			dvol_blk_dev_done(&d);
+			if (r == -ENOMEM)
+				break;
+			r = 0;
+			continue;
+		}
+		if (!d.serial || !d.model) {
+			dvol_blk_dev_done(&d);
+			continue;
+		}
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			dvol_blk_dev_done(&d);
+			r = -ENOMEM;
+			break;
+		}
+		v = nv;
+		v[n++] = d;
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			dvol_blk_dev_done(&v[i]);
+		free(v);
+		return r;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cand_cmp);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int append_line(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int append_line(char **s, const char *fmt, ...)
+{
+	_cleanup_free_ char *line = NULL;
+	char *t;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	if (asprintf(&t, "%s%s%s", *s ? *s : "", *s ? "\n" : "", line) < 0)
+		return -ENOMEM;
+	free(*s);
+	*s = t;
+	return 0;
+}
+
+static int find_nvme(const struct dvol_spec *spec, struct dvol_blk_dev *ret, char **ret_cands)
+{
+	_cleanup_free_ char *cands = NULL;
+	struct dvol_blk_dev *v = NULL;
+	size_t n = 0, hits = 0, pick = SIZE_MAX;
+	int r;
+
+	r = list_disks(&v, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		bool match;
+
+		switch (spec->kind) {
+		case DVOL_SPEC_NVME_SERIAL:
+			match = strcmp(v[i].serial, spec->serial) == 0;
+			break;
+		case DVOL_SPEC_NVME_MODEL:
+			match = strcmp(v[i].model, spec->model) == 0;
+			break;
+		default:
+			match = dvol_nvme_model_is_instance_store(v[i].model);
+			break;
+		}
+		if (!match)
+			continue;
+		if (spec->kind == DVOL_SPEC_NVME_MODEL ? hits == spec->index : pick == SIZE_MAX)
+			pick = i;
+		hits++;
+		r = append_line(&cands, "  %s: serial %s, model %s, namespace %u", v[i].node,
+				v[i].serial, v[i].model, v[i].nsid);
+		if (r < 0)
+			goto out;
+	}
+	if (pick == SIZE_MAX) {
+		r = -ENOENT;
+	} else if (spec->kind != DVOL_SPEC_NVME_MODEL && hits > 1) {
+		/* A serial names one controller, but it may have several namespaces; and a
+		 * host may have several instance stores. dvol does not guess between them. */
+		*ret_cands = TAKE_PTR(cands);
+		r = -ENOTUNIQ;
+	} else {
+		*ret = v[pick];
+		v[pick] = (struct dvol_blk_dev){0};
+		r = 0;
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		dvol_blk_dev_done(&v[i]);
+	free(v);
+	return r;
+}
+
+static void blkid_put_cachep(blkid_cache *c)
+{
+	if (*c)
+		blkid_put_cache(*c);
+}
+
+/* NAME=VALUE through libblkid, probing every device now (no cache file, no udev links,
+ * either of which may be out of date), so that two devices with one label are seen. */
+static int find_tag(const char *name, const char *value, struct dvol_blk_dev *ret, char **ret_cands)
+{
+	_cleanup_(blkid_put_cachep) blkid_cache cache = NULL;
+	_cleanup_free_ char *cands = NULL, *first = NULL;
+	blkid_dev_iterate it;
+	blkid_dev dev;
+	size_t hits = 0;
+	struct stat st;
+	int r;
+
+	if (blkid_get_cache(&cache, "/dev/null") < 0)
+		return -ENOMEM;
+	r = blkid_probe_all(cache);
+	if (r < 0)
+		return -EIO;
+	it = blkid_dev_iterate_begin(cache);
+	if (!it)
+		return -ENOMEM;
+	blkid_dev_set_search(it, (char *)name, (char *)value);
+	while (blkid_dev_next(it, &dev) == 0) {
+		dev = blkid_verify(cache, dev);
+		if (!dev || !blkid_dev_has_tag(dev, name, value))
+			continue;
+		hits++;
+		if (!first && !(first = strdup(blkid_dev_devname(dev)))) {
+			r = -ENOMEM;
+			break;
+		}
+		r = append_line(&cands, "  %s", blkid_dev_devname(dev));
+		if (r < 0)
+			break;
+	}
+	blkid_dev_iterate_end(it);
+	if (r < 0)
+		return r;
+	if (hits == 0)
+		return -ENOENT;
+	if (hits > 1) {
+		*ret_cands = TAKE_PTR(cands);
+		return -ENOTUNIQ;
+	}
+	if (stat(first, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	return dev_fill(st.st_rdev, NULL, first, ret);
+}
+
+/* /dev/disk/by-uuid/X and friends name a tag; udev escapes '/' and blanks as \xHH. */
+static int devlink_tag(const char *path, const char **ret_name, char **ret_value)
+{
+	static const struct {
+		const char *dir, *tag;
+	} map[] = {
+	    {"/dev/disk/by-uuid/", "UUID"},
+	    {"/dev/disk/by-label/", "LABEL"},
+	    {"/dev/disk/by-partuuid/", "PARTUUID"},
+	    {"/dev/disk/by-partlabel/", "PARTLABEL"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(map); i++) {
+		size_t l = strlen(map[i].dir);
+		const char *s = path + l;
+		char *out, *o;
+
+		if (strncmp(path, map[i].dir, l) != 0 || !*s)
+			continue;
+		out = o = malloc(strlen(s) + 1);
+		if (!out)
+			return -ENOMEM;
+		while (*s) {
+			unsigned c;
+
+			if (s[0] == '\\' && s[1] == 'x' && sscanf(s + 2, "%2x", &c) == 1 &&
+			    isxdigit((unsigned char)s[2]) && isxdigit((unsigned char)s[3])) {
+				*o++ = (char)c;
+				s += 4;
+			} else {
+				*o++ = *s++;
+			}
+		}
+		*o = 0;
+		*ret_name = map[i].tag;
+		*ret_value = out;
+		return 1;
+	}
+	return 0;
+}
+
+static int find_path(const char *path, struct dvol_blk_dev *ret, char **ret_cands)
+{
+	_cleanup_free_ char *value = NULL, *real = NULL;
+	const char *tag;
+	struct stat st;
+	int r;
+
+	if (stat(path, &st) < 0) {
+		r = -errno;
+		/* No udev (containers, early boot): evaluate the link's tag instead. */
+		if (r == -ENOENT && devlink_tag(path, &tag, &value) > 0)
+			return find_tag(tag, value, ret, ret_cands);
+		return r;
+	}
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	real = realpath(path, NULL);
+	return dev_fill(st.st_rdev, NULL, real ? real : path, ret);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol_blk_dev *ret,
+		  char **ret_candidates)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+	int r;
+
+	*ret_candidates = NULL;
+	for (;;) {
+		switch (spec->kind) {
+		case DVOL_SPEC_PATH:
+			r = find_path(spec->path, ret, ret_candidates);
+			break;
+		case DVOL_SPEC_TAG:
+			r = find_tag(spec->tag_name, spec->tag_value, ret, ret_candidates);
+			break;
+		case DVOL_SPEC_NVME_SERIAL:
+		case DVOL_SPEC_NVME_MODEL:
+		case DVOL_SPEC_NVME_INSTANCE_STORE:
+			r = find_nvme(spec, ret, ret_candidates);
+			break;
+		default:
+			return -EINVAL;
+		}
+		/* NVMe namespaces attach asynchronously: only "not there yet" is waited for. */
+		if (r != -ENOENT || now_ms() >= deadline)
+			return r;
+		nanosleep(&(struct timespec){.tv_nsec = POLL_INTERVAL_NS}, NULL);
+	}
+}
+
+int dvol_blk_open(const struct dvol_blk_dev *d, int *ret_fd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+
+	fd = open(d->node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	/* The name was read from sysfs a moment ago; the number is what identifies it. */
+	if (!S_ISBLK(st.st_mode) || st.st_rdev != d->devno)
+		return -ESTALE;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int dvol_blk_lock(int fd, uint64_t timeout_ms)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000L}, NULL);
+	}
+}
+
+int dvol_blk_check_exclusive(const struct dvol_blk_dev *d)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+
+	fd = open(d->node, O_RDONLY | O_CLOEXEC | O_EXCL | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return st.st_rdev == d->devno ? 0 : -ESTALE;
+}
+
+/* Names in sysfs directory REL below the device, skipping those without ATTR (if set). */
+static int sysfs_names(int sfd, const char *rel, const char *attr, char **ret, size_t *ret_n)
+{
+	_cleanup_(closedirp) DIR *dir = NULL;
+	_cleanup_free_ char *names = NULL;
+	struct dirent *de;
+	size_t n = 0;
+	int fd;
+
+	fd = rel ? openat(sfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : dup(sfd);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		safe_close(fd);
+		return -errno;
+	}
+	while ((de = readdir(dir))) {
+		char *t;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (attr) {
+			char p[512];
+			struct stat st;
+
+			snprintf(p, sizeof(p), "%s/%s", de->d_name, attr);
+			if (fstatat(dirfd(dir), p, &st, 0) < 0)
+				continue;
+		}
+		if (asprintf(&t, "%s%s%s", names ? names : "", names ? ", " : "", de->d_name) < 0)
+			return -ENOMEM;
+		free(names);
+		names = t;
+		n++;
+	}
+	*ret = TAKE_PTR(names);
+	*ret_n = n;
+	return 0;
+}
+
+static void set_what(struct dvol_blk_verdict *v, enum dvol_blk_state s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_what(struct dvol_blk_verdict *v, enum dvol_blk_state s, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->state = s;
+	va_start(ap, fmt);
+	vsnprintf(v->what, sizeof(v->what), fmt, ap);
+	va_end(ap);
+}
+
+static int dup_value(blkid_probe pr, const char *name, char **ret)
+{
+	const char *val;
+
+	if (blkid_probe_lookup_value(pr, name, &val, NULL) < 0)
+		return 0;
+	*ret = strdup(val);
+	return *ret ? 1 : -ENOMEM;
+}
+
+/* libblkid's safe probe: superblocks and partition tables, with the words for a person. */
+static int probe_signatures(int fd, struct dvol_blk_verdict *v)
+{
+	_cleanup_(blkid_free_probep) blkid_probe pr = NULL;
+	_cleanup_free_ char *type = NULL, *usage = NULL, *version = NULL, *pttype = NULL;
+	int r;
+
+	pr = blkid_new_probe();
+	if (!pr)
+		return -ENOMEM;
+	if (blkid_probe_set_device(pr, fd, 0, 0) < 0)
+		return set_what(v, DVOL_BLK_OTHER, "a device libblkid cannot open for probing"), 0;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE |
+						  BLKID_SUBLKS_UUID | BLKID_SUBLKS_LABEL |
+						  BLKID_SUBLKS_VERSION);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+
+	r = blkid_do_safeprobe(pr);
+	if (r == 1)
+		return set_what(v, DVOL_BLK_BLANK, "no signature found by libblkid"), 0;
+	if (r == -2)
+		return set_what(v, DVOL_BLK_OTHER,
+				"several signatures at once (libblkid's probe is ambiguous)"),
+		       0;
+	if (r < 0)
+		return set_what(v, DVOL_BLK_OTHER,
+				"a device that could not be read to the end of the probe (%s)",
+				strerror(errno ? errno : EIO)),
+		       0;
+
+	if (dup_value(pr, "TYPE", &type) < 0 || dup_value(pr, "USAGE", &usage) < 0 ||
+	    dup_value(pr, "VERSION", &version) < 0 || dup_value(pr, "PTTYPE", &pttype) < 0 ||
+	    dup_value(pr, "UUID", &v->uuid) < 0 || dup_value(pr, "LABEL", &v->label) < 0)
+		return -ENOMEM;
+
+	if (pttype) {
+		blkid_partlist ls = blkid_probe_get_partitions(pr);
+		int n = ls ? blkid_partlist_numof_partitions(ls) : 0;
+		const char *name = strcmp(pttype, "gpt") == 0	? "GPT"
+				   : strcmp(pttype, "dos") == 0 ? "MBR (dos) partition table"
+								: pttype;
+
+		return set_what(v, DVOL_BLK_OTHER, "%s with %d partition%s", name, n,
+				n == 1 ? "" : "s"),
+		       0;
+	}
+	if (!type)
+		return set_what(v, DVOL_BLK_OTHER, "a signature without a type"), 0;
+	if (strcmp(type, "crypto_LUKS") == 0)
+		return set_what(v, DVOL_BLK_OTHER, "LUKS%s header", version ? version : ""), 0;
+	if (strcmp(type, "linux_raid_member") == 0)
+		return set_what(v, DVOL_BLK_OTHER, "mdraid member"), 0;
+	if (strcmp(type, "LVM2_member") == 0)
+		return set_what(v, DVOL_BLK_OTHER, "LVM physical volume"), 0;
+	if (strcmp(type, "swap") == 0)
+		return set_what(v, DVOL_BLK_OTHER, "swap area"), 0;
+	if (usage && strcmp(usage, "filesystem") == 0) {
+		set_what(v, DVOL_BLK_FS, "%s filesystem", type);
+		v->fstype = TAKE_PTR(type);
+		return 0;
+	}
+	return set_what(v, DVOL_BLK_OTHER, "%s signature (%s)", type,
+			usage ? usage : "unknown use"),
+	       0;
+}
+
+static int zero_check(int fd, uint64_t size, struct dvol_blk_verdict *v)
+{
+	_cleanup_free_ void *buf = NULL;
+	size_t len = size < MIB ? (size_t)size : MIB;
+	const uint64_t offs[2] = {0, size - len};
+
+	buf = malloc(MIB);
+	if (!buf)
+		return -ENOMEM;
+	for (size_t i = 0; i < 2; i++) {
+		ssize_t n = pread(fd, buf, len, (off_t)offs[i]);
+
+		if (n < 0 || (size_t)n != len)
+			return set_what(
+				   v, DVOL_BLK_OTHER, "a device whose %s MiB cannot be read (%s)",
+				   i ? "last" : "first", n < 0 ? strerror(errno) : "short read"),
+			       0;
+		if (!dvol_buf_is_zero(buf, len))
+			return set_what(v, DVOL_BLK_DATA,
+					"non-zero data without a signature (in the %s MiB)",
+					i ? "last" : "first"),
+			       0;
+	}
+	return 0;
+}
+
+int dvol_blk_probe(int fd, const struct dvol_blk_dev *d, bool skip_zero_check,
+		   struct dvol_blk_verdict *ret)
+{
+	_cleanup_close_ int sfd = -EBADF;
+	_cleanup_free_ char *holders = NULL, *parts = NULL;
+	struct dvol_blk_verdict v = {0};
+	size_t n = 0;
+	uint64_t size;
+	int r;
+
+	r = sysfs_open(d->devno, &sfd);
+	if (r < 0)
+		return r;
+	if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+		return -errno;
+
+	r = probe_signatures(fd, &v);
+	if (r < 0)
+		goto fail;
+	if (v.state == DVOL_BLK_BLANK) {
+		r = sysfs_names(sfd, "holders", NULL, &holders, &n);
+		if (r < 0)
+			goto fail;
+		if (n > 0) {
+			set_what(&v, DVOL_BLK_OTHER,
+				 "a device held by %s (device-mapper, md or bcache)", holders);
+			goto done;
+		}
+		r = sysfs_names(sfd, NULL, "partition", &parts, &n);
+		if (r < 0)
+			goto fail;
+		if (n > 0) {
+			set_what(&v, DVOL_BLK_OTHER, "%zu partition%s in sysfs (%s)", n,
+				 n == 1 ? "" : "s", parts);
+			goto done;
+		}
+		if (size == 0) {
+			set_what(&v, DVOL_BLK_OTHER, "a device of size 0 (no medium?)");
+			goto done;
+		}
+		if (!skip_zero_check) {
+			r = zero_check(fd, size, &v);
+			if (r < 0)
+				goto fail;
+		}
+		if (v.state == DVOL_BLK_BLANK)
+			set_what(&v, DVOL_BLK_BLANK, "no signature, no partitions, no holders%s",
+				 skip_zero_check ? "; zero check skipped (mkfs-ignore-nonzero-data)"
+						 : ", first and last MiB all zeros");
+	}
+done:
+	*ret = v;
+	return 0;
+fail:
+	dvol_blk_verdict_done(&v);
+	return r;
+}
+
+static int mark_path(const char *dir, const struct dvol_blk_dev *d, char **ret)
+{
+	if (d->diskseq == 0)
+		return -EOPNOTSUPP;
+	return asprintf(ret, "%s/diskseq-%" PRIu64, dir, d->diskseq) < 0 ? -ENOMEM : 0;
+}
+
+int dvol_blk_mark_set(const char *dir, const struct dvol_blk_dev *d, const char *fstype,
+		      const char *uuid)
+{
+	_cleanup_free_ char *p = NULL, *parent = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	char buf[128];
+	int r, n;
+
+	r = mark_path(dir, d, &p);
+	if (r < 0)
+		return r;
+	parent = strdup(dir);
+	if (!parent)
+		return -ENOMEM;
+	/* DIR and its parent (/run/dvol): made here, the rest exists. */
+	*strrchr(parent, '/') = 0;
+	if ((mkdir(parent, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0700) < 0 && errno != EEXIST))
+		return -errno;
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%s %s\n", fstype, uuid);
+	if (write(fd, buf, n) != n || fsync(fd) < 0)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int dvol_blk_mark_get(const char *dir, const struct dvol_blk_dev *d, char **ret_fstype,
+		      char **ret_uuid)
+{
+	_cleanup_free_ char *p = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	char buf[128], fs[32], uuid[64];
+	ssize_t n;
+	int r;
+
+	r = mark_path(dir, d, &p);
+	if (r == -EOPNOTSUPP)
+		return 0;
+	if (r < 0)
+		return r;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	if (sscanf(buf, "%31s %63s", fs, uuid) != 2)
+		return -EBADMSG;
+	*ret_fstype = strdup(fs);
+	*ret_uuid = strdup(uuid);
+	if (!*ret_fstype || !*ret_uuid) {
+		free(*ret_fstype);
+		free(*ret_uuid);
+		return -ENOMEM;
+	}
+	return 1;
+}
+
+int dvol_blk_mark_clear(const char *dir, const struct dvol_blk_dev *d)
+{
+	_cleanup_free_ char *p = NULL;
+	int r;
+
+	r = mark_path(dir, d, &p);
+	if (r < 0)
+		return r == -EOPNOTSUPP ? 0 : r;
+	if (unlink(p) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "spec.h"
+
+/*
+ * Local block devices: found by identity (sysfs attributes, libblkid tags), never by a
+ * kernel name such as nvme1n1, which changes across boots; judged blank or not; locked
+ * the way systemd and udev agree (flock on the whole-disk node).
+ */
+
+struct dvol_blk_dev {
+	char *node;   /* /dev/nvme1n1, /dev/loop3: where it is now */
+	dev_t devno;  /* checked against the node when it is opened */
+	char *serial; /* NVMe controller serial, trimmed; NULL if none */
+	char *model;  /* NVMe controller model, trimmed; NULL if none */
+	unsigned nsid;
+	uint64_t size;
+	uint64_t diskseq; /* the kernel's per-boot media sequence number; 0 if unknown */
+};
+void dvol_blk_dev_done(struct dvol_blk_dev *d);
+
+/* "serial DVOLSER1 (/dev/nvme1n1)", "UUID=... (/dev/loop3)" or the node: for messages.
+ * Caller frees; NULL on -ENOMEM. */
+char *dvol_blk_dev_describe(const struct dvol_blk_dev *d, const char *uuid);
+
+/* Is MODEL (as sysfs reports it, maybe space padded) an ephemeral instance-store NVMe
+ * model of a cloud (AWS, GCP, Azure)? Pure. */
+bool dvol_nvme_model_is_instance_store(const char *model);
+
+/* Copy S without leading and trailing blanks (sysfs pads serial and model). Pure. */
+char *dvol_strdup_trim(const char *s);
+
+/*
+ * Find the one block device SPEC names, waiting up to TIMEOUT_MS for it to appear.
+ * 0 with *ret filled; -ENOENT when nothing matched in time; -ENOTUNIQ when several did
+ * (then *ret_candidates lists them, one per line; caller frees); -ENOTBLK when a path
+ * is not a block device.
+ */
+int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol_blk_dev *ret,
+		  char **ret_candidates);
+
+/* Open the node read-only (O_CLOEXEC) and check it is still DEVNO. */
+int dvol_blk_open(const struct dvol_blk_dev *d, int *ret_fd);
+
+/* flock(LOCK_EX) on FD, retried until TIMEOUT_MS has passed (-ETIMEDOUT). */
+int dvol_blk_lock(int fd, uint64_t timeout_ms);
+
+/* Open the node with O_EXCL once: -EBUSY if it is mounted or held by md, dm or swap. */
+int dvol_blk_check_exclusive(const struct dvol_blk_dev *d);
+
+enum dvol_blk_state {
+	DVOL_BLK_BLANK, /* nothing found, and the first and last MiB are zeros */
+	DVOL_BLK_FS,	/* a filesystem dvol can mount */
+	DVOL_BLK_DATA,	/* no signature, but non-zero data */
+	DVOL_BLK_OTHER, /* anything else: a reason in .what */
+};
+
+struct dvol_blk_verdict {
+	enum dvol_blk_state state;
+	char *fstype; /* FS: blkid TYPE */
+	char *uuid;
+	char *label;
+	char what[256]; /* what was found, or why it is blank, in words */
+};
+void dvol_blk_verdict_done(struct dvol_blk_verdict *v);
+
+/*
+ * The blank verdict for the open device FD: holders and partitions in sysfs, libblkid's
+ * safe probe with superblocks and partition tables (any error or ambiguity is "not
+ * blank"), and, unless SKIP_ZERO_CHECK, the first and last MiB read back as zeros.
+ * 0 with *ret filled (whatever the verdict), or -errno when it could not be judged at all.
+ */
+int dvol_blk_probe(int fd, const struct dvol_blk_dev *d, bool skip_zero_check,
+		   struct dvol_blk_verdict *ret);
+
+/* Are all N bytes of BUF zero? Pure. */
+bool dvol_buf_is_zero(const void *buf, size_t n);
+
+/*
+ * The mark of a format that was started: a small file named after the device's diskseq
+ * under DIR, holding "FSTYPE UUID". A format that was killed leaves it behind, which is
+ * how the next run knows that the half-written device is its own work and may be
+ * formatted again. Without a diskseq (old kernels) there is no mark: -EOPNOTSUPP.
+ */
+int dvol_blk_mark_set(const char *dir, const struct dvol_blk_dev *d, const char *fstype,
+		      const char *uuid);
+/* 1 with *ret_fstype and *ret_uuid (caller frees), 0 when there is none, or -errno. */
+int dvol_blk_mark_get(const char *dir, const struct dvol_blk_dev *d, char **ret_fstype,
+		      char **ret_uuid);
+int dvol_blk_mark_clear(const char *dir, const struct dvol_blk_dev *d);
+
+#define DVOL_BLK_MARK_DIR "/run/dvol/mkfs"

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "mkfs.h"
+
+#define OUTPUT_MAX (64 * 1024)
+
+void dvol_strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+static void strv_freep(char ***v)
+{
+	dvol_strv_free(*v);
+}
+
+char *dvol_strv_join(char *const *v)
+{
+	size_t len = 1;
+	char *s, *p;
+
+	for (char *const *i = v; *i; i++)
+		len += strlen(*i) + 1;
+	s = p = malloc(len);
+	if (!s)
+		return NULL;
+	*p = 0;
+	for (char *const *i = v; *i; i++)
+		p += sprintf(p, "%s%s", i == v ? "" : " ", *i);
+	return s;
+}
+
+int dvol_mkfs_argv(const struct dvol_mkfs *m, char ***ret_argv)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	const char *a[16];
+	size_t n = 0;
+	bool xfs;
+
+	if (!m->fstype || !m->device)
+		return -EINVAL;
+	xfs = strcmp(m->fstype, "xfs") == 0;
+	if (!xfs && strcmp(m->fstype, "ext4") != 0)
+		return -EINVAL;
+
+	char uuidopt[64];
+	if (xfs) {
+		/* -K: no discard. xfs has no lazy init to ask for: it writes only its headers
+		 * and zeroes its log (as write-zeroes). */
+		a[n++] = "mkfs.xfs";
+		a[n++] = "-q";
+		a[n++] = "-K";
+		if (m->force)
+			a[n++] = "-f";
+		if (m->uuid) {
+			snprintf(uuidopt, sizeof(uuidopt), "uuid=%s", m->uuid);
+			a[n++] = "-m";
+			a[n++] = uuidopt;
+		}
+	} else {
+		a[n++] = "mkfs.ext4";
+		a[n++] = "-q";
+		a[n++] = "-E";
+		a[n++] = "nodiscard,lazy_itable_init=1,lazy_journal_init=1";
+		if (m->force)
+			a[n++] = "-F";
+		if (m->uuid) {
+			a[n++] = "-U";
+			a[n++] = m->uuid;
+		}
+	}
+	if (m->label) {
+		a[n++] = "-L";
+		a[n++] = m->label;
+	}
+	a[n++] = m->device;
+
+	v = calloc(n + 1, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(v[i] = strdup(a[i])))
+			return -ENOMEM;
+	*ret_argv = TAKE_PTR(v);
+	return 0;
+}
+
+void dvol_mkfs_label_from_path(const char *path, char ret[13])
+{
+	const char *s = strrchr(path, '/');
+	size_t n = 0;
+
+	for (s = s ? s + 1 : path; *s && n < 12; s++)
+		if (isalnum((unsigned char)*s) || *s == '-' || *s == '_')
+			ret[n++] = *s;
+	ret[n] = 0;
+	if (n == 0)
+		strcpy(ret, "dvol");
+}
+
+int dvol_mkfs_new_uuid(char ret[37])
+{
+	unsigned char b[16];
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return -errno;
+	b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
+	b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+	snprintf(ret, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+	return 0;
+}
+
+static int find_program(const char *name, char **ret)
+{
+	static const char *const dirs[] = {"/usr/sbin", "/sbin", "/usr/bin", "/bin"};
+
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		char *p;
+
+		if (asprintf(&p, "%s/%s", dirs[i], name) < 0)
+			return -ENOMEM;
+		if (access(p, X_OK) == 0) {
+			*ret = p;
+			return 0;
+		}
+		free(p);
+	}
+	return -ENOENT;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int dvol_mkfs_run(char *const *argv, int keep_fd, uint64_t timeout_ms, char **ret_output,
+		  int *ret_status)
+{
+	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	_cleanup_free_ char *prog = NULL, *out = NULL;
+	_cleanup_close_ int rd = -EBADF, wr = -EBADF, null = -EBADF;
+	uint64_t deadline = now_ms() + timeout_ms;
+	size_t len = 0;
+	bool timed_out = false;
+	int p[2], status, r;
+	pid_t pid;
+
+	*ret_output = NULL;
+	*ret_status = 0;
+	r = find_program(argv[0], &prog);
+	if (r < 0)
+		return r;
+	out = calloc(1, OUTPUT_MAX + 1);
+	if (!out)
+		return -ENOMEM;
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0)
+		return -errno;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	rd = p[0];
+	wr = p[1];
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (dup2(null, STDIN_FILENO) < 0 || dup2(wr, STDOUT_FILENO) < 0 ||
+		    dup2(wr, STDERR_FILENO) < 0)
+			_exit(127);
+		if (keep_fd >= 0 && fcntl(keep_fd, F_SETFD, 0) < 0)
+			_exit(127);
+		execve(prog, argv, envp);
+		_exit(127);
+	}
+	wr = safe_close(wr);
+
+	for (;;) {
+		struct pollfd pfd = {.fd = rd, .events = POLLIN};
+		uint64_t now = now_ms();
+		ssize_t n;
+		char sink[4096];
+
+		if (now >= deadline) {
+			timed_out = true;
+			(void)kill(pid, SIGKILL);
+			break;
+		}
+		r = poll(&pfd, 1, (int)(deadline - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			continue;
+		if (len < OUTPUT_MAX)
+			n = read(rd, out + len, OUTPUT_MAX - len);
+		else
+			n = read(rd, sink, sizeof(sink)); /* keep the head, drop the rest */
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* EOF: it exited (or closed its output) */
+		if (len < OUTPUT_MAX)
+			len += (size_t)n;
+	}
+	/* Its output is closed; it may still be finishing: wait, up to the deadline. */
+	for (;;) {
+		pid_t w = waitpid(pid, &status, timed_out ? 0 : WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (w == 0 && now_ms() >= deadline) {
+			timed_out = true;
+			(void)kill(pid, SIGKILL);
+		} else if (w == 0) {
+			nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000L}, NULL);
+		}
+	}
+	out[len] = 0;
+	*ret_output = TAKE_PTR(out);
+	*ret_status = status;
+	if (timed_out)
+		return -ETIMEDOUT;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPROTO;
+}

@@ -1,0 +1,1022 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <nfsc/libnfs.h>
+#include <nfsc/libnfs-raw.h>
+#include <nfsc/libnfs-raw-mount.h>
+#include <nfsc/libnfs-raw-nfs4.h>
+#include <nfsc/libnfs-raw-portmap.h>
+
+#include "cleanup.h"
+#include "json.h"
+#include "nfsprobe.h"
+#include "spec.h"
+
+#define PMAP_PORT     111
+#define MOUNT_PROGRAM 100005
+#define LOOKUP_MAX    32 /* path components looked up over v4 */
+
+enum conn_kind { CONN_NFS, CONN_PMAP, CONN_MOUNT, _CONN_MAX };
+
+enum call_id {
+	CALL_NULL3,
+	CALL_NULL4,
+	CALL_MINOR0,
+	CALL_MINOR1,
+	CALL_MINOR2,
+	CALL_LOOKUP,
+	CALL_RTT,
+	CALL_PMAP_NULL,
+	CALL_PMAP_GETPORT,
+	CALL_MNT_EXPORT,
+	_CALL_MAX,
+};
+
+struct probe;
+
+struct conn {
+	struct probe *pr;
+	enum conn_kind kind;
+	struct rpc_context *rpc;
+	bool connected;
+	bool closing; /* being destroyed: callbacks from libnfs are ignored */
+	int err;      /* socket error that ended it, or 0 */
+	bool lost;    /* ended by the peer or by an error after it connected */
+};
+
+struct call {
+	struct probe *pr;
+	enum call_id id;
+	uint64_t sent_us;
+	bool pending;
+	bool answered;
+};
+
+enum nfs_step { NFS_CONNECT, NFS_WAVE, NFS_LOOKUP, NFS_RTT, NFS_DONE };
+enum v3_step { V3_CONNECT, V3_PMAP, V3_MOUNT_CONNECT, V3_MOUNT, V3_DONE };
+
+struct probe {
+	struct dvol_nfs_target *t;
+	const struct dvol_nfs_probe_params *p;
+	uint64_t start_us, deadline_us;
+	struct conn conns[_CONN_MAX];
+	struct call calls[_CALL_MAX];
+	enum nfs_step nfs_step;
+	enum v3_step v3_step;
+	bool finished;
+	bool v4_denied;
+	double rtt[DVOL_NFS_RTT_MAX];
+	unsigned rtt_sent;
+	/* The LOOKUP compound's arguments live until its reply. */
+	nfs_argop4 ops[LOOKUP_MAX + 1];
+	char *path_copy;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static const char *const err_names[_DVOL_NFS_ERR_MAX] = {
+    [DVOL_NFS_OK] = "ok",
+    [DVOL_NFS_REFUSED] = "refused",
+    [DVOL_NFS_TIMEOUT] = "timeout",
+    [DVOL_NFS_UNREACHABLE] = "unreachable",
+    [DVOL_NFS_UNRESOLVABLE] = "unresolvable",
+    [DVOL_NFS_RPC_MISMATCH] = "rpc-mismatch",
+    [DVOL_NFS_EXPORT_MISSING] = "export-missing",
+    [DVOL_NFS_ACCESS_DENIED] = "access-denied",
+};
+
+const char *dvol_nfs_err_to_string(enum dvol_nfs_err e)
+{
+	return e < _DVOL_NFS_ERR_MAX ? err_names[e] : "?";
+}
+
+bool dvol_nfs_err_is_transient(enum dvol_nfs_err e)
+{
+	/* A name may resolve once the network is up; a missing export will not appear. */
+	return e == DVOL_NFS_REFUSED || e == DVOL_NFS_TIMEOUT || e == DVOL_NFS_UNREACHABLE ||
+	       e == DVOL_NFS_UNRESOLVABLE;
+}
+
+static const struct {
+	unsigned bit;
+	const char *name;
+} vers_names[] = {
+    {DVOL_NFS_V4_2, "4.2"}, {DVOL_NFS_V4_1, "4.1"}, {DVOL_NFS_V4_0, "4.0"},
+    {DVOL_NFS_V4, "4"},	    {DVOL_NFS_V3, "3"},
+};
+
+const char *dvol_nfs_vers_to_string(unsigned bit)
+{
+	for (size_t i = 0; i < ELEMENTSOF(vers_names); i++)
+		if (bit & vers_names[i].bit)
+			return vers_names[i].name;
+	return NULL;
+}
+
+unsigned dvol_nfs_vers_from_string(const char *s)
+{
+	for (size_t i = 0; s && i < ELEMENTSOF(vers_names); i++)
+		if (strcmp(s, vers_names[i].name) == 0)
+			return vers_names[i].bit;
+	return 0;
+}
+
+unsigned dvol_nfs_vers_highest(unsigned versions)
+{
+	for (size_t i = 0; i < ELEMENTSOF(vers_names); i++)
+		if (versions & vers_names[i].bit)
+			return vers_names[i].bit;
+	return 0;
+}
+
+int dvol_nfs_target_parse(const char *s, struct dvol_nfs_target *ret, const char **ret_why)
+{
+	struct dvol_spec spec = {0};
+	_cleanup_free_ char *url = NULL;
+	bool bare = strncmp(s, "nfs://", 6) != 0 && !strstr(s, ":/");
+	int r;
+
+	*ret = (struct dvol_nfs_target){0};
+	if (bare) {
+		/* host[:port]: the nfs:// grammar, without an export. */
+		if (strchr(s, '/'))
+			return *ret_why = "a target is host[:port], nfs://host[:port]/export or "
+					  "host:/export",
+			       -EINVAL;
+		if (asprintf(&url, "nfs://%s/", s) < 0)
+			return -ENOMEM;
+	}
+	r = dvol_spec_parse(url ? url : s, &spec, ret_why);
+	if (r < 0)
+		return r;
+	if (spec.kind != DVOL_SPEC_NFS) {
+		dvol_spec_done(&spec);
+		return *ret_why = "not an NFS target", -EINVAL;
+	}
+	ret->name = strdup(s);
+	ret->host = TAKE_PTR(spec.host);
+	ret->port = spec.port;
+	if (!bare)
+		ret->export = TAKE_PTR(spec.path);
+	ret->want = dvol_nfs_vers_from_string(spec.vers);
+	dvol_spec_done(&spec);
+	if (!ret->name || !ret->host || (!bare && !ret->export)) {
+		dvol_nfs_target_done(ret);
+		return -ENOMEM;
+	}
+	dvol_nfs_target_reset(ret);
+	return 0;
+}
+
+void dvol_nfs_target_reset(struct dvol_nfs_target *t)
+{
+	if (t->exports)
+		for (char **e = t->exports; *e; e++)
+			free(*e);
+	free(t->exports);
+	free(t->detail);
+	t->exports = NULL;
+	t->detail = NULL;
+	t->addr[0] = t->local_addr[0] = 0;
+	t->resolved = t->tcp = false;
+	t->versions = 0;
+	t->portmapper = t->mountd = DVOL_NFS_UNKNOWN;
+	t->export_v3 = t->export_v4 = DVOL_NFS_UNKNOWN;
+	t->mount_port = 0;
+	t->rtt_ms = -1;
+	t->rtt_count = 0;
+	t->elapsed_ms = 0;
+	t->err = DVOL_NFS_OK;
+	t->err_errno = 0;
+}
+
+void dvol_nfs_target_done(struct dvol_nfs_target *t)
+{
+	dvol_nfs_target_reset(t);
+	free(t->name);
+	free(t->host);
+	free(t->export);
+	t->name = t->host = t->export = NULL;
+}
+
+static int set_detail(struct dvol_nfs_target *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int set_detail(struct dvol_nfs_target *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	free(t->detail);
+	t->detail = s;
+	return 0;
+}
+
+static uint16_t nfs_port(const struct dvol_nfs_target *t)
+{
+	return t->port ? t->port : DVOL_NFS_PORT;
+}
+
+/* --- connections -------------------------------------------------------------------- */
+
+static void conn_close(struct conn *c)
+{
+	if (!c->rpc)
+		return;
+	c->closing = true;
+	rpc_destroy_context(c->rpc);
+	c->rpc = NULL;
+}
+
+static void connect_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
+{
+	struct conn *c = private_data;
+
+	if (c->closing || status != RPC_STATUS_SUCCESS)
+		return;
+	c->connected = true;
+}
+
+static int conn_open(struct conn *c, uint16_t port)
+{
+	c->rpc = rpc_init_context();
+	if (!c->rpc)
+		return -ENOMEM;
+	c->closing = c->connected = c->lost = false;
+	c->err = 0;
+	if (rpc_connect_async(c->rpc, c->pr->t->addr, port, connect_cb, c) < 0) {
+		/* A synchronous failure; libnfs puts strerror(errno)(errno) in its message. */
+		const char *e = rpc_get_error(c->rpc);
+		const char *paren = e ? strrchr(e, '(') : NULL;
+
+		c->err = paren ? atoi(paren + 1) : 0;
+		if (c->err <= 0)
+			c->err = EINVAL;
+		conn_close(c);
+		return -c->err;
+	}
+	return 0;
+}
+
+/* --- RPC callbacks: they only record; the loop decides what comes next. ---------------- */
+
+static struct call *call_begin(struct probe *pr, enum call_id id)
+{
+	struct call *k = &pr->calls[id];
+
+	k->pr = pr;
+	k->id = id;
+	k->sent_us = now_us();
+	k->pending = true;
+	k->answered = false;
+	return k;
+}
+
+static bool call_end(struct call *k, int status)
+{
+	if (status == RPC_STATUS_CANCEL)
+		return false;
+	k->pending = false;
+	k->answered = status == RPC_STATUS_SUCCESS;
+	return k->answered;
+}
+
+static void null_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
+{
+	struct call *k = private_data;
+	struct probe *pr = k->pr;
+
+	if (!call_end(k, status))
+		return;
+	if (k->id == CALL_NULL3)
+		pr->t->versions |= DVOL_NFS_V3;
+	else if (k->id == CALL_NULL4)
+		pr->t->versions |= DVOL_NFS_V4;
+	else if (k->id == CALL_RTT && pr->t->rtt_count < DVOL_NFS_RTT_MAX)
+		pr->rtt[pr->t->rtt_count++] = (double)(now_us() - k->sent_us) / 1000.0;
+}
+
+static void minor_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
+{
+	static const unsigned bits[] = {DVOL_NFS_V4_0, DVOL_NFS_V4_1, DVOL_NFS_V4_2};
+	struct call *k = private_data;
+	COMPOUND4res *res = data;
+
+	if (!call_end(k, status) || !res)
+		return;
+	if (res->status != NFS4ERR_MINOR_VERS_MISMATCH)
+		k->pr->t->versions |= DVOL_NFS_V4 | bits[k->id - CALL_MINOR0];
+}
+
+static void lookup_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
+{
+	struct call *k = private_data;
+	struct probe *pr = k->pr;
+	COMPOUND4res *res = data;
+
+	if (!call_end(k, status) || !res)
+		return;
+	switch (res->status) {
+	case NFS4_OK:
+		pr->t->export_v4 = DVOL_NFS_YES;
+		break;
+	case NFS4ERR_NOENT:
+	case NFS4ERR_NOTDIR:
+		pr->t->export_v4 = DVOL_NFS_NO;
+		break;
+	case NFS4ERR_ACCESS:
+	case NFS4ERR_PERM:
+	case NFS4ERR_WRONGSEC:
+		pr->t->export_v4 = DVOL_NFS_YES;
+		pr->v4_denied = true;
+		break;
+	default:
+		break;
+	}
+}
+
+static void pmap_null_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
+{
+	struct call *k = private_data;
+
+	if (call_end(k, status))
+		k->pr->t->portmapper = DVOL_NFS_YES;
+}
+
+static void pmap_getport_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
+{
+	struct call *k = private_data;
+	uint32_t *port = data;
+
+	if (!call_end(k, status) || !port)
+		return;
+	k->pr->t->portmapper = DVOL_NFS_YES;
+	k->pr->t->mountd = *port > 0 && *port < 65536 ? DVOL_NFS_YES : DVOL_NFS_NO;
+	k->pr->t->mount_port = (uint16_t)*port;
+}
+
+static bool export_covers(const char *e, const char *path)
+{
+	size_t n = strlen(e);
+
+	while (n > 1 && e[n - 1] == '/')
+		n--;
+	if (strncmp(e, path, n) != 0)
+		return false;
+	return path[n] == 0 || path[n] == '/' || (n == 1 && e[0] == '/');
+}
+
+static void mnt_export_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
+{
+	struct call *k = private_data;
+	struct dvol_nfs_target *t = k->pr->t;
+	exports ex;
+	size_t n = 0;
+
+	if (!call_end(k, status) || !data)
+		return;
+	ex = *(exports *)data;
+	for (exports e = ex; e; e = e->ex_next)
+		n++;
+	t->exports = calloc(n + 1, sizeof(char *));
+	if (!t->exports)
+		return;
+	n = 0;
+	for (exports e = ex; e; e = e->ex_next) {
+		t->exports[n] = strdup(e->ex_dir ? e->ex_dir : "");
+		if (!t->exports[n])
+			break;
+		if (t->export && export_covers(t->exports[n], t->export))
+			t->export_v3 = DVOL_NFS_YES;
+		n++;
+	}
+	if (t->export && t->export_v3 != DVOL_NFS_YES)
+		t->export_v3 = DVOL_NFS_NO;
+}
+
+/* --- steps ------------------------------------------------------------------------------ */
+
+static int send_compound(struct probe *pr, enum call_id id, uint32_t minor, unsigned nops)
+{
+	COMPOUND4args args = {.minorversion = minor};
+
+	args.argarray.argarray_len = nops;
+	args.argarray.argarray_val = nops ? pr->ops : NULL;
+	return rpc_nfs4_compound_async(pr->conns[CONN_NFS].rpc,
+				       id == CALL_LOOKUP ? lookup_cb : minor_cb, &args,
+				       call_begin(pr, id));
+}
+
+static int send_lookup(struct probe *pr)
+{
+	unsigned n = 0;
+	char *save = NULL;
+
+	pr->path_copy = strdup(pr->t->export);
+	if (!pr->path_copy)
+		return -ENOMEM;
+	pr->ops[n++].argop = OP_PUTROOTFH;
+	for (char *c = strtok_r(pr->path_copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (n > LOOKUP_MAX)
+			return -E2BIG;
+		pr->ops[n].argop = OP_LOOKUP;
+		pr->ops[n].nfs_argop4_u.oplookup.objname.utf8string_len = strlen(c);
+		pr->ops[n].nfs_argop4_u.oplookup.objname.utf8string_val = c;
+		n++;
+	}
+	return send_compound(pr, CALL_LOOKUP, 0, n) < 0 ? -EIO : 0;
+}
+
+static bool any_pending(const struct probe *pr, enum call_id from, enum call_id to)
+{
+	for (enum call_id i = from; i <= to; i++)
+		if (pr->calls[i].pending)
+			return true;
+	return false;
+}
+
+static void local_addr_of(struct conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = rpc_get_fd(c->rpc);
+
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->pr->t->local_addr,
+			  sizeof(c->pr->t->local_addr));
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->pr->t->local_addr,
+			  sizeof(c->pr->t->local_addr));
+}
+
+/* Move the NFS side on as far as it can go now. */
+static int nfs_advance(struct probe *pr)
+{
+	struct conn *c = &pr->conns[CONN_NFS];
+	struct dvol_nfs_target *t = pr->t;
+	int r;
+
+	if (pr->nfs_step != NFS_DONE && !c->rpc) {
+		pr->nfs_step = NFS_DONE;
+		return 0;
+	}
+	switch (pr->nfs_step) {
+	case NFS_CONNECT:
+		if (!c->connected)
+			return 0;
+		t->tcp = true;
+		local_addr_of(c);
+		if (rpc_nfs3_null_async(c->rpc, null_cb, call_begin(pr, CALL_NULL3)) < 0 ||
+		    rpc_nfs4_null_async(c->rpc, null_cb, call_begin(pr, CALL_NULL4)) < 0)
+			return -EIO;
+		for (unsigned m = 0; m <= 2; m++)
+			if (send_compound(pr, CALL_MINOR0 + m, m, 0) < 0)
+				return -EIO;
+		pr->nfs_step = NFS_WAVE;
+		return 0;
+	case NFS_WAVE:
+		if (any_pending(pr, CALL_NULL3, CALL_MINOR2))
+			return 0;
+		pr->nfs_step = NFS_LOOKUP;
+		if (t->export && (t->versions & DVOL_NFS_V4_0)) {
+			r = send_lookup(pr);
+			if (r < 0)
+				return r;
+			return 0;
+		}
+		__attribute__((fallthrough));
+	case NFS_LOOKUP:
+		if (pr->calls[CALL_LOOKUP].pending)
+			return 0;
+		pr->nfs_step = NFS_RTT;
+		__attribute__((fallthrough));
+	case NFS_RTT:
+		if (pr->calls[CALL_RTT].pending)
+			return 0;
+		if (pr->rtt_sent < pr->p->rtt_count && pr->rtt_sent < DVOL_NFS_RTT_MAX &&
+		    (t->versions & (DVOL_NFS_V3 | DVOL_NFS_V4))) {
+			struct call *k = call_begin(pr, CALL_RTT);
+
+			pr->rtt_sent++;
+			r = t->versions & DVOL_NFS_V4 ? rpc_nfs4_null_async(c->rpc, null_cb, k)
+						      : rpc_nfs3_null_async(c->rpc, null_cb, k);
+			return r < 0 ? -EIO : 0;
+		}
+		pr->nfs_step = NFS_DONE;
+		conn_close(c);
+		return 0;
+	case NFS_DONE:
+		return 0;
+	}
+	return 0;
+}
+
+/* Move the portmapper and MOUNT side on as far as it can go now. */
+static int v3_advance(struct probe *pr)
+{
+	struct conn *pm = &pr->conns[CONN_PMAP], *mc = &pr->conns[CONN_MOUNT];
+	struct dvol_nfs_target *t = pr->t;
+
+	switch (pr->v3_step) {
+	case V3_CONNECT:
+		if (!pm->rpc) {
+			t->portmapper = DVOL_NFS_NO;
+			pr->v3_step = V3_DONE;
+			return 0;
+		}
+		if (!pm->connected)
+			return 0;
+		if (rpc_pmap2_null_async(pm->rpc, pmap_null_cb, call_begin(pr, CALL_PMAP_NULL)) <
+			0 ||
+		    rpc_pmap2_getport_async(pm->rpc, MOUNT_PROGRAM, 3, IPPROTO_TCP, pmap_getport_cb,
+					    call_begin(pr, CALL_PMAP_GETPORT)) < 0)
+			return -EIO;
+		pr->v3_step = V3_PMAP;
+		return 0;
+	case V3_PMAP:
+		if (pm->rpc && any_pending(pr, CALL_PMAP_NULL, CALL_PMAP_GETPORT))
+			return 0;
+		conn_close(pm);
+		if (t->portmapper == DVOL_NFS_UNKNOWN)
+			t->portmapper = DVOL_NFS_NO;
+		if (t->mountd != DVOL_NFS_YES) {
+			if (t->mountd == DVOL_NFS_UNKNOWN)
+				t->mountd = DVOL_NFS_NO;
+			pr->v3_step = V3_DONE;
+			return 0;
+		}
+		if (conn_open(mc, t->mount_port) < 0) {
+			pr->v3_step = V3_DONE;
+			return 0;
+		}
+		pr->v3_step = V3_MOUNT_CONNECT;
+		return 0;
+	case V3_MOUNT_CONNECT:
+		if (!mc->rpc) {
+			pr->v3_step = V3_DONE;
+			return 0;
+		}
+		if (!mc->connected)
+			return 0;
+		if (rpc_mount3_export_async(mc->rpc, mnt_export_cb,
+					    call_begin(pr, CALL_MNT_EXPORT)) < 0)
+			return -EIO;
+		pr->v3_step = V3_MOUNT;
+		return 0;
+	case V3_MOUNT:
+		if (mc->rpc && pr->calls[CALL_MNT_EXPORT].pending)
+			return 0;
+		conn_close(mc);
+		pr->v3_step = V3_DONE;
+		return 0;
+	case V3_DONE:
+		return 0;
+	}
+	return 0;
+}
+
+static enum dvol_nfs_err class_of_errno(int e)
+{
+	switch (e) {
+	case ECONNREFUSED:
+	case ECONNRESET:
+	case EPIPE:
+		return DVOL_NFS_REFUSED;
+	case ETIMEDOUT:
+		return DVOL_NFS_TIMEOUT;
+	default:
+		/* ENETUNREACH, EHOSTUNREACH, ENETDOWN; EINVAL from a blackhole route; EPERM
+		 * from a local firewall's reject; EADDRNOTAVAIL. */
+		return DVOL_NFS_UNREACHABLE;
+	}
+}
+
+static bool wants(unsigned want, unsigned versions)
+{
+	if (!want)
+		return versions != 0;
+	/* "4" is satisfied by any minor version. */
+	if (want == DVOL_NFS_V4)
+		return versions & DVOL_NFS_V4;
+	return versions & want;
+}
+
+/* The verdict, once both sides are done or the deadline has passed. */
+static int probe_finish(struct probe *pr, bool deadline)
+{
+	struct dvol_nfs_target *t = pr->t;
+	struct conn *c = &pr->conns[CONN_NFS];
+	double secs = (double)pr->p->timeout_ms / 1000.0;
+	const char *vs = dvol_nfs_vers_to_string(t->want);
+	int r = 0;
+
+	for (unsigned i = 0; i < _CONN_MAX; i++)
+		conn_close(&pr->conns[i]);
+	pr->finished = true;
+	t->elapsed_ms = (now_us() - pr->start_us) / 1000u;
+
+	if (t->rtt_count > 0) {
+		double *v = pr->rtt;
+
+		/* Insertion sort: at most DVOL_NFS_RTT_MAX values. */
+		for (unsigned i = 1; i < t->rtt_count; i++)
+			for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+				double x = v[j];
+
+				v[j] = v[j - 1];
+				v[j - 1] = x;
+			}
+		t->rtt_ms = t->rtt_count % 2 ? v[t->rtt_count / 2]
+					     : (v[t->rtt_count / 2 - 1] + v[t->rtt_count / 2]) / 2;
+	}
+	if (!t->tcp) {
+		if (c->err) {
+			t->err = class_of_errno(c->err);
+			t->err_errno = c->err;
+			r = set_detail(t, "TCP connect to %s port %u: %s", t->addr, nfs_port(t),
+				       strerror(c->err));
+		} else {
+			t->err = DVOL_NFS_TIMEOUT;
+			r = set_detail(t, "TCP connect to %s port %u: no answer within %.1f s",
+				       t->addr, nfs_port(t), secs);
+		}
+	} else if (t->versions == 0 && deadline && !c->lost) {
+		t->err = DVOL_NFS_TIMEOUT;
+		r = set_detail(t,
+			       "connected to %s port %u, but no RPC reply within %.1f s (NULL "
+			       "for NFS v3 and v4 sent)",
+			       t->addr, nfs_port(t), secs);
+	} else if (t->versions == 0 && c->lost) {
+		t->err = DVOL_NFS_REFUSED;
+		t->err_errno = c->err ? c->err : ECONNRESET;
+		r = set_detail(t,
+			       "connected to %s port %u, but the server closed the connection "
+			       "before it answered",
+			       t->addr, nfs_port(t));
+	} else if (t->versions == 0) {
+		t->err = DVOL_NFS_RPC_MISMATCH;
+		r = set_detail(t,
+			       "%s port %u accepts TCP, but answers neither NFS v3 nor v4 NULL "
+			       "(not an NFS server?)",
+			       t->addr, nfs_port(t));
+	} else if (!wants(t->want, t->versions)) {
+		t->err = DVOL_NFS_RPC_MISMATCH;
+		r = set_detail(t,
+			       "NFS %s was asked for; the server at %s port %u does not "
+			       "answer it",
+			       vs ? vs : "?", t->addr, nfs_port(t));
+	} else if (t->export && pr->v4_denied) {
+		t->err = DVOL_NFS_ACCESS_DENIED;
+		r = set_detail(t, "the server refuses this client access to %s (NFSv4 LOOKUP)",
+			       t->export);
+	} else if (t->export) {
+		bool v3 = t->want == DVOL_NFS_V3;
+		bool v4 = t->want && !v3;
+		enum dvol_nfs_tri e3 = t->export_v3, e4 = t->export_v4;
+		bool missing = v3   ? e3 == DVOL_NFS_NO
+			       : v4 ? e4 == DVOL_NFS_NO
+				    : (e3 == DVOL_NFS_NO || e4 == DVOL_NFS_NO) &&
+					  e3 != DVOL_NFS_YES && e4 != DVOL_NFS_YES;
+
+		if (missing) {
+			t->err = DVOL_NFS_EXPORT_MISSING;
+			r = set_detail(t, "the server at %s answers, but has no export %s", t->addr,
+				       t->export);
+		}
+	}
+	return r;
+}
+
+static int probe_advance(struct probe *pr)
+{
+	int r;
+
+	if (pr->finished)
+		return 0;
+	r = nfs_advance(pr);
+	if (r >= 0 && pr->p->v3_side)
+		r = v3_advance(pr);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		/* libnfs could not queue a call (out of memory inside it): end this side. */
+		conn_close(&pr->conns[CONN_NFS]);
+		pr->nfs_step = NFS_DONE;
+	}
+	if (pr->nfs_step == NFS_DONE && (!pr->p->v3_side || pr->v3_step == V3_DONE))
+		return probe_finish(pr, false);
+	return 0;
+}
+
+static void conn_service(struct conn *c, short revents)
+{
+	if (!c->connected && (revents & (POLLOUT | POLLERR | POLLHUP))) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (getsockopt(rpc_get_fd(c->rpc), SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err) {
+			c->err = err;
+			conn_close(c);
+			return;
+		}
+	}
+	if (rpc_service(c->rpc, revents) < 0) {
+		c->lost = c->connected;
+		conn_close(c);
+	}
+}
+
+static int resolve(struct dvol_nfs_target *t)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+	struct addrinfo *ai = NULL;
+	int r;
+
+	r = getaddrinfo(t->host, NULL, &hints, &ai);
+	if (r != 0) {
+		t->err = DVOL_NFS_UNRESOLVABLE;
+		return set_detail(t, "cannot resolve %s: %s", t->host,
+				  r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+	}
+	if (ai->ai_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, t->addr,
+			  sizeof(t->addr));
+	else
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, t->addr,
+			  sizeof(t->addr));
+	freeaddrinfo(ai);
+	t->resolved = true;
+	return 0;
+}
+
+static void probes_free(struct probe *prs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned k = 0; k < _CONN_MAX; k++)
+			conn_close(&prs[i].conns[k]);
+		free(prs[i].path_copy);
+	}
+	free(prs);
+}
+
+int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_probe_params *p)
+{
+	struct probe *prs = NULL;
+	_cleanup_free_ struct pollfd *pfds = NULL;
+	_cleanup_free_ struct conn **owners = NULL;
+	uint64_t start = now_us();
+	int r = 0, ok = 0;
+
+	prs = calloc(n ? n : 1, sizeof(*prs));
+	pfds = calloc(n * _CONN_MAX + 1, sizeof(*pfds));
+	owners = calloc(n * _CONN_MAX + 1, sizeof(*owners));
+	if (!prs || !pfds || !owners) {
+		free(prs);
+		return -ENOMEM;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		struct probe *pr = &prs[i];
+
+		dvol_nfs_target_reset(&t[i]);
+		pr->t = &t[i];
+		pr->p = p;
+		pr->start_us = start;
+		pr->deadline_us = start + p->timeout_ms * 1000u;
+		for (unsigned k = 0; k < _CONN_MAX; k++) {
+			pr->conns[k].pr = pr;
+			pr->conns[k].kind = k;
+		}
+		r = resolve(&t[i]);
+		if (r < 0)
+			goto out;
+		if (!t[i].resolved) {
+			pr->finished = true;
+			continue;
+		}
+		r = conn_open(&pr->conns[CONN_NFS], nfs_port(&t[i]));
+		if (r == -ENOMEM)
+			goto out;
+		if (p->v3_side) {
+			r = conn_open(&pr->conns[CONN_PMAP], PMAP_PORT);
+			if (r == -ENOMEM)
+				goto out;
+		}
+		r = 0;
+	}
+
+	for (;;) {
+		uint64_t now = now_us(), next = UINT64_MAX;
+		size_t k = 0;
+		int timeout_ms;
+
+		for (size_t i = 0; i < n; i++) {
+			struct probe *pr = &prs[i];
+
+			if (pr->finished)
+				continue;
+			if (now >= pr->deadline_us) {
+				r = probe_finish(pr, true);
+				if (r < 0)
+					goto out;
+				continue;
+			}
+			r = probe_advance(pr);
+			if (r < 0)
+				goto out;
+			if (pr->finished)
+				continue;
+			for (unsigned c = 0; c < _CONN_MAX; c++) {
+				struct conn *cn = &pr->conns[c];
+
+				if (!cn->rpc || rpc_get_fd(cn->rpc) < 0)
+					continue;
+				pfds[k] = (struct pollfd){.fd = rpc_get_fd(cn->rpc),
+							  .events = rpc_which_events(cn->rpc)};
+				owners[k++] = cn;
+			}
+			if (pr->deadline_us < next)
+				next = pr->deadline_us;
+		}
+		if (next == UINT64_MAX)
+			break;
+		timeout_ms = (int)((next - now + 999) / 1000);
+		if (poll(pfds, k, timeout_ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto out;
+		}
+		for (size_t j = 0; j < k; j++)
+			if (pfds[j].revents && owners[j]->rpc)
+				conn_service(owners[j], pfds[j].revents);
+	}
+
+	for (size_t i = 0; i < n; i++)
+		if (t[i].err == DVOL_NFS_OK)
+			ok++;
+	r = ok;
+out:
+	probes_free(prs, n);
+	return r;
+}
+
+/* --- reporting ------------------------------------------------------------------------ */
+
+const char *dvol_nfs_versions_format(unsigned versions, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < ELEMENTSOF(vers_names); i++) {
+		/* "4" only when no minor version is known. */
+		if (vers_names[i].bit == DVOL_NFS_V4 &&
+		    (versions & (DVOL_NFS_V4_0 | DVOL_NFS_V4_1 | DVOL_NFS_V4_2)))
+			continue;
+		if (versions & vers_names[i].bit)
+			n += snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? "," : "",
+				      vers_names[i].name);
+	}
+	if (n == 0)
+		snprintf(buf, size, "none");
+	return buf;
+}
+
+static const char *tri(enum dvol_nfs_tri v, const char *yes, const char *no)
+{
+	return v == DVOL_NFS_YES ? yes : v == DVOL_NFS_NO ? no : "unknown";
+}
+
+char *dvol_nfs_target_summary(const struct dvol_nfs_target *t)
+{
+	char vers[64], rtt[64] = "";
+	char *s = NULL;
+
+	if (!t->resolved)
+		return strdup("name not resolved");
+	if (!t->tcp) {
+		if (asprintf(&s, "no TCP connection to %s port %u", t->addr, nfs_port(t)) < 0)
+			return NULL;
+		return s;
+	}
+	if (t->rtt_count)
+		snprintf(rtt, sizeof(rtt), "; rtt %.2f ms (median of %u)", t->rtt_ms, t->rtt_count);
+	if (asprintf(&s, "TCP ok; NFS versions answering: %s; portmapper %s; MOUNT %s%s%s%s",
+		     dvol_nfs_versions_format(t->versions, vers, sizeof(vers)),
+		     tri(t->portmapper, "yes", "no"), tri(t->mountd, "yes", "no"),
+		     t->export ? "; export " : "", t->export ? t->export : "",
+		     !t->export							    ? ""
+		     : t->export_v4 == DVOL_NFS_YES || t->export_v3 == DVOL_NFS_YES ? " present"
+		     : t->export_v4 == DVOL_NFS_NO || t->export_v3 == DVOL_NFS_NO
+			 ? " missing"
+			 : " not checked") < 0)
+		return NULL;
+	if (rtt[0]) {
+		char *s2 = NULL;
+
+		if (asprintf(&s2, "%s%s", s, rtt) < 0)
+			s2 = NULL;
+		free(s);
+		s = s2;
+	}
+	return s;
+}
+
+static int add_tri(json_object *o, const char *key, enum dvol_nfs_tri v)
+{
+	return v == DVOL_NFS_UNKNOWN ? 0 : dvol_json_add_bool(o, key, v == DVOL_NFS_YES);
+}
+
+int dvol_nfs_target_to_json(const struct dvol_nfs_target *t, bool with_exports, json_object **ret)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+	_cleanup_json_ json_object *vs = json_object_new_array();
+	const char *high = dvol_nfs_vers_to_string(dvol_nfs_vers_highest(t->versions));
+	int r = 0;
+
+	if (!o || !vs)
+		return -ENOMEM;
+	for (size_t i = 0; i < ELEMENTSOF(vers_names); i++) {
+		if (vers_names[i].bit == DVOL_NFS_V4 &&
+		    (t->versions & (DVOL_NFS_V4_0 | DVOL_NFS_V4_1 | DVOL_NFS_V4_2)))
+			continue;
+		if ((t->versions & vers_names[i].bit) &&
+		    json_object_array_add(vs, json_object_new_string(vers_names[i].name)) < 0)
+			return -ENOMEM;
+	}
+	r = dvol_json_add_string(o, "target", t->name);
+	if (r >= 0)
+		r = dvol_json_add_string(o, "host", t->host);
+	if (r >= 0)
+		r = dvol_json_add_int(o, "port", nfs_port(t));
+	if (r >= 0)
+		r = dvol_json_add_string(o, "export", t->export);
+	if (r >= 0 && t->want)
+		r = dvol_json_add_string(o, "vers", dvol_nfs_vers_to_string(t->want));
+	if (r >= 0)
+		r = dvol_json_add_bool(o, "ok", t->err == DVOL_NFS_OK);
+	if (r >= 0 && t->err != DVOL_NFS_OK)
+		r = dvol_json_add_string(o, "error", dvol_nfs_err_to_string(t->err));
+	if (r >= 0 && t->err_errno)
+		r = dvol_json_add_string(o, "errno", strerrorname_np(t->err_errno));
+	if (r >= 0)
+		r = dvol_json_add_string(o, "detail", t->detail);
+	if (r >= 0 && t->resolved)
+		r = dvol_json_add_string(o, "address", t->addr);
+	if (r >= 0 && t->local_addr[0])
+		r = dvol_json_add_string(o, "client_address", t->local_addr);
+	if (r >= 0 && t->resolved)
+		r = dvol_json_add_bool(o, "tcp", t->tcp);
+	if (r >= 0 && t->tcp)
+		r = dvol_json_add(o, "versions", TAKE_PTR(vs));
+	if (r >= 0)
+		r = dvol_json_add_string(o, "highest_version", high);
+	if (r >= 0)
+		r = add_tri(o, "portmapper", t->portmapper);
+	if (r >= 0)
+		r = add_tri(o, "mount", t->mountd);
+	if (r >= 0 && t->mount_port)
+		r = dvol_json_add_int(o, "mount_port", t->mount_port);
+	if (r >= 0 && with_exports)
+		r = dvol_json_add_strv(o, "exports", t->exports);
+	if (r >= 0)
+		r = add_tri(o, "export_v3", t->export_v3);
+	if (r >= 0)
+		r = add_tri(o, "export_v4", t->export_v4);
+	if (r >= 0 && t->rtt_count) {
+		r = dvol_json_add_double(o, "rtt_ms", t->rtt_ms);
+		if (r >= 0)
+			r = dvol_json_add_int(o, "rtt_samples", t->rtt_count);
+	}
+	if (r >= 0)
+		r = dvol_json_add_int(o, "elapsed_ms", (int64_t)t->elapsed_ms);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(o);
+	return 0;
+}

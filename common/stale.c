@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <libmount/libmount.h>
+
+#include "cleanup.h"
+#include "stale.h"
+
+DEFINE_CLEANUP_FUNC(struct libmnt_update *, mnt_free_update)
+
+const char *dvol_utab_path(void)
+{
+	const char *e = getenv("LIBMOUNT_UTAB");
+
+	return e && *e ? e : "/run/mount/utab";
+}
+
+/* Remove TARGET's entry from utab, under libmount's utab lock. */
+static int utab_remove(const char *target)
+{
+	_cleanup_(mnt_free_updatep) struct libmnt_update *upd = mnt_new_update();
+	int r;
+
+	if (!upd)
+		return -ENOMEM;
+	r = mnt_update_set_fs(upd, 0, target, NULL);
+	if (r == 1)
+		return -EROFS; /* libmount sees no writable utab */
+	if (r < 0)
+		return r;
+	return mnt_update_table(upd, NULL);
+}
+
+/* Does TARGET's mount answer ESTALE? statfs goes to the server; a stat may be cached. */
+static bool is_estale(const char *target)
+{
+	struct statfs sfs;
+	struct statx sx;
+
+	if (statfs(target, &sfs) < 0 && errno == ESTALE)
+		return true;
+	return statx(AT_FDCWD, target, AT_NO_AUTOMOUNT | AT_STATX_FORCE_SYNC, STATX_TYPE, &sx) <
+		   0 &&
+	       errno == ESTALE;
+}
+
+/*
+ * utab's own lines: blank-separated KEY=VALUE fields, values mangled like fstab's.
+ * libmount 2.38 has no public reader for utab alone (mnt_table_parse_mtab() merges only
+ * the entries that are still mounted, the very ones this is not about): split the line,
+ * and leave unmangling to mnt_unmangle() and the attributes to libmount's optstr parser.
+ */
+struct utab_entry {
+	char *source, *target, *attrs;
+};
+
+static void utab_entry_done(struct utab_entry *e)
+{
+	free(e->source);
+	free(e->target);
+	free(e->attrs);
+	*e = (struct utab_entry){0};
+}
+
+static int utab_entry_parse(char *line, struct utab_entry *e)
+{
+	char *save = NULL;
+
+	for (char *tok = strtok_r(line, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		char **dst = strncmp(tok, "SRC=", 4) == 0      ? &e->source
+			     : strncmp(tok, "TARGET=", 7) == 0 ? &e->target
+			     : strncmp(tok, "ATTRS=", 6) == 0  ? &e->attrs
+							       : NULL;
+
+		if (!dst)
+			continue;
+		free(*dst);
+		*dst = mnt_unmangle(strchr(tok, '=') + 1);
+		if (!*dst)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int dvol_stale_run(const struct dvol_stale_opts *o)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *mi = NULL;
+	_cleanup_(fclosep) FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t linesz = 0;
+	int r, n = 0;
+
+	f = fopen(dvol_utab_path(), "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	mi = mnt_new_table();
+	if (!mi)
+		return -ENOMEM;
+	r = mnt_table_parse_file(mi, "/proc/self/mountinfo");
+	if (r < 0)
+		return r;
+
+	while (getline(&line, &linesz, f) > 0) {
+		_cleanup_(utab_entry_done) struct utab_entry e = {0};
+		_cleanup_free_ char *kind = NULL;
+		char *val;
+		size_t valsz;
+
+		r = utab_entry_parse(line, &e);
+		if (r < 0)
+			return r;
+		if (!e.target || !e.attrs ||
+		    mnt_optstr_get_option(e.attrs, "dvol.kind", &val, &valsz) != 0)
+			continue; /* not dvol's */
+		kind = strndup(val ? val : "", val ? valsz : 0);
+		if (!kind)
+			return -ENOMEM;
+
+		if (!mnt_table_find_target(mi, e.target, MNT_ITER_BACKWARD)) {
+			r = o->dry_run ? 0 : utab_remove(e.target);
+			if (o->event)
+				o->event(o->userdata, DVOL_STALE_RECORD, e.source, e.target, kind,
+					 r);
+			n++;
+			continue;
+		}
+		if (strcmp(kind, "nfs") != 0 || !is_estale(e.target))
+			continue;
+		if (o->event)
+			o->event(o->userdata, DVOL_STALE_NFS, e.source, e.target, kind, 0);
+		n++;
+		if (!o->unmount || o->dry_run)
+			continue;
+		r = umount2(e.target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
+		if (r == 0)
+			r = utab_remove(e.target);
+		if (o->event)
+			o->event(o->userdata, DVOL_STALE_UNMOUNTED, e.source, e.target, kind, r);
+	}
+	return n;
+}

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dvol-gc: keep cache roots within their budgets, and clear dvol's stale state.
+ *
+ *   parse -> open the roots -> stale state -> narrow the sandbox -> walk each root -> report
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <inttypes.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "gc.h"
+#include "gcconf.h"
+#include "json.h"
+#include "landlock.h"
+#include "log.h"
+#include "sandbox.h"
+#include "stale.h"
+#include "version.h"
+
+#define GC_CONFDIR DVOL_SYSCONFDIR "/dvol"
+
+enum {
+	EXIT_GC_OK = 0,
+	EXIT_GC_USAGE = 1, /* usage or configuration */
+	EXIT_GC_FAILED = 2 /* some root (or the stale-state pass) failed */
+};
+
+static bool arg_dry_run;
+static bool arg_json;
+static bool arg_unmount_stale;
+static bool arg_verbose;
+static const char *arg_config;
+static char **arg_roots;
+static size_t arg_n_roots;
+static struct dvol_gc_budget arg_budget;
+static bool arg_budget_given;
+
+static void help(void)
+{
+	printf("Usage: dvol-gc [OPTIONS]\n"
+	       "\n"
+	       "Keep cache roots within their budgets, evicting the least recently used files\n"
+	       "first, and clear dvol's stale mount records.\n"
+	       "\n"
+	       "  -n, --dry-run        change nothing; list what would be removed\n"
+	       "      --json           print the summary as JSON\n"
+	       "      --root DIR       a one-off run on DIR (repeatable) instead of the config\n"
+	       "      --max-size SIZE  keep the root under SIZE (200G)\n"
+	       "      --max-age AGE    remove what was last used longer ago than AGE (30d)\n"
+	       "      --min-free N     keep N free on the filesystem (10%% or 50G)\n"
+	       "      --grace AGE      never touch what was used within AGE (default 1h)\n"
+	       "      --unmount-stale  detach dvol's NFS mounts that answer ESTALE\n"
+	       "      --config FILE    read FILE instead of %s/gc.conf and gc.d/*.conf\n"
+	       "  -v, --verbose        list every removal\n"
+	       "  -h, --help           this text\n"
+	       "  -V, --version\n"
+	       "\n"
+	       "Exit: 0 ok, 1 usage or configuration error, 2 some root failed.\n"
+	       "See dvol-gc(8).\n",
+	       GC_CONFDIR);
+}
+
+static int parse_argv(int argc, char *argv[])
+{
+	enum {
+		ARG_JSON = 0x100,
+		ARG_ROOT,
+		ARG_MAX_SIZE,
+		ARG_MAX_AGE,
+		ARG_MIN_FREE,
+		ARG_GRACE,
+		ARG_UNMOUNT_STALE,
+		ARG_CONFIG
+	};
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, ARG_JSON},
+	    {"root", required_argument, NULL, ARG_ROOT},
+	    {"max-size", required_argument, NULL, ARG_MAX_SIZE},
+	    {"max-age", required_argument, NULL, ARG_MAX_AGE},
+	    {"min-free", required_argument, NULL, ARG_MIN_FREE},
+	    {"grace", required_argument, NULL, ARG_GRACE},
+	    {"unmount-stale", no_argument, NULL, ARG_UNMOUNT_STALE},
+	    {"config", required_argument, NULL, ARG_CONFIG},
+	    {},
+	};
+	const char *why;
+	char **n;
+	int c;
+
+	dvol_gc_budget_init(&arg_budget);
+	while ((c = getopt_long(argc, argv, "hVvn", longopts, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			help();
+			return 0;
+		case 'V':
+			dvol_print_version("dvol-gc");
+			return 0;
+		case 'v':
+			arg_verbose = true;
+			dvol_log_verbose();
+			break;
+		case 'n':
+			arg_dry_run = true;
+			break;
+		case ARG_JSON:
+			arg_json = true;
+			break;
+		case ARG_UNMOUNT_STALE:
+			arg_unmount_stale = true;
+			break;
+		case ARG_CONFIG:
+			arg_config = optarg;
+			break;
+		case ARG_ROOT:
+			n = reallocarray(arg_roots, arg_n_roots + 1, sizeof(*n));
+			if (!n)
+				return log_error_errno(-ENOMEM, "out of memory");
+			arg_roots = n;
+			arg_roots[arg_n_roots++] = optarg;
+			break;
+		case ARG_MAX_SIZE:
+		case ARG_MAX_AGE:
+		case ARG_MIN_FREE:
+		case ARG_GRACE: {
+			const char *key = c == ARG_MAX_SIZE   ? "max-size"
+					  : c == ARG_MAX_AGE  ? "max-age"
+					  : c == ARG_MIN_FREE ? "min-free"
+							      : "grace";
+
+			if (dvol_gc_budget_set(&arg_budget, key, optarg, &why) < 0) {
+				log_error("--%s=%s: the value %s", key, optarg, why);
+				return -EINVAL;
+			}
+			arg_budget_given = true;
+			break;
+		}
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (arg_budget_given && arg_n_roots == 0) {
+		log_error("--max-size, --max-age, --min-free and --grace apply to --root; for the "
+			  "configured roots, set them in the configuration");
+		return -EINVAL;
+	}
+	if (arg_n_roots > 0 && !dvol_gc_budget_any(&arg_budget)) {
+		log_error("--root needs a budget: --max-size, --max-age or --min-free");
+		return -EINVAL;
+	}
+	return 1;
+}
+
+static int load_config(struct dvol_gc_conf *conf)
+{
+	_cleanup_(dvol_gc_conf_error_done) struct dvol_gc_conf_error err = {0};
+	int r = 0;
+
+	for (size_t i = 0; i < arg_n_roots; i++) {
+		r = dvol_gc_conf_add(conf, arg_roots[i], &arg_budget);
+		if (r == -EEXIST)
+			return log_error("--root %s is given twice", arg_roots[i]), -EINVAL;
+		if (r < 0)
+			return log_error_errno(r, "out of memory");
+	}
+	if (arg_config)
+		r = dvol_gc_conf_load_file(conf, arg_config, &err);
+	else if (arg_n_roots == 0)
+		r = dvol_gc_conf_load_dir(conf, GC_CONFDIR, &err);
+	if (r == -EINVAL && err.key)
+		log_error("%s:%u: option '%s' %s; see dvol-gc(8) for the format", err.file,
+			  err.line, err.key, err.why);
+	else if (r == -EINVAL && err.line)
+		log_error("%s:%u: the line %s; see dvol-gc(8) for the format", err.file, err.line,
+			  err.why);
+	else if (r < 0)
+		log_error_errno(r, "cannot read the configuration %s",
+				err.file     ? err.file
+				: arg_config ? arg_config
+					     : GC_CONFDIR);
+	return r;
+}
+
+struct root_run {
+	const struct dvol_gc_root_conf *rc;
+	int fd;
+	int error; /* -errno: the root failed */
+	const char *what;
+	struct dvol_gc_stats st;
+};
+
+static void on_gc_event(void *userdata, enum dvol_gc_event ev, enum dvol_gc_skip why,
+			const char *path, uint64_t bytes, int err)
+{
+	const struct root_run *rr = userdata;
+
+	switch (ev) {
+	case DVOL_GC_EVICT:
+	case DVOL_GC_RMDIR:
+		/* A dry run always lists; a real run with -v. */
+		if (arg_dry_run || arg_verbose)
+			fprintf(arg_json ? stderr : stdout, "%s%s %s/%s\n",
+				arg_dry_run ? "would remove" : "removed",
+				ev == DVOL_GC_RMDIR ? " folder" : "", rr->rc->path, path);
+		break;
+	case DVOL_GC_SKIP:
+		if (why == DVOL_GC_SKIP_ERROR)
+			log_warning_errno(err, "skipping %s/%s", rr->rc->path, path);
+		else
+			log_debug("skipping %s/%s: %s", rr->rc->path, path,
+				  dvol_gc_skip_to_string(why));
+		break;
+	}
+}
+
+static void print_bytes(char *buf, size_t sz, uint64_t b)
+{
+	static const char units[] = "BKMGTPE";
+	double v = (double)b;
+	unsigned u = 0;
+
+	while (v >= 1024 && u < sizeof(units) - 2)
+		v /= 1024, u++;
+	if (u == 0)
+		snprintf(buf, sz, "%" PRIu64 "B", b);
+	else
+		snprintf(buf, sz, "%.1f%c", v, units[u]);
+}
+
+static void report_human(const struct root_run *rr)
+{
+	const struct dvol_gc_stats *st = &rr->st;
+	char b1[32], b2[32];
+	bool any = false;
+
+	if (rr->error) {
+		printf("%s: FAILED: %s\n", rr->rc->path, rr->what);
+		return;
+	}
+	print_bytes(b1, sizeof(b1), st->bytes);
+	print_bytes(b2, sizeof(b2), st->freed);
+	printf("%s%s%s%s: %" PRIu64 " files (%s) in %" PRIu64 " folders; %s %" PRIu64
+	       " files (%s) and %" PRIu64 " folders",
+	       rr->rc->path, rr->rc->name ? " (" : "", rr->rc->name ? rr->rc->name : "",
+	       rr->rc->name ? ")" : "", st->files, b1, st->dirs,
+	       arg_dry_run ? "would evict" : "evicted", st->evicted, b2, st->dirs_removed);
+	for (int i = 0; i < _DVOL_GC_SKIP_MAX; i++)
+		if (st->skipped[i]) {
+			printf("%s%" PRIu64 " %s", any ? ", " : "; skipped: ", st->skipped[i],
+			       dvol_gc_skip_to_string(i));
+			any = true;
+		}
+	printf("; budget %s\n", st->budget_met ? "met" : "NOT met");
+}
+
+static json_object *report_json(const struct root_run *rr)
+{
+	_cleanup_json_ json_object *o = json_object_new_object(), *sk = json_object_new_object();
+	const struct dvol_gc_stats *st = &rr->st;
+	int r;
+
+	if (!o || !sk)
+		return NULL;
+	r = dvol_json_add_string(o, "root", rr->rc->path);
+	if (r >= 0)
+		r = dvol_json_add_string(o, "name", rr->rc->name);
+	if (r >= 0 && rr->error) {
+		r = dvol_json_add_string(o, "error", rr->what);
+		if (r >= 0)
+			r = dvol_json_add_string(o, "errno", strerrorname_np(-rr->error));
+		return r < 0 ? NULL : TAKE_PTR(o);
+	}
+	if (r >= 0)
+		r = dvol_json_add_u64(o, "files", st->files);
+	if (r >= 0)
+		r = dvol_json_add_u64(o, "bytes", st->bytes);
+	if (r >= 0)
+		r = dvol_json_add_u64(o, "dirs", st->dirs);
+	if (r >= 0)
+		r = dvol_json_add_u64(o, "evicted", st->evicted);
+	if (r >= 0)
+		r = dvol_json_add_u64(o, "bytes_freed", st->freed);
+	if (r >= 0)
+		r = dvol_json_add_u64(o, "dirs_removed", st->dirs_removed);
+	for (int i = 0; r >= 0 && i < _DVOL_GC_SKIP_MAX; i++)
+		r = dvol_json_add_u64(sk, dvol_gc_skip_to_string(i), st->skipped[i]);
+	if (r >= 0)
+		r = dvol_json_add(o, "skipped", TAKE_PTR(sk));
+	if (r >= 0)
+		r = dvol_json_add_u64(o, "need_bytes", st->need);
+	if (r >= 0 && st->cutoff_age != UINT64_MAX)
+		r = dvol_json_add_u64(o, "cutoff_age_s", st->cutoff_age);
+	if (r >= 0)
+		r = dvol_json_add_bool(o, "budget_met", st->budget_met);
+	return r < 0 ? NULL : TAKE_PTR(o);
+}
+
+struct stale_report {
+	json_object *records, *estale, *unmounted;
+	bool failed;
+};
+
+static void on_stale_event(void *userdata, enum dvol_stale_event ev, const char *source,
+			   const char *target, const char *kind, int err)
+{
+	struct stale_report *sr = userdata;
+	json_object *arr = ev == DVOL_STALE_RECORD ? sr->records
+			   : ev == DVOL_STALE_NFS  ? sr->estale
+						   : sr->unmounted;
+	json_object *o;
+
+	if (err < 0) {
+		sr->failed = true;
+		log_error_errno(err, "%s (%s): cannot %s", target, source ? source : "?",
+				ev == DVOL_STALE_RECORD ? "remove its stale utab entry"
+							: "detach the stale NFS mount");
+		return;
+	}
+	switch (ev) {
+	case DVOL_STALE_RECORD:
+		if (!arg_json)
+			printf("%s stale utab entry: %s on %s (dvol.kind=%s), not mounted\n",
+			       arg_dry_run ? "would remove" : "removed", source ? source : "?",
+			       target, kind);
+		break;
+	case DVOL_STALE_NFS:
+		log_warning("NFS mount %s (%s) is stale (ESTALE)%s", target, source ? source : "?",
+			    arg_unmount_stale ? "" : "; dvol-gc --unmount-stale detaches it");
+		break;
+	case DVOL_STALE_UNMOUNTED:
+		if (!arg_json)
+			printf("detached stale NFS mount %s (%s)\n", target, source ? source : "?");
+		break;
+	}
+	o = json_object_new_object();
+	if (!o || dvol_json_add_string(o, "source", source) < 0 ||
+	    dvol_json_add_string(o, "target", target) < 0 ||
+	    dvol_json_add_string(o, "kind", kind) < 0 || dvol_json_append(arr, o) < 0)
+		sr->failed = true;
+}
+
+static int open_root(struct root_run *rr)
+{
+	const char *p = rr->rc->path;
+	struct statvfs sv;
+
+	if (p[0] != '/' || strcmp(p, "/") == 0) {
+		rr->what = "a root must be an absolute folder other than /";
+		return rr->error = -EINVAL;
+	}
+	/* A symlink as the root itself is refused; it could be swapped to point anywhere. */
+	rr->fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rr->fd < 0) {
+		struct stat st;
+
+		rr->error = -errno;
+		/* O_DIRECTORY answers ENOTDIR for a symlink before O_NOFOLLOW can say ELOOP. */
+		if (rr->error == -ENOTDIR && lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
+			rr->error = -ELOOP;
+		rr->what = rr->error == -ELOOP ? "the root is a symbolic link; give the real folder"
+			   : rr->error == -ENOENT  ? "the root does not exist"
+			   : rr->error == -ENOTDIR ? "the root is not a folder"
+						   : "cannot open the root";
+		return rr->error;
+	}
+	/* ProtectSystem=strict without a ReadWritePaths= for this root, or a ro mount. */
+	if (!arg_dry_run && fstatvfs(rr->fd, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+		rr->what = "the root is read-only here; under dvol-gc.service, add it to "
+			   "ReadWritePaths= in a drop-in (systemctl edit dvol-gc.service)";
+		return rr->error = -EROFS;
+	}
+	return 0;
+}
+
+static int run(void)
+{
+	_cleanup_(dvol_gc_conf_done) struct dvol_gc_conf conf = {0};
+	_cleanup_json_ json_object *jroots = NULL, *jstale = NULL, *top = NULL;
+	_cleanup_free_ struct root_run *runs = NULL;
+	_cleanup_free_ int *fds = NULL;
+	struct stale_report sr = {0};
+	struct dvol_stale_opts so = {0};
+	bool failed = false;
+	int r;
+
+	r = load_config(&conf);
+	if (r < 0)
+		return r == -ENOMEM ? EXIT_GC_FAILED : EXIT_GC_USAGE;
+
+	/* Open every root first; from here on the walk works only beneath these fds. */
+	runs = calloc(conf.n_roots ? conf.n_roots : 1, sizeof(*runs));
+	if (!runs)
+		return log_error("out of memory"), EXIT_GC_FAILED;
+	for (size_t i = 0; i < conf.n_roots; i++) {
+		runs[i] = (struct root_run){.rc = &conf.roots[i], .fd = -EBADF};
+		if (open_root(&runs[i]) < 0)
+			log_error_errno(runs[i].error, "%s: %s", runs[i].rc->path, runs[i].what);
+	}
+
+	jroots = json_object_new_array();
+	sr.records = json_object_new_array();
+	sr.estale = json_object_new_array();
+	sr.unmounted = json_object_new_array();
+	jstale = json_object_new_object();
+	if (!jroots || !sr.records || !sr.estale || !sr.unmounted || !jstale)
+		return log_error("out of memory"), EXIT_GC_FAILED;
+	dvol_json_add(jstale, "records", sr.records);
+	dvol_json_add(jstale, "nfs_estale", sr.estale);
+	dvol_json_add(jstale, "unmounted", sr.unmounted);
+
+	so = (struct dvol_stale_opts){.dry_run = arg_dry_run,
+				      .unmount = arg_unmount_stale,
+				      .event = on_stale_event,
+				      .userdata = &sr};
+	r = dvol_stale_run(&so);
+	if (r < 0) {
+		log_error_errno(r, "cannot check dvol's mount records in %s", dvol_utab_path());
+		failed = true;
+	}
+	failed = failed || sr.failed;
+
+	/* Landlock where the kernel has it: from here on, nothing but the trees beneath the
+	 * roots, read, and (unless a dry run) unlinked. */
+	fds = calloc(conf.n_roots ? conf.n_roots : 1, sizeof(*fds));
+	if (!fds)
+		return log_error("out of memory"), EXIT_GC_FAILED;
+	for (size_t i = 0; i < conf.n_roots; i++)
+		fds[i] = runs[i].fd;
+	r = dvol_landlock_beneath(fds, conf.n_roots, !arg_dry_run);
+	if (r < 0)
+		return log_error_errno(r, "cannot confine the walk to the roots with Landlock"),
+		       EXIT_GC_FAILED;
+	log_debug("landlock: %s", r > 0 ? "confined to the roots" : "not in this kernel");
+
+	/* The walk: no mount, and with --dry-run not even a write. */
+	r = dvol_sandbox_enter(arg_dry_run ? DVOL_SB_STDIO | DVOL_SB_RPATH
+					   : DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
+	if (r < 0)
+		return log_error_errno(r, "cannot narrow the sandbox"), EXIT_GC_FAILED;
+	dvol_debug_stop("walk");
+
+	for (size_t i = 0; i < conf.n_roots; i++) {
+		struct root_run *rr = &runs[i];
+		struct dvol_gc_opts go = {.budget = &rr->rc->budget,
+					  .dry_run = arg_dry_run,
+					  .event = on_gc_event,
+					  .userdata = rr};
+
+		if (!rr->error) {
+			r = dvol_gc_root_run(rr->fd, &go, &rr->st);
+			if (r < 0) {
+				rr->error = r;
+				rr->what = "walking the root failed";
+				log_error_errno(r, "%s: %s", rr->rc->path, rr->what);
+			}
+		}
+		rr->fd = safe_close(rr->fd);
+		failed = failed || rr->error;
+		if (arg_json)
+			r = dvol_json_append(jroots, report_json(rr));
+		else
+			report_human(rr);
+		if (r < 0)
+			return log_error("out of memory"), EXIT_GC_FAILED;
+	}
+	if (conf.n_roots == 0 && !arg_json)
+		printf("no roots configured (%s/gc.conf, %s/gc.d/*.conf)\n", GC_CONFDIR,
+		       GC_CONFDIR);
+
+	if (arg_json) {
+		top = json_object_new_object();
+		if (!top || dvol_json_add_bool(top, "dry_run", arg_dry_run) < 0 ||
+		    dvol_json_add(top, "roots", TAKE_PTR(jroots)) < 0 ||
+		    dvol_json_add(top, "stale", TAKE_PTR(jstale)) < 0 ||
+		    dvol_json_print(top, stdout) < 0)
+			return log_error("cannot write the JSON report"), EXIT_GC_FAILED;
+	}
+	return failed ? EXIT_GC_FAILED : EXIT_GC_OK;
+}
+
+int main(int argc, char *argv[])
+{
+	const char *why;
+	int r;
+
+	dvol_log_open("dvol-gc");
+	if (dvol_refuse_elevation(&why) < 0) {
+		log_error("refusing to run: %s; dvol helpers are never setuid, remove the bit "
+			  "or capabilities (chmod u-s, setcap -r)",
+			  why);
+		return EXIT_GC_USAGE;
+	}
+	/* Never inet, never exec; mount only until we know --unmount-stale is not asked. */
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT);
+	if (r < 0)
+		return log_error_errno(r, "cannot enter the sandbox"), EXIT_GC_FAILED;
+
+	r = parse_argv(argc, argv);
+	if (r <= 0) {
+		if (r < 0)
+			fprintf(stderr, "Try 'dvol-gc --help' for more information.\n");
+		free(arg_roots);
+		return r < 0 ? EXIT_GC_USAGE : EXIT_GC_OK;
+	}
+
+	r = dvol_sandbox_enter(arg_dry_run ? DVOL_SB_STDIO | DVOL_SB_RPATH
+			       : arg_unmount_stale
+				   ? DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT
+				   : DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
+	if (r < 0)
+		return log_error_errno(r, "cannot narrow the sandbox"), EXIT_GC_FAILED;
+
+	r = run();
+	free(arg_roots);
+	return r;
+}

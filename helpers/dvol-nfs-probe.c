@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dvol-nfs-probe: is this NFS server there, what does it speak, does it have the export?
+ *
+ *   parse -> sandbox (inet, before the first packet) -> probe all at once -> report
+ *
+ * Needs no privilege. Exit 0: every target is ok; 1: usage; 2: some target failed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "json.h"
+#include "log.h"
+#include "nfsprobe.h"
+#include "parse.h"
+#include "sandbox.h"
+#include "version.h"
+
+enum {
+	EX_OK = 0,
+	EX_USAGE = 1,
+	EX_FAILED = 2, /* some target failed, or the probe itself could not run */
+};
+
+static bool arg_json;
+static bool arg_exports;
+static uint64_t arg_timeout_ms = 3000;
+static uint64_t arg_wait_ms;
+static unsigned arg_rtt = 3;
+
+static void help(void)
+{
+	printf("Usage: dvol-nfs-probe [OPTIONS] TARGET...\n"
+	       "\n"
+	       "Probe NFS servers, all at once, each within a hard deadline.\n"
+	       "\n"
+	       "TARGET: host[:port], [v6addr][:port], nfs://host[:port]/export[?vers=V],\n"
+	       "        host:/export\n"
+	       "\n"
+	       "  -j, --json          one JSON object per target (fields in dvol-nfs-probe(1))\n"
+	       "  -t, --timeout SEC   deadline per target, connect included (default 3)\n"
+	       "  -e, --exports       list each server's exports (MOUNT EXPORT, v3)\n"
+	       "  -r, --rtt N         NULL calls for the round-trip time median (default 3)\n"
+	       "  -w, --wait SEC      probe again until every target is ok, for up to SEC\n"
+	       "  -h, --help          this text\n"
+	       "  -V, --version\n"
+	       "\n"
+	       "Exit status: 0 every target ok, 1 usage, 2 some target failed.\n");
+}
+
+static int parse_argv(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'},	    {"timeout", required_argument, NULL, 't'},
+	    {"exports", no_argument, NULL, 'e'},    {"rtt", required_argument, NULL, 'r'},
+	    {"wait", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},    {},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "jt:er:w:hV", longopts, NULL)) >= 0) {
+		switch (c) {
+		case 'j':
+			arg_json = true;
+			break;
+		case 'e':
+			arg_exports = true;
+			break;
+		case 't':
+		case 'w': {
+			uint64_t *v = c == 't' ? &arg_timeout_ms : &arg_wait_ms;
+
+			if (dvol_parse_duration_ms(optarg, v) < 0 || (c == 't' && *v == 0)) {
+				log_error("--%s %s: not a duration (seconds, or 500ms, 2m...)",
+					  c == 't' ? "timeout" : "wait", optarg);
+				return -EINVAL;
+			}
+			break;
+		}
+		case 'r': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || v > DVOL_NFS_RTT_MAX) {
+				log_error("--rtt %s: a number of calls from 0 to %d", optarg,
+					  DVOL_NFS_RTT_MAX);
+				return -EINVAL;
+			}
+			arg_rtt = (unsigned)v;
+			break;
+		}
+		case 'h':
+			help();
+			return 0;
+		case 'V':
+			dvol_print_version("dvol-nfs-probe");
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		log_error("no TARGET given");
+		return -EINVAL;
+	}
+	return 1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * A probe needs no privilege; run as root, drop every capability. This also spares libnfs
+ * its hunt for a free reserved source port on every connection (a bind and a services
+ * lookup per port tried), which with hundreds of targets costs more than the probing.
+ */
+static int drop_capabilities(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+static void targets_free(struct dvol_nfs_target *t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++)
+		dvol_nfs_target_done(&t[i]);
+	free(t);
+}
+
+static int report_json(const struct dvol_nfs_target *t, size_t n, unsigned attempts)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_json_ json_object *o = NULL;
+		int r = dvol_nfs_target_to_json(&t[i], arg_exports, &o);
+
+		if (r >= 0 && arg_wait_ms)
+			r = dvol_json_add_int(o, "attempts", attempts);
+		if (r >= 0)
+			r = dvol_json_print(o, stdout);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void report_table(const struct dvol_nfs_target *t, size_t n)
+{
+	printf("%-32s %-16s %-14s %-15s %-4s %-5s %-7s %s\n", "TARGET", "ADDRESS", "STATE",
+	       "VERSIONS", "PMAP", "MOUNT", "EXPORT", "RTT");
+	for (size_t i = 0; i < n; i++) {
+		char vers[64], rtt[32] = "-";
+		const char *e = "-";
+
+		if (t[i].rtt_count)
+			snprintf(rtt, sizeof(rtt), "%.2fms", t[i].rtt_ms);
+		if (t[i].export)
+			e = t[i].export_v4 == DVOL_NFS_YES || t[i].export_v3 == DVOL_NFS_YES ? "yes"
+			    : t[i].export_v4 == DVOL_NFS_NO || t[i].export_v3 == DVOL_NFS_NO ? "no"
+											     : "?";
+		printf("%-32s %-16s %-14s %-15s %-4s %-5s %-7s %s\n", t[i].name,
+		       t[i].resolved ? t[i].addr : "-", dvol_nfs_err_to_string(t[i].err),
+		       t[i].tcp ? dvol_nfs_versions_format(t[i].versions, vers, sizeof(vers)) : "-",
+		       t[i].portmapper == DVOL_NFS_YES	? "yes"
+		       : t[i].portmapper == DVOL_NFS_NO ? "no"
+							: "?",
+		       t[i].mountd == DVOL_NFS_YES  ? "yes"
+		       : t[i].mountd == DVOL_NFS_NO ? "no"
+						    : "?",
+		       e, rtt);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].detail && t[i].err != DVOL_NFS_OK)
+			printf("%s: %s: %s\n", t[i].name, dvol_nfs_err_to_string(t[i].err),
+			       t[i].detail);
+		if (arg_exports && t[i].exports) {
+			printf("%s: exports:", t[i].name);
+			for (char **x = t[i].exports; *x; x++)
+				printf(" %s", *x);
+			printf("\n");
+		}
+	}
+}
+
+static int run(int argc, char *argv[])
+{
+	struct dvol_nfs_target *t = NULL;
+	size_t n = (size_t)(argc - optind);
+	struct dvol_nfs_probe_params params = {
+	    .timeout_ms = arg_timeout_ms, .rtt_count = arg_rtt, .v3_side = true};
+	uint64_t until = now_ms() + arg_wait_ms, pause_ms = 250;
+	unsigned attempts = 0;
+	int r, ok;
+
+	t = calloc(n, sizeof(*t));
+	if (!t)
+		return log_error("out of memory"), EX_FAILED;
+	for (size_t i = 0; i < n; i++) {
+		const char *why = "?";
+
+		r = dvol_nfs_target_parse(argv[optind + i], &t[i], &why);
+		if (r < 0) {
+			if (r == -ENOMEM)
+				log_error("out of memory");
+			else
+				log_error("target '%s': %s", argv[optind + i], why);
+			targets_free(t, n);
+			fprintf(stderr, "Try 'dvol-nfs-probe --help' for more information.\n");
+			return EX_USAGE;
+		}
+	}
+
+	for (;;) {
+		attempts++;
+		ok = dvol_nfs_probe(t, n, &params);
+		if (ok < 0) {
+			log_error_errno(ok, "probing failed: %s", strerror(-ok));
+			targets_free(t, n);
+			return EX_FAILED;
+		}
+		if ((size_t)ok == n || !arg_wait_ms || now_ms() + pause_ms >= until)
+			break;
+		log_debug("%zu of %zu targets ok; probing again in %llu ms", (size_t)ok, n,
+			  (unsigned long long)pause_ms);
+		nanosleep(&(struct timespec){.tv_sec = pause_ms / 1000,
+					     .tv_nsec = (long)(pause_ms % 1000) * 1000000},
+			  NULL);
+		pause_ms = pause_ms * 2 > 2000 ? 2000 : pause_ms * 2;
+	}
+
+	if (arg_json)
+		r = report_json(t, n, attempts);
+	else
+		report_table(t, n), r = 0;
+	if (r < 0)
+		log_error_errno(r, "cannot write the report");
+	if (fflush(stdout) != 0)
+		r = -EIO;
+	targets_free(t, n);
+	return r < 0 || (size_t)ok != n ? EX_FAILED : EX_OK;
+}
+
+int main(int argc, char *argv[])
+{
+	const char *why;
+	int r;
+
+	dvol_log_open("dvol-nfs-probe");
+	if (dvol_refuse_elevation(&why) < 0) {
+		log_error("refusing to run: %s; dvol helpers are never setuid, remove the bit "
+			  "or capabilities (chmod u-s, setcap -r)",
+			  why);
+		return EX_USAGE;
+	}
+	r = drop_capabilities();
+	if (r < 0)
+		return log_error_errno(r, "cannot drop capabilities: %s", strerror(-r)), EX_FAILED;
+	/* Before the first packet and before any name is resolved: inet, nothing written. */
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET);
+	if (r < 0)
+		return log_error_errno(r, "cannot enter the sandbox: %s", strerror(-r)), EX_FAILED;
+	/* A server that closes its end must not kill us with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+
+	r = parse_argv(argc, argv);
+	if (r <= 0) {
+		if (r < 0)
+			fprintf(stderr, "Try 'dvol-nfs-probe --help' for more information.\n");
+		return r < 0 ? EX_USAGE : EX_OK;
+	}
+	dvol_debug_stop("probe");
+	return run(argc, argv);
+}

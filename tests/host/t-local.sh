@@ -1,0 +1,310 @@
+#!/bin/bash
+# Local volumes on real loop devices through the real mount(8): find, judge blank or not,
+# format only what is blank (once), mount; refuse everything else and change no byte.
+. "$(dirname "$0")/lib.sh" "$@"
+
+SIZE=320M # mkfs.xfs wants at least 300 MiB; the signature matrix needs less
+SMALL=128M
+# A label other runs on this machine (loop devices are global) will not have.
+L=l$$
+mkdir -p "$T/m" "$T/$L" "$T/c"
+
+sum() { sha256sum "$1" | cut -d' ' -f1; }
+uuid_of() { blkid -p -o value -s UUID "$1"; }
+type_of() { blkid -p -o value -s TYPE "$1"; }
+fmt_count() { printf '%s\n' "$1" | grep -c "formatted .* as "; }
+
+# --- the signature matrix: nothing with a signature or data is ever formatted ---------
+declare -A DEV WANT
+mk() { DEV[$1]=$(mkloop "${2:-$SMALL}" "sig-$1"); }
+mk ext4 && mkfs.ext4 -q "${DEV[ext4]}" && WANT[ext4]="ext4 filesystem, but mkfs=xfs was asked"
+mk xfs $SIZE && mkfs.xfs -q "${DEV[xfs]}" && WANT[xfs]="holds an xfs filesystem, but mkfs=ext4"
+mk btrfs && mkfs.btrfs -q "${DEV[btrfs]}" >/dev/null && WANT[btrfs]="btrfs filesystem, but mkfs=xfs"
+mk swap && mkswap "${DEV[swap]}" >/dev/null && WANT[swap]="found swap area"
+mk vfat && mkfs.vfat "${DEV[vfat]}" >/dev/null && WANT[vfat]="vfat filesystem, but mkfs=xfs"
+mk gpt && printf 'label: gpt\n,16M\n,16M\n,16M\n' | sfdisk -q "${DEV[gpt]}" >/dev/null 2>&1 &&
+	WANT[gpt]="found GPT with 3 partitions"
+mk mbr && printf 'label: dos\n,16M\n,16M\n' | sfdisk -q "${DEV[mbr]}" >/dev/null 2>&1 &&
+	WANT[mbr]="found MBR \(dos\) partition table with 2 partitions"
+mk luks && head -c 64 /dev/urandom >"$T/key" &&
+	cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--key-file "$T/key" "${DEV[luks]}" && WANT[luks]="found LUKS2 header"
+mk random && dd if=/dev/urandom of="${DEV[random]}" bs=1M count=8 status=none &&
+	WANT[random]="found non-zero data without a signature \(in the first MiB\)"
+mk tail && dd if=/dev/urandom of="${DEV[tail]}" bs=1M count=1 seek=127 status=none &&
+	WANT[tail]="found non-zero data without a signature \(in the last MiB\)"
+for k in ext4 xfs btrfs swap vfat gpt mbr luks random tail; do
+	check "matrix: $k device made (${DEV[$k]})" test -b "${DEV[$k]}"
+done
+
+for k in ext4 xfs btrfs swap vfat gpt mbr luks random tail; do
+	d=${DEV[$k]}
+	want=xfs
+	[ "$k" = xfs ] && want=ext4
+	before=$(sum "$d")
+	expect_rc 32 "$k: mkfs=$want is refused" mount -t dvol "$d" "$T/m" -o mkfs=$want
+	expect_msg "${WANT[$k]}" "$k: the refusal names what it found (${WANT[$k]})"
+	check "$k: not a byte of the device changed" test "$(sum "$d")" = "$before"
+	check "$k: nothing is mounted" not_mounted "$T/m"
+done
+
+# The opt-out skips the zero check only, never a signature.
+before=$(sum "${DEV[luks]}")
+expect_rc 32 "mkfs-ignore-nonzero-data does not get past a LUKS2 header" \
+	mount -t dvol "${DEV[luks]}" "$T/m" -o mkfs=xfs,mkfs-ignore-nonzero-data
+check "...and the header is unchanged" test "$(sum "${DEV[luks]}")" = "$before"
+expect_rc 32 "...nor past a GPT" mount -t dvol "${DEV[gpt]}" "$T/m" -o mkfs=ext4,mkfs-ignore-nonzero-data
+expect_msg "GPT with 3 partitions" "...saying so"
+expect_rc 0 "with mkfs-ignore-nonzero-data, data without a signature is formatted" \
+	mount -t dvol "${DEV[tail]}" "$T/m" -o mkfs=ext4,mkfs-ignore-nonzero-data
+check "...as ext4" test "$(type_of "${DEV[tail]}")" = ext4
+umount "$T/m"
+
+# Without mkfs= a device that holds a filesystem is mounted as it is, with its own type.
+mountable="ext4 xfs btrfs"
+grep -qw vfat /proc/filesystems && mountable="$mountable vfat"
+for k in $mountable; do
+	u=$(uuid_of "${DEV[$k]}")
+	expect_rc 0 "$k: mounted without mkfs=" mount -t dvol "${DEV[$k]}" "$T/m"
+	check "$k: with its own type" test "$(findmnt -rn -o FSTYPE --mountpoint "$T/m")" = "$k"
+	check "$k: same UUID (not formatted)" test "$(uuid_of "${DEV[$k]}")" = "$u"
+	umount "$T/m"
+done
+for k in swap luks gpt; do
+	expect_rc 32 "$k: without mkfs= is refused too" mount -t dvol "${DEV[$k]}" "$T/m"
+done
+# The requested filesystem already there: simply mounted.
+u=$(uuid_of "${DEV[ext4]}")
+expect_rc 0 "ext4 device with mkfs=ext4 is mounted, not formatted" \
+	mount -t dvol "${DEV[ext4]}" "$T/m" -o mkfs=ext4
+check "...its UUID is unchanged" test "$(uuid_of "${DEV[ext4]}")" = "$u"
+check "...no format was logged" test "$(fmt_count "$ERR")" -eq 0
+umount "$T/m"
+
+# --- a blank device: -f, format once, mount, re-mount without format ----------------
+b=$(mkloop $SIZE blank)
+expect_rc 0 "-f on a blank device prints the plan" mount -f -t dvol "$b" "$T/m" -o mkfs=xfs
+check "...verdict blank, with the reason" sh -c "printf '%s' \"\$0\" | grep -q '^verdict:  blank: no signature.*first and last MiB all zeros'" "$OUT"
+check "...the mkfs command line (no discard: -K)" sh -c "printf '%s' \"\$0\" | grep -q '^mkfs:     mkfs.xfs -q -K .*$b'" "$OUT"
+check "...and the mount" sh -c "printf '%s' \"\$0\" | grep -q '^action:   mount xfs $b'" "$OUT"
+check "...and changes nothing: the device is still all zeros" \
+	sh -c "! blkid -p '$b' >/dev/null && cmp -s -n 335544320 '$b' /dev/zero"
+check "...and nothing is mounted" not_mounted "$T/m"
+
+expect_rc 32 "a blank device without mkfs= is refused" mount -t dvol "$b" "$T/m"
+expect_msg "is blank .*no mkfs= was given" "...saying to add mkfs="
+
+d0=$(awk '{print $14}' /sys/block/"${b#/dev/}"/stat)
+expect_rc 0 "a blank device is formatted and mounted" \
+	mount -t dvol "$b" "$T/m" -o mkfs=xfs,mode=0750,uid=1234,gid=4321,noatime
+check "...it is mounted, as xfs" test "$(findmnt -rn -o FSTYPE --mountpoint "$T/m")" = xfs
+check "...with noatime" sh -c "findmnt -rn -o OPTIONS --mountpoint '$T/m' | grep -q noatime"
+check "...one format logged" test "$(fmt_count "$ERR")" -eq 1
+check "...without a discard pass (xfs -K)" test "$(awk '{print $14}' /sys/block/"${b#/dev/}"/stat)" -eq "$d0"
+u=$(uuid_of "$b")
+expect_msg "formatted $b as xfs, UUID=$u LABEL=m" "...the log names the new UUID and label"
+check "...the root of the new filesystem has mode 0750, owner 1234:4321" \
+	test "$(stat -c %a:%u:%g "$T/m")" = 750:1234:4321
+check "utab records the source with dvol.kind=local" \
+	grep -q "SRC=$b TARGET=$T/m .*ATTRS=dvol.kind=local" /run/mount/utab
+echo data >"$T/m/file"
+n_before=$(findmnt -rn | wc -l)
+expect_rc 0 "the same device on the same target again: a no-op" mount -t dvol "$b" "$T/m" -o mkfs=xfs
+check "...no second mount" test "$(findmnt -rn | wc -l)" -eq "$n_before"
+expect_rc 32 "another device on that target is exit 32" mount -t dvol "${DEV[ext4]}" "$T/m"
+expect_msg "$b" "...naming the one mounted"
+expect_msg "${DEV[ext4]}" "...and the one asked for"
+umount "$T/m"
+expect_rc 0 "re-mount after umount" mount -t dvol "$b" "$T/m" -o mkfs=xfs,mode=0700,uid=1
+check "...without formatting (same UUID)" test "$(uuid_of "$b")" = "$u"
+check "...no format logged" test "$(fmt_count "$ERR")" -eq 0
+check "...the data is there" grep -q data "$T/m/file"
+check "...mode= and uid= left an existing filesystem alone" \
+	test "$(stat -c %a:%u "$T/m")" = 750:1234
+expect_rc 0 "-f on a mounted device says there is nothing to do" mount -f -t dvol "$b" "$T/m"
+check "...so it says" sh -c "printf '%s' \"\$0\" | grep -q 'already mounted there'" "$OUT"
+umount "$T/m"
+expect_rc 0 "-f on a device with a filesystem plans a plain mount" mount -f -t dvol "$b" "$T/m" -o mkfs=xfs
+check "...mkfs: none" sh -c "printf '%s' \"\$0\" | grep -q '^mkfs:     none'" "$OUT"
+check "...not blank: xfs filesystem" sh -c "printf '%s' \"\$0\" | grep -q '^verdict:  not blank: xfs filesystem'" "$OUT"
+
+# A blank device that another opener holds exclusively (as md, dm or a mount would).
+h=$(mkloop $SIZE held)
+python3 -c 'import os, sys, time; os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL); print(flush=True); time.sleep(60)' "$h" >"$T/held.fifo" &
+hold=$!
+for _ in $(seq 50); do [ -s "$T/held.fifo" ] && break; sleep 0.1; done
+expect_rc 32 "a blank device held open with O_EXCL by another process is refused" \
+	mount -t dvol "$h" "$T/m" -o mkfs=xfs
+expect_msg "is in use \(mounted, or held by md, dm or swap\)" "...saying it is in use"
+check "...and it is still blank" sh -c "! blkid -p '$h' >/dev/null && cmp -s -n 1048576 '$h' /dev/zero"
+kill "$hold"
+wait "$hold" 2>/dev/null
+
+# ext4 is made with no discard and lazy init.
+e=$(mkloop $SIZE blank-ext4)
+discarded() { awk '{print $14}' /sys/block/"${1#/dev/}"/stat; }
+d0=$(discarded "$e")
+expect_rc 0 "mkfs=ext4 on a blank device" mount -t dvol "$e" "$T/$L" -o mkfs=ext4
+check "...without a discard pass (the kernel counted $(($(discarded "$e") - d0)) sectors discarded)" \
+	test "$(discarded "$e")" -eq "$d0"
+check "...labelled after the mount point" test "$(blkid -p -o value -s LABEL "$e")" = $L
+umount "$T/$L"
+
+# --- finding by UUID=, LABEL=, /dev/disk/by-* ----------------------------------------
+u=$(uuid_of "$e")
+expect_rc 0 "UUID= through mount(8) (mount(8) evaluates the tag itself)" \
+	mount -t dvol "UUID=$u" "$T/$L" -o mkfs=ext4
+umount "$T/$L"
+expect_rc 0 "UUID= given to mount.dvol itself (libblkid probes every device)" \
+	/sbin/mount.dvol "UUID=$u" "$T/$L" -o mkfs=ext4
+check "...the device with that UUID is mounted" \
+	test "$(findmnt -rn -o SOURCE --mountpoint "$T/$L")" = "$e"
+check "...recorded in utab as the device the tag named" \
+	grep -q "SRC=$e TARGET=$T/$L .*ATTRS=dvol.kind=local" /run/mount/utab
+umount "$T/$L"
+expect_rc 0 "LABEL= given to mount.dvol" /sbin/mount.dvol LABEL=$L "$T/$L"
+umount "$T/$L"
+check "this host has no udev: /dev/disk/by-uuid is absent" test ! -e "/dev/disk/by-uuid/$u"
+expect_rc 0 "/dev/disk/by-uuid/U without udev: the link's tag is evaluated" \
+	mount -t dvol "/dev/disk/by-uuid/$u" "$T/$L"
+check "...the right device" test "$(findmnt -rn -o SOURCE --mountpoint "$T/$L")" = "$e"
+umount "$T/$L"
+d2=$(mkloop 64M duplabel)
+mkfs.ext4 -q -L $L "$d2"
+expect_rc 32 "a LABEL= that two devices carry is refused" /sbin/mount.dvol LABEL=$L "$T/$L"
+expect_msg "more than one block device" "...saying so"
+expect_msg "$e" "...listing one candidate"
+expect_msg "$d2" "...and the other"
+check "...nothing is mounted" not_mounted "$T/$L"
+expect_rc 32 "an unknown serial fails after device-timeout" \
+	mount -t dvol nvme:serial=NO-SUCH-SERIAL "$T/$L" -o device-timeout=1
+expect_msg "no block device matches 'nvme:serial=NO-SUCH-SERIAL' after waiting 1.0 s" \
+	"...with a clear message"
+expect_rc 32 "nvme:instance-store on a host without one fails clearly" \
+	mount -t dvol nvme:instance-store "$T/$L" -o device-timeout=0
+expect_rc 32 "a character device is not a block device" mount -t dvol /dev/null "$T/$L"
+expect_msg "not a block device" "...saying so"
+
+# --- bad input ------------------------------------------------------------------------
+expect_rc 1 "mkfs=btrfs is a usage error" mount -t dvol "$b" "$T/m" -o mkfs=btrfs
+expect_msg "mkfs=btrfs" "...naming the option"
+expect_rc 1 "create on a block device is a usage error" mount -t dvol "$b" "$T/m" -o create
+expect_rc 1 "mkfs-ignore-nonzero-data without mkfs= is a usage error" \
+	mount -t dvol "$b" "$T/m" -o mkfs-ignore-nonzero-data
+expect_rc 32 "a missing mount point is exit 32" mount -t dvol "$b" "$T/nonexistent" -o mkfs=xfs
+check "no bad input left a mount behind" not_mounted "$T/m"
+
+# --- concurrency: many at once on one blank device, exactly one mkfs -----------------
+for fs in ext4 xfs; do
+	c=$(mkloop $SIZE "conc-$fs")
+	N=24
+	for i in $(seq $N); do
+		mount -t dvol "$c" "$T/c" -o mkfs=$fs >"$T/conc.$i.out" 2>"$T/conc.$i.err" &
+	done
+	fails=0
+	for j in $(jobs -p); do wait "$j" || fails=$((fails + 1)); done
+	log=$(cat "$T"/conc.*.err)
+	check "$fs: $N concurrent mounts on one blank device all succeed ($fails failed)" test $fails -eq 0
+	printf '%s\n' "$log" | grep -v "already mounted\|^$" | diag
+	check "$fs: exactly one of them formatted ($(fmt_count "$log"))" test "$(fmt_count "$log")" -eq 1
+	u=$(uuid_of "$c")
+	check "$fs: the device carries the UUID that one format logged" \
+		sh -c "printf '%s' \"\$0\" | grep -q 'formatted $c as $fs, UUID=$u '" "$log"
+	check "$fs: mounted exactly once on the target" \
+		test "$(findmnt -rn --mountpoint "$T/c" | wc -l)" -eq 1
+	umount "$T/c"
+	rm -f "$T"/conc.*
+done
+
+# --- SIGKILL at random points: the next run converges -------------------------------
+# wait_stopped PATTERN: the pid of the mount.dvol matching PATTERN once it is stopped.
+wait_stopped() {
+	local hpid=
+	for _ in $(seq 200); do
+		hpid=$(pgrep -f "^/sbin/mount.dvol $1" | head -1)
+		[ -n "$hpid" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hpid"/status 2>/dev/null)" = T ] && break
+		sleep 0.05
+	done
+	echo "$hpid"
+}
+delays=(0 0.001 0.002 0.004 0.008 0.015 0.03 0.06)
+landed=0
+for round in $(seq 12); do
+	fs=$([ $((round % 2)) = 0 ] && echo xfs || echo ext4)
+	victim=$([ $((round % 4)) -lt 2 ] && echo mkfs || echo helper)
+	delay=${delays[$((RANDOM % ${#delays[@]}))]}
+	k=$(mkloop 2G "kill-$round")
+	DVOL_DEBUG_STOP=mkfs mount -t dvol "$k" "$T/c" -o mkfs=$fs 2>"$T/kill.err" &
+	mpid=$!
+	hpid=$(wait_stopped "$k ")
+	kill -CONT "$hpid" 2>/dev/null
+	sleep "$delay"
+	if [ "$victim" = mkfs ]; then
+		cpid=$(pgrep -P "$hpid" | head -1)
+		[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
+	else
+		kill -KILL "$hpid" 2>/dev/null
+	fi
+	wait "$mpid"
+	first=$?
+	left=$(blkid -p -o value -s TYPE "$k" 2>/dev/null)
+	[ -z "$left" ] && ! cmp -s -n 1048576 "$k" /dev/zero && left="data without a signature"
+	[ "$first" -ne 0 ] && landed=$((landed + 1))
+	echo "# round $round: killed $victim after ${delay}s; run rc=$first; left: ${left:-zeros}" \
+		"$(ls /run/dvol/mkfs/diskseq-"$(cat /sys/block/"${k#/dev/}"/diskseq)" 2>/dev/null | sed 's/.*/(format mark left)/')"
+	# The helper's orphaned mkfs (if any) holds the device lock until it ends.
+	expect_rc 0 "kill $victim ($fs) after ${delay}s (first run rc=$first): the next run converges" \
+		mount -t dvol "$k" "$T/c" -o mkfs=$fs
+	check "...and the device is mounted as $fs" \
+		test "$(findmnt -rn -o FSTYPE --mountpoint "$T/c")" = "$fs"
+	umount "$T/c" 2>/dev/null
+done
+
+echo "# $landed of 12 kills landed before the run finished"
+
+# Data on a non-blank device survives a kill at any point.
+dd if=/dev/urandom of="$T/payload" bs=1M count=4 status=none
+want=$(sum "$T/payload")
+for dev in "${DEV[ext4]}" "${DEV[xfs]}"; do
+	fs=$(type_of "$dev")
+	mount "$dev" "$T/m" && cp "$T/payload" "$T/m/payload" && umount "$T/m"
+	for round in $(seq 6); do
+		delay=${delays[$((RANDOM % ${#delays[@]}))]}
+		asked=$([ $((round % 2)) = 0 ] && echo "$fs" || echo "$([ "$fs" = xfs ] && echo ext4 || echo xfs)")
+		mount -t dvol "$dev" "$T/m" -o mkfs=$asked 2>/dev/null &
+		mpid=$!
+		sleep "$delay"
+		hpid=$(pgrep -f "^/sbin/mount.dvol $dev " | head -1)
+		[ -n "$hpid" ] && kill -KILL "$hpid" 2>/dev/null
+		wait "$mpid" 2>/dev/null
+		umount "$T/m" 2>/dev/null
+	done
+	check "$fs with data: after 6 killed runs the filesystem is still $fs" test "$(type_of "$dev")" = "$fs"
+	expect_rc 0 "$fs with data: the next run mounts it" mount -t dvol "$dev" "$T/m" -o mkfs=$fs
+	check "$fs with data: the data written before the kills is intact" \
+		test "$(sum "$T/m/payload")" = "$want"
+	umount "$T/m"
+done
+
+# --- the sandbox: exec and device ioctls are gone before the mount -------------------
+s=$(mkloop $SIZE sandbox)
+filters() { awk '/^Seccomp_filters:/{print $2}' /proc/"$1"/status; }
+DVOL_DEBUG_STOP=mkfs mount -t dvol "$s" "$T/c" -o mkfs=xfs 2>/dev/null &
+mpid=$!
+hpid=$(wait_stopped "$s ")
+f1=$(filters "$hpid")
+kill -CONT "$hpid"
+wait "$mpid"
+umount "$T/c"
+DVOL_DEBUG_STOP=act mount -t dvol "$s" "$T/c" -o mkfs=xfs 2>/dev/null &
+mpid=$!
+hpid=$(wait_stopped "$s ")
+f2=$(filters "$hpid")
+kill -CONT "$hpid"
+wait "$mpid"
+check "formatting runs under one filter (stage 1: exec, blkdev), mounting under one more ($f1 then $f2)" \
+	test "$f1" = 1 -a "$f2" = 2
+check "...and the mount went on" mounted "$T/c"
+umount "$T/c"
+
+done_testing

@@ -1,0 +1,131 @@
+#!/bin/bash
+# mount -t dvol for NFS on the host tier: the probe before the mount, against real
+# nfs-ganesha in a network namespace this test makes. This kernel has no NFS client, so
+# here the kernel mount itself can only fail (it is tested in the VM tier); what is tested
+# is that a dead, blackholed or wrong server fails with exit 32, a clear message and
+# nothing mounted, that -f shows the exact kernel mount, and the sandbox stages.
+. "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/nfs-lib.sh"
+
+# Ports of this test: 20520-20529.
+netns_make mnt NS || { not_ok "cannot make a network namespace"; done_testing; }
+check "ganesha v4 is up on 127.0.0.1:20520" nfs_server "$NS" m 20520 4
+printf 'table inet dvoltest {\n chain in {\n type filter hook input priority 0;\n ip daddr 127.0.0.2 drop;\n }\n}\n' |
+	in_ns "$NS" nft -f - && ok "nft drops everything to 127.0.0.2" || not_ok "nft rule"
+M=$T/mnt
+mkdir -p "$M"
+nothing_here() { not_mounted "$M" && ! grep -qs "TARGET=$M " /run/mount/utab; }
+KERNEL_NFS=$(grep -qw nfs4 /proc/filesystems && echo yes || echo no)
+echo "# kernel NFS client on this host: $KERNEL_NFS"
+
+# --- failures before any mount --------------------------------------------------------------
+expect_rc 32 "a closed port: exit 32" in_ns "$NS" mount -t dvol nfs://127.0.0.1:20529/m "$M"
+expect_msg "NFS server 127.0.0.1:20529 \(127.0.0.1\) is not usable: refused" "...naming the server and the class"
+expect_msg "tried: TCP port 20529" "...saying what was tried"
+expect_msg "answered: no TCP connection" "...and what answered"
+check "...nothing mounted, nothing in utab" nothing_here
+
+start=$(date +%s.%N)
+expect_rc 32 "a blackholed server with probe-timeout=1: exit 32" \
+	in_ns "$NS" mount -t dvol nfs://127.0.0.2/m "$M" -o probe-timeout=1
+end=$(date +%s.%N)
+echo "# blackholed, probe-timeout=1: $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b-a}') s to exit 32"
+expect_msg "127.0.0.2.*timeout \(TCP connect to 127.0.0.2 port 2049: no answer within 1.0 s\)" "...saying nothing answered within the probe timeout"
+check "...nothing mounted" nothing_here
+
+kill -STOP "$(nfs_pid m)"
+expect_rc 32 "a server that accepts and never answers: exit 32" \
+	in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M" -o probe-timeout=1
+expect_msg "timeout \(connected to 127.0.0.1 port 20520, but no RPC reply within 1.0 s" "...saying it connected but got no reply"
+kill -CONT "$(nfs_pid m)"
+
+expect_rc 32 "a missing export: exit 32" in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/nope "$M"
+expect_msg "export-missing \(the server at 127.0.0.1 answers, but has no export /nope\)" "...saying the export is missing"
+expect_msg "answered: TCP ok; NFS versions answering: 4.2,4.1,4.0" "...and what the server does answer"
+check "...nothing mounted" nothing_here
+
+expect_rc 32 "vers=3 from a v4-only server: exit 32" in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M" -o vers=3
+expect_msg "rpc-mismatch \(NFS 3 was asked for" "...rpc-mismatch, naming the version"
+
+expect_rc 1 "vers=5: usage, exit 1" in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M" -o vers=5
+expect_msg "vers=5" "...naming the option"
+expect_rc 1 "mkfs= on an NFS source: usage" in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M" -o mkfs=xfs
+expect_rc 32 "a mount point that does not exist: exit 32" in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$T/none"
+
+# --- retry= --------------------------------------------------------------------------------
+expect_rc 32 "retry=2 on a closed port: exit 32 after retrying" \
+	in_ns "$NS" mount -t dvol nfs://127.0.0.1:20529/m "$M" -o retry=2,probe-timeout=1
+expect_msg "probed again until retry= ran out" "...and it says it retried"
+expect_rc 32 "retry=30 with a missing export: a permanent error is not retried" \
+	in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/nope "$M" -o retry=30
+check "...so the message says no retry happened" sh -c "! echo '$ERR' | grep -q 'probed again'"
+(sleep 1.5; nfs_server "$NS" late 20521 4 >/dev/null) &
+late=$!
+run_rc in_ns "$NS" mount -t dvol nfs://127.0.0.1:20521/late "$M" -o retry=30,probe-timeout=1
+wait $late
+if [ "$KERNEL_NFS" = no ]; then
+	check "retry=30: a server that comes up later is probed ok, then the kernel mount is tried" \
+		sh -c "[ $RC -eq 32 ] && echo '$ERR' | grep -q 'this kernel has no NFS client'"
+else
+	check "retry=30: a server that comes up later is mounted" test "$RC" -eq 0
+	umount "$M" 2>/dev/null
+fi
+
+# --- -f: the probe result and the exact kernel mount ------------------------------------------
+expect_rc 0 "-f on a live server: exit 0" in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m/sub "$M" -o ro,nconnect=4
+echo "$OUT" | diag
+check "-f: prints the probe result" sh -c "echo '$OUT' | grep -q '^probe: .*ok in .*NFS versions answering: 4.2,4.1,4.0; .*export /m/sub present'"
+check "-f: the kernel mount: highest version first, resolved addr, port, the user's option, ro" \
+	sh -c "echo '$OUT' | grep -qF 'action:   mount(\"127.0.0.1:/m/sub\", \"$M\", \"nfs4\", MS:ro, \"vers=4.2,addr=127.0.0.1,port=20520,nconnect=4\")'"
+check "-f: then the next versions down, 4.0 with clientaddr=" \
+	sh -c "echo '$OUT' | grep -qF '\"vers=4.0,addr=127.0.0.1,clientaddr=127.0.0.1,port=20520,nconnect=4\"'"
+check "-f: nothing mounted" nothing_here
+expect_rc 0 "-f with vers=4.1: only that version" in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o vers=4.1
+check "-f: one mount line, vers=4.1" sh -c "[ \$(echo '$OUT' | grep -c 'mount(') -eq 1 ] && echo '$OUT' | grep -q 'vers=4.1,addr=127.0.0.1'"
+expect_rc 32 "-f on a dead server: exit 32 (the dry run probes too)" in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20529/m "$M"
+
+# --- the kernel mount --------------------------------------------------------------------------
+if [ "$KERNEL_NFS" = no ]; then
+	expect_rc 32 "a live server, but no kernel NFS client here: exit 32" \
+		in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M"
+	expect_msg "this kernel has no NFS client \(vers=4.2: No such device; vers=4.1: No such device; vers=4.0: No such device\)" \
+		"...after trying each version the server offered, highest first"
+	check "...nothing mounted, nothing in utab" nothing_here
+else
+	ok "# SKIP this kernel has an NFS client: the kernel mount is tested in the VM tier"
+fi
+
+# --- sandbox stages ----------------------------------------------------------------------------
+# stage_status STAGE ARGS...: mount(8) with mount.dvol stopped at STAGE; its seccomp state.
+stage_status() {
+	local stage=$1 hpid= mpid
+	shift
+	DVOL_DEBUG_STOP=$stage in_ns "$NS" mount "$@" >/dev/null 2>&1 &
+	mpid=$!
+	for _ in $(seq 100); do
+		hpid=$(pgrep -x mount.dvol | head -1)
+		[ -n "$hpid" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hpid"/status 2>/dev/null)" = T ] && break
+		sleep 0.1
+	done
+	awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hpid"/status
+	kill -CONT "$hpid"
+	wait "$mpid"
+}
+st=$(stage_status resolve -t dvol nfs://127.0.0.1:20520/m "$M")
+echo "# probing stage: $st"
+check "probing stage: Seccomp: 2, one filter (with inet), NoNewPrivs: 1" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 '"
+st=$(stage_status act -t dvol nfs://127.0.0.1:20520/m "$M")
+echo "# mount stage: $st"
+check "mount stage: a second filter is stacked (inet dropped before the kernel mount)" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:2 '"
+# While it waits on a blackholed server it is in its probing stage.
+in_ns "$NS" mount -t dvol nfs://127.0.0.2/m "$M" -o probe-timeout=3 >/dev/null 2>&1 &
+bg=$!
+for _ in $(seq 50); do hp=$(pgrep -x mount.dvol | head -1); [ -n "$hp" ] && break; sleep 0.1; done
+sleep 0.3
+st=$(awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hp"/status 2>/dev/null)
+echo "# waiting on a blackholed server: $st"
+check "waiting on a blackholed server: Seccomp: 2, a filter, NoNewPrivs: 1" sh -c "echo '$st' | grep -qE 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:[1-9]'"
+wait $bg
+check "...and then it failed with exit 32" test $? -eq 32
+
+done_testing

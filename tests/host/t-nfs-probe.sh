@@ -1,0 +1,177 @@
+#!/bin/bash
+# dvol-nfs-probe against real nfs-ganesha servers in network namespaces this test makes:
+# v4 alone, v3 with rpcbind, a closed port, a missing export, a blackholed address, a
+# server that stops answering or dies mid-probe, and 256 targets at once, half dead.
+. "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/nfs-lib.sh"
+
+P=/usr/sbin/dvol-nfs-probe
+# Ports of this test: 20510-20519 (and MOUNT ports 1000 above).
+netns_make v4 N4 && netns_make v3 N3 || { not_ok "cannot make network namespaces"; done_testing; }
+check "ganesha v4-only is up on 127.0.0.1:20510 (no rpcbind)" nfs_server "$N4" v4 20510 4
+check "ganesha v3+v4 is up on 127.0.0.1:20511 with rpcbind" nfs_server "$N3" v3 20511 3,4 21511
+# Packets to 127.0.0.2 vanish: a blackholed server.
+printf 'table inet dvoltest {\n chain in {\n type filter hook input priority 0;\n ip daddr 127.0.0.2 drop;\n }\n}\n' |
+	in_ns "$N4" nft -f - && ok "nft drops everything to 127.0.0.2 in $N4" || not_ok "nft rule"
+
+# jf FILE JQ-EXPR: the expression must be true for the (single-object) JSON in FILE.
+jf() { jq -e "$2" "$1" >/dev/null; }
+
+# --- v4 ----------------------------------------------------------------------------------
+expect_rc 0 "v4 server with its export: exit 0" in_ns "$N4" $P --json nfs://127.0.0.1:20510/v4
+echo "$OUT" >"$T/v4.json"
+check "json: one object, on one line (stdout is no tty)" test "$(wc -l <"$T/v4.json")" -eq 1
+check "json: target as given" jf "$T/v4.json" '.target == "nfs://127.0.0.1:20510/v4"'
+check "json: host, port, export" jf "$T/v4.json" '.host == "127.0.0.1" and .port == 20510 and .export == "/v4"'
+check "json: ok true, no error key" jf "$T/v4.json" '.ok == true and (has("error") | not)'
+check "json: address and client_address" jf "$T/v4.json" '.address == "127.0.0.1" and .client_address == "127.0.0.1"'
+check "json: tcp true" jf "$T/v4.json" '.tcp == true'
+check "json: versions exactly 4.2, 4.1, 4.0 (no v3)" jf "$T/v4.json" '.versions == ["4.2","4.1","4.0"]'
+check "json: highest_version 4.2" jf "$T/v4.json" '.highest_version == "4.2"'
+check "json: no portmapper here (none in this namespace)" jf "$T/v4.json" '.portmapper == false'
+check "json: mount unknown without a portmapper: key omitted" jf "$T/v4.json" 'has("mount") | not'
+check "json: export_v4 true (PUTROOTFH+LOOKUP)" jf "$T/v4.json" '.export_v4 == true'
+check "json: rtt_ms > 0 from 3 samples" jf "$T/v4.json" '.rtt_ms > 0 and .rtt_samples == 3'
+check "json: elapsed_ms is a number" jf "$T/v4.json" '.elapsed_ms | type == "number"'
+
+expect_rc 0 "a subdir of the export is found" in_ns "$N4" $P --json --rtt 0 nfs://127.0.0.1:20510/v4/sub
+check "...and --rtt 0 measures nothing (keys omitted)" sh -c "echo '$OUT' | jq -e 'has(\"rtt_ms\") | not' >/dev/null"
+expect_rc 0 "vers=4.1 asked, the server has it" in_ns "$N4" $P --json "nfs://127.0.0.1:20510/v4?vers=4.1"
+check "json: vers echoes the request" sh -c "echo '$OUT' | jq -e '.vers == \"4.1\"' >/dev/null"
+
+expect_rc 2 "a missing export: exit 2" in_ns "$N4" $P --json nfs://127.0.0.1:20510/nope
+echo "$OUT" >"$T/miss.json"
+check "json: error export-missing" jf "$T/miss.json" '.ok == false and .error == "export-missing"'
+check "json: the server did answer (versions, export_v4 false)" jf "$T/miss.json" '(.versions | length) == 3 and .export_v4 == false'
+check "json: detail names the export" jf "$T/miss.json" '.detail | test("/nope")'
+
+expect_rc 2 "vers=3 on a v4-only server: exit 2" in_ns "$N4" $P --json "nfs://127.0.0.1:20510/v4?vers=3"
+check "json: error rpc-mismatch" sh -c "echo '$OUT' | jq -e '.error == \"rpc-mismatch\"' >/dev/null"
+
+expect_rc 2 "a closed port: exit 2" in_ns "$N4" $P --json 127.0.0.1:20519
+echo "$OUT" >"$T/closed.json"
+check "json: error refused, errno ECONNREFUSED, tcp false" jf "$T/closed.json" '.error == "refused" and .errno == "ECONNREFUSED" and .tcp == false'
+check "json: no versions key when there was no connection" jf "$T/closed.json" 'has("versions") | not'
+
+expect_rc 2 "IPv6 literal where nothing listens: refused" in_ns "$N4" $P --json '[::1]:20510'
+check "json: address ::1" sh -c "echo '$OUT' | jq -e '.address == \"::1\" and .error == \"refused\"' >/dev/null"
+expect_rc 2 "a name that does not resolve: exit 2" in_ns "$N4" $P --json no-such-host.invalid
+check "json: error unresolvable, no address" sh -c "echo '$OUT' | jq -e '.error == \"unresolvable\" and (has(\"address\") | not)' >/dev/null"
+run_rc in_ns "$N4" $P --json localhost:20510
+check "a name is resolved (localhost: an address is reported)" sh -c "echo '$OUT' | jq -e '.address | test(\"^(127\\\\.0\\\\.0\\\\.1|::1)$\")' >/dev/null"
+
+# The human table says the same things.
+expect_rc 2 "table output: exit 2 when one target fails" in_ns "$N4" $P nfs://127.0.0.1:20510/v4 127.0.0.1:20519
+check "table: the good target is ok with its versions" sh -c "echo '$OUT' | grep -E '^nfs://127.0.0.1:20510/v4 +127.0.0.1 +ok +4.2,4.1,4.0'"
+check "table: the closed port is refused, with why" sh -c "echo '$OUT' | grep -q '127.0.0.1:20519: refused: TCP connect to 127.0.0.1 port 20519: Connection refused'"
+
+# --- v3 with rpcbind ----------------------------------------------------------------------
+V3P="$T/nfs-v3/export"
+expect_rc 2 "host:/export form means port 2049, where nothing listens here: exit 2" \
+	in_ns "$N3" $P --json --exports "127.0.0.1:$V3P"
+echo "$OUT" >"$T/v3.json"
+check "json: port 2049, refused" jf "$T/v3.json" '.port == 2049 and .error == "refused"'
+check "json: ...while the portmapper and MOUNT on the same host answer" jf "$T/v3.json" '.portmapper and .mount and .export_v3'
+expect_rc 0 "v3 server on its port: exit 0" in_ns "$N3" $P --json --exports "nfs://127.0.0.1:20511$V3P"
+echo "$OUT" >"$T/v3.json"
+check "json: versions include 3 and 4.x" jf "$T/v3.json" '(.versions | index("3")) and (.versions | index("4.0"))'
+check "json: portmapper true, mount true, mount_port 21511" jf "$T/v3.json" '.portmapper == true and .mount == true and .mount_port == 21511'
+check "json: exports lists the export" sh -c "jq -e --arg p '$V3P' '.exports == [\$p]' '$T/v3.json' >/dev/null"
+check "json: export_v3 true" jf "$T/v3.json" '.export_v3 == true'
+expect_rc 0 "vers=3 on the v3 server" in_ns "$N3" $P --json "nfs://127.0.0.1:20511$V3P/sub?vers=3"
+expect_rc 2 "vers=3 with a missing v3 export: exit 2" in_ns "$N3" $P --json --exports "nfs://127.0.0.1:20511/srv/none?vers=3"
+check "json: export-missing, export_v3 false, and the list is there" sh -c "echo '$OUT' | jq -e '.error == \"export-missing\" and .export_v3 == false and (.exports | length) >= 1' >/dev/null"
+
+# --- the deadline -------------------------------------------------------------------------
+expect_rc 2 "a blackholed address: exit 2" in_ns "$N4" $P --json --timeout 1 127.0.0.2:20510
+echo "$OUT" >"$T/bh.json"
+check "json: error timeout, tcp false" jf "$T/bh.json" '.error == "timeout" and .tcp == false'
+check "json: detail says what got no answer" jf "$T/bh.json" '.detail | test("TCP connect to 127.0.0.2 port 20510: no answer within 1.0 s")'
+echo "# blackholed, --timeout 1: $(jq .elapsed_ms "$T/bh.json") ms"
+
+# A server that accepts (the kernel does, for a stopped process) and never answers.
+kill -STOP "$(nfs_pid v4)"
+expect_rc 2 "a stopped server (accepts, never answers): exit 2" in_ns "$N4" $P --json --timeout 1 nfs://127.0.0.1:20510/v4
+check "json: timeout after a TCP connection" sh -c "echo '$OUT' | jq -e '.error == \"timeout\" and .tcp == true' >/dev/null"
+check "json: detail says connected, but no RPC reply" sh -c "echo '$OUT' | jq -e '.detail | test(\"connected to 127.0.0.1 port 20510, but no RPC reply\")' >/dev/null"
+kill -CONT "$(nfs_pid v4)"
+expect_rc 0 "the same server, continued, answers again" in_ns "$N4" $P --json nfs://127.0.0.1:20510/v4
+
+# The sandbox while it waits on the network.
+in_ns "$N4" $P --timeout 5 127.0.0.2:20510 >/dev/null 2>&1 &
+bg=$!
+for _ in $(seq 50); do hp=$(pgrep -x dvol-nfs-probe | head -1); [ -n "$hp" ] && break; sleep 0.1; done
+sleep 0.3
+st=$(awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hp"/status 2>/dev/null)
+echo "# while probing: $st"
+check "while probing: Seccomp: 2" sh -c "echo '$st' | grep -q 'Seccomp:2 '"
+check "while probing: Seccomp_filters >= 1" sh -c "echo '$st' | grep -qE 'Seccomp_filters:[1-9]'"
+check "while probing: NoNewPrivs: 1" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 '"
+check "while probing, started as root: no capabilities left (CapEff 0)" \
+	test "$(awk '/^CapEff:/{print $2}' /proc/"$hp"/status 2>/dev/null)" = 0000000000000000
+wait $bg
+DVOL_DEBUG_STOP=probe in_ns "$N4" $P 127.0.0.1:20510 >/dev/null 2>&1 &
+bg=$!
+for _ in $(seq 50); do
+	hp=$(pgrep -x dvol-nfs-probe | head -1)
+	[ -n "$hp" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hp"/status 2>/dev/null)" = T ] && break
+	sleep 0.1
+done
+st=$(awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hp"/status 2>/dev/null)
+echo "# stopped before the first packet: $st"
+check "before the first packet (DVOL_DEBUG_STOP=probe): Seccomp:2, one filter, NoNewPrivs:1" \
+	sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 '"
+kill -CONT "$hp"
+wait $bg
+check "...and it went on to probe after SIGCONT (exit 0)" test $? -eq 0
+
+expect_rc 0 "as an unprivileged user (nobody)" in_ns "$N4" setpriv --reuid 65534 --regid 65534 --clear-groups $P nfs://127.0.0.1:20510/v4
+
+# --- many at once -------------------------------------------------------------------------
+targets=()
+for i in $(seq 0 127); do
+	targets+=("nfs://127.0.0.1:20510/v4" "127.0.0.2:$((30000 + i))")
+done
+start=$(date +%s.%N)
+run_rc in_ns "$N4" $P --json --timeout 2 "${targets[@]}"
+end=$(date +%s.%N)
+echo "$OUT" >"$T/many.json"
+echo "# 256 targets, 128 blackholed, --timeout 2: $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b-a}') s"
+check "256 targets: exit 2 (some failed)" test "$RC" -eq 2
+check "256 targets: 256 objects, one per line" test "$(wc -l <"$T/many.json")" -eq 256
+check "256 targets: every live one is ok with its export" \
+	test "$(jq -c 'select(.address == "127.0.0.1") | select(.ok and .export_v4 and .versions == ["4.2","4.1","4.0"])' "$T/many.json" | wc -l)" -eq 128
+check "256 targets: every blackholed one is a timeout with no TCP" \
+	test "$(jq -c 'select(.address == "127.0.0.2") | select(.error == "timeout" and .tcp == false)' "$T/many.json" | wc -l)" -eq 128
+check "256 targets: reported in the order given" \
+	test "$(jq -r .target "$T/many.json" | head -2 | tr '\n' ' ')" = "nfs://127.0.0.1:20510/v4 127.0.0.2:30000 "
+
+# --- --wait -------------------------------------------------------------------------------
+(sleep 1.5; nfs_server "$N4" late 20512 4 >/dev/null) &
+late=$!
+expect_rc 0 "--wait: a server that comes up later is waited for" in_ns "$N4" $P --json --wait 30 --timeout 1 nfs://127.0.0.1:20512/late
+check "...after more than one attempt" sh -c "echo '$OUT' | jq -e '.ok and .attempts > 1' >/dev/null"
+wait $late
+expect_rc 2 "--wait gives up when the time is over" in_ns "$N4" $P --json --wait 1 --timeout 1 127.0.0.1:20519
+
+# --- a server killed in mid-probe ----------------------------------------------------------
+kill -STOP "$(nfs_pid v4)"
+in_ns "$N4" $P --json --timeout 10 nfs://127.0.0.1:20510/v4 >"$T/killed.json" 2>&1 &
+bg=$!
+sleep 1
+kill -9 "$(nfs_pid v4)"
+wait $bg
+check "killed mid-probe: exit 2" test $? -eq 2
+check "killed mid-probe: refused, the server closed the connection" jf "$T/killed.json" '.error == "refused" and .tcp == true and (.detail | test("closed the connection"))'
+echo "# killed mid-probe, --timeout 10: verdict after $(jq .elapsed_ms "$T/killed.json") ms"
+
+# --- usage --------------------------------------------------------------------------------
+expect_rc 1 "no target: usage (exit 1)" $P
+expect_rc 1 "a bad target: usage" $P 'nfs://bad host/x'
+expect_msg "target 'nfs://bad host/x'" "...naming the target"
+expect_rc 1 "a bad --timeout: usage" $P --timeout soon 127.0.0.1
+expect_rc 0 "--help" $P --help
+expect_rc 0 "--version names libnfs" $P --version
+check "...it does" sh -c "echo '$OUT' | grep -q libnfs"
+
+done_testing
