@@ -189,8 +189,6 @@ int dvol_mount_at(int fd, struct dvol_mount_info *ret)
 		return -EOPNOTSUPP;
 	if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
 		return 0;
-	if (!ret)
-		return 1;
 
 	tb = mnt_new_table();
 	it = mnt_new_iter(MNT_ITER_BACKWARD);
@@ -206,6 +204,12 @@ int dvol_mount_at(int fd, struct dvol_mount_info *ret)
 		}
 	if (!found)
 		return -ENOENT;
+	/* An automount point (x-systemd.automount) is where the real mount goes: it is
+	 * mounted over, as mount(8) does. */
+	if (mnt_fs_get_fstype(found) && strcmp(mnt_fs_get_fstype(found), "autofs") == 0)
+		return 0;
+	if (!ret)
+		return 1;
 
 	*ret = (struct dvol_mount_info){0};
 #define DUP(field, getter)                                                                         \
