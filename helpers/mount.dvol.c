@@ -291,6 +291,37 @@ static int check_bind_options(const struct plan *p)
 	return 0;
 }
 
+/*
+ * resolve the mount point, the same for every kind: an O_PATH fd (a symbolic link is
+ * refused), and what is mounted there: 1 with *ret_mi filled, 0 for nothing (or an
+ * automount point), or -errno, logged.
+ */
+static int open_target(struct plan *p, struct dvol_mount_info *ret_mi)
+{
+	int r;
+
+	r = dvol_open_dir(p->target, &p->target_fd);
+	if (r == -ELOOP) {
+		log_error("mount point %s is a symbolic link; refusing to mount over a link "
+			  "(it could be swapped to point anywhere): use the real folder",
+			  p->target);
+		return r;
+	}
+	if (r == -ENOENT) {
+		log_error("mount point %s does not exist", p->target);
+		return r;
+	}
+	if (r < 0)
+		return log_error_errno(r, "cannot open mount point %s", p->target);
+
+	r = dvol_mount_at(p->target_fd, ret_mi);
+	if (r == -EOPNOTSUPP) /* a kernel without STATX_ATTR_MOUNT_ROOT: assume nothing */
+		return 0;
+	if (r < 0)
+		return log_error_errno(r, "cannot tell what is mounted on %s", p->target);
+	return r;
+}
+
 /* resolve + plan for a folder bind. Nothing is created here: -f must not change a thing. */
 static int plan_bind(struct plan *p)
 {
@@ -322,23 +353,9 @@ static int plan_bind(struct plan *p)
 		return log_error_errno(r, "cannot open source folder %s", p->spec.path);
 	}
 
-	r = dvol_open_dir(p->target, &p->target_fd);
-	if (r == -ELOOP) {
-		log_error("mount point %s is a symbolic link; refusing to mount over a link "
-			  "(it could be swapped to point anywhere): use the real folder",
-			  p->target);
-		return r;
-	}
-	if (r == -ENOENT) {
-		log_error("mount point %s does not exist", p->target);
-		return r;
-	}
+	r = open_target(p, &mi);
 	if (r < 0)
-		return log_error_errno(r, "cannot open mount point %s", p->target);
-
-	r = dvol_mount_at(p->target_fd, &mi);
-	if (r < 0 && r != -EOPNOTSUPP)
-		return log_error_errno(r, "cannot tell what is mounted on %s", p->target);
+		return r;
 	if (r > 0) {
 		bool same = p->src_fd >= 0 && dvol_same_inode(p->src_fd, p->target_fd);
 		bool want_ro = p->opts.mflags & MS_RDONLY;
@@ -512,23 +529,9 @@ static int plan_nfs(struct plan *p)
 		     p->spec.path) < 0)
 		return log_error_errno(-ENOMEM, "out of memory");
 
-	r = dvol_open_dir(p->target, &p->target_fd);
-	if (r == -ELOOP) {
-		log_error("mount point %s is a symbolic link; refusing to mount over a link: use "
-			  "the real folder",
-			  p->target);
-		return r;
-	}
-	if (r == -ENOENT) {
-		log_error("mount point %s does not exist", p->target);
-		return r;
-	}
+	r = open_target(p, &mi);
 	if (r < 0)
-		return log_error_errno(r, "cannot open mount point %s", p->target);
-
-	r = dvol_mount_at(p->target_fd, &mi);
-	if (r < 0 && r != -EOPNOTSUPP)
-		return log_error_errno(r, "cannot tell what is mounted on %s", p->target);
+		return r;
 	if (r > 0) {
 		bool same = mi.fstype && !strncmp(mi.fstype, "nfs", 3) && mi.source &&
 			    !strcmp(mi.source, n->source);
@@ -688,23 +691,9 @@ static int local_target(struct plan *p)
 	struct stat st;
 	int r;
 
-	r = dvol_open_dir(p->target, &p->target_fd);
-	if (r == -ELOOP) {
-		log_error("mount point %s is a symbolic link; refusing to mount over a link "
-			  "(it could be swapped to point anywhere): use the real folder",
-			  p->target);
-		return r;
-	}
-	if (r == -ENOENT) {
-		log_error("mount point %s does not exist", p->target);
-		return r;
-	}
+	r = open_target(p, &mi);
 	if (r < 0)
-		return log_error_errno(r, "cannot open mount point %s", p->target);
-
-	r = dvol_mount_at(p->target_fd, &mi);
-	if (r < 0 && r != -EOPNOTSUPP)
-		return log_error_errno(r, "cannot tell what is mounted on %s", p->target);
+		return r;
 	if (r <= 0)
 		return 0;
 	/* A block filesystem's st_dev is its device: the same device, not the same name. */
