@@ -4,6 +4,9 @@
 # harness replaced (an instance-store wipe), is blank again and is formatted anew.
 . /dvol-tests/guest-lib.sh
 set -u
+# The guest has a syslog (journald), and stderr is no terminal here: mount.dvol's notices
+# go to the journal. These checks read them on stderr as well.
+export DVOL_LOG=both
 
 M=$(mktemp -d /tmp/dvol-nvme.XXXXXX)
 STATE=/var/lib/dvol-tests/50-nvme-local

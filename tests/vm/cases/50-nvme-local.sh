@@ -5,6 +5,9 @@
 # all of model "QEMU NVMe Ctrl".
 . /dvol-tests/guest-lib.sh
 set -u
+# The guest has a syslog (journald), and stderr is no terminal here: mount.dvol's notices
+# go to the journal. These checks read them on stderr as well.
+export DVOL_LOG=both
 
 M=$(mktemp -d /tmp/dvol-nvme.XXXXXX)
 STATE=/var/lib/dvol-tests/50-nvme-local
@@ -45,13 +48,18 @@ umount "$M/pers1"
 
 # --- by model and index: counted in serial order, not in kernel-name order -------------
 # Serials sorted: DVOLBIG1 DVOLPERS1 DVOLSER1 DVOLSER2 DVOLSER3.
+# A blank device is planned with mkfs= (a real run without it is refused); one that holds
+# a filesystem by now, with that filesystem's mkfs= (any other is refused).
+declare -A has=([DVOLPERS1]=ext4 [DVOLSER1]=xfs)
 i=0
 for s in DVOLBIG1 DVOLPERS1 DVOLSER1 DVOLSER2 DVOLSER3; do
-	expect_rc 0 "nvme:model=$MODEL,index=$i is planned" mount -f -t dvol "nvme:model=$MODEL,index=$i" "$M/x"
+	expect_rc 0 "nvme:model=$MODEL,index=$i is planned" \
+		mount -f -t dvol "nvme:model=$MODEL,index=$i" "$M/x" -o "mkfs=${has[$s]:-xfs}"
 	check "...and is $s" sh -c "printf '%s' \"\$0\" | grep -q '^device:   serial $s '" "$OUT"
 	i=$((i + 1))
 done
-expect_rc 0 "nvme:model=$MODEL without index is index 0" mount -f -t dvol "nvme:model=$MODEL" "$M/x"
+expect_rc 0 "nvme:model=$MODEL without index is index 0" \
+	mount -f -t dvol "nvme:model=$MODEL" "$M/x" -o mkfs=xfs
 check "...DVOLBIG1" sh -c "printf '%s' \"\$0\" | grep -q '^device:   serial DVOLBIG1 '" "$OUT"
 expect_rc 32 "index=5 does not exist: exit 32 after device-timeout" \
 	mount -t dvol "nvme:model=$MODEL,index=5" "$M/x" -o device-timeout=1

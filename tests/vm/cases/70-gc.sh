@@ -41,7 +41,8 @@ check "...and the folder they left empty" test ! -e "$R/old"
 check "...and kept the new file" test -f "$R/new"
 run_rc journalctl -u dvol-gc.service -o cat --no-pager
 echo "$OUT" | tail -5 | diag
-check "the journal has the summary line for the root" sh -c "echo \"\$OUT\" | grep -q '^$R (vm): .* evicted 2 files'"
+check "the journal has the summary line for the root" \
+	sh -c "printf '%s\n' \"\$0\" | grep -q '^$R (vm): .* evicted 2 files'" "$OUT"
 rm -rf /run/systemd/system/dvol-gc.timer.d
 systemctl daemon-reload
 
@@ -74,9 +75,10 @@ E=/srv/nfs/export/gc-stale
 M=$T/stale
 mkdir -p "$E" "$M"
 echo x >"$E/file"
-expect_rc 0 "mount the export's gc-stale folder over NFSv4" timeout 60 mount -t nfs4 "127.0.0.1:$E" "$M"
-# As mount.dvol records an NFS volume (it does not mount NFS itself in this version).
-printf 'SRC=nfs://127.0.0.1%s TARGET=%s ROOT=/ ATTRS=dvol.kind=nfs\n' "$E" "$M" >>/run/mount/utab
+expect_rc 0 "mount -t dvol the export's gc-stale folder over NFSv4" \
+	timeout 60 mount -t dvol "nfs://127.0.0.1$E" "$M" -o vers=4.2
+check "...recorded by mount.dvol in utab (dvol.kind=nfs)" \
+	grep -q "TARGET=$M .*dvol.kind=nfs" /run/mount/utab
 rm -rf "$E"
 expect_rc 0 "dvol-gc with the export's folder removed on the server (exit 0: a report)" \
 	dvol-gc --json --config /dev/null

@@ -1,0 +1,30 @@
+#!/bin/bash
+# NFS lines in fstab at boot (the image's /etc/fstab): one mounted once the guest's own
+# server is up; one for a server that is gone (nftables drops 127.0.0.3), which fails
+# within its probe-timeout while boot goes on.
+. /dvol-tests/guest-lib.sh
+set -u
+
+up=$(systemd-escape -p --suffix=mount /mnt/nfs-boot)
+gone=$(systemd-escape -p --suffix=mount /mnt/nfs-gone)
+
+check "an fstab NFS line (_netdev,nofail) was mounted at boot: $up is active" \
+	systemctl is-active -q "$up"
+check "...by the kernel NFS client" \
+	sh -c "findmnt -rn -o FSTYPE --mountpoint /mnt/nfs-boot | grep -qx nfs4"
+check "...from the guest's server, the subdir as given" \
+	sh -c "findmnt -rn -o SOURCE --mountpoint /mnt/nfs-boot | grep -qx '127.0.0.1:/srv/nfs/export/sub'"
+check "...with its files" grep -q "served by" /mnt/nfs-boot/hello
+check "...recorded in utab with the dvol source and dvol.kind=nfs" \
+	grep -q 'SRC=nfs://127.0.0.1/srv/nfs/export/sub TARGET=/mnt/nfs-boot .*dvol.kind=nfs' /run/mount/utab
+
+check "the line for a server that is gone failed: $gone" systemctl is-failed -q "$gone"
+check "...and nothing is mounted there" not_mounted /mnt/nfs-gone
+run_rc journalctl -b -u "$gone" -o cat --no-pager
+ERR=$OUT
+expect_msg "127\.0\.0\.3.*timeout" "...the journal names the server and says it did not answer in time"
+s=$(systemctl show -p InactiveExitTimestampMonotonic --value "$gone")
+e=$(systemctl show -p InactiveEnterTimestampMonotonic --value "$gone")
+echo "# the mount unit for the gone server failed after $(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", (e - s) / 1e6 }') s (probe-timeout=3)"
+check "boot went on: multi-user.target is active" systemctl is-active -q multi-user.target
+done_testing
