@@ -95,26 +95,10 @@ else
 	ok "# SKIP this kernel has an NFS client: the kernel mount is tested in the VM tier"
 fi
 
-# --- sandbox stages ----------------------------------------------------------------------------
-# stage_status STAGE ARGS...: mount(8) with mount.dvol stopped at STAGE; its seccomp state.
-stage_status() {
-	local stage=$1 hpid= mpid
-	shift
-	DVOL_DEBUG_STOP=$stage in_ns "$NS" mount "$@" >/dev/null 2>&1 &
-	mpid=$!
-	for _ in $(seq 100); do
-		hpid=$(pgrep -x mount.dvol | head -1)
-		[ -n "$hpid" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hpid"/status 2>/dev/null)" = T ] && break
-		sleep 0.1
-	done
-	awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hpid"/status
-	kill -CONT "$hpid"
-	wait "$mpid"
-}
-st=$(stage_status resolve -t dvol nfs://127.0.0.1:20520/m "$M")
+st=$(stage_status resolve in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M")
 echo "# probing stage: $st"
 check "probing stage: Seccomp: 2, one filter (with inet), NoNewPrivs: 1" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 '"
-st=$(stage_status act -t dvol nfs://127.0.0.1:20520/m "$M")
+st=$(stage_status act in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M")
 echo "# mount stage: $st"
 check "mount stage: a second filter is stacked (inet dropped before the kernel mount)" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:2 '"
 # While it waits on a blackholed server it is in its probing stage.

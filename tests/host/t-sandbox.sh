@@ -5,25 +5,9 @@
 
 check "the suite runs with the sandbox in kill mode (DVOL_SANDBOX unset)" test -z "${DVOL_SANDBOX:-}"
 
-# stage_status STAGE MOUNT-ARGS...: run mount(8) with the helper stopped at STAGE and
-# print the helper's Seccomp, Seccomp_filters and NoNewPrivs.
-stage_status() {
-	local stage=$1 hpid= mpid
-	shift
-	DVOL_DEBUG_STOP=$stage mount "$@" 2>/dev/null &
-	mpid=$!
-	for _ in $(seq 100); do
-		hpid=$(pgrep -x mount.dvol | head -1)
-		[ -n "$hpid" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hpid"/status 2>/dev/null)" = T ] && break
-		sleep 0.1
-	done
-	awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hpid"/status
-	kill -CONT "$hpid"
-	wait "$mpid"
-}
 
 mkdir -p "$T/src" "$T/dst"
-st=$(stage_status act -t dvol "$T/src" "$T/dst")
+st=$(stage_status act mount -t dvol "$T/src" "$T/dst")
 echo "# at act: $st"
 check "right before mounting: Seccomp: 2 (filter mode)" sh -c "echo '$st' | grep -q 'Seccomp:2 '"
 check "right before mounting: a filter stacked (a bind needs no narrower act stage than its parse stage)" sh -c "echo '$st' | grep -qE 'Seccomp_filters:[1-9] '"
@@ -31,7 +15,7 @@ check "right before mounting: NoNewPrivs: 1" sh -c "echo '$st' | grep -q 'NoNewP
 check "...and the mount went on after SIGCONT" mounted "$T/dst"
 umount "$T/dst"
 
-st=$(stage_status resolve -t dvol "$T/src" "$T/dst")
+st=$(stage_status resolve mount -t dvol "$T/src" "$T/dst")
 check "while resolving: one filter already (Seccomp: 2, Seccomp_filters: 1)" \
 	sh -c "echo '$st' | grep -q 'Seccomp:2 Seccomp_filters:1 '"
 umount "$T/dst" 2>/dev/null

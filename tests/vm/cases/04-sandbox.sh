@@ -18,25 +18,9 @@ else
 	not_ok "test-sandbox is missing from the test disk"
 fi
 
-# stage_status STAGE MOUNT-ARGS...: mount(8) with the helper stopped at STAGE; prints the
-# helper's Seccomp, Seccomp_filters and NoNewPrivs.
-stage_status() {
-	local stage=$1 hpid='' mpid
-	shift
-	DVOL_DEBUG_STOP=$stage mount "$@" 2>/dev/null &
-	mpid=$!
-	for _ in $(seq 300); do
-		hpid=$(pgrep -x mount.dvol | head -1)
-		[ -n "$hpid" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hpid"/status 2>/dev/null)" = T ] && break
-		sleep 0.1
-	done
-	awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hpid"/status
-	kill -CONT "$hpid"
-	wait "$mpid"
-}
 
 mkdir -p "$T/src" "$T/dst"
-st=$(stage_status act -t dvol "$T/src" "$T/dst")
+st=$(stage_status act mount -t dvol "$T/src" "$T/dst")
 echo "# at act: $st"
 check "right before mounting: Seccomp: 2 (filter mode)" sh -c "echo '$st' | grep -q 'Seccomp:2 '"
 check "right before mounting: a filter stacked" sh -c "echo '$st' | grep -qE 'Seccomp_filters:[1-9] '"

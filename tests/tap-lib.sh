@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# TAP for the host and guest tiers, sourced by tests/host/lib.sh and, on the test disk,
+# by tests/vm/guest/guest-lib.sh: one set of checks for both.
+T_N=0
+T_FAIL=0
+CLEANUPS=()
+
+ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+not_ok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $*"; }
+diag() { sed 's/^/# /'; }
+
+# check DESC CMD...: passes when CMD succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# run_rc CMD...: runs CMD; sets RC, OUT (stdout) and ERR (stderr).
+run_rc() {
+	local e
+	e=$(mktemp)
+	OUT=$("$@" 2>"$e")
+	RC=$?
+	ERR=$(cat "$e")
+	rm -f "$e"
+}
+
+# expect_rc WANT DESC CMD...: CMD must exit WANT.
+expect_rc() {
+	local want=$1 desc=$2
+	shift 2
+	run_rc "$@"
+	if [ "$RC" -eq "$want" ]; then
+		ok "$desc (rc=$RC)"
+	else
+		not_ok "$desc (rc=$RC, wanted $want)"
+		printf '%s\n%s\n' "$OUT" "$ERR" | diag
+	fi
+}
+
+# expect_msg REGEX DESC: the last command's stderr matches REGEX.
+expect_msg() {
+	if printf '%s' "$ERR" | grep -qE -- "$1"; then
+		ok "$2"
+	else
+		not_ok "$2: stderr does not match /$1/"
+		printf '%s\n' "$ERR" | diag
+	fi
+}
+
+mounted() { findmnt -rn --mountpoint "$1" >/dev/null; }
+not_mounted() { ! mounted "$1"; }
+
+on_exit() { CLEANUPS+=("$*"); }
+
+# stage_status STAGE CMD...: run CMD (a mount(8) that runs mount.dvol) with the helper
+# stopped at STAGE (DVOL_DEBUG_STOP), print its "Seccomp:N Seccomp_filters:N NoNewPrivs:N",
+# and let it go on.
+stage_status() {
+	local stage=$1 hpid='' cpid
+	shift
+	DVOL_DEBUG_STOP=$stage "$@" >/dev/null 2>&1 &
+	cpid=$!
+	for _ in $(seq 300); do
+		hpid=$(pgrep -x mount.dvol | head -1)
+		[ -n "$hpid" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hpid"/status 2>/dev/null)" = T ] && break
+		sleep 0.1
+	done
+	awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hpid"/status
+	kill -CONT "$hpid"
+	wait "$cpid"
+}
+
+done_testing() {
+	echo "1..$T_N"
+	exit $((T_FAIL > 0))
+}
