@@ -525,13 +525,21 @@ int dvol_refuse_elevation(const char **ret_why)
 	char buf[64];
 
 	if (getuid() != geteuid() || getgid() != getegid())
-		return *ret_why = "real and effective user or group ids differ", -EPERM;
+		return *ret_why =
+			   "its real and effective user or group ids differ; dvol helpers are "
+			   "never run setuid or setgid",
+		       -EPERM;
 	/* A setuid binary run by root keeps equal ids: look at the file itself. */
 	if (stat("/proc/self/exe", &st) < 0)
 		return *ret_why = "cannot inspect its own binary (/proc/self/exe)", -EPERM;
 	if (st.st_mode & (S_ISUID | S_ISGID))
-		return *ret_why = "its binary is installed setuid or setgid", -EPERM;
+		return *ret_why =
+			   "its binary is installed setuid or setgid; dvol helpers never are: "
+			   "chmod u-s,g-s it",
+		       -EPERM;
 	if (getxattr("/proc/self/exe", "security.capability", buf, sizeof(buf)) >= 0)
-		return *ret_why = "its binary carries file capabilities", -EPERM;
+		return *ret_why = "its binary carries file capabilities; dvol helpers never do: "
+				  "setcap -r it",
+		       -EPERM;
 	return 0;
 }

@@ -501,9 +501,7 @@ int main(int argc, char *argv[])
 
 	dvol_log_open("dvol-gc");
 	if (dvol_refuse_elevation(&why) < 0) {
-		log_error("refusing to run: %s; dvol helpers are never setuid, remove the bit "
-			  "or capabilities (chmod u-s, setcap -r)",
-			  why);
+		log_error("refusing to run: %s", why);
 		return EXIT_GC_USAGE;
 	}
 	/* Never inet, never exec; mount only until we know --unmount-stale is not asked. */

@@ -264,14 +264,12 @@ int main(int argc, char *argv[])
 
 	dvol_log_open("dvol-nfs-probe");
 	if (dvol_refuse_elevation(&why) < 0) {
-		log_error("refusing to run: %s; dvol helpers are never setuid, remove the bit "
-			  "or capabilities (chmod u-s, setcap -r)",
-			  why);
+		log_error("refusing to run: %s", why);
 		return EX_USAGE;
 	}
 	r = drop_capabilities();
 	if (r < 0)
-		return log_error_errno(r, "cannot drop capabilities: %s", strerror(-r)), EX_FAILED;
+		return log_error_errno(r, "cannot drop capabilities"), EX_FAILED;
 	/* Before the first packet and before any name is resolved: inet, nothing written. */
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET);
 	if (r < 0)

@@ -1205,9 +1205,7 @@ int main(int argc, char *argv[])
 
 	dvol_log_open("mount.dvol");
 	if (dvol_refuse_elevation(&why) < 0) {
-		log_error("refusing to run: %s; dvol helpers are never setuid, remove the bit "
-			  "or capabilities (chmod u-s, setcap -r)",
-			  why);
+		log_error("refusing to run: %s", why);
 		return DVOL_EX_USAGE;
 	}
 
