@@ -13,16 +13,16 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <blkid/blkid.h>
 
 #include "blockdev.h"
 #include "cleanup.h"
+#include "timeutil.h"
 
 #define MIB		 (1024u * 1024u)
-#define POLL_INTERVAL_NS (100 * 1000 * 1000L)
+#define POLL_INTERVAL_MS 100
 
 void dvol_blk_dev_done(struct dvol_blk_dev *d)
 {
@@ -442,18 +442,10 @@ static int find_path(const char *path, struct dvol_blk_dev *ret, char **ret_cand
 	return dev_fill(st.st_rdev, NULL, real ? real : path, ret);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol_blk_dev *ret,
 		  char **ret_candidates)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = dvol_now_ms() + timeout_ms;
 	int r;
 
 	*ret_candidates = NULL;
@@ -474,9 +466,9 @@ int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol
 			return -EINVAL;
 		}
 		/* NVMe namespaces attach asynchronously: only "not there yet" is waited for. */
-		if (r != -ENOENT || now_ms() >= deadline)
+		if (r != -ENOENT || dvol_now_ms() >= deadline)
 			return r;
-		nanosleep(&(struct timespec){.tv_nsec = POLL_INTERVAL_NS}, NULL);
+		dvol_sleep_ms(POLL_INTERVAL_MS);
 	}
 }
 
@@ -499,16 +491,16 @@ int dvol_blk_open(const struct dvol_blk_dev *d, int *ret_fd)
 
 int dvol_blk_lock(int fd, uint64_t timeout_ms)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = dvol_now_ms() + timeout_ms;
 
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
-		if (now_ms() >= deadline)
+		if (dvol_now_ms() >= deadline)
 			return -ETIMEDOUT;
-		nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000L}, NULL);
+		dvol_sleep_ms(20);
 	}
 }
 

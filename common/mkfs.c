@@ -9,11 +9,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "mkfs.h"
+#include "timeutil.h"
 
 #define OUTPUT_MAX (64 * 1024)
 
@@ -147,21 +147,13 @@ static int find_program(const char *name, char **ret)
 	return -ENOENT;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int dvol_mkfs_run(char *const *argv, int keep_fd, uint64_t timeout_ms, char **ret_output,
 		  int *ret_status)
 {
 	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
 	_cleanup_free_ char *prog = NULL, *out = NULL;
 	_cleanup_close_ int rd = -EBADF, wr = -EBADF, null = -EBADF;
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = dvol_now_ms() + timeout_ms;
 	size_t len = 0;
 	bool timed_out = false;
 	int p[2], status, r;
@@ -199,7 +191,7 @@ int dvol_mkfs_run(char *const *argv, int keep_fd, uint64_t timeout_ms, char **re
 
 	for (;;) {
 		struct pollfd pfd = {.fd = rd, .events = POLLIN};
-		uint64_t now = now_ms();
+		uint64_t now = dvol_now_ms();
 		ssize_t n;
 		char sink[4096];
 
@@ -232,11 +224,11 @@ int dvol_mkfs_run(char *const *argv, int keep_fd, uint64_t timeout_ms, char **re
 			break;
 		if (w < 0 && errno != EINTR)
 			return -errno;
-		if (w == 0 && now_ms() >= deadline) {
+		if (w == 0 && dvol_now_ms() >= deadline) {
 			timed_out = true;
 			(void)kill(pid, SIGKILL);
 		} else if (w == 0) {
-			nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000L}, NULL);
+			dvol_sleep_ms(10);
 		}
 	}
 	out[len] = 0;

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <nfsc/libnfs.h>
 #include <nfsc/libnfs-raw.h>
@@ -21,6 +20,7 @@
 #include "json.h"
 #include "nfsprobe.h"
 #include "spec.h"
+#include "timeutil.h"
 
 #define PMAP_PORT     111
 #define MOUNT_PROGRAM 100005
@@ -81,14 +81,6 @@ struct probe {
 	nfs_argop4 ops[LOOKUP_MAX + 1];
 	char *path_copy;
 };
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static const char *const err_names[_DVOL_NFS_ERR_MAX] = {
     [DVOL_NFS_OK] = "ok",
@@ -287,7 +279,7 @@ static struct call *call_begin(struct probe *pr, enum call_id id)
 
 	k->pr = pr;
 	k->id = id;
-	k->sent_us = now_us();
+	k->sent_us = dvol_now_us();
 	k->pending = true;
 	k->answered = false;
 	return k;
@@ -314,7 +306,7 @@ static void null_cb(struct rpc_context *rpc, int status, void *data, void *priva
 	else if (k->id == CALL_NULL4)
 		pr->t->versions |= DVOL_NFS_V4;
 	else if (k->id == CALL_RTT && pr->t->rtt_count < DVOL_NFS_RTT_MAX)
-		pr->rtt[pr->t->rtt_count++] = (double)(now_us() - k->sent_us) / 1000.0;
+		pr->rtt[pr->t->rtt_count++] = (double)(dvol_now_us() - k->sent_us) / 1000.0;
 }
 
 static void minor_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
@@ -636,7 +628,7 @@ static int probe_finish(struct probe *pr, bool deadline)
 	for (unsigned i = 0; i < _CONN_MAX; i++)
 		conn_close(&pr->conns[i]);
 	pr->finished = true;
-	t->elapsed_ms = (now_us() - pr->start_us) / 1000u;
+	t->elapsed_ms = (dvol_now_us() - pr->start_us) / 1000u;
 
 	if (t->rtt_count > 0) {
 		double *v = pr->rtt;
@@ -789,7 +781,7 @@ int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_pr
 	struct probe *prs = NULL;
 	_cleanup_free_ struct pollfd *pfds = NULL;
 	_cleanup_free_ struct conn **owners = NULL;
-	uint64_t start = now_us();
+	uint64_t start = dvol_now_us();
 	int r = 0, ok = 0;
 
 	prs = calloc(n ? n : 1, sizeof(*prs));
@@ -831,7 +823,7 @@ int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_pr
 	}
 
 	for (;;) {
-		uint64_t now = now_us(), next = UINT64_MAX;
+		uint64_t now = dvol_now_us(), next = UINT64_MAX;
 		size_t k = 0;
 		int timeout_ms;
 

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -24,6 +23,7 @@
 #include "parse.h"
 #include "sandbox.h"
 #include "version.h"
+#include "timeutil.h"
 
 enum {
 	EX_OK = 0,
@@ -117,14 +117,6 @@ static int parse_argv(int argc, char *argv[])
 	return 1;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /*
  * A probe needs no privilege; run as root, drop every capability. This also spares libnfs
  * its hunt for a free reserved source port on every connection (a bind and a services
@@ -205,7 +197,7 @@ static int run(int argc, char *argv[])
 	size_t n = (size_t)(argc - optind);
 	struct dvol_nfs_probe_params params = {
 	    .timeout_ms = arg_timeout_ms, .rtt_count = arg_rtt, .v3_side = true};
-	uint64_t until = now_ms() + arg_wait_ms, pause_ms = 250;
+	uint64_t until = dvol_now_ms() + arg_wait_ms, pause_ms = 250;
 	unsigned attempts = 0;
 	int r, ok;
 
@@ -235,13 +227,11 @@ static int run(int argc, char *argv[])
 			targets_free(t, n);
 			return EX_FAILED;
 		}
-		if ((size_t)ok == n || !arg_wait_ms || now_ms() + pause_ms >= until)
+		if ((size_t)ok == n || !arg_wait_ms || dvol_now_ms() + pause_ms >= until)
 			break;
 		log_debug("%zu of %zu targets ok; probing again in %llu ms", (size_t)ok, n,
 			  (unsigned long long)pause_ms);
-		nanosleep(&(struct timespec){.tv_sec = pause_ms / 1000,
-					     .tv_nsec = (long)(pause_ms % 1000) * 1000000},
-			  NULL);
+		dvol_sleep_ms(pause_ms);
 		pause_ms = pause_ms * 2 > 2000 ? 2000 : pause_ms * 2;
 	}
 

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +34,7 @@
 #include "sandbox.h"
 #include "spec.h"
 #include "version.h"
+#include "timeutil.h"
 
 static const char *arg_spec;
 static const char *arg_target;
@@ -386,20 +386,6 @@ static int plan_bind(struct plan *p)
 
 /* --- NFS ------------------------------------------------------------------------------ */
 
-static unsigned long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000u + (unsigned long long)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(unsigned long long ms)
-{
-	nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000},
-		  NULL);
-}
-
 /* The version asked for: -o vers= (or nfsvers=) wins over the URL's ?vers=. */
 static int nfs_requested_vers(const struct plan *p, char **ret)
 {
@@ -565,7 +551,7 @@ static int plan_nfs(struct plan *p)
 	t->want = dvol_nfs_vers_from_string(vers);
 	/* The portmapper and MOUNT matter for v3 only. */
 	params.v3_side = !t->want || t->want == DVOL_NFS_V3;
-	n->deadline_ms = p->opts.retry_ms ? mono_ms() + p->opts.retry_ms : 0;
+	n->deadline_ms = p->opts.retry_ms ? dvol_now_ms() + p->opts.retry_ms : 0;
 	for (;;) {
 		n->attempts++;
 		r = dvol_nfs_probe(t, 1, &params);
@@ -574,13 +560,13 @@ static int plan_nfs(struct plan *p)
 		if (t->err == DVOL_NFS_OK)
 			break;
 		if (!dvol_nfs_err_is_transient(t->err) || !n->deadline_ms ||
-		    mono_ms() + backoff >= n->deadline_ms) {
+		    dvol_now_ms() + backoff >= n->deadline_ms) {
 			nfs_log_failure(p);
 			return t->err == DVOL_NFS_TIMEOUT ? -ETIMEDOUT : -EHOSTUNREACH;
 		}
 		log_info("%s: %s (%s); probing again in %llu ms", arg_spec,
 			 dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "", backoff);
-		sleep_ms(backoff);
+		dvol_sleep_ms(backoff);
 		backoff = backoff * 2 > 8000 ? 8000 : backoff * 2;
 	}
 
@@ -659,10 +645,11 @@ static int act_nfs(struct plan *p)
 		len += snprintf(tried + len, len < sizeof(tried) ? sizeof(tried) - len : 0,
 				"%svers=%s: %s", len ? "; " : "", n->vers[i], strerror(-r));
 		/* A network error on a server that answered the probe: retry= waits for it. */
-		if (nfs_net_errno(-r) && n->deadline_ms && mono_ms() + backoff < n->deadline_ms) {
+		if (nfs_net_errno(-r) && n->deadline_ms &&
+		    dvol_now_ms() + backoff < n->deadline_ms) {
 			log_info("mounting %s with vers=%s: %s; again in %llu ms", n->source,
 				 n->vers[i], strerror(-r), backoff);
-			sleep_ms(backoff);
+			dvol_sleep_ms(backoff);
 			backoff = backoff * 2 > 8000 ? 8000 : backoff * 2;
 			continue;
 		}
