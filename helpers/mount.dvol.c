@@ -497,6 +497,7 @@ static int plan_nfs(struct plan *p)
 	_cleanup_free_ char *vers = NULL, *user = NULL;
 	struct dvol_nfs_probe_params params = {.timeout_ms = p->opts.probe_timeout_ms};
 	unsigned long long backoff = 500;
+	const char *why = NULL;
 	int r;
 
 	if (p->opts.mkfs || p->opts.create) {
@@ -542,12 +543,10 @@ static int plan_nfs(struct plan *p)
 	/* The probe, with the same code as dvol-nfs-probe; retry= retries what may pass. A
 	 * server that closes its end must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	t->name = strdup(arg_spec);
-	t->host = strdup(p->spec.host);
-	t->export = strdup(p->spec.path);
-	if (!t->name || !t->host || !t->export)
-		return log_error_errno(-ENOMEM, "out of memory");
-	t->port = p->spec.port;
+	r = dvol_nfs_target_parse(arg_spec, t, &why);
+	if (r < 0) /* SOURCE parsed already: only memory can fail here */
+		return log_error_errno(r, "cannot set up the probe of %s", arg_spec);
+	/* -o vers= (or nfsvers=) wins over the URL's ?vers=. */
 	t->want = dvol_nfs_vers_from_string(vers);
 	/* The portmapper and MOUNT matter for v3 only. */
 	params.v3_side = !t->want || t->want == DVOL_NFS_V3;
