@@ -70,7 +70,7 @@ $(B)/sandbox-gen: common/sandbox-gen.c common/sandbox.c common/sandbox.h common/
 	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -DDVOL_SANDBOX_GENERATOR $(ALL_LDFLAGS) -o $@ \
 		common/sandbox-gen.c common/sandbox.c $(PKG_LIBS)
 
-$(B)/common/sandbox.o: $(B)/gen/sandbox-filters.h
+$(B)/common/sandbox.o $(B)/tests/unit/test-sandbox.o: $(B)/gen/sandbox-filters.h
 
 $(B)/libdvol.a: $(COMMON_OBJ)
 	@rm -f $@

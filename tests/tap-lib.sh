@@ -7,6 +7,7 @@ CLEANUPS=()
 
 ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $*"; }
+skip() { T_N=$((T_N + 1)); echo "ok $T_N # SKIP $*"; }
 diag() { sed 's/^/# /'; }
 
 # check DESC CMD...: passes when CMD succeeds.
@@ -54,19 +55,37 @@ not_mounted() { ! mounted "$1"; }
 
 on_exit() { CLEANUPS+=("$*"); }
 
+# need TOOL...: a test that lacks a tool fails at once, naming it, instead of waiting on
+# what the tool would have told it.
+need() {
+	local t missing=()
+	for t in "$@"; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	not_ok "missing tools: ${missing[*]} (scripts/install-deps installs them)"
+	done_testing
+}
+
 # stage_status STAGE CMD...: run CMD (a mount(8) that runs mount.dvol) with the helper
 # stopped at STAGE (DVOL_DEBUG_STOP), print its "Seccomp:N Seccomp_filters:N NoNewPrivs:N",
 # and let it go on.
 stage_status() {
 	local stage=$1 hpid='' cpid
 	shift
-	DVOL_DEBUG_STOP=$stage "$@" >/dev/null 2>&1 &
+	# Its own session, so that mount(8) and the stopped helper can be killed together.
+	DVOL_DEBUG_STOP=$stage setsid "$@" >/dev/null 2>&1 &
 	cpid=$!
 	for _ in $(seq 300); do
-		hpid=$(pgrep -x mount.dvol | head -1)
+		hpid=$(pgrep -s "$cpid" -x mount.dvol | head -1)
 		[ -n "$hpid" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hpid"/status 2>/dev/null)" = T ] && break
+		hpid=''
 		sleep 0.1
 	done
+	if [ -z "$hpid" ]; then
+		echo "stage_status: no mount.dvol stopped at $stage within 30 s" >&2
+		kill -KILL -- -"$cpid" 2>/dev/null
+		wait "$cpid"
+		return 1
+	fi
 	awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hpid"/status
 	kill -CONT "$hpid"
 	wait "$cpid"

@@ -18,6 +18,7 @@ fi
 
 . "$(dirname "${BASH_SOURCE[0]}")/../tap-lib.sh"
 LOOPS=()
+need findmnt losetup pgrep setsid jq timeout flock truncate sha256sum mkfs.ext4 mkfs.xfs
 
 mkloop() { # mkloop SIZE [NAME]: a sparse file on $T as a loop device; prints the device
 	local img=$T/${2:-loop$RANDOM}.img dev

@@ -95,10 +95,10 @@ else
 	ok "# SKIP this kernel has an NFS client: the kernel mount is tested in the VM tier"
 fi
 
-st=$(stage_status resolve in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M")
+st=$(stage_status resolve ip netns exec "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M")
 echo "# probing stage: $st"
 check "probing stage: Seccomp: 2, one filter (with inet), NoNewPrivs: 1" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 '"
-st=$(stage_status act in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M")
+st=$(stage_status act ip netns exec "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M")
 echo "# mount stage: $st"
 check "mount stage: a second filter is stacked (inet dropped before the kernel mount)" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:2 '"
 # While it waits on a blackholed server it is in its probing stage.
