@@ -21,6 +21,7 @@
 #include "json.h"
 #include "landlock.h"
 #include "log.h"
+#include "rootdir.h"
 #include "sandbox.h"
 #include "stale.h"
 #include "version.h"
@@ -202,6 +203,7 @@ struct root_run {
 	int fd;
 	int error; /* -errno: the root failed */
 	const char *what;
+	char *what_buf; /* WHAT, when it names more than the root */
 	struct dvol_gc_stats st;
 };
 
@@ -357,26 +359,51 @@ static void on_stale_event(void *userdata, enum dvol_stale_event ev, const char 
 
 static int open_root(struct root_run *rr)
 {
-	const char *p = rr->rc->path;
+	_cleanup_free_ char *at = NULL;
+	const char *p = rr->rc->path, *sys = NULL;
 	struct statvfs sv;
+	int r;
 
-	if (p[0] != '/' || strcmp(p, "/") == 0) {
-		rr->what = "a root must be an absolute folder other than /";
+	if (p[0] != '/') {
+		rr->what = "a root must be an absolute folder";
 		return rr->error = -EINVAL;
 	}
-	/* A symlink as the root itself is refused; it could be swapped to point anywhere. */
-	rr->fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (rr->fd < 0) {
-		struct stat st;
-
-		rr->error = -errno;
-		/* O_DIRECTORY answers ENOTDIR for a symlink before O_NOFOLLOW can say ELOOP. */
-		if (rr->error == -ENOTDIR && lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
-			rr->error = -ELOOP;
-		rr->what = rr->error == -ELOOP ? "the root is a symbolic link; give the real folder"
-			   : rr->error == -ENOENT  ? "the root does not exist"
-			   : rr->error == -ENOTDIR ? "the root is not a folder"
-						   : "cannot open the root";
+	/* No symlink in any component: a link above the root, written by whoever can write
+	 * there (a container), would move the whole root wherever it points. */
+	r = dvol_rootdir_open(p, &rr->fd, &at);
+	if (r < 0) {
+		rr->error = r;
+		if (r == -ELOOP && at)
+			r = asprintf(&rr->what_buf,
+				     "%s is a symbolic link; dvol-gc follows none in a root: give "
+				     "the real folder",
+				     at);
+		else if (r == -ENOENT && at)
+			r = asprintf(&rr->what_buf, "%s does not exist", at);
+		else if (r == -ENOTDIR && at)
+			r = asprintf(&rr->what_buf, "%s is not a folder", at);
+		else
+			r = 0, rr->what = "cannot open the root";
+		if (r < 0)
+			rr->what = "cannot open the root (out of memory)";
+		else if (rr->what_buf)
+			rr->what = rr->what_buf;
+		return rr->error;
+	}
+	/* By what it is, not by how it is spelled: "//", "/.", "/etc/.." and a bind mount of
+	 * "/" elsewhere are all "/". */
+	r = dvol_rootdir_is_system(rr->fd, &sys);
+	if (r != 0) {
+		rr->error = r < 0 ? r : -EPERM;
+		if (r < 0)
+			rr->what = "cannot tell whether the root is a system folder";
+		else if (asprintf(&rr->what_buf,
+				  "the root is the same folder as %s; dvol-gc refuses \"/\" and "
+				  "the system's own folders as roots",
+				  sys) < 0)
+			rr->what = "the root is a system folder";
+		else
+			rr->what = rr->what_buf;
 		return rr->error;
 	}
 	/* ProtectSystem=strict without a ReadWritePaths= for this root, or a ro mount. */
@@ -409,7 +436,10 @@ static int run(void)
 		return log_error("out of memory"), EXIT_GC_FAILED;
 	for (size_t i = 0; i < conf.n_roots; i++) {
 		runs[i] = (struct root_run){.rc = &conf.roots[i], .fd = -EBADF};
-		if (open_root(&runs[i]) < 0)
+		/* A message of its own says all there is; strerror() would only blur it. */
+		if (open_root(&runs[i]) < 0 && runs[i].what_buf)
+			log_error("%s: %s", runs[i].rc->path, runs[i].what);
+		else if (runs[i].error)
 			log_error_errno(runs[i].error, "%s: %s", runs[i].rc->path, runs[i].what);
 	}
 
@@ -476,6 +506,9 @@ static int run(void)
 			r = dvol_json_append(jroots, report_json(rr));
 		else
 			report_human(rr);
+		rr->what = NULL;
+		free(rr->what_buf);
+		rr->what_buf = NULL;
 		if (r < 0)
 			return log_error("out of memory"), EXIT_GC_FAILED;
 	}
