@@ -73,13 +73,15 @@ struct dvol_gc_stats {
 	uint64_t bytes;	  /* their allocated bytes, hard links shared between names */
 	uint64_t dirs;	  /* folders walked (pass 1) */
 	uint64_t evicted; /* files and symlinks removed (or to be) */
-	uint64_t freed;	  /* their bytes */
+	uint64_t freed;	  /* bytes given back: a file's, when its last name went */
 	uint64_t dirs_removed;
 	uint64_t skipped[_DVOL_GC_SKIP_MAX];
 	uint64_t need;	     /* bytes the size and free-space budgets asked for */
 	uint64_t cutoff_age; /* seconds; UINT64_MAX: no budget eviction */
 	uint64_t fs_size, fs_avail_before;
-	bool budget_met;
+	uint64_t not_walked; /* entries too deep or that could not be looked at: a failure */
+	unsigned passes;     /* eviction walks (pass 2 and its repeats) */
+	bool budget_met;     /* false, too, when something could not be walked */
 };
 
 struct dvol_gc_opts {
