@@ -132,18 +132,21 @@ static uint64_t age_of(const struct walk *w, const struct statx *sx)
 	return since(w, t);
 }
 
-/*
- * The age that grace protects: ctime as well, since a file copied in with `cp -p` or
- * unpacked from an archive arrives with old atime and mtime, and only its ctime says that
- * it just arrived.
- */
+bool dvol_gc_young(const struct statx *sx, uint64_t now, uint64_t grace_s)
+{
+	int64_t t = sx->stx_atime.tv_sec;
+
+	if (sx->stx_mtime.tv_sec > t)
+		t = sx->stx_mtime.tv_sec;
+	if (sx->stx_ctime.tv_sec > t)
+		t = sx->stx_ctime.tv_sec;
+	/* From the future (a clock set back): age 0, as for eviction. */
+	return t >= 0 && ((uint64_t)t >= now ? grace_s > 0 : now - (uint64_t)t < grace_s);
+}
+
 static bool young(const struct walk *w, const struct statx *sx)
 {
-	int64_t t = sx->stx_ctime.tv_sec;
-
-	if (age_of(w, sx) < w->b->grace_s)
-		return true;
-	return since(w, t) < w->b->grace_s;
+	return dvol_gc_young(sx, w->now, w->b->grace_s);
 }
 
 static uint64_t bytes_of(const struct statx *sx)
@@ -152,8 +155,7 @@ static uint64_t bytes_of(const struct statx *sx)
 	return sx->stx_blocks * 512 / (sx->stx_nlink ? sx->stx_nlink : 1);
 }
 
-/* What unlinking this name gives back to the filesystem: all, if it is the last name. */
-static uint64_t bytes_freed_by(const struct statx *sx)
+uint64_t dvol_gc_bytes_freed(const struct statx *sx)
 {
 	return sx->stx_nlink <= 1 ? sx->stx_blocks * 512 : 0;
 }
@@ -280,9 +282,9 @@ static int evict(struct walk *w, int dfd, const char *name, const struct statx *
 	if (w->quiet)
 		return 1;
 	w->st->evicted++;
-	w->st->freed += bytes_freed_by(&now);
+	w->st->freed += dvol_gc_bytes_freed(&now);
 	w->shed += bytes_of(&now);
-	event(w, DVOL_GC_EVICT, 0, bytes_freed_by(&now), 0);
+	event(w, DVOL_GC_EVICT, 0, dvol_gc_bytes_freed(&now), 0);
 	return 1;
 }
 

@@ -45,6 +45,16 @@ void dvol_gc_hist_add(struct dvol_gc_hist *h, uint64_t age_s, uint64_t bytes);
  */
 uint64_t dvol_gc_hist_cutoff(const struct dvol_gc_hist *h, uint64_t need, uint64_t *ret_bytes);
 
+struct statx;
+/*
+ * Within grace: the newest of atime, mtime and ctime is less than GRACE_S before NOW. The
+ * ctime counts because a file copied in with `cp -p` or unpacked from an archive arrives
+ * with old atime and mtime, and only its ctime says that it just arrived.
+ */
+bool dvol_gc_young(const struct statx *sx, uint64_t now, uint64_t grace_s);
+/* What unlinking this name gives back to the filesystem: all, if it is the file's last. */
+uint64_t dvol_gc_bytes_freed(const struct statx *sx);
+
 enum dvol_gc_skip {
 	DVOL_GC_SKIP_YOUNG,   /* younger than grace */
 	DVOL_GC_SKIP_KEEP,    /* inside a folder with .dvol-keep */
