@@ -118,6 +118,14 @@ static void event(struct walk *w, enum dvol_gc_event ev, enum dvol_gc_skip why, 
 		w->o->event(w->o->userdata, ev, why, w->path, bytes, err);
 }
 
+/* A folder or entry the walk could not look at: told by the walk that counts, once, not
+ * again by every pass after it. */
+static void walk_error(struct walk *w, int err)
+{
+	if (w->count)
+		event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_ERROR, 0, err);
+}
+
 static uint64_t since(const struct walk *w, int64_t t)
 {
 	return t < 0 || (uint64_t)t >= w->now ? 0 : w->now - (uint64_t)t;
@@ -326,7 +334,7 @@ static void visit(struct walk *w, int dfd, const char *name, unsigned depth, boo
 	r = stat_at(dfd, name, &sx);
 	if (r < 0) {
 		if (r != -ENOENT) /* gone since readdir: nothing to do */
-			event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_ERROR, 0, r), (*left)++;
+			walk_error(w, r), (*left)++;
 		return;
 	}
 	if (other_mount(w, &sx)) {
@@ -354,7 +362,10 @@ static void visit(struct walk *w, int dfd, const char *name, unsigned depth, boo
 						    ? DVOL_GC_SKIP_CHANGED
 						: fd == -EXDEV ? DVOL_GC_SKIP_MOUNT
 							       : DVOL_GC_SKIP_ERROR;
-			event(w, DVOL_GC_SKIP, why, 0, fd);
+			if (why == DVOL_GC_SKIP_ERROR)
+				walk_error(w, fd);
+			else
+				event(w, DVOL_GC_SKIP, why, 0, fd);
 			(*left)++;
 			return;
 		}
@@ -367,7 +378,7 @@ static void visit(struct walk *w, int dfd, const char *name, unsigned depth, boo
 		}
 		r = walk_dir(w, fd, depth + 1, keep, &sub_left, &sub_gone);
 		if (r < 0) {
-			event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_ERROR, 0, r);
+			walk_error(w, r);
 			(*left)++;
 			return;
 		}

@@ -179,6 +179,12 @@ run_rc sh -c "ulimit -n 12 && exec dvol-gc --root '$R' --max-age 1d --grace 0"
 check "with ulimit -n 12, a walk 40 folders deep meets EMFILE: exit 1 (rc=$RC)" test "$RC" -eq 1
 expect_msg "$R/d/.*Too many open files" "...naming the folder and the reason"
 check "...and what it could reach was still cleaned" test ! -e "$R/old"
+mkf "$R/old" 4 100
+run_rc sh -c "ulimit -n 12 && exec dvol-gc --json --root '$R' --max-size 1K --max-age 1d --grace 0"
+n=$(printf '%s' "$OUT" | jq '.roots[0].not_walked')
+check "...with a size budget too (two passes): exit 1 (rc=$RC)" test "$RC" -eq 1
+check "...each folder not walked named once, as many as not_walked ($n)" \
+	sh -c "[ \$(printf '%s\n' \"\$0\" | grep -c 'Too many open files') -eq $n ] && [ -z \"\$(printf '%s\n' \"\$0\" | sort | uniq -d)\" ] && [ $n -gt 0 ]" "$ERR"
 
 R=$T/noaccess
 mkf "$R/locked-away/old" 4 100
