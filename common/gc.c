@@ -82,7 +82,7 @@ const char *dvol_gc_skip_to_string(enum dvol_gc_skip s)
 
 #define STATX_WANT                                                                                 \
 	(STATX_TYPE | STATX_MODE | STATX_INO | STATX_NLINK | STATX_SIZE | STATX_BLOCKS |           \
-	 STATX_ATIME | STATX_MTIME | STATX_MNT_ID)
+	 STATX_ATIME | STATX_MTIME | STATX_CTIME | STATX_MNT_ID)
 
 struct walk {
 	const struct dvol_gc_opts *o;
@@ -96,8 +96,11 @@ struct walk {
 	bool pass2;
 	bool count; /* this walk fills the statistics (the first one, or the only one) */
 	bool no_openat2;
-	uint64_t cutoff; /* pass 2: evict at this age and older */
+	uint64_t cutoff;      /* pass 2: evict at this age and older */
+	uint64_t prev_cutoff; /* a repeat of pass 2: what was this old had its turn */
+	bool quiet;	      /* a dry run's repeat, telling what went before: no events */
 	uint64_t over_age;
+	uint64_t shed; /* the root's bytes (shares of hard-linked files) no longer in it */
 	size_t plen;
 	char path[PATH_MAX];
 };
@@ -105,24 +108,64 @@ struct walk {
 static void event(struct walk *w, enum dvol_gc_event ev, enum dvol_gc_skip why, uint64_t bytes,
 		  int err)
 {
+	if (w->quiet)
+		return;
 	if (ev == DVOL_GC_SKIP)
 		w->st->skipped[why]++;
+	if (ev == DVOL_GC_SKIP && (why == DVOL_GC_SKIP_DEPTH || why == DVOL_GC_SKIP_ERROR))
+		w->st->not_walked++;
 	if (w->o->event)
 		w->o->event(w->o->userdata, ev, why, w->path, bytes, err);
 }
 
+/* A folder or entry the walk could not look at: told by the walk that counts, once, not
+ * again by every pass after it. */
+static void walk_error(struct walk *w, int err)
+{
+	if (w->count)
+		event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_ERROR, 0, err);
+}
+
+static uint64_t since(const struct walk *w, int64_t t)
+{
+	return t < 0 || (uint64_t)t >= w->now ? 0 : w->now - (uint64_t)t;
+}
+
+/* The age that orders eviction: the last use, the newer of atime and mtime. */
 static uint64_t age_of(const struct walk *w, const struct statx *sx)
 {
 	int64_t t = sx->stx_atime.tv_sec > sx->stx_mtime.tv_sec ? sx->stx_atime.tv_sec
 								: sx->stx_mtime.tv_sec;
 
-	return t < 0 || (uint64_t)t >= w->now ? 0 : w->now - (uint64_t)t;
+	return since(w, t);
+}
+
+bool dvol_gc_young(const struct statx *sx, uint64_t now, uint64_t grace_s)
+{
+	int64_t t = sx->stx_atime.tv_sec;
+
+	if (sx->stx_mtime.tv_sec > t)
+		t = sx->stx_mtime.tv_sec;
+	if (sx->stx_ctime.tv_sec > t)
+		t = sx->stx_ctime.tv_sec;
+	/* From the future (a clock set back): age 0, as for eviction. */
+	return t >= 0 && ((uint64_t)t >= now ? grace_s > 0 : now - (uint64_t)t < grace_s);
+}
+
+static bool young(const struct walk *w, const struct statx *sx)
+{
+	return dvol_gc_young(sx, w->now, w->b->grace_s);
 }
 
 static uint64_t bytes_of(const struct statx *sx)
 {
 	/* A file with several names is charged to each of them in part. */
 	return sx->stx_blocks * 512 / (sx->stx_nlink ? sx->stx_nlink : 1);
+}
+
+uint64_t dvol_gc_bytes_freed(const struct statx *sx)
+{
+	return sx->stx_nlink <= 1 ? sx->stx_blocks * 512 : 0;
 }
 
 /* Another mount: a different device, a different mount id (a bind mount of the same
@@ -179,7 +222,9 @@ static bool unchanged(const struct statx *a, const struct statx *b)
 {
 	return same_file(a, b) && a->stx_size == b->stx_size &&
 	       a->stx_mtime.tv_sec == b->stx_mtime.tv_sec &&
-	       a->stx_mtime.tv_nsec == b->stx_mtime.tv_nsec;
+	       a->stx_mtime.tv_nsec == b->stx_mtime.tv_nsec &&
+	       a->stx_ctime.tv_sec == b->stx_ctime.tv_sec &&
+	       a->stx_ctime.tv_nsec == b->stx_ctime.tv_nsec;
 }
 
 /* Does someone hold a lock on FD: a flock, or a POSIX/OFD record lock? */
@@ -231,7 +276,7 @@ static int evict(struct walk *w, int dfd, const char *name, const struct statx *
 	if (r < 0 || !unchanged(seen, &now))
 		return event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_CHANGED, 0, r), 0;
 	age = age_of(w, &now);
-	if (age < w->b->grace_s || age < w->cutoff)
+	if (young(w, &now) || age < w->cutoff)
 		return event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_CHANGED, 0, 0), 0;
 
 	if (!w->o->dry_run && unlinkat(dfd, name, 0) < 0) {
@@ -242,9 +287,12 @@ static int evict(struct walk *w, int dfd, const char *name, const struct statx *
 			return event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_MOUNT, 0, r), 0;
 		return event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_ERROR, 0, r), 0;
 	}
+	if (w->quiet)
+		return 1;
 	w->st->evicted++;
-	w->st->freed += bytes_of(&now);
-	event(w, DVOL_GC_EVICT, 0, bytes_of(&now), 0);
+	w->st->freed += dvol_gc_bytes_freed(&now);
+	w->shed += bytes_of(&now);
+	event(w, DVOL_GC_EVICT, 0, dvol_gc_bytes_freed(&now), 0);
 	return 1;
 }
 
@@ -280,12 +328,13 @@ static void visit(struct walk *w, int dfd, const char *name, unsigned depth, boo
 {
 	struct statx sx;
 	uint64_t age;
+	bool is_young;
 	int r;
 
 	r = stat_at(dfd, name, &sx);
 	if (r < 0) {
 		if (r != -ENOENT) /* gone since readdir: nothing to do */
-			event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_ERROR, 0, r), (*left)++;
+			walk_error(w, r), (*left)++;
 		return;
 	}
 	if (other_mount(w, &sx)) {
@@ -313,7 +362,10 @@ static void visit(struct walk *w, int dfd, const char *name, unsigned depth, boo
 						    ? DVOL_GC_SKIP_CHANGED
 						: fd == -EXDEV ? DVOL_GC_SKIP_MOUNT
 							       : DVOL_GC_SKIP_ERROR;
-			event(w, DVOL_GC_SKIP, why, 0, fd);
+			if (why == DVOL_GC_SKIP_ERROR)
+				walk_error(w, fd);
+			else
+				event(w, DVOL_GC_SKIP, why, 0, fd);
 			(*left)++;
 			return;
 		}
@@ -326,7 +378,7 @@ static void visit(struct walk *w, int dfd, const char *name, unsigned depth, boo
 		}
 		r = walk_dir(w, fd, depth + 1, keep, &sub_left, &sub_gone);
 		if (r < 0) {
-			event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_ERROR, 0, r);
+			walk_error(w, r);
 			(*left)++;
 			return;
 		}
@@ -360,15 +412,16 @@ static void visit(struct walk *w, int dfd, const char *name, unsigned depth, boo
 	}
 
 	age = age_of(w, &sx);
+	is_young = young(w, &sx);
 	if (w->count) {
 		w->st->files++;
 		w->st->bytes += bytes_of(&sx);
 		if (keep)
 			w->st->skipped[DVOL_GC_SKIP_KEEP]++;
-		else if (age < w->b->grace_s)
+		else if (is_young)
 			w->st->skipped[DVOL_GC_SKIP_YOUNG]++;
 	}
-	if (keep || age < w->b->grace_s) {
+	if (keep || is_young) {
 		(*left)++;
 		return;
 	}
@@ -379,7 +432,25 @@ static void visit(struct walk *w, int dfd, const char *name, unsigned depth, boo
 			dvol_gc_hist_add(w->hist, age, bytes_of(&sx));
 		return;
 	}
+	if (age >= w->prev_cutoff) {
+		/* Its turn was in an earlier pass: a real run removed it then or could not;
+		 * a dry run, which removed nothing, asks again without a word, for the
+		 * folders it would leave empty. */
+		if (w->o->dry_run) {
+			w->quiet = true;
+			r = evict(w, dfd, name, &sx);
+			w->quiet = false;
+			if (r > 0) {
+				(*gone)++;
+				return;
+			}
+		}
+		(*left)++;
+		return;
+	}
 	if (age < w->cutoff) {
+		/* The candidates for one more pass, should this one fall short. */
+		dvol_gc_hist_add(w->hist, age, bytes_of(&sx));
 		(*left)++;
 		return;
 	}
@@ -450,6 +521,35 @@ static int walk_root(struct walk *w, int root_fd)
 	return walk_dir(w, fd, 0, false, &left, &gone);
 }
 
+/* Available bytes on the root's filesystem; a dry run, which removes nothing, estimates. */
+static uint64_t avail_now(const struct walk *w, int root_fd)
+{
+	struct statfs sfs;
+
+	if (!w->o->dry_run && fstatfs(root_fd, &sfs) == 0)
+		return (uint64_t)sfs.f_bavail * sfs.f_frsize;
+	return w->st->fs_avail_before + w->shed;
+}
+
+/* Bytes the budgets still ask for. */
+static uint64_t still_needed(const struct walk *w, int root_fd, uint64_t min_free)
+{
+	const struct dvol_gc_budget *b = w->b;
+	uint64_t need = 0, left, avail;
+
+	if (b->has_max_size) {
+		left = w->st->bytes > w->shed ? w->st->bytes - w->shed : 0;
+		if (left > b->max_size)
+			need = left - b->max_size;
+	}
+	if (b->has_min_free) {
+		avail = avail_now(w, root_fd);
+		if (avail < min_free && min_free - avail > need)
+			need = min_free - avail;
+	}
+	return need;
+}
+
 int dvol_gc_root_run(int root_fd, const struct dvol_gc_opts *o, struct dvol_gc_stats *ret)
 {
 	_cleanup_free_ struct dvol_gc_hist *hist = NULL;
@@ -457,7 +557,7 @@ int dvol_gc_root_run(int root_fd, const struct dvol_gc_opts *o, struct dvol_gc_s
 	const struct dvol_gc_budget *b = o->budget;
 	struct statx rsx;
 	struct statfs sfs;
-	uint64_t need_size = 0, need_free = 0, residual, min_free = 0, avail_after;
+	uint64_t need_size = 0, need_free = 0, residual, min_free = 0, avail_after, left;
 	int r;
 
 	*ret = (struct dvol_gc_stats){.cutoff_age = UINT64_MAX};
@@ -480,6 +580,7 @@ int dvol_gc_root_run(int root_fd, const struct dvol_gc_opts *o, struct dvol_gc_s
 	w->have_mnt_id = rsx.stx_mask & STATX_MNT_ID;
 	w->mnt_id = rsx.stx_mnt_id;
 	w->cutoff = UINT64_MAX;
+	w->prev_cutoff = UINT64_MAX;
 
 	ret->fs_size = (uint64_t)sfs.f_blocks * sfs.f_frsize;
 	ret->fs_avail_before = (uint64_t)sfs.f_bavail * sfs.f_frsize;
@@ -507,21 +608,37 @@ int dvol_gc_root_run(int root_fd, const struct dvol_gc_opts *o, struct dvol_gc_s
 		ret->cutoff_age = dvol_gc_hist_cutoff(hist, residual, NULL);
 	} else
 		w->count = true;
+	/*
+	 * Pass 2, and again while the budget is not met: a file the histogram counted may
+	 * not go after all (locked, changed, held by another name), and then the next-oldest
+	 * must. Each pass gathers the survivors younger than its cutoff into the histogram,
+	 * so the next cutoff is strictly younger: this ends.
+	 */
 	w->cutoff = ret->cutoff_age;
 	if (b->has_max_age && b->max_age_s < w->cutoff)
 		w->cutoff = b->max_age_s;
+	while (w->cutoff != UINT64_MAX) {
+		uint64_t still;
 
-	if (w->cutoff != UINT64_MAX) {
+		memset(hist, 0, sizeof(*hist));
 		w->pass2 = true;
 		r = walk_root(w, root_fd);
 		if (r < 0)
 			return r;
+		w->count = false;
+		ret->passes++;
+		still = still_needed(w, root_fd, min_free);
+		if (still == 0)
+			break;
+		w->prev_cutoff = w->cutoff;
+		w->cutoff = dvol_gc_hist_cutoff(hist, still, NULL);
+		if (w->cutoff != UINT64_MAX)
+			ret->cutoff_age = w->cutoff;
 	}
 
-	avail_after = ret->fs_avail_before + ret->freed;
-	if (!o->dry_run && fstatfs(root_fd, &sfs) == 0)
-		avail_after = (uint64_t)sfs.f_bavail * sfs.f_frsize;
-	ret->budget_met = (!b->has_max_size || ret->bytes - ret->freed <= b->max_size) &&
-			  (!b->has_min_free || avail_after >= min_free);
+	avail_after = avail_now(w, root_fd);
+	left = ret->bytes > w->shed ? ret->bytes - w->shed : 0;
+	ret->budget_met = (!b->has_max_size || left <= b->max_size) &&
+			  (!b->has_min_free || avail_after >= min_free) && ret->not_walked == 0;
 	return 0;
 }

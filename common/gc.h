@@ -45,6 +45,16 @@ void dvol_gc_hist_add(struct dvol_gc_hist *h, uint64_t age_s, uint64_t bytes);
  */
 uint64_t dvol_gc_hist_cutoff(const struct dvol_gc_hist *h, uint64_t need, uint64_t *ret_bytes);
 
+struct statx;
+/*
+ * Within grace: the newest of atime, mtime and ctime is less than GRACE_S before NOW. The
+ * ctime counts because a file copied in with `cp -p` or unpacked from an archive arrives
+ * with old atime and mtime, and only its ctime says that it just arrived.
+ */
+bool dvol_gc_young(const struct statx *sx, uint64_t now, uint64_t grace_s);
+/* What unlinking this name gives back to the filesystem: all, if it is the file's last. */
+uint64_t dvol_gc_bytes_freed(const struct statx *sx);
+
 enum dvol_gc_skip {
 	DVOL_GC_SKIP_YOUNG,   /* younger than grace */
 	DVOL_GC_SKIP_KEEP,    /* inside a folder with .dvol-keep */
@@ -73,13 +83,15 @@ struct dvol_gc_stats {
 	uint64_t bytes;	  /* their allocated bytes, hard links shared between names */
 	uint64_t dirs;	  /* folders walked (pass 1) */
 	uint64_t evicted; /* files and symlinks removed (or to be) */
-	uint64_t freed;	  /* their bytes */
+	uint64_t freed;	  /* bytes given back: a file's, when its last name went */
 	uint64_t dirs_removed;
 	uint64_t skipped[_DVOL_GC_SKIP_MAX];
 	uint64_t need;	     /* bytes the size and free-space budgets asked for */
 	uint64_t cutoff_age; /* seconds; UINT64_MAX: no budget eviction */
 	uint64_t fs_size, fs_avail_before;
-	bool budget_met;
+	uint64_t not_walked; /* entries too deep or that could not be looked at: a failure */
+	unsigned passes;     /* eviction walks (pass 2 and its repeats) */
+	bool budget_met;     /* false, too, when something could not be walked */
 };
 
 struct dvol_gc_opts {

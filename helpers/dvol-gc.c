@@ -13,14 +13,17 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "escape.h"
 #include "gc.h"
 #include "gcconf.h"
 #include "json.h"
 #include "landlock.h"
 #include "log.h"
+#include "rootdir.h"
 #include "sandbox.h"
 #include "stale.h"
 #include "version.h"
@@ -29,8 +32,9 @@
 
 enum {
 	EXIT_GC_OK = 0,
-	EXIT_GC_USAGE = 1, /* usage or configuration */
-	EXIT_GC_FAILED = 2 /* some root (or the stale-state pass) failed */
+	EXIT_GC_USAGE = 1,	/* usage or configuration */
+	EXIT_GC_INCOMPLETE = 1, /* some entries of a root could not be walked */
+	EXIT_GC_FAILED = 2	/* some root (or the stale-state pass) failed */
 };
 
 static bool arg_dry_run;
@@ -63,7 +67,8 @@ static void help(void)
 	       "  -h, --help           this text\n"
 	       "  -V, --version\n"
 	       "\n"
-	       "Exit: 0 ok, 1 usage or configuration error, 2 some root failed.\n"
+	       "Exit: 0 ok, 1 usage or configuration error, or a root not walked whole,\n"
+	       "2 some root failed.\n"
 	       "See dvol-gc(8).\n",
 	       GC_CONFDIR);
 }
@@ -202,14 +207,20 @@ struct root_run {
 	int fd;
 	int error; /* -errno: the root failed */
 	const char *what;
+	char *what_buf; /* WHAT, when it names more than the root */
+	char *epath;	/* the root's path, and its name, escaped for human output */
+	char *ename;
 	struct dvol_gc_stats st;
 };
 
 static void on_gc_event(void *userdata, enum dvol_gc_event ev, enum dvol_gc_skip why,
 			const char *path, uint64_t bytes, int err)
 {
+	/* A name escaped may take four bytes for each of its own. */
+	static char e[4 * PATH_MAX + 1];
 	const struct root_run *rr = userdata;
 
+	dvol_escape_name(path, e, sizeof(e));
 	switch (ev) {
 	case DVOL_GC_EVICT:
 	case DVOL_GC_RMDIR:
@@ -217,14 +228,23 @@ static void on_gc_event(void *userdata, enum dvol_gc_event ev, enum dvol_gc_skip
 		if (arg_dry_run || arg_verbose)
 			fprintf(arg_json ? stderr : stdout, "%s%s %s/%s\n",
 				arg_dry_run ? "would remove" : "removed",
-				ev == DVOL_GC_RMDIR ? " folder" : "", rr->rc->path, path);
+				ev == DVOL_GC_RMDIR ? " folder" : "", rr->epath, e);
 		break;
 	case DVOL_GC_SKIP:
+		/* What was not walked is not counted: the root's size and its budget are not
+		 * known, and the run fails. */
 		if (why == DVOL_GC_SKIP_ERROR)
-			log_warning_errno(err, "skipping %s/%s", rr->rc->path, path);
+			log_error_errno(err,
+					"%s/%s: cannot walk or remove it; it stays, and the "
+					"root's size is not known",
+					rr->epath, e);
+		else if (why == DVOL_GC_SKIP_DEPTH)
+			log_error("%s/%s: deeper than %d levels (or its path too long); it was not "
+				  "walked, so the root's size is not known: flatten the tree or "
+				  "keep it out of the root",
+				  rr->epath, e, DVOL_GC_MAX_DEPTH);
 		else
-			log_debug("skipping %s/%s: %s", rr->rc->path, path,
-				  dvol_gc_skip_to_string(why));
+			log_debug("skipping %s/%s: %s", rr->epath, e, dvol_gc_skip_to_string(why));
 		break;
 	}
 }
@@ -250,23 +270,26 @@ static void report_human(const struct root_run *rr)
 	bool any = false;
 
 	if (rr->error) {
-		printf("%s: FAILED: %s\n", rr->rc->path, rr->what);
+		printf("%s: FAILED: %s\n", rr->epath, rr->what);
 		return;
 	}
 	print_bytes(b1, sizeof(b1), st->bytes);
 	print_bytes(b2, sizeof(b2), st->freed);
 	printf("%s%s%s%s: %" PRIu64 " files (%s) in %" PRIu64 " folders; %s %" PRIu64
 	       " files (%s) and %" PRIu64 " folders",
-	       rr->rc->path, rr->rc->name ? " (" : "", rr->rc->name ? rr->rc->name : "",
-	       rr->rc->name ? ")" : "", st->files, b1, st->dirs,
-	       arg_dry_run ? "would evict" : "evicted", st->evicted, b2, st->dirs_removed);
+	       rr->epath, rr->ename ? " (" : "", rr->ename ? rr->ename : "", rr->ename ? ")" : "",
+	       st->files, b1, st->dirs, arg_dry_run ? "would evict" : "evicted", st->evicted, b2,
+	       st->dirs_removed);
 	for (int i = 0; i < _DVOL_GC_SKIP_MAX; i++)
 		if (st->skipped[i]) {
 			printf("%s%" PRIu64 " %s", any ? ", " : "; skipped: ", st->skipped[i],
 			       dvol_gc_skip_to_string(i));
 			any = true;
 		}
-	printf("; budget %s\n", st->budget_met ? "met" : "NOT met");
+	if (st->not_walked)
+		printf("; %" PRIu64 " not walked: budget NOT known\n", st->not_walked);
+	else
+		printf("; budget %s\n", st->budget_met ? "met" : "NOT met");
 }
 
 static json_object *report_json(const struct root_run *rr)
@@ -302,6 +325,8 @@ static json_object *report_json(const struct root_run *rr)
 		r = dvol_json_add_u64(sk, dvol_gc_skip_to_string(i), st->skipped[i]);
 	if (r >= 0)
 		r = dvol_json_add(o, "skipped", TAKE_PTR(sk));
+	if (r >= 0)
+		r = dvol_json_add_u64(o, "not_walked", st->not_walked);
 	if (r >= 0)
 		r = dvol_json_add_u64(o, "need_bytes", st->need);
 	if (r >= 0 && st->cutoff_age != UINT64_MAX)
@@ -357,26 +382,57 @@ static void on_stale_event(void *userdata, enum dvol_stale_event ev, const char 
 
 static int open_root(struct root_run *rr)
 {
-	const char *p = rr->rc->path;
+	_cleanup_free_ char *at = NULL;
+	const char *p = rr->rc->path, *sys = NULL;
 	struct statvfs sv;
+	int r;
 
-	if (p[0] != '/' || strcmp(p, "/") == 0) {
-		rr->what = "a root must be an absolute folder other than /";
+	if (p[0] != '/') {
+		rr->what = "a root must be an absolute folder";
 		return rr->error = -EINVAL;
 	}
-	/* A symlink as the root itself is refused; it could be swapped to point anywhere. */
-	rr->fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (rr->fd < 0) {
-		struct stat st;
+	/* No symlink in any component: a link above the root, written by whoever can write
+	 * there (a container), would move the whole root wherever it points. */
+	r = dvol_rootdir_open(p, &rr->fd, &at);
+	if (r < 0 && at) {
+		char *e = dvol_escape_name_dup(at);
 
-		rr->error = -errno;
-		/* O_DIRECTORY answers ENOTDIR for a symlink before O_NOFOLLOW can say ELOOP. */
-		if (rr->error == -ENOTDIR && lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
-			rr->error = -ELOOP;
-		rr->what = rr->error == -ELOOP ? "the root is a symbolic link; give the real folder"
-			   : rr->error == -ENOENT  ? "the root does not exist"
-			   : rr->error == -ENOTDIR ? "the root is not a folder"
-						   : "cannot open the root";
+		free(at);
+		at = e;
+	}
+	if (r < 0) {
+		rr->error = r;
+		if (r == -ELOOP && at)
+			r = asprintf(&rr->what_buf,
+				     "%s is a symbolic link; dvol-gc follows none in a root: give "
+				     "the real folder",
+				     at);
+		else if (r == -ENOENT && at)
+			r = asprintf(&rr->what_buf, "%s does not exist", at);
+		else if (r == -ENOTDIR && at)
+			r = asprintf(&rr->what_buf, "%s is not a folder", at);
+		else
+			r = 0, rr->what = "cannot open the root";
+		if (r < 0)
+			rr->what = "cannot open the root (out of memory)";
+		else if (rr->what_buf)
+			rr->what = rr->what_buf;
+		return rr->error;
+	}
+	/* By what it is, not by how it is spelled: "//", "/.", "/etc/.." and a bind mount of
+	 * "/" elsewhere are all "/". */
+	r = dvol_rootdir_is_system(rr->fd, &sys);
+	if (r != 0) {
+		rr->error = r < 0 ? r : -EPERM;
+		if (r < 0)
+			rr->what = "cannot tell whether the root is a system folder";
+		else if (asprintf(&rr->what_buf,
+				  "the root is the same folder as %s; dvol-gc refuses \"/\" and "
+				  "the system's own folders as roots",
+				  sys) < 0)
+			rr->what = "the root is a system folder";
+		else
+			rr->what = rr->what_buf;
 		return rr->error;
 	}
 	/* ProtectSystem=strict without a ReadWritePaths= for this root, or a ro mount. */
@@ -396,7 +452,7 @@ static int run(void)
 	_cleanup_free_ int *fds = NULL;
 	struct stale_report sr = {0};
 	struct dvol_stale_opts so = {0};
-	bool failed = false;
+	bool failed = false, incomplete = false;
 	int r;
 
 	r = load_config(&conf);
@@ -409,8 +465,16 @@ static int run(void)
 		return log_error("out of memory"), EXIT_GC_FAILED;
 	for (size_t i = 0; i < conf.n_roots; i++) {
 		runs[i] = (struct root_run){.rc = &conf.roots[i], .fd = -EBADF};
-		if (open_root(&runs[i]) < 0)
-			log_error_errno(runs[i].error, "%s: %s", runs[i].rc->path, runs[i].what);
+		runs[i].epath = dvol_escape_name_dup(conf.roots[i].path);
+		runs[i].ename =
+		    conf.roots[i].name ? dvol_escape_name_dup(conf.roots[i].name) : NULL;
+		if (!runs[i].epath || (conf.roots[i].name && !runs[i].ename))
+			return log_error("out of memory"), EXIT_GC_FAILED;
+		/* A message of its own says all there is; strerror() would only blur it. */
+		if (open_root(&runs[i]) < 0 && runs[i].what_buf)
+			log_error("%s: %s", runs[i].epath, runs[i].what);
+		else if (runs[i].error)
+			log_error_errno(runs[i].error, "%s: %s", runs[i].epath, runs[i].what);
 	}
 
 	jroots = json_object_new_array();
@@ -467,15 +531,21 @@ static int run(void)
 			if (r < 0) {
 				rr->error = r;
 				rr->what = "walking the root failed";
-				log_error_errno(r, "%s: %s", rr->rc->path, rr->what);
+				log_error_errno(r, "%s: %s", rr->epath, rr->what);
 			}
 		}
 		rr->fd = safe_close(rr->fd);
 		failed = failed || rr->error;
+		incomplete = incomplete || (!rr->error && rr->st.not_walked > 0);
 		if (arg_json)
 			r = dvol_json_append(jroots, report_json(rr));
 		else
 			report_human(rr);
+		rr->what = NULL;
+		free(rr->what_buf);
+		free(rr->epath);
+		free(rr->ename);
+		rr->what_buf = rr->epath = rr->ename = NULL;
 		if (r < 0)
 			return log_error("out of memory"), EXIT_GC_FAILED;
 	}
@@ -491,7 +561,7 @@ static int run(void)
 		    dvol_json_print(top, stdout) < 0)
 			return log_error("cannot write the JSON report"), EXIT_GC_FAILED;
 	}
-	return failed ? EXIT_GC_FAILED : EXIT_GC_OK;
+	return failed ? EXIT_GC_FAILED : incomplete ? EXIT_GC_INCOMPLETE : EXIT_GC_OK;
 }
 
 int main(int argc, char *argv[])

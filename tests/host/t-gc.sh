@@ -18,7 +18,7 @@ tree() { (cd "$1" && find . -mindepth 1 | sort); }
 R=$T/size
 for i in 1 2 3 4 5 6 7 8 9 10; do mkf "$R/d$((i % 3))/f$i" 1024 "$i"; done
 mkf "$R/fresh" 1024 0 # within the grace period, whatever the budget
-expect_rc 0 "max-size 4M on 11 MiB: runs" dvol-gc --root "$R" --max-size 4M
+expect_rc 0 "max-size 4M on 11 MiB: runs" dvol-gc --root "$R" --max-size 4M --grace 0
 # 11 MiB, the file under grace included: 7 MiB must go, the oldest first.
 check "the seven oldest files went (f4..f10)" \
 	sh -c "! ls $R/d*/f4 $R/d*/f5 $R/d*/f6 $R/d*/f7 $R/d*/f8 $R/d*/f9 $R/d*/f10 2>/dev/null"
@@ -35,7 +35,7 @@ mkf "$R/a/old2" 4 31
 mkf "$R/a/new" 4 29
 mkf "$R/c/old3" 4 60
 mkdir -p "$R/empty-before"
-expect_rc 0 "max-age 30d: runs" dvol-gc --root "$R" --max-age 30d
+expect_rc 0 "max-age 30d: runs" dvol-gc --root "$R" --max-age 30d --grace 0
 check "files older than 30 days went" sh -c "! ls $R/a/b/old1 $R/a/old2 $R/c/old3 2>/dev/null"
 check "a file 29 days old stayed" test -f "$R/a/new"
 check "folders left empty went (a/b, c)" sh -c "[ ! -e $R/a/b ] && [ ! -e $R/c ]"
@@ -43,7 +43,7 @@ check "a folder that still holds a file stayed (a)" test -d "$R/a"
 check "a folder that was empty before is left alone" test -d "$R/empty-before"
 mkf "$R/a/new" 4 100
 rm -rf "$R/empty-before"
-expect_rc 0 "the root itself is never removed" dvol-gc --root "$R" --max-age 30d
+expect_rc 0 "the root itself is never removed" dvol-gc --root "$R" --max-age 30d --grace 0
 check "...the root exists and is empty" sh -c "[ -d $R ] && [ -z \"\$(ls -A $R)\" ]"
 
 # --- budget by free space, on a filesystem of its own -------------------------------------
@@ -51,7 +51,7 @@ R=$T/small
 mkdir -p "$R"
 mount -t tmpfs -o size=16m dvol-gc-small "$R"
 for i in $(seq 1 12); do mkf "$R/f$i" 1024 "$i"; done
-expect_rc 0 "min-free 50% on a 16 MiB tmpfs holding 12 MiB" dvol-gc --root "$R" --min-free 50%
+expect_rc 0 "min-free 50% on a 16 MiB tmpfs holding 12 MiB" dvol-gc --root "$R" --min-free 50% --grace 0
 avail=$(df -k --output=avail "$R" | tail -1)
 check "at least 8 MiB are free afterwards ($avail KiB)" test "$avail" -ge 8192
 kept=$(ls "$R" | sed 's/f//' | sort -n | tail -1)
@@ -67,7 +67,10 @@ head -c 4096 /dev/zero >"$R/ten-minutes"
 touch -d "@$((NOW - 600))" "$R/ten-minutes"
 expect_rc 0 "max-age 1s with the default grace of 1h" dvol-gc --root "$R" --max-age 1s
 check "a file used 10 minutes ago stayed" test -f "$R/ten-minutes"
-expect_rc 0 "...and with --grace 5m" dvol-gc --root "$R" --max-age 1s --grace 5m
+# Its ctime says it arrived just now, and grace counts from that too (see t-gc-safety).
+sleep 2
+expect_rc 0 "...and with --grace 1s, two seconds after it arrived" \
+	dvol-gc --root "$R" --max-age 1s --grace 1s
 check "...it went" test ! -e "$R/ten-minutes"
 
 # --- .dvol-keep ---------------------------------------------------------------------------
@@ -76,7 +79,7 @@ mkf "$R/kept/old" 4 100
 mkf "$R/kept/sub/old" 4 100
 touch "$R/kept/.dvol-keep"
 mkf "$R/other/old" 4 100
-expect_rc 0 "a tree with a .dvol-keep folder" dvol-gc --root "$R" --max-age 1d
+expect_rc 0 "a tree with a .dvol-keep folder" dvol-gc --root "$R" --max-age 1d --grace 0
 check "everything inside the kept folder stayed" \
 	sh -c "[ -f $R/kept/old ] && [ -f $R/kept/sub/old ] && [ -f $R/kept/.dvol-keep ]"
 check "outside it, old files went" test ! -e "$R/other/old"
@@ -121,11 +124,11 @@ check "the socket is live" test -S "$R/sock"
 check "the flock is held" sh -c "! flock -n '$R/locked' true"
 
 before=$(tree "$R")
-expect_rc 0 "dry run on the adversarial tree" dvol-gc --dry-run --root "$R" --max-age 1d
+expect_rc 0 "dry run on the adversarial tree" dvol-gc --dry-run --root "$R" --max-age 1d --grace 0
 dry=$(printf '%s\n' "$OUT" | sed -n 's/^would remove //p' | sort)
 check "the dry run deleted nothing" test "$before" = "$(tree "$R")"
 printf '%s\n' "$dry" | diag
-expect_rc 0 "the real run" dvol-gc -v --root "$R" --max-age 1d
+expect_rc 0 "the real run" dvol-gc -v --root "$R" --max-age 1d --grace 0
 real=$(printf '%s\n' "$OUT" | sed -n 's/^removed //p' | sort)
 check "the dry run listed exactly what the real run removed" test "$dry" = "$real"
 check "...which is: plain, both links, the hard link" test "$real" = "$(printf '%s\n' \
@@ -142,14 +145,14 @@ check "the POSIX-locked file stayed" test -f "$R/posix-locked"
 check "the FIFO stayed" test -p "$R/fifo"
 check "the live socket stayed" test -S "$R/sock"
 
-expect_rc 0 "--json on the same tree" dvol-gc --json --root "$R" --max-age 1d
+expect_rc 0 "--json on the same tree" dvol-gc --json --root "$R" --max-age 1d --grace 0
 j=$OUT
 check "the JSON parses" sh -c "printf '%s' '$j' | jq -e . >/dev/null"
 check "JSON: 2 locked, 2 special, 2 mounts skipped, nothing evicted" sh -c "printf '%s' '$j' | jq -e '.roots[0] | .skipped.locked == 2 and .skipped.special == 2 and .skipped.mount == 2 and .evicted == 0 and .budget_met == true' >/dev/null"
 check "JSON: the root and dry_run are reported, unset keys are omitted" sh -c "printf '%s' '$j' | jq -e '.dry_run == false and .roots[0].root == \"$R\" and (.roots[0] | has(\"name\") | not) and (.roots[0] | has(\"cutoff_age_s\") | not)' >/dev/null"
 kill "$locker" "$plocker" 2>/dev/null
 wait "$locker" "$plocker" 2>/dev/null
-expect_rc 0 "once the locks are released" dvol-gc --json --root "$R" --max-age 1d
+expect_rc 0 "once the locks are released" dvol-gc --json --root "$R" --max-age 1d --grace 0
 check "...both locked files go" sh -c "[ ! -e $R/locked ] && [ ! -e $R/posix-locked ]"
 check "...and JSON says 2 evicted, 8192 bytes" sh -c "printf '%s' '$OUT' | jq -e '.roots[0].evicted == 2 and .roots[0].bytes_freed == 8192' >/dev/null"
 
@@ -195,9 +198,9 @@ followed=0
 # A walk meets the race about once in twenty (the window between statx and open is short):
 # 200 runs of each kind.
 for r in $(seq 200); do
-	run_rc dvol-gc --json --root "$S/root" --max-age 1d
+	run_rc dvol-gc --json --root "$S/root" --max-age 1d --grace 0
 	changed=$((changed + $(printf '%s' "$OUT" | jq '.roots[0].skipped.changed // 0')))
-	run_rc dvol-gc --dry-run --root "$S/root" --max-age 1d
+	run_rc dvol-gc --dry-run --root "$S/root" --max-age 1d --grace 0
 	printf '%s' "$OUT" | grep -q BAIT && followed=$((followed + 1))
 done
 check "the racer was still running at the end" kill -0 "$racer"
@@ -213,7 +216,7 @@ check "...and the runs did meet the race (folders skipped as changed)" test "$ch
 C=$T/conf
 mkdir -p "$C" "$T/cfgroot"
 mkf "$T/cfgroot/old" 4 100
-printf '# roots\n%s  cfg  max-age=30d,grace=2h\n' "$T/cfgroot" >"$C/good.conf"
+printf '# roots\n%s  cfg  max-age=30d,grace=0\n' "$T/cfgroot" >"$C/good.conf"
 expect_rc 0 "a root from --config" dvol-gc --config "$C/good.conf"
 check "...was cleaned" test ! -e "$T/cfgroot/old"
 check "...and the summary carries its name" sh -c "echo '$OUT' | grep -q '(cfg)'"
@@ -243,12 +246,12 @@ mkdir -p "$T/rofs"
 mkf "$T/rofs/old" 4 100
 mount --bind "$T/rofs" "$T/rofs" && mount -o remount,bind,ro "$T/rofs"
 expect_rc 2 "a read-only root (as under ProtectSystem=strict without ReadWritePaths=) is exit 2" \
-	dvol-gc --root "$T/rofs" --max-age 1d
+	dvol-gc --root "$T/rofs" --max-age 1d --grace 0
 expect_msg "read-only here.*ReadWritePaths" "...saying what to add to the unit"
-expect_rc 0 "...while a dry run of it works" dvol-gc --dry-run --root "$T/rofs" --max-age 1d
+expect_rc 0 "...while a dry run of it works" dvol-gc --dry-run --root "$T/rofs" --max-age 1d --grace 0
 check "...and lists the old file" sh -c "echo '$OUT' | grep -q '^would remove $T/rofs/old$'"
 expect_rc 2 "one root failing among good ones is exit 2" \
-	dvol-gc --root "$T/nonexistent" --root "$T/cfgroot" --max-age 1d
+	dvol-gc --root "$T/nonexistent" --root "$T/cfgroot" --max-age 1d --grace 0
 check "...and the good root is still reported" sh -c "echo '$OUT' | grep -q '^$T/cfgroot:'"
 
 # --- stale dvol state in utab -------------------------------------------------------------
@@ -271,7 +274,7 @@ expect_rc 0 "umount still finds the live entry" umount "$T/vol/live"
 # --- the sandbox at the walk --------------------------------------------------------------
 R=$T/sb
 mkf "$R/f" 4 100
-DVOL_DEBUG_STOP=walk dvol-gc --root "$R" --max-age 1d >/dev/null 2>&1 &
+DVOL_DEBUG_STOP=walk dvol-gc --root "$R" --max-age 1d --grace 0 >/dev/null 2>&1 &
 gpid=$!
 for _ in $(seq 100); do
 	[ "$(awk '/^State:/{print $2}' /proc/$gpid/status 2>/dev/null)" = T ] && break

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include "gc.h"
 
 static void test_bucket_edges(void **state)
@@ -81,6 +83,57 @@ static void test_cutoff(void **state)
 	free(h);
 }
 
+static void test_young(void **state)
+{
+	static const struct {
+		int64_t atime, mtime, ctime;
+		uint64_t grace;
+		bool want;
+	} cases[] = {
+	    /* now = 1000000 */
+	    {1000000 - 100, 1000000 - 100, 1000000 - 100, 3600, true},
+	    {1000000 - 7200, 1000000 - 7200, 1000000 - 7200, 3600, false},
+	    {1000000 - 3600, 1000000 - 3600, 1000000 - 3600, 3600, false}, /* exactly grace */
+	    {1000000 - 3599, 1000000 - 9000, 1000000 - 9000, 3600, true},  /* used */
+	    {1000000 - 9000, 1000000 - 3599, 1000000 - 9000, 3600, true},  /* written */
+	    /* cp -p, tar, touch -d: old atime and mtime, the ctime of its arrival */
+	    {1000000 - 900000, 1000000 - 900000, 1000000 - 10, 3600, true},
+	    {1000000 - 900000, 1000000 - 900000, 1000000 - 3601, 3600, false},
+	    {1000000 - 10, 1000000 - 10, 1000000 - 10, 0, false}, /* no grace */
+	    {1000000 + 50, 0, 0, 3600, true},			  /* from the future */
+	    {1000000 + 50, 0, 0, 0, false},
+	    {-5, -5, 1000000 - 9000, 3600, false}, /* before 1970 */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct statx sx = {0};
+
+		sx.stx_atime.tv_sec = cases[i].atime;
+		sx.stx_mtime.tv_sec = cases[i].mtime;
+		sx.stx_ctime.tv_sec = cases[i].ctime;
+		assert_int_equal(dvol_gc_young(&sx, 1000000, cases[i].grace), cases[i].want);
+	}
+}
+
+static void test_bytes_freed(void **state)
+{
+	static const struct {
+		uint32_t nlink;
+		uint64_t blocks, want;
+	} cases[] = {
+	    {1, 8, 4096}, {2, 8, 0}, {3, 2048, 0}, {0, 8, 4096}, /* open but unlinked */
+	    {1, 0, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct statx sx = {0};
+
+		sx.stx_nlink = cases[i].nlink;
+		sx.stx_blocks = cases[i].blocks;
+		assert_int_equal(dvol_gc_bytes_freed(&sx), cases[i].want);
+	}
+}
+
 static void test_skip_names(void **state)
 {
 	for (int i = 0; i < _DVOL_GC_SKIP_MAX; i++)
@@ -91,8 +144,8 @@ static void test_skip_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bucket_edges),
-	    cmocka_unit_test(test_cutoff),
+	    cmocka_unit_test(test_bucket_edges), cmocka_unit_test(test_cutoff),
+	    cmocka_unit_test(test_young),	 cmocka_unit_test(test_bytes_freed),
 	    cmocka_unit_test(test_skip_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

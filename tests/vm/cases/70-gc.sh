@@ -14,7 +14,8 @@ mkf "$R/old/a" 100
 mkf "$R/old/b" 100
 mkf "$R/new" 0
 mkdir -p /etc/dvol/gc.d /etc/systemd/system/dvol-gc.service.d
-printf '%s  vm  max-age=30d\n' "$R" >/etc/dvol/gc.d/70-vm.conf
+# Its files were made just now (their ctime says so): grace=0 lets their old times count.
+printf '%s  vm  max-age=30d,grace=0\n' "$R" >/etc/dvol/gc.d/70-vm.conf
 printf '[Service]\nReadWritePaths=%s\n' "$R" >/etc/systemd/system/dvol-gc.service.d/70-vm.conf
 systemctl daemon-reload
 
