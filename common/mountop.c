@@ -96,11 +96,14 @@ int dvol_mkdir_p(const char *path, mode_t mode, uid_t uid, gid_t gid, bool *ret_
 		/* Existing parents are followed like any path; what we make is never a link. */
 		fd = openat(dfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC | (last ? O_NOFOLLOW : 0));
 		if (fd < 0 && errno == ENOENT) {
-			if (mkdirat(dfd, name, last ? (mode & 07777) : 0755) < 0 && errno != EEXIST)
+			bool made = mkdirat(dfd, name, last ? (mode & 07777) : 0755) == 0;
+
+			if (!made && errno != EEXIST)
 				return -errno;
-			created = last;
+			/* Made by another process in between: theirs, so not chmod'ed. */
+			created = last && made;
 			fd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd >= 0 && last) {
+			if (fd >= 0 && created) {
 				/* mkdirat() obeyed the umask: set the mode we were asked for. */
 				_cleanup_close_ int rfd = openat(
 				    dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
