@@ -216,51 +216,199 @@ for fs in ext4 xfs; do
 	rm -f "$T"/conc.*
 done
 
-# --- SIGKILL at random points: the next run converges -------------------------------
+# --- SIGKILL: every kill provably lands, and the next run converges -----------------
 # wait_stopped PATTERN: the pid of the mount.dvol matching PATTERN once it is stopped.
 wait_stopped() {
 	local hpid=
 	for _ in $(seq 200); do
 		hpid=$(pgrep -f "^/sbin/mount.dvol $1" | head -1)
-		[ -n "$hpid" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hpid"/status 2>/dev/null)" = T ] && break
+		[ -n "$hpid" ] && [ "$(pstate "$hpid")" = T ] && break
 		sleep 0.05
 	done
 	echo "$hpid"
 }
-delays=(0 0.001 0.002 0.004 0.008 0.015 0.03 0.06)
-landed=0
-for round in $(seq 12); do
-	fs=$([ $((round % 2)) = 0 ] && echo xfs || echo ext4)
-	victim=$([ $((round % 4)) -lt 2 ] && echo mkfs || echo helper)
-	delay=${delays[$((RANDOM % ${#delays[@]}))]}
-	k=$(mkloop 2G "kill-$round")
-	DVOL_DEBUG_STOP=mkfs mount -t dvol "$k" "$T/c" -o mkfs=$fs 2>"$T/kill.err" &
+pstate() { sed 's/.*) //' /proc/"$1"/stat 2>/dev/null | cut -d' ' -f1; }
+# freeze PID: stop it; true only if it stopped alive (not exited, not a zombie), so that
+# the SIGKILL that follows provably lands in the middle of its work.
+freeze() {
+	[ -n "$1" ] || return 1
+	kill -STOP "$1" 2>/dev/null || return 1
+	for _ in $(seq 100); do
+		case $(pstate "$1") in
+		T | t) return 0 ;;
+		'' | Z | X) return 1 ;;
+		esac
+		sleep 0.01
+	done
+	return 1
+}
+# find_child PPID COMM: set CHILD to the pid of PPID's child COMM, or ''. Builtins only,
+# over the pids just after PPID (where its fork lands): pgrep is too slow to catch a mkfs
+# of 30 ms.
+find_child() {
+	local p s
+	CHILD=''
+	for ((p = $1 + 1; p < $1 + 300; p++)); do
+		[ -e /proc/$p/stat ] || continue
+		read -r s 2>/dev/null </proc/$p/stat || continue
+		if [[ $s =~ ^[0-9]+\ \(([^\)]*)\)\ .\ ([0-9]+) ]] &&
+			[ "${BASH_REMATCH[1]}" = "$2" ] && [ "${BASH_REMATCH[2]}" = "$1" ]; then
+			CHILD=$p
+			return
+		fi
+	done
+}
+# kill_run FS WHERE DELAY DEV: a format of DEV killed at WHERE:
+#   before-mkfs  the helper, stopped after writing its claim, before mkfs starts;
+#   in-mkfs      the helper, while its mkfs runs (mkfs goes on as an orphan);
+#   mkfs         mkfs itself, DELAY s after it started.
+# Sets LANDED (1 if the victim was alive and stopped when killed) and RC1.
+kill_run() {
+	local fs=$1 where=$2 delay=$3 k=$4 hpid cpid='' victim mpid
+	LANDED=0
+	DVOL_DEBUG_STOP=mkfs mount -t dvol "$k" "$T/c" -o mkfs="$fs" 2>"$T/kill.err" &
 	mpid=$!
 	hpid=$(wait_stopped "$k ")
-	kill -CONT "$hpid" 2>/dev/null
-	sleep "$delay"
-	if [ "$victim" = mkfs ]; then
-		cpid=$(pgrep -P "$hpid" | head -1)
-		[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
-	else
-		kill -KILL "$hpid" 2>/dev/null
+	if [ -z "$hpid" ]; then
+		echo "# kill_run: no helper stopped before mkfs on $k" "$(cat "$T/kill.err")"
+		wait "$mpid"
+		RC1=$?
+		return
 	fi
+	victim=$hpid
+	if [ "$where" != before-mkfs ]; then
+		kill -CONT "$hpid" 2>/dev/null
+		# Until mkfs shows up, or the helper is gone (it ran too fast to be seen).
+		while [ -e "/proc/$hpid" ]; do
+			find_child "$hpid" "mkfs.$fs"
+			cpid=$CHILD
+			[ -n "$cpid" ] && break
+		done
+		sleep "$delay"
+		# No mkfs seen: it ran too fast to be caught; this round kills nothing.
+		[ -z "$cpid" ] && victim=''
+		[ "$where" = mkfs ] && victim=$cpid
+	fi
+	freeze "$victim" && kill -KILL "$victim" 2>/dev/null && LANDED=1
+	[ "$where" = mkfs ] && kill -CONT "$hpid" 2>/dev/null
 	wait "$mpid"
-	first=$?
-	left=$(blkid -p -o value -s TYPE "$k" 2>/dev/null)
-	[ -z "$left" ] && ! cmp -s -n 1048576 "$k" /dev/zero && left="data without a signature"
-	[ "$first" -ne 0 ] && landed=$((landed + 1))
-	echo "# round $round: killed $victim after ${delay}s; run rc=$first; left: ${left:-zeros}" \
-		"$(ls /run/dvol/mkfs/diskseq-"$(cat /sys/block/"${k#/dev/}"/diskseq)" 2>/dev/null | sed 's/.*/(format mark left)/')"
-	# The helper's orphaned mkfs (if any) holds the device lock until it ends.
-	expect_rc 0 "kill $victim ($fs) after ${delay}s (first run rc=$first): the next run converges" \
-		mount -t dvol "$k" "$T/c" -o mkfs=$fs
-	check "...and the device is mounted as $fs" \
-		test "$(findmnt -rn -o FSTYPE --mountpoint "$T/c")" = "$fs"
-	umount "$T/c" 2>/dev/null
+	RC1=$?
+	# Proof from the other side: a killed helper cannot have answered mount(8) (which
+	# then exits 255), and a helper whose mkfs was killed says so.
+	if [ "$where" = mkfs ]; then
+		grep -q "was killed (signal 9)" "$T/kill.err" || LANDED=0
+	elif [ "$RC1" -ne 255 ]; then
+		LANDED=0
+	fi
+	# The orphaned mkfs of a killed helper holds the device lock until it ends.
+	for _ in $(seq 200); do [ -z "$(pgrep -x "mkfs.$fs")" ] && break; sleep 0.05; done
+}
+delays=(0 0.001 0.002 0.004 0.008 0.015)
+landed=0 redone=0 rounds=0
+for fs in ext4 xfs; do
+	for where in before-mkfs in-mkfs mkfs; do
+		got=0
+		for _ in $(seq 6); do
+			[ $got -ge 2 ] && break
+			rounds=$((rounds + 1))
+			delay=${delays[$((RANDOM % ${#delays[@]}))]}
+			k=$(mkloop 2G "kill-$rounds")
+			kill_run "$fs" "$where" "$delay" "$k"
+			echo "# round $rounds: $fs, killed $where after ${delay}s: landed=$LANDED rc=$RC1"
+			if [ "$LANDED" -ne 1 ]; then
+				umount "$T/c" 2>/dev/null
+				losetup -d "$k"
+				continue
+			fi
+			got=$((got + 1))
+			landed=$((landed + 1))
+			expect_rc 0 "$fs, killed $where (after ${delay}s): the next run converges" \
+				mount -t dvol "$k" "$T/c" -o mkfs=$fs
+			printf '%s' "$ERR" | grep -q "formatting it again" && redone=$((redone + 1))
+			check "...mounted as $fs" test "$(findmnt -rn -o FSTYPE --mountpoint "$T/c")" = "$fs"
+			check "...with the UUID that run logged" \
+				sh -c "printf '%s' \"\$0\" | grep -q 'UUID=$(uuid_of "$k") '" "$ERR"
+			umount "$T/c" 2>/dev/null
+			losetup -d "$k"
+			rm -f "$T/kill-$rounds.img"
+		done
+		check "$fs, killed $where: 2 kills provably landed in at most 6 tries ($got)" test $got -ge 2
+	done
+done
+check "every landed kill left a claim that the next run formatted again ($redone of $landed)" \
+	test "$redone" -eq "$landed" -a "$landed" -ge 12
+
+# --- after a kill, what was done to the device since decides: only dvol's own is redone
+# attack DEV KIND: what a person or a program may do to a device after the kill. The
+# filesystems are made as fast as dvol makes them, without a discard pass: a discard
+# would zero the whole loop device, claim included, and leave a plain filesystem that is
+# then mounted as any other (and not formatted).
+attack() {
+	case $2 in
+	random) dd if=/dev/urandom of="$1" bs=1M status=none 2>/dev/null; true ;;
+	otherfs) mkfs.xfs -q -f -K "$1" >/dev/null ;;
+	nouuid) mkfs.ext4 -q -F -E nodiscard -U clear "$1" >/dev/null ;;
+	offset) python3 - "$1" <<'PY'
+import fcntl, os, struct, sys
+# LOOP_GET_STATUS64 / LOOP_SET_STATUS64: the same loop device, 1 MiB further into its file.
+fd = os.open(sys.argv[1], os.O_RDONLY)
+info = bytearray(232)
+fcntl.ioctl(fd, 0x4C05, info)
+struct.pack_into("<Q", info, 24, struct.unpack_from("<Q", info, 24)[0] + (1 << 20))
+fcntl.ioctl(fd, 0x4C04, bytes(info))
+PY
+		;;
+	esac
+}
+# The type asked is the one each attack leaves (or the killed format's): the case where
+# only the claim, not a type mismatch, can refuse.
+declare -A AFS=([random]=xfs [otherfs]=xfs [nouuid]=ext4 [offset]=xfs)
+for where in before-mkfs mkfs in-mkfs; do
+	for a in random otherfs nouuid offset; do
+		fs=${AFS[$a]}
+		for _ in $(seq 6); do
+			k=$(mkloop 320M "atk-$where-$a")
+			kill_run "$fs" "$where" 0.002 "$k"
+			[ "$LANDED" -eq 1 ] && break
+			umount "$T/c" 2>/dev/null
+			losetup -d "$k"
+		done
+		check "attack $a after a kill of $where ($fs): the kill landed" test "$LANDED" -eq 1
+		seq0=$(cat /sys/block/"${k#/dev/}"/diskseq)
+		attack "$k" $a
+		[ $a = offset ] && check "...the loop device kept its diskseq" \
+			test "$(cat /sys/block/"${k#/dev/}"/diskseq)" = "$seq0"
+		before=$(sum "$k")
+		expect_rc 32 "killed $where, then $a: mkfs=$fs is refused" mount -t dvol "$k" "$T/c" -o mkfs=$fs
+		check "...the whole device is unchanged (sha256)" test "$(sum "$k")" = "$before"
+		check "...nothing is mounted" not_mounted "$T/c"
+		umount "$T/c" 2>/dev/null
+		losetup -d "$k"
+		rm -f "$T/atk-$where-$a.img"
+	done
 done
 
-echo "# $landed of 12 kills landed before the run finished"
+# A failed mkfs clears its claim: the device is not taken for dvol's own afterwards.
+f=$(mkloop 320M failed)
+DVOL_DEBUG_STOP=mkfs mount -t dvol "$f" "$T/c" -o mkfs=ext4 2>"$T/fail.err" &
+mpid=$!
+hpid=$(wait_stopped "$f ")
+python3 -c 'import os, sys, time; os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL); print(flush=True); time.sleep(60)' "$f" >"$T/held2.fifo" &
+hold=$!
+for _ in $(seq 50); do [ -s "$T/held2.fifo" ] && break; sleep 0.1; done
+kill -CONT "$hpid"
+wait "$mpid"
+rc=$?
+kill "$hold"
+wait "$hold" 2>/dev/null
+check "mkfs fails (the device was taken between the check and mkfs): exit 32 ($rc)" test $rc -eq 32
+check "...mkfs's failure is logged" grep -q "mkfs.ext4 on .* failed (exit status" "$T/fail.err"
+dd if=/dev/urandom of="$f" bs=1M status=none 2>/dev/null
+before=$(sum "$f")
+expect_rc 32 "...then random data written: mkfs=ext4 is refused" mount -t dvol "$f" "$T/c" -o mkfs=ext4
+expect_msg "non-zero data without a signature" "...as data"
+check "...the whole device is unchanged (sha256)" test "$(sum "$f")" = "$before"
+losetup -d "$f"
 
 # Data on a non-blank device survives a kill at any point.
 dd if=/dev/urandom of="$T/payload" bs=1M count=4 status=none
