@@ -363,10 +363,11 @@ static int plan_bind(struct plan *p)
 	if (r > 0) {
 		bool same = p->src_fd >= 0 && dvol_same_inode(p->src_fd, p->target_fd);
 		bool want_ro = p->opts.mflags & MS_RDONLY;
+		enum dvol_mount_match m = dvol_mount_same(&mi, same, NULL, want_ro);
 
-		if (same && mi.ro == want_ro) {
+		if (m == DVOL_MOUNT_SAME) {
 			p->already = true;
-		} else if (same) {
+		} else if (m == DVOL_MOUNT_SAME_BUT_RO) {
 			log_error("%s is already mounted on %s, but %s; unmount it first to change "
 				  "that",
 				  p->spec.path, p->target, mi.ro ? "read-only" : "read-write");
@@ -677,24 +678,39 @@ static int act_nfs(struct plan *p)
 /* The mount point of a local volume, and what is mounted there already. */
 static int local_target(struct plan *p)
 {
+	struct local *l = &p->local;
 	struct dvol_mount_info mi = {0};
 	struct stat st;
+	bool want_ro = (p->opts.mflags & MS_RDONLY) || l->dev.read_only;
 	int r;
 
 	r = open_target(p, &mi);
-	if (r < 0)
-		return r;
 	if (r <= 0)
-		return 0;
+		return r;
 	/* A block filesystem's st_dev is its device: the same device, not the same name. */
-	if (fstat(p->target_fd, &st) == 0 && st.st_dev == p->local.dev.devno) {
-		p->already = true;
-		r = 0;
-	} else {
-		log_error("%s is already mounted on %s (from %s), not %s (%s); unmount it first",
-			  mi.fstype ? mi.fstype : "something", p->target,
-			  mi.source ? mi.source : "?", arg_spec, p->local.desc);
-		r = -EBUSY;
+	r = fstat(p->target_fd, &st) < 0 ? -errno : 0;
+	if (r == 0) {
+		switch (dvol_mount_same(&mi, st.st_dev == l->dev.devno, "/", want_ro)) {
+		case DVOL_MOUNT_SAME:
+			p->already = true;
+			break;
+		case DVOL_MOUNT_SAME_BUT_RO:
+			log_error("%s is already mounted on %s, but %s; unmount it first to change "
+				  "that",
+				  l->desc, p->target, mi.ro ? "read-only" : "read-write");
+			r = -EBUSY;
+			break;
+		default:
+			log_error("%s is already mounted on %s (from %s%s%s%s), not %s (%s); "
+				  "unmount it first",
+				  mi.fstype ? mi.fstype : "something", p->target,
+				  mi.source ? mi.source : "?",
+				  mi.root && strcmp(mi.root, "/") ? "[" : "",
+				  mi.root && strcmp(mi.root, "/") ? mi.root : "",
+				  mi.root && strcmp(mi.root, "/") ? "]" : "", arg_spec, l->desc);
+			r = -EBUSY;
+			break;
+		}
 	}
 	dvol_mount_info_done(&mi);
 	return r;
@@ -985,6 +1001,7 @@ static void print_plan_local(const struct plan *p)
 {
 	const struct local *l = &p->local;
 	_cleanup_free_ char *line = l->mkfs_argv ? dvol_strv_join(l->mkfs_argv) : NULL;
+	bool ro = (p->opts.mflags & MS_RDONLY) || l->dev.read_only;
 
 	printf("source:   %s\n", arg_spec);
 	printf("device:   %s, %.1f GiB, found by %s%s\n", l->desc, l->dev.size / 1073741824.0,
@@ -1010,9 +1027,10 @@ static void print_plan_local(const struct plan *p)
 		printf("identity: UUID=%s LABEL=%s (new; a real run draws its own random UUID)\n",
 		       l->uuid, l->label);
 	printf("target:   %s\n", p->target);
-	printf("action:   mount %s %s (fsopen, fsmount, move_mount)%s%s%s%s\n", l->fstype,
-	       l->dev.node, p->opts.fs ? ", options " : "", p->opts.fs ? p->opts.fs : "",
-	       p->opts.vfs ? ", flags " : "", p->opts.vfs ? p->opts.vfs : "");
+	printf("action:   mount %s %s (fsopen, fsmount, move_mount)%s%s%s%s%s\n", l->fstype,
+	       l->dev.node, ro ? ", superblock read-only" : "", p->opts.fs ? ", options " : "",
+	       p->opts.fs ? p->opts.fs : "", p->opts.vfs ? ", flags " : "",
+	       p->opts.vfs ? p->opts.vfs : "");
 	if (l->fresh && (p->opts.mode_set || p->opts.uid_set || p->opts.gid_set))
 		printf("root:     mode %04o, owner %d:%d (new filesystem only)\n",
 		       p->opts.mode_set ? (unsigned)p->opts.mode : 0755u,
@@ -1105,20 +1123,35 @@ static int act_local_mount(struct plan *p)
 {
 	struct local *l = &p->local;
 	_cleanup_close_ int mfd = -EBADF;
+	bool chown_root = l->fresh && (p->opts.mode_set || p->opts.uid_set || p->opts.gid_set);
 	int r;
 
-	r = dvol_mount_dev(l->fstype, l->dev.node, p->opts.fs, &mfd);
+	/* As mount(8) does with a write-protected device: read-only, and say so. */
+	if (l->dev.read_only && !(p->opts.mflags & MS_RDONLY)) {
+		log_notice("%s is write-protected, mounting it read-only", l->desc);
+		p->opts.mflags |= MS_RDONLY;
+	}
+	/* ro is the superblock's, not only the mount point's: no journal replay, no mount
+	 * count, not one byte written. A new filesystem gets its root's owner first. */
+	r = dvol_mount_dev(l->fstype, l->dev.node, p->opts.fs,
+			   (p->opts.mflags & MS_RDONLY) && !chown_root, &mfd);
 	if (r < 0)
 		return log_error_errno(r, "cannot mount the %s on %s%s%s (see dmesg)", l->fstype,
 				       l->desc, p->opts.fs ? " with options " : "",
 				       p->opts.fs ? p->opts.fs : "");
-	if (l->fresh && (p->opts.mode_set || p->opts.uid_set || p->opts.gid_set)) {
+	if (chown_root) {
 		r = dvol_mount_chmod_root(mfd, p->opts.mode_set ? p->opts.mode : (mode_t)-1,
 					  p->opts.uid_set ? p->opts.uid : (uid_t)-1,
 					  p->opts.gid_set ? p->opts.gid : (gid_t)-1);
 		if (r < 0)
 			return log_error_errno(r, "cannot set mode and owner of the new %s on %s",
 					       l->fstype, l->desc);
+		if (p->opts.mflags & MS_RDONLY) {
+			r = dvol_mount_set_sb_ro(mfd);
+			if (r < 0)
+				return log_error_errno(r, "cannot make the new %s on %s read-only",
+						       l->fstype, l->desc);
+		}
 	}
 	r = dvol_mount_attach(mfd, p->target_fd, p->opts.mflags);
 	if (r < 0)

@@ -434,6 +434,47 @@ for dev in "${DEV[ext4]}" "${DEV[xfs]}"; do
 	umount "$T/m"
 done
 
+# --- ro: the superblock is read-only, and not one byte of the device changes ---------
+sbopts() { findmnt -rn -o FS-OPTIONS --mountpoint "$1"; }
+vfsopts() { findmnt -rn -o VFS-OPTIONS --mountpoint "$1"; }
+r=$(mkloop 128M ro-ext4)
+mkfs.ext4 -q "$r" && mount "$r" "$T/m" && echo kept >"$T/m/file" && umount "$T/m"
+before=$(sum "$r")
+expect_rc 0 "-o ro on an ext4 device" mount -t dvol "$r" "$T/m" -o ro
+check "...the superblock is read-only (FS-OPTIONS: $(sbopts "$T/m"))" \
+	sh -c "sbo=\$(findmnt -rn -o FS-OPTIONS --mountpoint '$T/m'); case ,\$sbo, in *,ro,*) true;; *) false;; esac"
+check "...and the mount point too ($(vfsopts "$T/m"))" sh -c "findmnt -rn -o VFS-OPTIONS --mountpoint '$T/m' | grep -q '^ro'"
+check "...the data is readable" grep -q kept "$T/m/file"
+expect_rc 32 "the same device again, read-write, is refused: it is mounted read-only there" \
+	mount -t dvol "$r" "$T/m"
+expect_msg "already mounted on $T/m, but read-only" "...saying so"
+expect_rc 0 "...read-only again is a no-op" mount -t dvol "$r" "$T/m" -o ro
+umount "$T/m"
+check "...after umount, not one byte of the device changed (sha256)" test "$(sum "$r")" = "$before"
+expect_rc 0 "read-write, then" mount -t dvol "$r" "$T/m"
+expect_rc 32 "...the same device again read-only is refused: it is mounted read-write" \
+	mount -t dvol "$r" "$T/m" -o ro
+expect_msg "already mounted on $T/m, but read-write" "...saying so"
+umount "$T/m"
+
+# A read-only device (losetup -r: BLKROGET) is mounted read-only, with a note.
+img=$T/ro-dev.img
+truncate -s 128M "$img" && mkfs.ext4 -q -F "$img" && echo kept >"$T/ro-payload"
+rodev=$(losetup -r -f --show "$img")
+echo "$rodev" >>"$T/.loops"
+before=$(sum "$rodev")
+expect_rc 0 "a read-only device (losetup -r) is mounted" mount -t dvol "$rodev" "$T/m"
+expect_msg "write-protected, mounting it read-only" "...with a note that it is read-only"
+check "...the superblock is read-only" \
+	sh -c "case ,\$(findmnt -rn -o FS-OPTIONS --mountpoint '$T/m'), in *,ro,*) true;; *) false;; esac"
+umount "$T/m"
+check "...not one byte changed (sha256)" test "$(sum "$rodev")" = "$before"
+robl=$(losetup -r -f --show "$(f=$T/ro-blank.img; truncate -s 64M "$f"; echo "$f")")
+echo "$robl" >>"$T/.loops"
+expect_rc 32 "a blank read-only device with mkfs= is refused" mount -t dvol "$robl" "$T/m" -o mkfs=ext4
+expect_msg "is read-only .*cannot be formatted" "...saying it cannot be formatted"
+check "...it is still blank" cmp -s -n 67108864 "$robl" /dev/zero
+
 # --- the sandbox: exec and device ioctls are gone before the mount -------------------
 s=$(mkloop $SIZE sandbox)
 filters() { awk '/^Seccomp_filters:/{print $2}' /proc/"$1"/status; }
