@@ -449,6 +449,13 @@ int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol
 	int r;
 
 	*ret_candidates = NULL;
+	/* NVMe's identify data holds 20 bytes of serial and 40 of model: a longer one can
+	 * never appear, however long one waits. */
+	if ((spec->kind == DVOL_SPEC_NVME_SERIAL && spec->serial &&
+	     strlen(spec->serial) > DVOL_NVME_SERIAL_MAX) ||
+	    (spec->kind == DVOL_SPEC_NVME_MODEL && spec->model &&
+	     strlen(spec->model) > DVOL_NVME_MODEL_MAX))
+		return -ENAMETOOLONG;
 	for (;;) {
 		switch (spec->kind) {
 		case DVOL_SPEC_PATH:
@@ -679,6 +686,10 @@ static int probe_signatures(int fd, struct dvol_blk_verdict *v)
 	    dup_value(pr, "UUID", &v->uuid) < 0 || dup_value(pr, "LABEL", &v->label) < 0)
 		return -ENOMEM;
 
+	/* A partition's own entry in its disk's table (PART_ENTRY_*) is where it is, not
+	 * what it holds: with no type and no table of its own, it holds nothing. */
+	if (!type && !pttype && blkid_probe_has_value(pr, "PART_ENTRY_SCHEME"))
+		return set_what(v, DVOL_BLK_BLANK, "no signature found by libblkid"), 0;
 	if (pttype) {
 		blkid_partlist ls = blkid_probe_get_partitions(pr);
 		int n = ls ? blkid_partlist_numof_partitions(ls) : 0;

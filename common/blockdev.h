@@ -44,8 +44,11 @@ char *dvol_strdup_trim(const char *s);
  * Find the one block device SPEC names, waiting up to TIMEOUT_MS for it to appear.
  * 0 with *ret filled; -ENOENT when nothing matched in time; -ENOTUNIQ when several did
  * (then *ret_candidates lists them, one per line; caller frees); -ENOTBLK when a path
- * is not a block device.
+ * is not a block device; -ENAMETOOLONG at once for an NVMe serial longer than
+ * DVOL_NVME_SERIAL_MAX or a model longer than DVOL_NVME_MODEL_MAX bytes.
  */
+#define DVOL_NVME_SERIAL_MAX 20
+#define DVOL_NVME_MODEL_MAX  40
 int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol_blk_dev *ret,
 		  char **ret_candidates);
 

@@ -729,6 +729,13 @@ static int local_find(struct plan *p)
 			  arg_spec, p->opts.device_timeout_ms / 1000.0);
 		return r;
 	}
+	if (r == -ENAMETOOLONG) {
+		log_error("'%s' can match no device: an NVMe serial has at most %d bytes and a "
+			  "model at most %d (as /sys/class/nvme/*/serial and model show them); "
+			  "check the value",
+			  arg_spec, DVOL_NVME_SERIAL_MAX, DVOL_NVME_MODEL_MAX);
+		return -EINVAL;
+	}
 	if (r == -ENOTUNIQ) {
 		log_error("'%s' matches more than one block device:\n%s\nname exactly one, "
 			  "by nvme:serial=, nvme:model=M,index=N or UUID=",

@@ -301,7 +301,7 @@ kill_run() {
 		LANDED=0
 	fi
 	# The orphaned mkfs of a killed helper holds the device lock until it ends.
-	for _ in $(seq 200); do [ -z "$(pgrep -x "mkfs.$fs")" ] && break; sleep 0.05; done
+	while [ -n "$cpid" ] && [ -e "/proc/$cpid" ]; do sleep 0.05; done
 }
 delays=(0 0.001 0.002 0.004 0.008 0.015)
 landed=0 redone=0 rounds=0
@@ -474,6 +474,63 @@ echo "$robl" >>"$T/.loops"
 expect_rc 32 "a blank read-only device with mkfs= is refused" mount -t dvol "$robl" "$T/m" -o mkfs=ext4
 expect_msg "is read-only .*cannot be formatted" "...saying it cannot be formatted"
 check "...it is still blank" cmp -s -n 67108864 "$robl" /dev/zero
+
+# --- a device that appears within device-timeout is used ----------------------------
+lbl=late$$
+late=$T/late.img
+truncate -s 64M "$late" && mkfs.ext4 -q -F -L "$lbl" "$late"
+start=$(date +%s%N)
+( sleep 1.5; d=$(losetup -f --show "$late"); echo "$d" >>"$T/.loops" ) &
+att=$!
+expect_rc 0 "a device attached 1.5 s after the mount started is found (device-timeout=10s)" \
+	mount -t dvol "/dev/disk/by-label/$lbl" "$T/m" -o device-timeout=10s
+wait "$att"
+ms=$((($(date +%s%N) - start) / 1000000))
+check "...it waited for it (${ms} ms >= 1500)" test "$ms" -ge 1500
+check "...and mounted the device labelled $lbl" \
+	test "$(blkid -p -o value -s LABEL "$(findmnt -rn -o SOURCE --mountpoint "$T/m")")" = "$lbl"
+umount "$T/m"
+
+# --- NVMe identity that can never exist: refused at once ----------------------------
+start=$(date +%s%N)
+expect_rc 1 "an NVMe serial of 21 bytes is refused at once" \
+	mount -t dvol nvme:serial=ABCDEFGHIJKLMNOPQRSTU "$T/m" -o device-timeout=10s
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_msg "serial has at most 20 bytes" "...saying why"
+check "...without waiting device-timeout (${ms} ms)" test "$ms" -lt 3000
+start=$(date +%s%N)
+expect_rc 1 "an NVMe model of 41 bytes is refused at once" \
+	mount -t dvol "nvme:model=$(printf 'M%.0s' $(seq 41))" "$T/m" -o device-timeout=10s
+ms=$((($(date +%s%N) - start) / 1000000))
+check "...without waiting device-timeout (${ms} ms)" test "$ms" -lt 3000
+expect_rc 32 "a serial of 20 bytes is looked for (and not found here)" \
+	mount -t dvol nvme:serial=ABCDEFGHIJKLMNOPQRST "$T/m" -o device-timeout=0.2s
+
+# --- a blank partition is formattable; its siblings are untouched ---------------------
+pd=$(mkloop 96M parts)
+printf 'label: gpt\n,32M\n,32M\n' | sfdisk -q "$pd" >/dev/null 2>&1
+partx -a "$pd" 2>/dev/null
+pn=${pd#/dev/}
+for i in 1 2; do
+	[ -e "/dev/${pn}p$i" ] || mknod "/dev/${pn}p$i" b $(tr ':' ' ' </sys/block/"$pn"/"${pn}p$i"/dev)
+	on_exit "rm -f /dev/${pn}p$i"
+done
+on_exit "partx -d $pd"
+dd if=/dev/urandom of="/dev/${pn}p1" bs=1M status=none 2>/dev/null
+p1=$(sum "/dev/${pn}p1")
+head=$(head -c 1048576 "$pd" | sha256sum)
+expect_rc 0 "a blank partition (${pn}p2 of a GPT disk) is formatted" \
+	mount -t dvol "/dev/${pn}p2" "$T/m" -o mkfs=ext4
+check "...it is ext4" test "$(type_of "/dev/${pn}p2")" = ext4
+umount "$T/m"
+check "...its sibling is untouched (sha256)" test "$(sum "/dev/${pn}p1")" = "$p1"
+check "...and so is the partition table (first MiB)" test "$(head -c 1048576 "$pd" | sha256sum)" = "$head"
+expect_rc 32 "a partition holding random data is refused" mount -t dvol "/dev/${pn}p1" "$T/m" -o mkfs=ext4
+expect_msg "blkdiscard -z /dev/${pn}p1" "...naming a remedy (blkdiscard -z)"
+blkdiscard -z "/dev/${pn}p1"
+expect_rc 0 "...which works: after it the partition is formatted" \
+	mount -t dvol "/dev/${pn}p1" "$T/m" -o mkfs=ext4
+umount "$T/m"
 
 # --- the sandbox: exec and device ioctls are gone before the mount -------------------
 s=$(mkloop $SIZE sandbox)
