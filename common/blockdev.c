@@ -558,6 +558,27 @@ int dvol_blk_open(struct dvol_blk_dev *d, bool writable, int *ret_fd)
 	return 0;
 }
 
+int dvol_blk_open_write(const struct dvol_blk_dev *d, int *ret_fd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+	uint64_t size;
+
+	fd = open(d->node, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode) || st.st_rdev != d->devno)
+		return -ESTALE;
+	if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+		return -errno;
+	if (size != d->size)
+		return -ESTALE;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
 int dvol_blk_lock(int fd, uint64_t timeout_ms)
 {
 	uint64_t deadline = dvol_now_ms() + timeout_ms;

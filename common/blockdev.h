@@ -62,6 +62,10 @@ int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol
  */
 int dvol_blk_open(struct dvol_blk_dev *d, bool writable, int *ret_fd);
 
+/* Open the node read-write (O_CLOEXEC) and check it is still DEVNO and of the size and
+ * identity dvol_blk_open() read: -ESTALE if it is not. */
+int dvol_blk_open_write(const struct dvol_blk_dev *d, int *ret_fd);
+
 /* flock(LOCK_EX) on FD, retried until TIMEOUT_MS has passed (-ETIMEDOUT). */
 int dvol_blk_lock(int fd, uint64_t timeout_ms);
 

@@ -66,6 +66,7 @@ struct local {
 	struct dvol_blk_dev dev;
 	char *desc; /* "serial S (/dev/nvme1n1)": for messages */
 	int fd;	    /* the device node, flock'ed from the second probe until the end */
+	int wfd;    /* the same, read-write: opened only to format (claim, mkfs, clear) */
 	struct dvol_blk_verdict verdict;
 	enum dvol_claim_state claim; /* dvol's format claim on the medium */
 	struct dvol_claim claimed;   /* ...what it claims, if OURS */
@@ -84,6 +85,7 @@ static void local_done(struct local *l)
 	dvol_blk_dev_done(&l->dev);
 	free(l->desc);
 	safe_close(l->fd);
+	safe_close(l->wfd);
 	dvol_blk_verdict_done(&l->verdict);
 	dvol_strv_free(l->mkfs_argv);
 }
@@ -749,8 +751,9 @@ static int local_find(struct plan *p)
 	if (r < 0)
 		return log_error_errno(r, "cannot look for the block device '%s'", arg_spec);
 
-	/* Read-write only where a format may follow: the claim is written through this fd. */
-	r = dvol_blk_open(&l->dev, p->opts.mkfs && !arg_fake, &l->fd);
+	/* Read-only: the close of a writable fd makes udev re-probe the device (and, for an
+	 * md member, assemble its array again). Only a format opens it for writing. */
+	r = dvol_blk_open(&l->dev, false, &l->fd);
 	if (r < 0)
 		return log_error_errno(r, "cannot open %s for '%s'", l->dev.node, arg_spec);
 	l->desc = dvol_blk_dev_describe(&l->dev, NULL);
@@ -1049,7 +1052,7 @@ static void print_plan_local(const struct plan *p)
  * device this format left half-written, or wrote and then failed to verify, for its own. */
 static void local_unclaim(struct local *l)
 {
-	int r = dvol_blk_claim_clear(l->fd, &l->dev, l->uuid);
+	int r = dvol_blk_claim_clear(l->wfd, &l->dev, l->uuid);
 
 	if (r < 0)
 		log_warning_errno(r,
@@ -1073,7 +1076,12 @@ static int act_local_format(struct plan *p)
 	snprintf(claim.fstype, sizeof(claim.fstype), "%s", l->fstype);
 	snprintf(claim.uuid, sizeof(claim.uuid), "%s", l->uuid);
 	snprintf(claim.ident, sizeof(claim.ident), "%s", l->dev.ident ? l->dev.ident : "");
-	r = dvol_blk_claim_write(l->fd, &l->dev, &claim);
+	/* Under the lock held on l->fd, which mkfs inherits; checked to be the same device. */
+	r = dvol_blk_open_write(&l->dev, &l->wfd);
+	if (r < 0)
+		return log_error_errno(r, "cannot open %s for writing; nothing was formatted",
+				       l->desc);
+	r = dvol_blk_claim_write(l->wfd, &l->dev, &claim);
 	if (r == -ERANGE)
 		log_debug("%s is smaller than %u bytes: no claim; an interrupted format will be "
 			  "refused, not redone",
@@ -1264,7 +1272,7 @@ static int record(struct libmnt_context *cxt, const struct plan *p)
 static int run(struct libmnt_context *cxt)
 {
 	_cleanup_(plan_done) struct plan p = {
-	    .target_fd = -EBADF, .src_fd = -EBADF, .local.fd = -EBADF};
+	    .target_fd = -EBADF, .src_fd = -EBADF, .local.fd = -EBADF, .local.wfd = -EBADF};
 	unsigned sets;
 	int r;
 
