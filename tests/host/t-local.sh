@@ -325,16 +325,17 @@ kill_run() {
 }
 # Every device stays attached until the test ends (lib.sh detaches them): one detached
 # and at once attached again by the next round came back of size 0 here.
-delays=(0 0.001 0.002 0.004 0.008 0.015)
+delays=(0 0.001 0.002 0.004 0.008)
 landed=0 redone=0 rounds=0
 for fs in ext4 xfs; do
 	for where in before-mkfs in-mkfs mkfs; do
 		got=0
-		for _ in $(seq 6); do
+		for _ in $(seq 10); do
 			[ $got -ge 2 ] && break
 			rounds=$((rounds + 1))
 			delay=${delays[$((RANDOM % ${#delays[@]}))]}
-			k=$(mkloop 2G "kill-$rounds")
+			# 8 GiB: a mkfs long enough (tens of ms) for a delayed kill to find it at work.
+			k=$(mkloop 8G "kill-$rounds")
 			kill_run "$fs" "$where" "$delay" "$k"
 			echo "# round $rounds: $fs, killed $where after ${delay}s: landed=$LANDED rc=$RC1"
 			if [ "$LANDED" -ne 1 ]; then
@@ -351,7 +352,7 @@ for fs in ext4 xfs; do
 				sh -c "printf '%s' \"\$0\" | grep -q 'UUID=$(uuid_of "$k") '" "$ERR"
 			umount "$T/c" 2>/dev/null
 		done
-		check "$fs, killed $where: 2 kills provably landed in at most 6 tries ($got)" test $got -ge 2
+		check "$fs, killed $where: 2 kills provably landed in at most 10 tries ($got)" test $got -ge 2
 	done
 done
 check "every landed kill left a claim that the next run formatted again ($redone of $landed)" \
