@@ -17,6 +17,7 @@
 
 #include <blkid/blkid.h>
 
+#include "blkdecide.h"
 #include "blockdev.h"
 #include "cleanup.h"
 #include "timeutil.h"
@@ -29,6 +30,7 @@ void dvol_blk_dev_done(struct dvol_blk_dev *d)
 	free(d->node);
 	free(d->serial);
 	free(d->model);
+	free(d->ident);
 	*d = (struct dvol_blk_dev){0};
 }
 
@@ -161,8 +163,6 @@ static int dev_fill(dev_t devno, const char *name, const char *node, struct dvol
 		return -ENOMEM;
 	if (read_attr_u64(sfd, "size", &v) >= 0)
 		d->size = v * 512;
-	if (read_attr_u64(sfd, "diskseq", &v) >= 0)
-		d->diskseq = v;
 	if (read_attr_u64(sfd, "nsid", &v) >= 0)
 		d->nsid = (unsigned)v;
 	/* NVMe: the namespace's device link is its controller, with serial and model. */
@@ -449,6 +449,13 @@ int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol
 	int r;
 
 	*ret_candidates = NULL;
+	/* NVMe's identify data holds 20 bytes of serial and 40 of model: a longer one can
+	 * never appear, however long one waits. */
+	if ((spec->kind == DVOL_SPEC_NVME_SERIAL && spec->serial &&
+	     strlen(spec->serial) > DVOL_NVME_SERIAL_MAX) ||
+	    (spec->kind == DVOL_SPEC_NVME_MODEL && spec->model &&
+	     strlen(spec->model) > DVOL_NVME_MODEL_MAX))
+		return -ENAMETOOLONG;
 	for (;;) {
 		switch (spec->kind) {
 		case DVOL_SPEC_PATH:
@@ -472,18 +479,101 @@ int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol
 	}
 }
 
-int dvol_blk_open(const struct dvol_blk_dev *d, int *ret_fd)
+/* The identity of the device behind the sysfs folder SFD, stable across reboots. */
+static int read_ident(int sfd, char **ret)
 {
-	_cleanup_close_ int fd = -EBADF;
-	struct stat st;
+	_cleanup_free_ char *a = NULL, *b = NULL, *part = NULL, *start = NULL, *parent = NULL;
+	_cleanup_close_ int pfd = -EBADF;
+	char *s = NULL;
+	int r;
 
-	fd = open(d->node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	/* A partition: its disk's identity, its number and where it starts. */
+	if (read_attr(sfd, "partition", &part) >= 0 && read_attr(sfd, "start", &start) >= 0) {
+		pfd = openat(sfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0)
+			return -errno;
+		r = read_ident(pfd, &parent);
+		if (r < 0)
+			return r;
+		r = asprintf(&s, "%s/part%s@%s", parent, part, start);
+	} else if (read_attr(sfd, "wwid", &a) >= 0 && *a) {
+		r = asprintf(&s, "wwid:%s", a);
+	} else if (read_attr(sfd, "device/serial", &a) >= 0 && *a) {
+		if (read_attr(sfd, "nsid", &b) < 0)
+			b = NULL;
+		r = asprintf(&s, "serial:%s/%s", a, b ? b : "-");
+	} else if (read_attr(sfd, "loop/backing_file", &a) >= 0) {
+		if (read_attr(sfd, "loop/offset", &b) < 0)
+			b = NULL;
+		r = asprintf(&s, "loop:%s@%s", a, b ? b : "0");
+	} else {
+		r = asprintf(&s, "%s", "");
+	}
+	if (r < 0)
+		return -ENOMEM;
+	/* The claim holds at most DVOL_CLAIM_IDENT_MAX bytes of it. */
+	if (strlen(s) > DVOL_CLAIM_IDENT_MAX)
+		s[DVOL_CLAIM_IDENT_MAX] = 0;
+	*ret = s;
+	return 0;
+}
+
+int dvol_blk_open(struct dvol_blk_dev *d, bool writable, int *ret_fd)
+{
+	_cleanup_close_ int fd = -EBADF, sfd = -EBADF;
+	struct stat st;
+	uint64_t size;
+	int ro = 0, r;
+
+	fd = open(d->node, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK);
+	/* A write-protected device (losetup -r, a locked medium) opens read-only only. */
+	if (fd < 0 && writable && (errno == EACCES || errno == EROFS))
+		fd = open(d->node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	/* The name was read from sysfs a moment ago; the number is what identifies it. */
 	if (!S_ISBLK(st.st_mode) || st.st_rdev != d->devno)
+		return -ESTALE;
+	if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+		return -errno;
+	d->size = size;
+	if (ioctl(fd, BLKROGET, &ro) < 0)
+		return -errno;
+	d->read_only = ro != 0;
+#ifdef BLKGETDISKSEQ
+	if (ioctl(fd, BLKGETDISKSEQ, &d->diskseq) < 0)
+		d->diskseq = 0;
+#endif
+	r = sysfs_open(st.st_rdev, &sfd);
+	if (r < 0)
+		return r;
+	free(d->ident);
+	d->ident = NULL;
+	r = read_ident(sfd, &d->ident);
+	if (r < 0)
+		return r;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int dvol_blk_open_write(const struct dvol_blk_dev *d, int *ret_fd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+	uint64_t size;
+
+	fd = open(d->node, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode) || st.st_rdev != d->devno)
+		return -ESTALE;
+	if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+		return -errno;
+	if (size != d->size)
 		return -ESTALE;
 	*ret_fd = TAKE_FD(fd);
 	return 0;
@@ -617,6 +707,10 @@ static int probe_signatures(int fd, struct dvol_blk_verdict *v)
 	    dup_value(pr, "UUID", &v->uuid) < 0 || dup_value(pr, "LABEL", &v->label) < 0)
 		return -ENOMEM;
 
+	/* A partition's own entry in its disk's table (PART_ENTRY_*) is where it is, not
+	 * what it holds: with no type and no table of its own, it holds nothing. */
+	if (!type && !pttype && blkid_probe_has_value(pr, "PART_ENTRY_SCHEME"))
+		return set_what(v, DVOL_BLK_BLANK, "no signature found by libblkid"), 0;
 	if (pttype) {
 		blkid_partlist ls = blkid_probe_get_partitions(pr);
 		int n = ls ? blkid_partlist_numof_partitions(ls) : 0;
@@ -732,83 +826,74 @@ fail:
 	return r;
 }
 
-static int mark_path(const char *dir, const struct dvol_blk_dev *d, char **ret)
+int dvol_blk_claim_read(int fd, const struct dvol_blk_dev *d, struct dvol_claim_read ret[2])
 {
-	if (d->diskseq == 0)
-		return -EOPNOTSUPP;
-	return asprintf(ret, "%s/diskseq-%" PRIu64, dir, d->diskseq) < 0 ? -ENOMEM : 0;
-}
+	unsigned char buf[DVOL_CLAIM_SIZE];
+	uint64_t offs[2];
+	int r;
 
-int dvol_blk_mark_set(const char *dir, const struct dvol_blk_dev *d, const char *fstype,
-		      const char *uuid)
-{
-	_cleanup_free_ char *p = NULL, *parent = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	char buf[128];
-	int r, n;
-
-	r = mark_path(dir, d, &p);
+	r = dvol_claim_offsets(d->size, offs);
 	if (r < 0)
 		return r;
-	parent = strdup(dir);
-	if (!parent)
-		return -ENOMEM;
-	/* DIR and its parent (/run/dvol): made here, the rest exists. */
-	*strrchr(parent, '/') = 0;
-	if ((mkdir(parent, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(dir, 0700) < 0 && errno != EEXIST))
-		return -errno;
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%s %s\n", fstype, uuid);
-	if (write(fd, buf, n) != n || fsync(fd) < 0)
-		return errno ? -errno : -EIO;
+	for (size_t i = 0; i < 2; i++) {
+		ssize_t n = pread(fd, buf, sizeof(buf), (off_t)offs[i]);
+
+		if (n < 0)
+			return -errno;
+		if ((size_t)n != sizeof(buf))
+			return -EIO;
+		dvol_claim_classify(buf, offs[i], d->size, d->ident, &ret[i]);
+	}
 	return 0;
 }
 
-int dvol_blk_mark_get(const char *dir, const struct dvol_blk_dev *d, char **ret_fstype,
-		      char **ret_uuid)
+int dvol_blk_claim_write(int fd, const struct dvol_blk_dev *d, const struct dvol_claim *c)
 {
-	_cleanup_free_ char *p = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	char buf[128], fs[32], uuid[64];
-	ssize_t n;
+	unsigned char buf[DVOL_CLAIM_SIZE];
+	uint64_t offs[2];
 	int r;
 
-	r = mark_path(dir, d, &p);
-	if (r == -EOPNOTSUPP)
+	r = dvol_claim_offsets(d->size, offs);
+	if (r < 0)
+		return r;
+	/* The tail copy first: it is the one no mkfs touches, so that once any copy is on
+	 * the medium, a copy that stays there is too. */
+	for (size_t i = 2; i-- > 0;) {
+		r = dvol_claim_encode(c, offs[i], buf);
+		if (r < 0)
+			return r;
+		if (pwrite(fd, buf, sizeof(buf), (off_t)offs[i]) != (ssize_t)sizeof(buf))
+			return errno ? -errno : -EIO;
+	}
+	if (fdatasync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int dvol_blk_claim_clear(int fd, const struct dvol_blk_dev *d, const char *uuid)
+{
+	static const unsigned char zero[DVOL_CLAIM_SIZE];
+	struct dvol_claim_read copies[2];
+	uint64_t offs[2];
+	int n = 0, r;
+
+	r = dvol_claim_offsets(d->size, offs);
+	if (r == -ERANGE)
 		return 0;
 	if (r < 0)
 		return r;
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	if (sscanf(buf, "%31s %63s", fs, uuid) != 2)
-		return -EBADMSG;
-	*ret_fstype = strdup(fs);
-	*ret_uuid = strdup(uuid);
-	if (!*ret_fstype || !*ret_uuid) {
-		free(*ret_fstype);
-		free(*ret_uuid);
-		return -ENOMEM;
-	}
-	return 1;
-}
-
-int dvol_blk_mark_clear(const char *dir, const struct dvol_blk_dev *d)
-{
-	_cleanup_free_ char *p = NULL;
-	int r;
-
-	r = mark_path(dir, d, &p);
+	r = dvol_blk_claim_read(fd, d, copies);
 	if (r < 0)
-		return r == -EOPNOTSUPP ? 0 : r;
-	if (unlink(p) < 0 && errno != ENOENT)
+		return r;
+	/* The head first: a kill in between leaves the tail copy, which no mkfs touches. */
+	for (size_t i = 0; i < 2; i++) {
+		if (copies[i].kind != DVOL_COPY_CLAIM || strcmp(copies[i].claim.uuid, uuid) != 0)
+			continue;
+		if (pwrite(fd, zero, sizeof(zero), (off_t)offs[i]) != (ssize_t)sizeof(zero))
+			return errno ? -errno : -EIO;
+		n++;
+	}
+	if (n > 0 && fdatasync(fd) < 0)
 		return -errno;
-	return 0;
+	return n;
 }

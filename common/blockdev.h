@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "blkdecide.h"
 #include "spec.h"
 
 /*
@@ -20,8 +21,11 @@ struct dvol_blk_dev {
 	char *serial; /* NVMe controller serial, trimmed; NULL if none */
 	char *model;  /* NVMe controller model, trimmed; NULL if none */
 	unsigned nsid;
-	uint64_t size;
-	uint64_t diskseq; /* the kernel's per-boot media sequence number; 0 if unknown */
+	uint64_t size; /* from sysfs when found; from the opened fd (BLKGETSIZE64) after */
+	uint64_t
+	    diskseq;	/* BLKGETDISKSEQ of the opened fd (per boot, for messages); 0 if unknown */
+	char *ident;	/* stable identity of the opened device (see dvol_blk_open); "" if none */
+	bool read_only; /* BLKROGET of the opened fd */
 };
 void dvol_blk_dev_done(struct dvol_blk_dev *d);
 
@@ -40,13 +44,27 @@ char *dvol_strdup_trim(const char *s);
  * Find the one block device SPEC names, waiting up to TIMEOUT_MS for it to appear.
  * 0 with *ret filled; -ENOENT when nothing matched in time; -ENOTUNIQ when several did
  * (then *ret_candidates lists them, one per line; caller frees); -ENOTBLK when a path
- * is not a block device.
+ * is not a block device; -ENAMETOOLONG at once for an NVMe serial longer than
+ * DVOL_NVME_SERIAL_MAX or a model longer than DVOL_NVME_MODEL_MAX bytes.
  */
+#define DVOL_NVME_SERIAL_MAX 20
+#define DVOL_NVME_MODEL_MAX  40
 int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol_blk_dev *ret,
 		  char **ret_candidates);
 
-/* Open the node read-only (O_CLOEXEC) and check it is still DEVNO. */
-int dvol_blk_open(const struct dvol_blk_dev *d, int *ret_fd);
+/*
+ * Open the node (O_CLOEXEC; read-write when WRITABLE, unless the device is read-only) and
+ * check it is still DEVNO. What identifies the medium is then read from the fd, not from
+ * the sysfs entry the node was found by: its size (BLKGETSIZE64), diskseq
+ * (BLKGETDISKSEQ), read-only state (BLKROGET), and an identity that survives a reboot
+ * (wwid; else controller serial and namespace; else a loop device's backing file and
+ * offset; a partition adds its number and start to its disk's).
+ */
+int dvol_blk_open(struct dvol_blk_dev *d, bool writable, int *ret_fd);
+
+/* Open the node read-write (O_CLOEXEC) and check it is still DEVNO and of the size and
+ * identity dvol_blk_open() read: -ESTALE if it is not. */
+int dvol_blk_open_write(const struct dvol_blk_dev *d, int *ret_fd);
 
 /* flock(LOCK_EX) on FD, retried until TIMEOUT_MS has passed (-ETIMEDOUT). */
 int dvol_blk_lock(int fd, uint64_t timeout_ms);
@@ -83,16 +101,11 @@ int dvol_blk_probe(int fd, const struct dvol_blk_dev *d, bool skip_zero_check,
 bool dvol_buf_is_zero(const void *buf, size_t n);
 
 /*
- * The mark of a format that was started: a small file named after the device's diskseq
- * under DIR, holding "FSTYPE UUID". A format that was killed leaves it behind, which is
- * how the next run knows that the half-written device is its own work and may be
- * formatted again. Without a diskseq (old kernels) there is no mark: -EOPNOTSUPP.
+ * The claim of a format on the medium itself (see blkdecide.h). Read: both copies
+ * classified into RET (-ERANGE: the device is too small to carry one). Write: both copies,
+ * then fdatasync, through FD (the locked one). Clear: zero each copy that still holds a
+ * claim with UUID, never a block mkfs has written since; the number cleared, or -errno.
  */
-int dvol_blk_mark_set(const char *dir, const struct dvol_blk_dev *d, const char *fstype,
-		      const char *uuid);
-/* 1 with *ret_fstype and *ret_uuid (caller frees), 0 when there is none, or -errno. */
-int dvol_blk_mark_get(const char *dir, const struct dvol_blk_dev *d, char **ret_fstype,
-		      char **ret_uuid);
-int dvol_blk_mark_clear(const char *dir, const struct dvol_blk_dev *d);
-
-#define DVOL_BLK_MARK_DIR "/run/dvol/mkfs"
+int dvol_blk_claim_read(int fd, const struct dvol_blk_dev *d, struct dvol_claim_read ret[2]);
+int dvol_blk_claim_write(int fd, const struct dvol_blk_dev *d, const struct dvol_claim *c);
+int dvol_blk_claim_clear(int fd, const struct dvol_blk_dev *d, const char *uuid);

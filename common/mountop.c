@@ -96,11 +96,14 @@ int dvol_mkdir_p(const char *path, mode_t mode, uid_t uid, gid_t gid, bool *ret_
 		/* Existing parents are followed like any path; what we make is never a link. */
 		fd = openat(dfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC | (last ? O_NOFOLLOW : 0));
 		if (fd < 0 && errno == ENOENT) {
-			if (mkdirat(dfd, name, last ? (mode & 07777) : 0755) < 0 && errno != EEXIST)
+			bool made = mkdirat(dfd, name, last ? (mode & 07777) : 0755) == 0;
+
+			if (!made && errno != EEXIST)
 				return -errno;
-			created = last;
+			/* Made by another process in between: theirs, so not chmod'ed. */
+			created = last && made;
 			fd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd >= 0 && last) {
+			if (fd >= 0 && created) {
 				/* mkdirat() obeyed the umask: set the mode we were asked for. */
 				_cleanup_close_ int rfd = openat(
 				    dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -250,7 +253,15 @@ static void mflags_to_attr(unsigned long mflags, struct mount_attr *attr)
 	}
 }
 
-int dvol_mount_dev(const char *fstype, const char *node, const char *fsopts, int *ret_mfd)
+enum dvol_mount_match dvol_mount_same(const struct dvol_mount_info *mi, bool same_dev,
+				      const char *root, bool want_ro)
+{
+	if (!same_dev || (root && (!mi->root || strcmp(mi->root, root) != 0)))
+		return DVOL_MOUNT_OTHER;
+	return mi->ro == want_ro ? DVOL_MOUNT_SAME : DVOL_MOUNT_SAME_BUT_RO;
+}
+
+int dvol_mount_dev(const char *fstype, const char *node, const char *fsopts, bool ro, int *ret_mfd)
 {
 	_cleanup_close_ int fsfd = -EBADF;
 	char *p = (char *)fsopts, *name, *value;
@@ -271,12 +282,29 @@ int dvol_mount_dev(const char *fstype, const char *node, const char *fsopts, int
 		if (fsconfig(fsfd, v ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, k, v, 0) < 0)
 			return -errno;
 	}
+	/* MOUNT_ATTR_RDONLY on the mount alone leaves the filesystem itself read-write: a
+	 * journal replayed, a mount count and times written. */
+	if (ro && fsconfig(fsfd, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0)
+		return -errno;
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -errno;
 	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
 	if (mfd < 0)
 		return -errno;
 	*ret_mfd = mfd;
+	return 0;
+}
+
+int dvol_mount_set_sb_ro(int mfd)
+{
+	_cleanup_close_ int fsfd = -EBADF;
+
+	fsfd = fspick(mfd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
+	if (fsfd < 0)
+		return -errno;
+	if (fsconfig(fsfd, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
+		return -errno;
 	return 0;
 }
 

@@ -46,12 +46,27 @@ int dvol_mount_at(int fd, struct dvol_mount_info *ret);
 /* Do the two fds name the same inode on the same device? */
 bool dvol_same_inode(int a, int b);
 
+/* Is what MI shows mounted the mount that was asked for? SAME_DEV: the caller found it to
+ * be the same source (device, folder, server export); ROOT: the folder of that source
+ * that must be mounted ("/" for a whole filesystem; NULL: any); WANT_RO: read-only asked.
+ * One check for every kind of volume. Pure. */
+enum dvol_mount_match {
+	DVOL_MOUNT_OTHER,	/* something else is mounted there */
+	DVOL_MOUNT_SAME,	/* the same, nothing to do */
+	DVOL_MOUNT_SAME_BUT_RO, /* the same, but read-only where read-write was asked, or back */
+};
+enum dvol_mount_match dvol_mount_same(const struct dvol_mount_info *mi, bool same_dev,
+				      const char *root, bool want_ro);
+
 /*
  * Mount the filesystem FSTYPE on the block device NODE (fsopen, fsconfig, fsmount), with
  * the comma-separated filesystem options FSOPTS (may be NULL), as a detached mount in
- * *ret_mfd. Nothing is visible until dvol_mount_attach().
+ * *ret_mfd, its superblock read-only if RO. Nothing is visible until dvol_mount_attach().
  */
-int dvol_mount_dev(const char *fstype, const char *node, const char *fsopts, int *ret_mfd);
+int dvol_mount_dev(const char *fstype, const char *node, const char *fsopts, bool ro, int *ret_mfd);
+
+/* Make the superblock of the detached mount MFD read-only (fspick, reconfigure). */
+int dvol_mount_set_sb_ro(int mfd);
 
 /* Set MODE, UID, GID (-1: unchanged) on the root of the detached mount MFD. */
 int dvol_mount_chmod_root(int mfd, mode_t mode, uid_t uid, gid_t gid);

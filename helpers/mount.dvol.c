@@ -23,6 +23,7 @@
 
 #include <libmount/libmount.h>
 
+#include "blkdecide.h"
 #include "blockdev.h"
 #include "cleanup.h"
 #include "exitcode.h"
@@ -65,7 +66,11 @@ struct local {
 	struct dvol_blk_dev dev;
 	char *desc; /* "serial S (/dev/nvme1n1)": for messages */
 	int fd;	    /* the device node, flock'ed from the second probe until the end */
+	int wfd;    /* the same, read-write: opened only to format (claim, mkfs, clear) */
 	struct dvol_blk_verdict verdict;
+	enum dvol_claim_state claim; /* dvol's format claim on the medium */
+	struct dvol_claim claimed;   /* ...what it claims, if OURS */
+	struct dvol_blk_decision decision;
 	bool format;
 	bool redo; /* an interrupted format of dvol's own is done again */
 	char **mkfs_argv;
@@ -80,6 +85,7 @@ static void local_done(struct local *l)
 	dvol_blk_dev_done(&l->dev);
 	free(l->desc);
 	safe_close(l->fd);
+	safe_close(l->wfd);
 	dvol_blk_verdict_done(&l->verdict);
 	dvol_strv_free(l->mkfs_argv);
 }
@@ -359,10 +365,11 @@ static int plan_bind(struct plan *p)
 	if (r > 0) {
 		bool same = p->src_fd >= 0 && dvol_same_inode(p->src_fd, p->target_fd);
 		bool want_ro = p->opts.mflags & MS_RDONLY;
+		enum dvol_mount_match m = dvol_mount_same(&mi, same, NULL, want_ro);
 
-		if (same && mi.ro == want_ro) {
+		if (m == DVOL_MOUNT_SAME) {
 			p->already = true;
-		} else if (same) {
+		} else if (m == DVOL_MOUNT_SAME_BUT_RO) {
 			log_error("%s is already mounted on %s, but %s; unmount it first to change "
 				  "that",
 				  p->spec.path, p->target, mi.ro ? "read-only" : "read-write");
@@ -673,24 +680,39 @@ static int act_nfs(struct plan *p)
 /* The mount point of a local volume, and what is mounted there already. */
 static int local_target(struct plan *p)
 {
+	struct local *l = &p->local;
 	struct dvol_mount_info mi = {0};
 	struct stat st;
+	bool want_ro = (p->opts.mflags & MS_RDONLY) || l->dev.read_only;
 	int r;
 
 	r = open_target(p, &mi);
-	if (r < 0)
-		return r;
 	if (r <= 0)
-		return 0;
+		return r;
 	/* A block filesystem's st_dev is its device: the same device, not the same name. */
-	if (fstat(p->target_fd, &st) == 0 && st.st_dev == p->local.dev.devno) {
-		p->already = true;
-		r = 0;
-	} else {
-		log_error("%s is already mounted on %s (from %s), not %s (%s); unmount it first",
-			  mi.fstype ? mi.fstype : "something", p->target,
-			  mi.source ? mi.source : "?", arg_spec, p->local.desc);
-		r = -EBUSY;
+	r = fstat(p->target_fd, &st) < 0 ? -errno : 0;
+	if (r == 0) {
+		switch (dvol_mount_same(&mi, st.st_dev == l->dev.devno, "/", want_ro)) {
+		case DVOL_MOUNT_SAME:
+			p->already = true;
+			break;
+		case DVOL_MOUNT_SAME_BUT_RO:
+			log_error("%s is already mounted on %s, but %s; unmount it first to change "
+				  "that",
+				  l->desc, p->target, mi.ro ? "read-only" : "read-write");
+			r = -EBUSY;
+			break;
+		default:
+			log_error("%s is already mounted on %s (from %s%s%s%s), not %s (%s); "
+				  "unmount it first",
+				  mi.fstype ? mi.fstype : "something", p->target,
+				  mi.source ? mi.source : "?",
+				  mi.root && strcmp(mi.root, "/") ? "[" : "",
+				  mi.root && strcmp(mi.root, "/") ? mi.root : "",
+				  mi.root && strcmp(mi.root, "/") ? "]" : "", arg_spec, l->desc);
+			r = -EBUSY;
+			break;
+		}
 	}
 	dvol_mount_info_done(&mi);
 	return r;
@@ -709,6 +731,13 @@ static int local_find(struct plan *p)
 			  arg_spec, p->opts.device_timeout_ms / 1000.0);
 		return r;
 	}
+	if (r == -ENAMETOOLONG) {
+		log_error("'%s' can match no device: an NVMe serial has at most %d bytes and a "
+			  "model at most %d (as /sys/class/nvme/*/serial and model show them); "
+			  "check the value",
+			  arg_spec, DVOL_NVME_SERIAL_MAX, DVOL_NVME_MODEL_MAX);
+		return -EINVAL;
+	}
 	if (r == -ENOTUNIQ) {
 		log_error("'%s' matches more than one block device:\n%s\nname exactly one, "
 			  "by nvme:serial=, nvme:model=M,index=N or UUID=",
@@ -722,81 +751,181 @@ static int local_find(struct plan *p)
 	if (r < 0)
 		return log_error_errno(r, "cannot look for the block device '%s'", arg_spec);
 
-	r = dvol_blk_open(&l->dev, &l->fd);
+	/* Read-only: the close of a writable fd makes udev re-probe the device (and, for an
+	 * md member, assemble its array again). Only a format opens it for writing. */
+	r = dvol_blk_open(&l->dev, false, &l->fd);
 	if (r < 0)
 		return log_error_errno(r, "cannot open %s for '%s'", l->dev.node, arg_spec);
 	l->desc = dvol_blk_dev_describe(&l->dev, NULL);
 	if (!l->desc)
 		return -ENOMEM;
-	log_debug("'%s' is %s (%" PRIu64 " bytes, diskseq %" PRIu64 ")", arg_spec, l->desc,
-		  l->dev.size, l->dev.diskseq);
+	log_debug("'%s' is %s (%" PRIu64 " bytes, diskseq %" PRIu64 ", identity '%s'%s)", arg_spec,
+		  l->desc, l->dev.size, l->dev.diskseq, l->dev.ident,
+		  l->dev.read_only ? ", read-only" : "");
 	return 0;
 }
 
-/* Decide from the verdict taken under the lock; the first one must not contradict it. */
-static int local_decide(struct plan *p, const struct dvol_blk_verdict *first)
+static enum dvol_blk_kind verdict_kind(enum dvol_blk_state s)
 {
-	struct local *l = &p->local;
+	switch (s) {
+	case DVOL_BLK_BLANK:
+		return DVOL_KIND_BLANK;
+	case DVOL_BLK_FS:
+		return DVOL_KIND_FS;
+	case DVOL_BLK_DATA:
+		return DVOL_KIND_DATA;
+	default:
+		return DVOL_KIND_OTHER;
+	}
+}
+
+/* The one place a decision becomes words: what was found, why, and what to do. */
+static int local_explain(const struct plan *p, const struct dvol_blk_verdict *first)
+{
+	const struct local *l = &p->local;
 	const struct dvol_blk_verdict *v = &l->verdict;
-	_cleanup_free_ char *mark_fs = NULL, *mark_uuid = NULL;
-	const char *mkfs = p->opts.mkfs;
-	int r;
+	const struct dvol_claim *c = &l->claimed;
+	const char *mkfs = p->opts.mkfs, *node = l->dev.node;
+	const char *verb = mkfs ? "format" : "mount";
 
-	/* A mark left by a format that was killed: the half-written device is dvol's own
-	 * work, on this very medium (diskseq), and may be formatted again. */
-	r = dvol_blk_mark_get(DVOL_BLK_MARK_DIR, &l->dev, &mark_fs, &mark_uuid);
-	if (r < 0)
-		log_warning_errno(r, "cannot read the format mark of %s; ignoring it", l->desc);
-	if (r > 0 && mkfs && strcmp(mark_fs, mkfs) == 0 &&
-	    (v->state == DVOL_BLK_BLANK || v->state == DVOL_BLK_DATA ||
-	     (v->state == DVOL_BLK_FS && strcmp(v->fstype, mkfs) == 0 &&
-	      (!v->uuid || strcmp(v->uuid, mark_uuid) == 0)))) {
-		log_notice("%s: a format as %s (UUID=%s) was started earlier and did not finish; "
+	switch (l->decision.reason) {
+	case DVOL_WHY_FS:
+	case DVOL_WHY_BLANK:
+		return 0;
+	case DVOL_WHY_CLAIM:
+		log_notice("%s: dvol's format as %s (UUID=%s) was started earlier and did not "
+			   "finish; its claim is on the medium and nothing else was found (%s): "
 			   "formatting it again",
-			   l->desc, mark_fs, mark_uuid);
-		l->format = l->redo = true;
+			   l->desc, c->fstype, c->uuid, v->what);
 		return 0;
-	}
-
-	if (v->state == DVOL_BLK_FS) {
-		if (mkfs && strcmp(v->fstype, mkfs) != 0) {
-			log_error(
-			    "%s holds an %s, but mkfs=%s was asked; dvol never formats over a "
-			    "filesystem: mount it as it is (drop mkfs=, or use mkfs=%s), or wipe "
-			    "it yourself first (wipefs -a %s)",
-			    l->desc, v->what, mkfs, v->fstype, l->dev.node);
-			return -EMEDIUMTYPE;
-		}
-		l->fstype = v->fstype;
-		return 0;
-	}
-	if (v->state == DVOL_BLK_BLANK && first->state != DVOL_BLK_BLANK) {
+	case DVOL_WHY_FS_MISMATCH:
+		log_error("%s holds an %s, but mkfs=%s was asked; dvol never formats over a "
+			  "filesystem: mount it as it is (drop mkfs=, or use mkfs=%s), or wipe it "
+			  "yourself first (wipefs -a %s)",
+			  l->desc, v->what, mkfs, v->fstype, node);
+		return -EMEDIUMTYPE;
+	case DVOL_WHY_NO_MKFS:
+		log_error("%s is blank (%s) and no mkfs= was given; add -o mkfs=xfs or mkfs=ext4 "
+			  "to format it",
+			  l->desc, v->what);
+		return -ENOMEDIUM;
+	case DVOL_WHY_PROBES_DISAGREE:
 		log_error("%s: two probes disagree (first %s, then %s); refusing to format a "
 			  "device that does not read the same twice",
 			  l->desc, first->what, v->what);
 		return -EIO;
+	case DVOL_WHY_DATA:
+		log_error(
+		    "refusing to %s %s: found %s. It may hold data that libblkid does not "
+		    "recognize. If it really holds nothing, zero it (blkdiscard -z %s) or add "
+		    "the option mkfs-ignore-nonzero-data",
+		    verb, l->desc, v->what, node);
+		return -EMEDIUMTYPE;
+	case DVOL_WHY_OTHER:
+		log_error("refusing to %s %s: found %s. dvol formats only blank devices and "
+			  "mounts only filesystems; to reuse this device, wipe it yourself first "
+			  "(wipefs -a %s)",
+			  verb, l->desc, v->what, node);
+		return -EMEDIUMTYPE;
+	case DVOL_WHY_CLAIM_NO_MKFS:
+		log_error("%s holds dvol's unfinished format as %s (UUID=%s; %s); add -o mkfs=%s "
+			  "to format it again",
+			  l->desc, c->fstype, c->uuid, v->what, c->fstype);
+		return -EMEDIUMTYPE;
+	case DVOL_WHY_CLAIM_FSTYPE:
+		log_error("%s holds dvol's unfinished format as %s (UUID=%s), but mkfs=%s was "
+			  "asked; use mkfs=%s to finish it, or zero the device first "
+			  "(blkdiscard -z %s)",
+			  l->desc, c->fstype, c->uuid, mkfs, c->fstype, node);
+		return -EMEDIUMTYPE;
+	case DVOL_WHY_CLAIM_CONTENT:
+		log_error("refusing to %s %s: it carries dvol's claim of an unfinished format as "
+			  "%s (UUID=%s), but now holds %s, which that format did not write. Keep "
+			  "it by mounting it with mount(8) yourself; to reuse the device, zero it "
+			  "(blkdiscard -z %s)",
+			  verb, l->desc, c->fstype, c->uuid, v->what, node);
+		return -EMEDIUMTYPE;
+	case DVOL_WHY_CLAIM_FOREIGN:
+		log_error("refusing to %s %s: it carries a format claim of dvol's written for "
+			  "another device, size or place (resized, moved behind another offset, or "
+			  "remapped since); what it holds now may be data. Check it; to reuse the "
+			  "device, zero it (blkdiscard -z %s)",
+			  verb, l->desc, node);
+		return -EMEDIUMTYPE;
+	case DVOL_WHY_CLAIM_DAMAGED:
+		log_error("refusing to %s %s: it carries a format claim of dvol's that was partly "
+			  "overwritten since, so it may hold data written after that format "
+			  "stopped. Check it; to reuse the device, zero it (blkdiscard -z %s)",
+			  verb, l->desc, node);
+		return -EMEDIUMTYPE;
+	case DVOL_WHY_READ_ONLY:
+		log_error("%s is read-only (write-protected) and cannot be formatted; make it "
+			  "writable (blockdev --setrw %s, or a loop device without -r) or mount "
+			  "what it holds",
+			  l->desc, node);
+		return -EROFS;
+	case DVOL_WHY_IN_USE:
+		log_error("%s is in use (mounted, or held by md, dm or swap): refusing to format "
+			  "it",
+			  l->desc);
+		return -EBUSY;
 	}
-	if (v->state == DVOL_BLK_BLANK && !mkfs) {
-		log_error("%s is blank (%s) and no mkfs= was given; add -o mkfs=xfs or "
-			  "mkfs=ext4 to format it",
-			  l->desc, v->what);
-		return -ENOMEDIUM;
+	return -EINVAL;
+}
+
+/* Read the claim and decide, over the facts under the lock (blkdecide.h). */
+static int local_decide(struct plan *p, const struct dvol_blk_verdict *first)
+{
+	struct local *l = &p->local;
+	struct dvol_claim_read copies[2];
+	struct dvol_blk_facts f;
+	int r;
+
+	r = dvol_blk_claim_read(l->fd, &l->dev, copies);
+	if (r == -ERANGE)
+		l->claim = DVOL_CLAIM_NONE;
+	else if (r < 0)
+		return log_error_errno(r, "cannot read %s for dvol's format claim", l->desc);
+	else
+		l->claim = dvol_claim_combine(copies, &l->claimed);
+
+	f = (struct dvol_blk_facts){
+	    .mkfs = p->opts.mkfs,
+	    .first = verdict_kind(first->state),
+	    .kind = verdict_kind(l->verdict.state),
+	    .fstype = l->verdict.fstype,
+	    .uuid = l->verdict.uuid,
+	    .claim = l->claim,
+	    .claimed = &l->claimed,
+	    .read_only = l->dev.read_only,
+	};
+	l->decision = dvol_blk_decide(&f);
+	/* Nobody else may have it open exclusively: not mounted, not held by md, dm, swap. */
+	if (l->decision.action == DVOL_ACT_FORMAT || l->decision.action == DVOL_ACT_REDO) {
+		r = dvol_blk_check_exclusive(&l->dev);
+		if (r < 0 && r != -EBUSY)
+			return log_error_errno(r, "cannot open %s exclusively", l->desc);
+		f.in_use = r == -EBUSY;
+		l->decision = dvol_blk_decide(&f);
 	}
-	if (v->state == DVOL_BLK_BLANK) {
-		l->format = true;
+	log_debug("%s: verdict %s, claim %s: %s", l->desc, l->verdict.what,
+		  dvol_claim_state_to_string(l->claim),
+		  dvol_blk_action_to_string(l->decision.action));
+	r = local_explain(p, first);
+	if (r < 0)
+		return r;
+	switch (l->decision.action) {
+	case DVOL_ACT_MOUNT:
+		l->fstype = l->verdict.fstype;
 		return 0;
-	}
-	if (v->state == DVOL_BLK_DATA) {
-		log_error("refusing to %s %s: found %s. It may hold data that libblkid does not "
-			  "recognize. If it really holds nothing, zero it (blkdiscard -z %s) or "
-			  "add the option mkfs-ignore-nonzero-data",
-			  mkfs ? "format" : "mount", l->desc, v->what, l->dev.node);
+	case DVOL_ACT_FORMAT:
+	case DVOL_ACT_REDO:
+		l->format = true;
+		l->redo = l->decision.action == DVOL_ACT_REDO;
+		return 0;
+	default:
 		return -EMEDIUMTYPE;
 	}
-	log_error("refusing to %s %s: found %s. dvol formats only blank devices and mounts "
-		  "only filesystems; to reuse this device, wipe it yourself first (wipefs -a %s)",
-		  mkfs ? "format" : "mount", l->desc, v->what, l->dev.node);
-	return -EMEDIUMTYPE;
 }
 
 /* resolve + plan for a local volume: find, lock, judge twice, decide. Changes nothing. */
@@ -860,18 +989,6 @@ static int plan_local(struct plan *p)
 	r = local_decide(p, &first);
 	if (r < 0 || !l->format)
 		goto out;
-	/* Nobody else may have it open exclusively: not mounted, not held by md, dm, swap. */
-	r = dvol_blk_check_exclusive(&l->dev);
-	if (r == -EBUSY) {
-		log_error("%s is in use (mounted, or held by md, dm or swap): refusing to format "
-			  "it",
-			  l->desc);
-		goto out;
-	}
-	if (r < 0) {
-		log_error_errno(r, "cannot open %s exclusively", l->desc);
-		goto out;
-	}
 
 	l->fstype = p->opts.mkfs;
 	l->fresh = true;
@@ -894,10 +1011,11 @@ static void print_plan_local(const struct plan *p)
 {
 	const struct local *l = &p->local;
 	_cleanup_free_ char *line = l->mkfs_argv ? dvol_strv_join(l->mkfs_argv) : NULL;
+	bool ro = (p->opts.mflags & MS_RDONLY) || l->dev.read_only;
 
 	printf("source:   %s\n", arg_spec);
-	printf("device:   %s, %.1f GiB, found by %s\n", l->desc, l->dev.size / 1073741824.0,
-	       dvol_spec_kind_to_string(p->spec.kind));
+	printf("device:   %s, %.1f GiB, found by %s%s\n", l->desc, l->dev.size / 1073741824.0,
+	       dvol_spec_kind_to_string(p->spec.kind), l->dev.read_only ? ", read-only" : "");
 	if (p->already) {
 		printf("target:   %s\n", p->target);
 		printf("action:   none, %s is already mounted there\n", l->dev.node);
@@ -905,6 +1023,12 @@ static void print_plan_local(const struct plan *p)
 	}
 	printf("verdict:  %s: %s%s\n", l->verdict.state == DVOL_BLK_BLANK ? "blank" : "not blank",
 	       l->verdict.what, l->redo ? " (an interrupted format of dvol's own)" : "");
+	if (l->claim != DVOL_CLAIM_NONE)
+		printf("claim:    %s%s%s%s%s\n", dvol_claim_state_to_string(l->claim),
+		       l->claim == DVOL_CLAIM_OURS ? ", " : "",
+		       l->claim == DVOL_CLAIM_OURS ? l->claimed.fstype : "",
+		       l->claim == DVOL_CLAIM_OURS ? " UUID=" : "",
+		       l->claim == DVOL_CLAIM_OURS ? l->claimed.uuid : "");
 	if (l->verdict.uuid && !l->format)
 		printf("identity: UUID=%s%s%s\n", l->verdict.uuid,
 		       l->verdict.label ? " LABEL=" : "", l->verdict.label ? l->verdict.label : "");
@@ -913,9 +1037,10 @@ static void print_plan_local(const struct plan *p)
 		printf("identity: UUID=%s LABEL=%s (new; a real run draws its own random UUID)\n",
 		       l->uuid, l->label);
 	printf("target:   %s\n", p->target);
-	printf("action:   mount %s %s (fsopen, fsmount, move_mount)%s%s%s%s\n", l->fstype,
-	       l->dev.node, p->opts.fs ? ", options " : "", p->opts.fs ? p->opts.fs : "",
-	       p->opts.vfs ? ", flags " : "", p->opts.vfs ? p->opts.vfs : "");
+	printf("action:   mount %s %s (fsopen, fsmount, move_mount)%s%s%s%s%s\n", l->fstype,
+	       l->dev.node, ro ? ", superblock read-only" : "", p->opts.fs ? ", options " : "",
+	       p->opts.fs ? p->opts.fs : "", p->opts.vfs ? ", flags " : "",
+	       p->opts.vfs ? p->opts.vfs : "");
 	if (l->fresh && (p->opts.mode_set || p->opts.uid_set || p->opts.gid_set))
 		printf("root:     mode %04o, owner %d:%d (new filesystem only)\n",
 		       p->opts.mode_set ? (unsigned)p->opts.mode : 0755u,
@@ -923,23 +1048,49 @@ static void print_plan_local(const struct plan *p)
 		       p->opts.gid_set ? (int)p->opts.gid : 0);
 }
 
-/* act, stage 1: the format (under the lock, which mkfs inherits), then a third probe. */
+/* The claim goes once the format has failed or finished: a later run must not take a
+ * device this format left half-written, or wrote and then failed to verify, for its own. */
+static void local_unclaim(struct local *l)
+{
+	int r = dvol_blk_claim_clear(l->wfd, &l->dev, l->uuid);
+
+	if (r < 0)
+		log_warning_errno(r,
+				  "cannot clear dvol's format claim on %s (the first sector "
+				  "and 768 KiB before the end); zero them before reusing it",
+				  l->desc);
+}
+
+/* act, stage 1: the claim, the format (under the lock, which mkfs inherits), a third
+ * probe. */
 static int act_local_format(struct plan *p)
 {
 	struct local *l = &p->local;
 	struct dvol_blk_verdict after = {0};
 	_cleanup_free_ char *out = NULL, *line = NULL;
+	struct dvol_claim claim = {.size = l->dev.size};
 	int status, r;
 
 	if (!l->format)
 		return 0;
-	r = dvol_blk_mark_set(DVOL_BLK_MARK_DIR, &l->dev, l->fstype, l->uuid);
-	if (r == -EOPNOTSUPP)
-		log_debug("%s has no diskseq: an interrupted format will not be recognized",
-			  l->desc);
+	snprintf(claim.fstype, sizeof(claim.fstype), "%s", l->fstype);
+	snprintf(claim.uuid, sizeof(claim.uuid), "%s", l->uuid);
+	snprintf(claim.ident, sizeof(claim.ident), "%s", l->dev.ident ? l->dev.ident : "");
+	/* Under the lock held on l->fd, which mkfs inherits; checked to be the same device. */
+	r = dvol_blk_open_write(&l->dev, &l->wfd);
+	if (r < 0)
+		return log_error_errno(r, "cannot open %s for writing; nothing was formatted",
+				       l->desc);
+	r = dvol_blk_claim_write(l->wfd, &l->dev, &claim);
+	if (r == -ERANGE)
+		log_debug("%s is smaller than %u bytes: no claim; an interrupted format will be "
+			  "refused, not redone",
+			  l->desc, DVOL_CLAIM_MIN_DEVSIZE);
 	else if (r < 0)
-		return log_error_errno(r, "cannot write the format mark for %s in %s", l->desc,
-				       DVOL_BLK_MARK_DIR);
+		return log_error_errno(r,
+				       "cannot write dvol's format claim on %s; nothing was "
+				       "formatted",
+				       l->desc);
 
 	line = dvol_strv_join(l->mkfs_argv);
 	log_info("formatting %s: %s", l->desc, line ? line : l->mkfs_argv[0]);
@@ -947,6 +1098,15 @@ static int act_local_format(struct plan *p)
 	r = dvol_mkfs_run(l->mkfs_argv, l->fd, DVOL_MKFS_TIMEOUT_MS, &out, &status);
 	if (out && *out)
 		dvol_log(r < 0 ? LOG_ERR : LOG_INFO, "%s: %s", l->mkfs_argv[0], out);
+	/* Killed by someone else: interrupted, not failed. The claim stays, so that the
+	 * next run formats it again, as after a power loss. */
+	if (r == -EPROTO && WIFSIGNALED(status))
+		return log_error_errno(r,
+				       "%s on %s was killed (signal %d); the device was not "
+				       "mounted, and the next run formats it again",
+				       l->mkfs_argv[0], l->desc, WTERMSIG(status));
+	if (r < 0)
+		local_unclaim(l);
 	if (r == -ETIMEDOUT)
 		return log_error_errno(r, "%s on %s did not finish in %u s and was killed",
 				       l->mkfs_argv[0], l->desc, DVOL_MKFS_TIMEOUT_MS / 1000);
@@ -964,13 +1124,11 @@ static int act_local_format(struct plan *p)
 		       !after.uuid || strcmp(after.uuid, l->uuid) != 0))
 		r = -EIO;
 	dvol_blk_verdict_done(&after);
+	local_unclaim(l);
 	if (r < 0)
 		return log_error_errno(r,
 				       "%s ran on %s, but its %s (UUID=%s) cannot be found there",
 				       l->mkfs_argv[0], l->desc, l->fstype, l->uuid);
-	r = dvol_blk_mark_clear(DVOL_BLK_MARK_DIR, &l->dev);
-	if (r < 0)
-		log_warning_errno(r, "cannot remove the format mark of %s", l->desc);
 	log_notice("formatted %s as %s, UUID=%s LABEL=%s", l->desc, l->fstype, l->uuid, l->label);
 	return 0;
 }
@@ -980,20 +1138,35 @@ static int act_local_mount(struct plan *p)
 {
 	struct local *l = &p->local;
 	_cleanup_close_ int mfd = -EBADF;
+	bool chown_root = l->fresh && (p->opts.mode_set || p->opts.uid_set || p->opts.gid_set);
 	int r;
 
-	r = dvol_mount_dev(l->fstype, l->dev.node, p->opts.fs, &mfd);
+	/* As mount(8) does with a write-protected device: read-only, and say so. */
+	if (l->dev.read_only && !(p->opts.mflags & MS_RDONLY)) {
+		log_notice("%s is write-protected, mounting it read-only", l->desc);
+		p->opts.mflags |= MS_RDONLY;
+	}
+	/* ro is the superblock's, not only the mount point's: no journal replay, no mount
+	 * count, not one byte written. A new filesystem gets its root's owner first. */
+	r = dvol_mount_dev(l->fstype, l->dev.node, p->opts.fs,
+			   (p->opts.mflags & MS_RDONLY) && !chown_root, &mfd);
 	if (r < 0)
 		return log_error_errno(r, "cannot mount the %s on %s%s%s (see dmesg)", l->fstype,
 				       l->desc, p->opts.fs ? " with options " : "",
 				       p->opts.fs ? p->opts.fs : "");
-	if (l->fresh && (p->opts.mode_set || p->opts.uid_set || p->opts.gid_set)) {
+	if (chown_root) {
 		r = dvol_mount_chmod_root(mfd, p->opts.mode_set ? p->opts.mode : (mode_t)-1,
 					  p->opts.uid_set ? p->opts.uid : (uid_t)-1,
 					  p->opts.gid_set ? p->opts.gid : (gid_t)-1);
 		if (r < 0)
 			return log_error_errno(r, "cannot set mode and owner of the new %s on %s",
 					       l->fstype, l->desc);
+		if (p->opts.mflags & MS_RDONLY) {
+			r = dvol_mount_set_sb_ro(mfd);
+			if (r < 0)
+				return log_error_errno(r, "cannot make the new %s on %s read-only",
+						       l->fstype, l->desc);
+		}
 	}
 	r = dvol_mount_attach(mfd, p->target_fd, p->opts.mflags);
 	if (r < 0)
@@ -1099,7 +1272,7 @@ static int record(struct libmnt_context *cxt, const struct plan *p)
 static int run(struct libmnt_context *cxt)
 {
 	_cleanup_(plan_done) struct plan p = {
-	    .target_fd = -EBADF, .src_fd = -EBADF, .local.fd = -EBADF};
+	    .target_fd = -EBADF, .src_fd = -EBADF, .local.fd = -EBADF, .local.wfd = -EBADF};
 	unsigned sets;
 	int r;
 

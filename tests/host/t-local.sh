@@ -216,51 +216,217 @@ for fs in ext4 xfs; do
 	rm -f "$T"/conc.*
 done
 
-# --- SIGKILL at random points: the next run converges -------------------------------
-# wait_stopped PATTERN: the pid of the mount.dvol matching PATTERN once it is stopped.
+# --- SIGKILL: every kill provably lands, and the next run converges -----------------
+# wait_stopped PATTERN [MOUNT_PID]: the pid of the mount.dvol matching PATTERN once it is
+# stopped; '' if MOUNT_PID ended first.
 wait_stopped() {
 	local hpid=
-	for _ in $(seq 200); do
+	# Up to a minute: a loaded machine (a guest under TCG beside) is slow to get there.
+	for _ in $(seq 1200); do
+		[ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && return
 		hpid=$(pgrep -f "^/sbin/mount.dvol $1" | head -1)
-		[ -n "$hpid" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hpid"/status 2>/dev/null)" = T ] && break
+		[ -n "$hpid" ] && [ "$(pstate "$hpid")" = T ] && break
 		sleep 0.05
 	done
 	echo "$hpid"
 }
-delays=(0 0.001 0.002 0.004 0.008 0.015 0.03 0.06)
-landed=0
-for round in $(seq 12); do
-	fs=$([ $((round % 2)) = 0 ] && echo xfs || echo ext4)
-	victim=$([ $((round % 4)) -lt 2 ] && echo mkfs || echo helper)
-	delay=${delays[$((RANDOM % ${#delays[@]}))]}
-	k=$(mkloop 2G "kill-$round")
-	DVOL_DEBUG_STOP=mkfs mount -t dvol "$k" "$T/c" -o mkfs=$fs 2>"$T/kill.err" &
+pstate() { sed 's/.*) //' /proc/"$1"/stat 2>/dev/null | cut -d' ' -f1; }
+# alive PID COMM: PID is still the process COMM, not exited (pids are reused here soon).
+alive() {
+	local c s
+	[ -n "$1" ] && read -r c 2>/dev/null <"/proc/$1/comm" && [ "$c" = "$2" ] || return 1
+	read -r s 2>/dev/null <"/proc/$1/stat" && [[ $s != *") Z "* ]]
+}
+# freeze PID: stop it; true only if it stopped alive (not exited, not a zombie), so that
+# the SIGKILL that follows provably lands in the middle of its work.
+freeze() {
+	[ -n "$1" ] || return 1
+	kill -STOP "$1" 2>/dev/null || return 1
+	for _ in $(seq 100); do
+		case $(pstate "$1") in
+		T | t) return 0 ;;
+		'' | Z | X) return 1 ;;
+		esac
+		sleep 0.01
+	done
+	return 1
+}
+# find_child PPID COMM: set CHILD to the pid of PPID's child COMM, or ''. Builtins only,
+# over the pids just after PPID (where its fork lands): pgrep is too slow to catch a mkfs
+# of 30 ms.
+find_child() {
+	local p s
+	CHILD=''
+	for ((p = $1 + 1; p < $1 + 300; p++)); do
+		[ -e /proc/$p/stat ] || continue
+		read -r s 2>/dev/null </proc/$p/stat || continue
+		if [[ $s =~ ^[0-9]+\ \(([^\)]*)\)\ .\ ([0-9]+) ]] &&
+			[ "${BASH_REMATCH[1]}" = "$2" ] && [ "${BASH_REMATCH[2]}" = "$1" ]; then
+			CHILD=$p
+			return
+		fi
+	done
+}
+# kill_run FS WHERE DELAY DEV: a format of DEV killed at WHERE:
+#   before-mkfs  the helper, stopped after writing its claim, before mkfs starts;
+#   in-mkfs      the helper, while its mkfs runs (mkfs goes on as an orphan);
+#   mkfs         mkfs itself, DELAY s after it started.
+# Sets LANDED (1 if the victim was alive and stopped when killed) and RC1.
+kill_run() {
+	local fs=$1 where=$2 delay=$3 k=$4 hpid cpid='' victim mpid
+	LANDED=0
+	DVOL_DEBUG_STOP=mkfs mount -t dvol "$k" "$T/c" -o mkfs="$fs" 2>"$T/kill.err" &
 	mpid=$!
-	hpid=$(wait_stopped "$k ")
-	kill -CONT "$hpid" 2>/dev/null
-	sleep "$delay"
-	if [ "$victim" = mkfs ]; then
-		cpid=$(pgrep -P "$hpid" | head -1)
-		[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
-	else
-		kill -KILL "$hpid" 2>/dev/null
+	hpid=$(wait_stopped "$k " "$mpid")
+	if [ -z "$hpid" ]; then
+		# It may stop later: do not wait on it forever.
+		kill -KILL $(pgrep -P "$mpid") 2>/dev/null
+		wait "$mpid"
+		RC1=$?
+		echo "# kill_run: no helper stopped before mkfs on $k (rc=$RC1)" "$(cat "$T/kill.err")"
+		return
 	fi
+	victim=$hpid
+	if [ "$where" != before-mkfs ]; then
+		kill -CONT "$hpid" 2>/dev/null
+		# Until mkfs shows up, or the helper is gone (it ran too fast to be seen).
+		while alive "$hpid" mount.dvol; do
+			find_child "$hpid" "mkfs.$fs"
+			cpid=$CHILD
+			[ -n "$cpid" ] && break
+		done
+		sleep "$delay"
+		# No mkfs seen: it ran too fast to be caught; this round kills nothing.
+		[ -z "$cpid" ] && victim=''
+		[ "$where" = mkfs ] && victim=$cpid
+	fi
+	if [ "$where" = in-mkfs ]; then
+		# mkfs is held still while its helper dies, so that the helper provably dies
+		# with its mkfs at work; then mkfs goes on as an orphan.
+		if freeze "$cpid"; then
+			freeze "$hpid" && kill -KILL "$hpid" 2>/dev/null && LANDED=1
+			kill -CONT "$cpid"
+		fi
+	else
+		freeze "$victim" && kill -KILL "$victim" 2>/dev/null && LANDED=1
+	fi
+	kill -CONT "$hpid" 2>/dev/null
 	wait "$mpid"
-	first=$?
-	left=$(blkid -p -o value -s TYPE "$k" 2>/dev/null)
-	[ -z "$left" ] && ! cmp -s -n 1048576 "$k" /dev/zero && left="data without a signature"
-	[ "$first" -ne 0 ] && landed=$((landed + 1))
-	echo "# round $round: killed $victim after ${delay}s; run rc=$first; left: ${left:-zeros}" \
-		"$(ls /run/dvol/mkfs/diskseq-"$(cat /sys/block/"${k#/dev/}"/diskseq)" 2>/dev/null | sed 's/.*/(format mark left)/')"
-	# The helper's orphaned mkfs (if any) holds the device lock until it ends.
-	expect_rc 0 "kill $victim ($fs) after ${delay}s (first run rc=$first): the next run converges" \
-		mount -t dvol "$k" "$T/c" -o mkfs=$fs
-	check "...and the device is mounted as $fs" \
-		test "$(findmnt -rn -o FSTYPE --mountpoint "$T/c")" = "$fs"
-	umount "$T/c" 2>/dev/null
+	RC1=$?
+	# Proof from the other side: a killed helper cannot have answered mount(8) (which
+	# then exits 255), and a helper whose mkfs was killed says so.
+	if [ "$where" = mkfs ]; then
+		grep -q "was killed (signal 9)" "$T/kill.err" || LANDED=0
+	elif [ "$RC1" -ne 255 ]; then
+		LANDED=0
+	fi
+	# The orphaned mkfs of a killed helper holds the device lock until it ends.
+	alive "$cpid" "mkfs.$fs" && while alive "$cpid" "mkfs.$fs"; do sleep 0.05; done
+}
+# Every device stays attached until the test ends (lib.sh detaches them): one detached
+# and at once attached again by the next round came back of size 0 here.
+delays=(0 0.001 0.002 0.004 0.008)
+landed=0 redone=0 rounds=0
+for fs in ext4 xfs; do
+	for where in before-mkfs in-mkfs mkfs; do
+		got=0
+		for _ in $(seq 10); do
+			[ $got -ge 2 ] && break
+			rounds=$((rounds + 1))
+			delay=${delays[$((RANDOM % ${#delays[@]}))]}
+			# 8 GiB: a mkfs long enough (tens of ms) for a delayed kill to find it at work.
+			k=$(mkloop 8G "kill-$rounds")
+			kill_run "$fs" "$where" "$delay" "$k"
+			echo "# round $rounds: $fs, killed $where after ${delay}s: landed=$LANDED rc=$RC1"
+			if [ "$LANDED" -ne 1 ]; then
+				while umount "$T/c" 2>/dev/null; do :; done
+				continue
+			fi
+			got=$((got + 1))
+			landed=$((landed + 1))
+			expect_rc 0 "$fs, killed $where (after ${delay}s): the next run converges" \
+				mount -t dvol "$k" "$T/c" -o mkfs=$fs
+			printf '%s' "$ERR" | grep -q "formatting it again" && redone=$((redone + 1))
+			check "...mounted as $fs" test "$(findmnt -rn -o FSTYPE --mountpoint "$T/c")" = "$fs"
+			check "...with the UUID that run logged" \
+				sh -c "printf '%s' \"\$0\" | grep -q 'UUID=$(uuid_of "$k") '" "$ERR"
+			umount "$T/c" 2>/dev/null
+		done
+		check "$fs, killed $where: 2 kills provably landed in at most 10 tries ($got)" test $got -ge 2
+	done
+done
+check "every landed kill left a claim that the next run formatted again ($redone of $landed)" \
+	test "$redone" -eq "$landed" -a "$landed" -ge 12
+
+# --- after a kill, what was done to the device since decides: only dvol's own is redone
+# attack DEV KIND: what a person or a program may do to a device after the kill. The
+# filesystems are made as fast as dvol makes them, without a discard pass: a discard
+# would zero the whole loop device, claim included, and leave a plain filesystem that is
+# then mounted as any other (and not formatted).
+attack() {
+	case $2 in
+	random) dd if=/dev/urandom of="$1" bs=1M status=none 2>/dev/null; true ;;
+	otherfs) mkfs.ext4 -q -F -E nodiscard "$1" >/dev/null ;;
+	nouuid) mkfs.ext4 -q -F -E nodiscard -U clear "$1" >/dev/null ;;
+	offset) python3 - "$1" <<'PY'
+import fcntl, os, struct, sys
+# LOOP_GET_STATUS64 / LOOP_SET_STATUS64: the same loop device, 1 MiB further into its file.
+fd = os.open(sys.argv[1], os.O_RDONLY)
+info = bytearray(232)
+fcntl.ioctl(fd, 0x4C05, info)
+struct.pack_into("<Q", info, 24, struct.unpack_from("<Q", info, 24)[0] + (1 << 20))
+fcntl.ioctl(fd, 0x4C04, bytes(info))
+PY
+		;;
+	esac
+}
+# The type asked is the one each attack leaves (or the killed format's): the case where
+# only the claim, not a type mismatch, can refuse. ext4, so that small devices do.
+declare -A AFS=([random]=ext4 [otherfs]=ext4 [nouuid]=ext4 [offset]=ext4)
+for where in before-mkfs mkfs in-mkfs; do
+	for a in random otherfs nouuid offset; do
+		fs=${AFS[$a]}
+		# A mkfs of 64 MiB is over in milliseconds: some tries miss it.
+		for try in $(seq 12); do
+			k=$(mkloop 64M "atk-$where-$a-$try")
+			kill_run "$fs" "$where" 0 "$k"
+			[ "$LANDED" -eq 1 ] && break
+			while umount "$T/c" 2>/dev/null; do :; done
+		done
+		check "attack $a after a kill of $where ($fs): the kill landed" test "$LANDED" -eq 1
+		[ "$LANDED" -eq 1 ] || continue
+		seq0=$(cat /sys/block/"${k#/dev/}"/diskseq)
+		attack "$k" $a
+		[ $a = offset ] && check "...the loop device kept its diskseq" \
+			test "$(cat /sys/block/"${k#/dev/}"/diskseq)" = "$seq0"
+		before=$(sum "$k")
+		expect_rc 32 "killed $where, then $a: mkfs=$fs is refused" mount -t dvol "$k" "$T/c" -o mkfs=$fs
+		check "...the whole device is unchanged (sha256)" test "$(sum "$k")" = "$before"
+		check "...nothing is mounted" not_mounted "$T/c"
+		umount "$T/c" 2>/dev/null
+	done
 done
 
-echo "# $landed of 12 kills landed before the run finished"
+# A failed mkfs clears its claim: the device is not taken for dvol's own afterwards.
+f=$(mkloop 64M failed)
+DVOL_DEBUG_STOP=mkfs mount -t dvol "$f" "$T/c" -o mkfs=ext4 2>"$T/fail.err" &
+mpid=$!
+hpid=$(wait_stopped "$f ")
+python3 -c 'import os, sys, time; os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL); print(flush=True); time.sleep(60)' "$f" >"$T/held2.fifo" &
+hold=$!
+for _ in $(seq 50); do [ -s "$T/held2.fifo" ] && break; sleep 0.1; done
+kill -CONT "$hpid"
+wait "$mpid"
+rc=$?
+kill "$hold"
+wait "$hold" 2>/dev/null
+check "mkfs fails (the device was taken between the check and mkfs): exit 32 ($rc)" test $rc -eq 32
+check "...mkfs's failure is logged" grep -q "mkfs.ext4 on .* failed (exit status" "$T/fail.err"
+dd if=/dev/urandom of="$f" bs=1M status=none 2>/dev/null
+before=$(sum "$f")
+expect_rc 32 "...then random data written: mkfs=ext4 is refused" mount -t dvol "$f" "$T/c" -o mkfs=ext4
+expect_msg "non-zero data without a signature" "...as data"
+check "...the whole device is unchanged (sha256)" test "$(sum "$f")" = "$before"
 
 # Data on a non-blank device survives a kill at any point.
 dd if=/dev/urandom of="$T/payload" bs=1M count=4 status=none
@@ -285,6 +451,104 @@ for dev in "${DEV[ext4]}" "${DEV[xfs]}"; do
 		test "$(sum "$T/m/payload")" = "$want"
 	umount "$T/m"
 done
+
+# --- ro: the superblock is read-only, and not one byte of the device changes ---------
+sbopts() { findmnt -rn -o FS-OPTIONS --mountpoint "$1"; }
+vfsopts() { findmnt -rn -o VFS-OPTIONS --mountpoint "$1"; }
+r=$(mkloop 128M ro-ext4)
+mkfs.ext4 -q "$r" && mount "$r" "$T/m" && echo kept >"$T/m/file" && umount "$T/m"
+before=$(sum "$r")
+expect_rc 0 "-o ro on an ext4 device" mount -t dvol "$r" "$T/m" -o ro
+check "...the superblock is read-only (FS-OPTIONS: $(sbopts "$T/m"))" \
+	sh -c "sbo=\$(findmnt -rn -o FS-OPTIONS --mountpoint '$T/m'); case ,\$sbo, in *,ro,*) true;; *) false;; esac"
+check "...and the mount point too ($(vfsopts "$T/m"))" sh -c "findmnt -rn -o VFS-OPTIONS --mountpoint '$T/m' | grep -q '^ro'"
+check "...the data is readable" grep -q kept "$T/m/file"
+expect_rc 32 "the same device again, read-write, is refused: it is mounted read-only there" \
+	mount -t dvol "$r" "$T/m"
+expect_msg "already mounted on $T/m, but read-only" "...saying so"
+expect_rc 0 "...read-only again is a no-op" mount -t dvol "$r" "$T/m" -o ro
+umount "$T/m"
+check "...after umount, not one byte of the device changed (sha256)" test "$(sum "$r")" = "$before"
+expect_rc 0 "read-write, then" mount -t dvol "$r" "$T/m"
+expect_rc 32 "...the same device again read-only is refused: it is mounted read-write" \
+	mount -t dvol "$r" "$T/m" -o ro
+expect_msg "already mounted on $T/m, but read-write" "...saying so"
+umount "$T/m"
+
+# A read-only device (losetup -r: BLKROGET) is mounted read-only, with a note.
+img=$T/ro-dev.img
+truncate -s 128M "$img" && mkfs.ext4 -q -F "$img" && echo kept >"$T/ro-payload"
+rodev=$(losetup -r -f --show "$img")
+echo "$rodev" >>"$T/.loops"
+before=$(sum "$rodev")
+expect_rc 0 "a read-only device (losetup -r) is mounted" mount -t dvol "$rodev" "$T/m"
+expect_msg "write-protected, mounting it read-only" "...with a note that it is read-only"
+check "...the superblock is read-only" \
+	sh -c "case ,\$(findmnt -rn -o FS-OPTIONS --mountpoint '$T/m'), in *,ro,*) true;; *) false;; esac"
+umount "$T/m"
+check "...not one byte changed (sha256)" test "$(sum "$rodev")" = "$before"
+robl=$(losetup -r -f --show "$(f=$T/ro-blank.img; truncate -s 64M "$f"; echo "$f")")
+echo "$robl" >>"$T/.loops"
+expect_rc 32 "a blank read-only device with mkfs= is refused" mount -t dvol "$robl" "$T/m" -o mkfs=ext4
+expect_msg "is read-only .*cannot be formatted" "...saying it cannot be formatted"
+check "...it is still blank" cmp -s -n 67108864 "$robl" /dev/zero
+
+# --- a device that appears within device-timeout is used ----------------------------
+lbl=late$$
+late=$T/late.img
+truncate -s 64M "$late" && mkfs.ext4 -q -F -L "$lbl" "$late"
+start=$(date +%s%N)
+( sleep 1.5; d=$(losetup -f --show "$late"); echo "$d" >>"$T/.loops" ) &
+att=$!
+expect_rc 0 "a device attached 1.5 s after the mount started is found (device-timeout=10s)" \
+	mount -t dvol "/dev/disk/by-label/$lbl" "$T/m" -o device-timeout=10s
+wait "$att"
+ms=$((($(date +%s%N) - start) / 1000000))
+check "...it waited for it (${ms} ms >= 1500)" test "$ms" -ge 1500
+check "...and mounted the device labelled $lbl" \
+	test "$(blkid -p -o value -s LABEL "$(findmnt -rn -o SOURCE --mountpoint "$T/m")")" = "$lbl"
+umount "$T/m"
+
+# --- NVMe identity that can never exist: refused at once ----------------------------
+start=$(date +%s%N)
+expect_rc 1 "an NVMe serial of 21 bytes is refused at once" \
+	mount -t dvol nvme:serial=ABCDEFGHIJKLMNOPQRSTU "$T/m" -o device-timeout=10s
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_msg "serial has at most 20 bytes" "...saying why"
+check "...without waiting device-timeout (${ms} ms)" test "$ms" -lt 3000
+start=$(date +%s%N)
+expect_rc 1 "an NVMe model of 41 bytes is refused at once" \
+	mount -t dvol "nvme:model=$(printf 'M%.0s' $(seq 41))" "$T/m" -o device-timeout=10s
+ms=$((($(date +%s%N) - start) / 1000000))
+check "...without waiting device-timeout (${ms} ms)" test "$ms" -lt 3000
+expect_rc 32 "a serial of 20 bytes is looked for (and not found here)" \
+	mount -t dvol nvme:serial=ABCDEFGHIJKLMNOPQRST "$T/m" -o device-timeout=0.2s
+
+# --- a blank partition is formattable; its siblings are untouched ---------------------
+pd=$(mkloop 96M parts)
+printf 'label: gpt\n,32M\n,32M\n' | sfdisk -q "$pd" >/dev/null 2>&1
+partx -a "$pd" 2>/dev/null
+pn=${pd#/dev/}
+for i in 1 2; do
+	[ -e "/dev/${pn}p$i" ] || mknod "/dev/${pn}p$i" b $(tr ':' ' ' </sys/block/"$pn"/"${pn}p$i"/dev)
+	on_exit "rm -f /dev/${pn}p$i"
+done
+on_exit "partx -d $pd"
+dd if=/dev/urandom of="/dev/${pn}p1" bs=1M status=none 2>/dev/null
+p1=$(sum "/dev/${pn}p1")
+head=$(head -c 1048576 "$pd" | sha256sum)
+expect_rc 0 "a blank partition (${pn}p2 of a GPT disk) is formatted" \
+	mount -t dvol "/dev/${pn}p2" "$T/m" -o mkfs=ext4
+check "...it is ext4" test "$(type_of "/dev/${pn}p2")" = ext4
+umount "$T/m"
+check "...its sibling is untouched (sha256)" test "$(sum "/dev/${pn}p1")" = "$p1"
+check "...and so is the partition table (first MiB)" test "$(head -c 1048576 "$pd" | sha256sum)" = "$head"
+expect_rc 32 "a partition holding random data is refused" mount -t dvol "/dev/${pn}p1" "$T/m" -o mkfs=ext4
+expect_msg "blkdiscard -z /dev/${pn}p1" "...naming a remedy (blkdiscard -z)"
+blkdiscard -z "/dev/${pn}p1"
+expect_rc 0 "...which works: after it the partition is formatted" \
+	mount -t dvol "/dev/${pn}p1" "$T/m" -o mkfs=ext4
+umount "$T/m"
 
 # --- the sandbox: exec and device ioctls are gone before the mount -------------------
 s=$(mkloop $SIZE sandbox)
