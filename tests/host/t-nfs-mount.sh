@@ -184,6 +184,20 @@ expect_rc 0 "no mount-timeout=: 10 probe timeouts" \
 check "...20.0 s" sh -c "echo '$OUT' | grep -q 'deadline: the kernel mount within 20.0 s'"
 expect_rc 1 "mount-timeout=soon: usage" in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M" -o mount-timeout=soon
 
+# --- a name server that never answers: the name is resolved within probe-timeout= --------------
+check "a name server that never answers, in $NS" hung_resolver "$NS"
+start=$(date +%s.%N)
+run_rc with_resolv ip netns exec "$NS" mount -t dvol nfs.example:/export "$M" -o probe-timeout=1
+end=$(date +%s.%N)
+elapsed=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%d", (b-a)*1000}')
+check "a name that does not resolve in time: exit 32 (rc=$RC)" test "$RC" -eq 32
+expect_msg "unresolvable \(the name resolver gave no answer for nfs.example within 1.0 s\)" "...saying the resolver did not answer in time"
+check "...within probe-timeout=1 and a margin: ${elapsed} ms < 3000 (the resolver alone takes 10 s)" test "$elapsed" -lt 3000
+printf '127.0.0.1 nfs-by-name.test\n' >"$T/hosts-local"
+expect_rc 0 "a name from /etc/hosts, resolved by the probe process's resolver thread in its sandbox" \
+	with_hosts "$T/hosts-local" ip netns exec "$NS" mount -f -t dvol nfs://nfs-by-name.test:20520/m "$M" -o vers=4.2
+check "...the kernel mount gets its address" sh -c "echo '$OUT' | grep -qF '\"vers=4.2,addr=127.0.0.1,port=20520\"'"
+
 # --- servers that answer, but not NFS ---------------------------------------------------------
 fake_server "$NS" garbage 20522 garbage && fake_server "$NS" nullonly 20523 nullonly ||
 	not_ok "fake servers did not come up"
