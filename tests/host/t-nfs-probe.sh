@@ -86,8 +86,12 @@ expect_rc 2 "vers=3 with a missing v3 export: exit 2" in_ns "$N3" $P --json --ex
 check "json: export-missing, export_v3 false, and the list is there" sh -c "echo '$OUT' | jq -e '.error == \"export-missing\" and .export_v3 == false and (.exports | length) >= 1' >/dev/null"
 
 # --- the deadline -------------------------------------------------------------------------
+start=$(date +%s.%N)
 expect_rc 2 "a blackholed address: exit 2" in_ns "$N4" $P --json --timeout 1 127.0.0.2:20510
+end=$(date +%s.%N)
 echo "$OUT" >"$T/bh.json"
+elapsed=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%d", (b-a)*1000}')
+check "...in one timeout and a margin, start-up included: ${elapsed} ms < 3000" test "$elapsed" -lt 3000
 check "json: error timeout, tcp false" jf "$T/bh.json" '.error == "timeout" and .tcp == false'
 check "json: detail says what got no answer" jf "$T/bh.json" '.detail | test("TCP connect to 127.0.0.2 port 20510: no answer within 1.0 s")'
 echo "# blackholed, --timeout 1: $(jq .elapsed_ms "$T/bh.json") ms"
@@ -232,6 +236,7 @@ sleep 1
 kill -9 "$(nfs_pid v4)"
 wait $bg
 check "killed mid-probe: exit 2" test $? -eq 2
+check "killed mid-probe: the verdict comes when the server dies, not at the 10 s deadline" jf "$T/killed.json" '.elapsed_ms < 5000'
 check "killed mid-probe: refused, the server closed the connection" jf "$T/killed.json" '.error == "refused" and .tcp == true and (.detail | test("closed the connection"))'
 echo "# killed mid-probe, --timeout 10: verdict after $(jq .elapsed_ms "$T/killed.json") ms"
 
