@@ -8,6 +8,7 @@
 # of its own ever holds a socket to the server.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/nfs-lib.sh"
+need python3 ss nft
 
 # Ports of this test: 20520-20529.
 netns_make mnt NS || { not_ok "cannot make a network namespace"; done_testing; }

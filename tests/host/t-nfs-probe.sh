@@ -5,6 +5,7 @@
 # server that never answers, servers that answer garbage, and the probe's privileges.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/nfs-lib.sh"
+need python3 prlimit ss nft
 
 P=/usr/sbin/dvol-nfs-probe
 # Ports of this test: 20510-20519 (and MOUNT ports 1000 above).
