@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/tcp.h>
 
 #include <nfsc/libnfs.h>
 #include <nfsc/libnfs-raw.h>
@@ -25,6 +34,11 @@
 #define PMAP_PORT     111
 #define MOUNT_PROGRAM 100005
 #define LOOKUP_MAX    32 /* path components looked up over v4 */
+/* More than every reply of a probe together (an export list included): a server that
+ * sends more while our calls stay unanswered is flooding us. */
+#define FLOOD_BYTES (4u << 20)
+/* How often the loop looks at names still being resolved. */
+#define RESOLVE_POLL_MS 5
 
 enum conn_kind { CONN_NFS, CONN_PMAP, CONN_MOUNT, _CONN_MAX };
 
@@ -49,9 +63,11 @@ struct conn {
 	enum conn_kind kind;
 	struct rpc_context *rpc;
 	bool connected;
-	bool closing; /* being destroyed: callbacks from libnfs are ignored */
-	int err;      /* socket error that ended it, or 0 */
-	bool lost;    /* ended by the peer or by an error after it connected */
+	bool closing;	   /* being destroyed: callbacks from libnfs are ignored */
+	int err;	   /* socket error that ended it, or 0 */
+	bool lost;	   /* ended by the peer or by an error after it connected */
+	uint64_t bytes_in; /* what the peer sent, answered or not */
+	char *garbage;	   /* why libnfs refused what the peer sent, or NULL */
 };
 
 struct call {
@@ -65,8 +81,19 @@ struct call {
 enum nfs_step { NFS_CONNECT, NFS_WAVE, NFS_LOOKUP, NFS_RTT, NFS_DONE };
 enum v3_step { V3_CONNECT, V3_PMAP, V3_MOUNT_CONNECT, V3_MOUNT, V3_DONE };
 
+/* A name being resolved: glibc's resolver thread owns it until it is done or cancelled. */
+struct resolve_req {
+	struct gaicb cb;
+	struct addrinfo hints;
+	char name[];
+};
+
 struct probe {
 	struct dvol_nfs_target *t;
+	struct resolve_req *rq; /* in flight, or NULL */
+	char addrs[DVOL_NFS_ADDRS_MAX][DVOL_NFS_ADDR_MAX];
+	unsigned n_addrs, cur_addr;
+	uint16_t local_port; /* our end of the NFS connection */
 	const struct dvol_nfs_probe_params *p;
 	uint64_t start_us, deadline_us;
 	struct conn conns[_CONN_MAX];
@@ -91,6 +118,8 @@ static const char *const err_names[_DVOL_NFS_ERR_MAX] = {
     [DVOL_NFS_RPC_MISMATCH] = "rpc-mismatch",
     [DVOL_NFS_EXPORT_MISSING] = "export-missing",
     [DVOL_NFS_ACCESS_DENIED] = "access-denied",
+    [DVOL_NFS_PROTOCOL_ERROR] = "protocol-error",
+    [DVOL_NFS_LOCAL_ERROR] = "local-error",
 };
 
 const char *dvol_nfs_err_to_string(enum dvol_nfs_err e)
@@ -100,7 +129,8 @@ const char *dvol_nfs_err_to_string(enum dvol_nfs_err e)
 
 bool dvol_nfs_err_is_transient(enum dvol_nfs_err e)
 {
-	/* A name may resolve once the network is up; a missing export will not appear. */
+	/* A name may resolve once the network is up; a missing export will not appear, and a
+	 * server that answers garbage will answer garbage again. */
 	return e == DVOL_NFS_REFUSED || e == DVOL_NFS_TIMEOUT || e == DVOL_NFS_UNREACHABLE ||
 	       e == DVOL_NFS_UNRESOLVABLE;
 }
@@ -187,6 +217,7 @@ void dvol_nfs_target_reset(struct dvol_nfs_target *t)
 	t->detail = NULL;
 	t->addr[0] = t->local_addr[0] = 0;
 	t->resolved = t->tcp = false;
+	t->addrs_tried = 0;
 	t->versions = 0;
 	t->portmapper = t->mountd = DVOL_NFS_UNKNOWN;
 	t->export_v3 = t->export_v4 = DVOL_NFS_UNKNOWN;
@@ -257,14 +288,20 @@ static int conn_open(struct conn *c, uint16_t port)
 		return -ENOMEM;
 	c->closing = c->connected = c->lost = false;
 	c->err = 0;
+	c->bytes_in = 0;
+	free(c->garbage);
+	c->garbage = NULL;
+	errno = 0;
 	if (rpc_connect_async(c->rpc, c->pr->t->addr, port, connect_cb, c) < 0) {
-		/* A synchronous failure; libnfs puts strerror(errno)(errno) in its message. */
+		/* A synchronous failure: connect(2)'s is in libnfs's message as "...(errno)";
+		 * socket(2)'s (EMFILE...) only in errno. */
+		int e0 = errno;
 		const char *e = rpc_get_error(c->rpc);
 		const char *paren = e ? strrchr(e, '(') : NULL;
 
 		c->err = paren ? atoi(paren + 1) : 0;
 		if (c->err <= 0)
-			c->err = EINVAL;
+			c->err = e0 > 0 ? e0 : EINVAL;
 		conn_close(c);
 		return -c->err;
 	}
@@ -337,8 +374,14 @@ static void lookup_cb(struct rpc_context *rpc, int status, void *data, void *pri
 	case NFS4ERR_NOTDIR:
 		pr->t->export_v4 = DVOL_NFS_NO;
 		break;
-	case NFS4ERR_ACCESS:
 	case NFS4ERR_PERM:
+		/* A "secure" export refuses a source port above 1023, which is what a probe
+		 * without root has; the kernel client uses a reserved one. */
+		pr->t->export_v4 = DVOL_NFS_YES;
+		if (pr->local_port < 1024)
+			pr->v4_denied = true;
+		break;
+	case NFS4ERR_ACCESS:
 	case NFS4ERR_WRONGSEC:
 		pr->t->export_v4 = DVOL_NFS_YES;
 		pr->v4_denied = true;
@@ -386,7 +429,10 @@ static void mnt_export_cb(struct rpc_context *rpc, int status, void *data, void 
 	exports ex;
 	size_t n = 0;
 
-	if (!call_end(k, status) || !data)
+	if (!call_end(k, status))
+		return;
+	t->mountd = DVOL_NFS_YES;
+	if (!data)
 		return;
 	ex = *(exports *)data;
 	for (exports e = ex; e; e = e->ex_next)
@@ -456,13 +502,19 @@ static void local_addr_of(struct conn *c)
 
 	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return;
-	if (ss.ss_family == AF_INET)
+	if (ss.ss_family == AF_INET) {
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->pr->t->local_addr,
 			  sizeof(c->pr->t->local_addr));
-	else if (ss.ss_family == AF_INET6)
+		c->pr->local_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->pr->t->local_addr,
 			  sizeof(c->pr->t->local_addr));
+		c->pr->local_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
 }
+
+static enum dvol_nfs_err class_of_errno(int e);
+static int next_address(struct probe *pr);
 
 /* Move the NFS side on as far as it can go now. */
 static int nfs_advance(struct probe *pr)
@@ -471,6 +523,10 @@ static int nfs_advance(struct probe *pr)
 	struct dvol_nfs_target *t = pr->t;
 	int r;
 
+	/* That address of the name refused or is unreachable: the next one, if any. */
+	if (pr->nfs_step == NFS_CONNECT && !c->rpc && c->err && pr->cur_addr + 1 < pr->n_addrs &&
+	    class_of_errno(c->err) != DVOL_NFS_LOCAL_ERROR)
+		return next_address(pr);
 	if (pr->nfs_step != NFS_DONE && !c->rpc) {
 		pr->nfs_step = NFS_DONE;
 		return 0;
@@ -568,6 +624,7 @@ static int v3_advance(struct probe *pr)
 		return 0;
 	case V3_MOUNT_CONNECT:
 		if (!mc->rpc) {
+			t->mountd = DVOL_NFS_NO;
 			pr->v3_step = V3_DONE;
 			return 0;
 		}
@@ -582,6 +639,8 @@ static int v3_advance(struct probe *pr)
 		if (mc->rpc && pr->calls[CALL_MNT_EXPORT].pending)
 			return 0;
 		conn_close(mc);
+		if (t->mountd == DVOL_NFS_UNKNOWN)
+			t->mountd = DVOL_NFS_NO;
 		pr->v3_step = V3_DONE;
 		return 0;
 	case V3_DONE:
@@ -599,6 +658,11 @@ static enum dvol_nfs_err class_of_errno(int e)
 		return DVOL_NFS_REFUSED;
 	case ETIMEDOUT:
 		return DVOL_NFS_TIMEOUT;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		return DVOL_NFS_LOCAL_ERROR;
 	default:
 		/* ENETUNREACH, EHOSTUNREACH, ENETDOWN; EINVAL from a blackhole route; EPERM
 		 * from a local firewall's reject; EADDRNOTAVAIL. */
@@ -606,13 +670,14 @@ static enum dvol_nfs_err class_of_errno(int e)
 	}
 }
 
+/* Only a version whose own call worked counts: NULL v4 alone proves no minor version. */
 static bool wants(unsigned want, unsigned versions)
 {
 	if (!want)
-		return versions != 0;
+		return versions & DVOL_NFS_OFFERED;
 	/* "4" is satisfied by any minor version. */
 	if (want == DVOL_NFS_V4)
-		return versions & DVOL_NFS_V4;
+		return versions & DVOL_NFS_V4_MINORS;
 	return versions & want;
 }
 
@@ -644,17 +709,42 @@ static int probe_finish(struct probe *pr, bool deadline)
 		t->rtt_ms = t->rtt_count % 2 ? v[t->rtt_count / 2]
 					     : (v[t->rtt_count / 2 - 1] + v[t->rtt_count / 2]) / 2;
 	}
-	if (!t->tcp) {
-		if (c->err) {
+	if (pr->rq) {
+		t->err = DVOL_NFS_UNRESOLVABLE;
+		r = set_detail(t, "the name resolver gave no answer for %s within %.1f s", t->host,
+			       secs);
+	} else if (!t->tcp) {
+		if (c->err && class_of_errno(c->err) == DVOL_NFS_LOCAL_ERROR) {
+			t->err = DVOL_NFS_LOCAL_ERROR;
+			t->err_errno = c->err;
+			r = set_detail(
+			    t,
+			    "cannot open a TCP connection to %s port %u: %s; that is a "
+			    "limit of this process or machine, not the server: raise the "
+			    "open-file limit (ulimit -n) or probe fewer targets at once",
+			    t->addr, nfs_port(t), strerror(c->err));
+		} else if (c->err) {
 			t->err = class_of_errno(c->err);
 			t->err_errno = c->err;
-			r = set_detail(t, "TCP connect to %s port %u: %s", t->addr, nfs_port(t),
-				       strerror(c->err));
+			r = set_detail(t, "TCP connect to %s port %u: %s%s", t->addr, nfs_port(t),
+				       strerror(c->err),
+				       t->addrs_tried > 1 ? " (the last of the name's addresses)"
+							  : "");
 		} else {
 			t->err = DVOL_NFS_TIMEOUT;
 			r = set_detail(t, "TCP connect to %s port %u: no answer within %.1f s",
 				       t->addr, nfs_port(t), secs);
 		}
+	} else if (c->garbage && !wants(t->want, t->versions)) {
+		t->err = DVOL_NFS_PROTOCOL_ERROR;
+		r = set_detail(t, "%s port %u accepts TCP, but sends what is no RPC reply (%s)",
+			       t->addr, nfs_port(t), c->garbage);
+	} else if (t->versions == 0 && deadline && !c->lost && c->bytes_in) {
+		t->err = DVOL_NFS_PROTOCOL_ERROR;
+		r = set_detail(t,
+			       "%s port %u accepts TCP and sent %llu bytes within %.1f s, but none "
+			       "of them answered a call",
+			       t->addr, nfs_port(t), (unsigned long long)c->bytes_in, secs);
 	} else if (t->versions == 0 && deadline && !c->lost) {
 		t->err = DVOL_NFS_TIMEOUT;
 		r = set_detail(t,
@@ -668,7 +758,20 @@ static int probe_finish(struct probe *pr, bool deadline)
 			       "connected to %s port %u, but the server closed the connection "
 			       "before it answered",
 			       t->addr, nfs_port(t));
-	} else if (t->versions == 0) {
+	} else if (!(t->versions & DVOL_NFS_OFFERED) && deadline &&
+		   any_pending(pr, CALL_MINOR0, CALL_MINOR2)) {
+		t->err = DVOL_NFS_TIMEOUT;
+		r = set_detail(t,
+			       "%s port %u answers NFSv4 NULL, but no COMPOUND within %.1f s (sent "
+			       "for minor versions 0, 1 and 2)",
+			       t->addr, nfs_port(t), secs);
+	} else if (!(t->versions & DVOL_NFS_OFFERED) && (t->versions & DVOL_NFS_V4)) {
+		t->err = DVOL_NFS_RPC_MISMATCH;
+		r = set_detail(t,
+			       "%s port %u answers NFSv4 NULL, but no COMPOUND of minor version 0, "
+			       "1 or 2: no version a mount could use",
+			       t->addr, nfs_port(t));
+	} else if (!(t->versions & DVOL_NFS_OFFERED)) {
 		t->err = DVOL_NFS_RPC_MISMATCH;
 		r = set_detail(t,
 			       "%s port %u accepts TCP, but answers neither NFS v3 nor v4 NULL "
@@ -723,6 +826,53 @@ static int probe_advance(struct probe *pr)
 	return 0;
 }
 
+/*
+ * libnfs reads a socket for as long as it has something to read: a peer that sends
+ * faster than that keeps rpc_service() from ever returning. An alarm, armed only while
+ * the loop hands sockets to libnfs, swaps each socket past its deadline for a pipe's
+ * read end (dup2 is async-signal-safe), on which recv fails: libnfs gives up the
+ * connection and the loop gets its turn again. Process-wide state, for one loop at a time.
+ */
+static const struct pollfd *alarm_fds;
+static const uint64_t *alarm_deadlines;
+static bool *alarm_cut;
+static volatile sig_atomic_t alarm_n;
+static int alarm_dead_fd = -EBADF;
+
+static void deadline_alarm(int sig)
+{
+	int saved = errno;
+	uint64_t now = dvol_now_us();
+
+	for (sig_atomic_t j = 0; j < alarm_n; j++)
+		if (!alarm_cut[j] && alarm_deadlines[j] <= now) {
+			alarm_cut[j] = true;
+			(void)dup2(alarm_dead_fd, alarm_fds[j].fd);
+		}
+	errno = saved;
+}
+
+static void alarm_arm(uint64_t first_deadline_us)
+{
+	uint64_t now = dvol_now_us(), d = first_deadline_us > now ? first_deadline_us - now : 0;
+	struct itimerval it = {
+	    .it_value = {.tv_sec = (time_t)(d / 1000000u), .tv_usec = (long)(d % 1000000u) + 1000},
+	    .it_interval = {.tv_usec = 50000},
+	};
+
+	if (it.it_value.tv_usec >= 1000000) {
+		it.it_value.tv_sec++;
+		it.it_value.tv_usec -= 1000000;
+	}
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void alarm_disarm(void)
+{
+	alarm_n = 0;
+	(void)setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
+}
+
 static void conn_service(struct conn *c, short revents)
 {
 	if (!c->connected && (revents & (POLLOUT | POLLERR | POLLHUP))) {
@@ -738,39 +888,209 @@ static void conn_service(struct conn *c, short revents)
 		}
 	}
 	if (rpc_service(c->rpc, revents) < 0) {
+		const char *e = rpc_get_error(c->rpc);
+
+		/* libnfs's words for a record it cannot take: say which, in the verdict. */
+		if (c->connected && e &&
+		    (strstr(e, "garbage") || strstr(e, "exceeds limit") ||
+		     strstr(e, "recordmarker") || strstr(e, "fragment") || strstr(e, "xid")))
+			c->garbage = strdup(e);
 		c->lost = c->connected;
+		conn_close(c);
+		return;
+	}
+	/* libnfs drops replies to calls it did not make, queues fragments without a bound,
+	 * and reads for as long as there is something to read: the kernel's count of what
+	 * the peer sent tells a flood from a slow answer. */
+	if (c->connected) {
+		struct tcp_info ti = {0};
+		socklen_t len = sizeof(ti);
+
+		if (getsockopt(rpc_get_fd(c->rpc), IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+		    len >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(uint64_t))
+			c->bytes_in = ti.tcpi_bytes_received;
+	}
+	if (c->bytes_in > FLOOD_BYTES) {
+		c->garbage = strdup("it sent more than 4 MiB without answering the calls");
+		c->lost = true;
 		conn_close(c);
 	}
 }
 
-static int resolve(struct dvol_nfs_target *t)
+/* --- addresses ---------------------------------------------------------------------- */
+
+static int start_conns(struct probe *pr)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+	struct dvol_nfs_target *t = pr->t;
+	int r;
+
+	snprintf(t->addr, sizeof(t->addr), "%s", pr->addrs[pr->cur_addr]);
+	t->addrs_tried = pr->cur_addr + 1;
+	pr->nfs_step = NFS_CONNECT;
+	r = conn_open(&pr->conns[CONN_NFS], nfs_port(t));
+	if (r == -ENOMEM || !pr->p->v3_side)
+		return r == -ENOMEM ? r : 0;
+	if (pr->p->mount_port) {
+		/* mountport= was given: MOUNT is asked there, as the kernel will. */
+		t->mount_port = pr->p->mount_port;
+		pr->v3_step = V3_MOUNT_CONNECT;
+		r = conn_open(&pr->conns[CONN_MOUNT], pr->p->mount_port);
+	} else {
+		pr->v3_step = V3_CONNECT;
+		r = conn_open(&pr->conns[CONN_PMAP], PMAP_PORT);
+	}
+	return r == -ENOMEM ? r : 0;
+}
+
+static int next_address(struct probe *pr)
+{
+	struct dvol_nfs_target *t = pr->t;
+
+	for (unsigned i = 0; i < _CONN_MAX; i++)
+		conn_close(&pr->conns[i]);
+	/* What the portmapper side learnt was about the other address. */
+	if (t->exports)
+		for (char **e = t->exports; *e; e++)
+			free(*e);
+	free(t->exports);
+	t->exports = NULL;
+	t->portmapper = t->mountd = t->export_v3 = DVOL_NFS_UNKNOWN;
+	t->mount_port = 0;
+	memset(pr->calls, 0, sizeof(pr->calls));
+	pr->cur_addr++;
+	return start_conns(pr);
+}
+
+static void add_address(struct probe *pr, const struct sockaddr *sa)
+{
+	char buf[DVOL_NFS_ADDR_MAX];
+
+	if (pr->n_addrs >= DVOL_NFS_ADDRS_MAX)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, sizeof(buf));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+			  sizeof(buf));
+	else
+		return;
+	for (unsigned i = 0; i < pr->n_addrs; i++)
+		if (strcmp(pr->addrs[i], buf) == 0)
+			return;
+	snprintf(pr->addrs[pr->n_addrs++], DVOL_NFS_ADDR_MAX, "%s", buf);
+}
+
+static int take_addresses(struct probe *pr, struct addrinfo *ai)
+{
+	for (struct addrinfo *a = ai; a; a = a->ai_next)
+		add_address(pr, a->ai_addr);
+	if (pr->n_addrs == 0) {
+		pr->t->err = DVOL_NFS_UNRESOLVABLE;
+		return set_detail(pr->t, "%s has no IPv4 or IPv6 address", pr->t->host);
+	}
+	pr->t->resolved = true;
+	return 1;
+}
+
+/* A literal address needs no resolver: 1 when HOST was one, 0 if it is a name. */
+static int resolve_literal(struct probe *pr)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
 	struct addrinfo *ai = NULL;
 	int r;
 
-	r = getaddrinfo(t->host, NULL, &hints, &ai);
+	if (getaddrinfo(pr->t->host, NULL, &hints, &ai) != 0)
+		return 0;
+	r = take_addresses(pr, ai);
+	freeaddrinfo(ai);
+	return r;
+}
+
+static int resolve_start(struct probe *pr)
+{
+	struct dvol_nfs_target *t = pr->t;
+	size_t len = strlen(t->host);
+	struct resolve_req *rq = calloc(1, sizeof(*rq) + len + 1);
+	struct gaicb *list[1];
+	int r;
+
+	if (!rq)
+		return -ENOMEM;
+	memcpy(rq->name, t->host, len + 1);
+	rq->hints.ai_socktype = SOCK_STREAM;
+	rq->cb.ar_name = rq->name;
+	rq->cb.ar_request = &rq->hints;
+	list[0] = &rq->cb;
+	/* One request a call: a failed call then surely left nothing queued. */
+	r = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
 	if (r != 0) {
-		t->err = DVOL_NFS_UNRESOLVABLE;
-		return set_detail(t, "cannot resolve %s: %s", t->host,
+		free(rq);
+		t->err = DVOL_NFS_LOCAL_ERROR;
+		pr->finished = true;
+		return set_detail(t, "cannot start resolving %s: %s", t->host,
 				  r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
 	}
-	if (ai->ai_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, t->addr,
-			  sizeof(t->addr));
-	else
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, t->addr,
-			  sizeof(t->addr));
-	freeaddrinfo(ai);
-	t->resolved = true;
+	pr->rq = rq;
 	return 0;
+}
+
+/* A name in flight: hand it back to glibc's thread if it cannot be cancelled. */
+static void resolve_drop(struct probe *pr)
+{
+	struct resolve_req *rq = pr->rq;
+	int r;
+
+	if (!rq)
+		return;
+	pr->rq = NULL;
+	r = gai_cancel(&rq->cb);
+	if (r == EAI_NOTCANCELED)
+		return; /* the resolver thread still writes into it: it is left to it */
+	if (gai_error(&rq->cb) == 0 && rq->cb.ar_result)
+		freeaddrinfo(rq->cb.ar_result);
+	free(rq);
+}
+
+/* 1 when the name is done with (resolved and connecting, or failed), 0 while in flight. */
+static int resolve_check(struct probe *pr)
+{
+	struct resolve_req *rq = pr->rq;
+	struct dvol_nfs_target *t = pr->t;
+	int e = gai_error(&rq->cb), r;
+
+	if (e == EAI_INPROGRESS)
+		return 0;
+	pr->rq = NULL;
+	if (e != 0) {
+		t->err = e == EAI_MEMORY ? DVOL_NFS_LOCAL_ERROR : DVOL_NFS_UNRESOLVABLE;
+		r = set_detail(t, "cannot resolve %s: %s", t->host, gai_strerror(e));
+		free(rq);
+		pr->finished = true;
+		t->elapsed_ms = (dvol_now_us() - pr->start_us) / 1000u;
+		return r < 0 ? r : 1;
+	}
+	r = take_addresses(pr, rq->cb.ar_result);
+	freeaddrinfo(rq->cb.ar_result);
+	free(rq);
+	if (r < 0)
+		return r;
+	if (!t->resolved) {
+		pr->finished = true;
+		t->elapsed_ms = (dvol_now_us() - pr->start_us) / 1000u;
+		return 1;
+	}
+	r = start_conns(pr);
+	return r < 0 ? r : 1;
 }
 
 static void probes_free(struct probe *prs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		for (unsigned k = 0; k < _CONN_MAX; k++)
+		for (unsigned k = 0; k < _CONN_MAX; k++) {
 			conn_close(&prs[i].conns[k]);
+			free(prs[i].conns[k].garbage);
+		}
+		resolve_drop(&prs[i]);
 		free(prs[i].path_copy);
 	}
 	free(prs);
@@ -781,17 +1101,40 @@ int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_pr
 	struct probe *prs = NULL;
 	_cleanup_free_ struct pollfd *pfds = NULL;
 	_cleanup_free_ struct conn **owners = NULL;
+	_cleanup_free_ uint64_t *deadlines = NULL;
+	_cleanup_free_ bool *cut = NULL;
+	_cleanup_close_ int dead_r = -EBADF, dead_w = -EBADF;
+	struct sigaction sa = {.sa_handler = deadline_alarm}, old_sa;
 	uint64_t start = dvol_now_us();
-	int r = 0, ok = 0;
+	int r = 0, ok = 0, fds[2];
 
 	prs = calloc(n ? n : 1, sizeof(*prs));
 	pfds = calloc(n * _CONN_MAX + 1, sizeof(*pfds));
 	owners = calloc(n * _CONN_MAX + 1, sizeof(*owners));
-	if (!prs || !pfds || !owners) {
+	deadlines = calloc(n * _CONN_MAX + 1, sizeof(*deadlines));
+	cut = calloc(n * _CONN_MAX + 1, sizeof(*cut));
+	if (!prs || !pfds || !owners || !deadlines || !cut) {
 		free(prs);
 		return -ENOMEM;
 	}
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free(prs);
+		return -errno;
+	}
+	dead_r = fds[0];
+	dead_w = fds[1];
+	alarm_dead_fd = dead_r;
+	alarm_fds = pfds;
+	alarm_deadlines = deadlines;
+	alarm_cut = cut;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, &old_sa) < 0) {
+		free(prs);
+		return -errno;
+	}
 
+	/* Every deadline starts now, and every name is sent to the resolver before the
+	 * first one is waited for. */
 	for (size_t i = 0; i < n; i++) {
 		struct probe *pr = &prs[i];
 
@@ -804,26 +1147,22 @@ int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_pr
 			pr->conns[k].pr = pr;
 			pr->conns[k].kind = k;
 		}
-		r = resolve(&t[i]);
+		r = resolve_literal(pr);
 		if (r < 0)
 			goto out;
-		if (!t[i].resolved) {
+		if (r > 0 && !t[i].resolved) {
 			pr->finished = true;
 			continue;
 		}
-		r = conn_open(&pr->conns[CONN_NFS], nfs_port(&t[i]));
-		if (r == -ENOMEM)
+		r = r > 0 ? start_conns(pr) : resolve_start(pr);
+		if (r < 0)
 			goto out;
-		if (p->v3_side) {
-			r = conn_open(&pr->conns[CONN_PMAP], PMAP_PORT);
-			if (r == -ENOMEM)
-				goto out;
-		}
 		r = 0;
 	}
 
 	for (;;) {
 		uint64_t now = dvol_now_us(), next = UINT64_MAX;
+		bool resolving = false;
 		size_t k = 0;
 		int timeout_ms;
 
@@ -834,9 +1173,23 @@ int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_pr
 				continue;
 			if (now >= pr->deadline_us) {
 				r = probe_finish(pr, true);
+				resolve_drop(pr);
 				if (r < 0)
 					goto out;
 				continue;
+			}
+			if (pr->rq) {
+				r = resolve_check(pr);
+				if (r < 0)
+					goto out;
+				if (r == 0) {
+					resolving = true;
+					if (pr->deadline_us < next)
+						next = pr->deadline_us;
+					continue;
+				}
+				if (pr->finished)
+					continue;
 			}
 			r = probe_advance(pr);
 			if (r < 0)
@@ -850,6 +1203,8 @@ int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_pr
 					continue;
 				pfds[k] = (struct pollfd){.fd = rpc_get_fd(cn->rpc),
 							  .events = rpc_which_events(cn->rpc)};
+				deadlines[k] = pr->deadline_us;
+				cut[k] = false;
 				owners[k++] = cn;
 			}
 			if (pr->deadline_us < next)
@@ -858,15 +1213,31 @@ int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_pr
 		if (next == UINT64_MAX)
 			break;
 		timeout_ms = (int)((next - now + 999) / 1000);
+		/* The resolver's threads do not wake the loop: look again soon. */
+		if (resolving && timeout_ms > RESOLVE_POLL_MS)
+			timeout_ms = RESOLVE_POLL_MS;
 		if (poll(pfds, k, timeout_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
 			goto out;
 		}
+		alarm_n = (sig_atomic_t)k;
+		alarm_arm(next);
 		for (size_t j = 0; j < k; j++)
 			if (pfds[j].revents && owners[j]->rpc)
 				conn_service(owners[j], pfds[j].revents);
+		alarm_disarm();
+		/* A connection cut in the middle of libnfs's reading has been told so by now. */
+		for (size_t j = 0; j < k; j++) {
+			if (!cut[j])
+				continue;
+			if (!owners[j]->garbage)
+				owners[j]->garbage = strdup("it was still sending at the deadline, "
+							    "without answering the calls");
+			owners[j]->lost = true;
+			conn_close(owners[j]);
+		}
 	}
 
 	for (size_t i = 0; i < n; i++)
@@ -874,8 +1245,131 @@ int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_pr
 			ok++;
 	r = ok;
 out:
+	alarm_disarm();
+	(void)sigaction(SIGALRM, &old_sa, NULL);
+	alarm_dead_fd = -EBADF;
 	probes_free(prs, n);
 	return r;
+}
+
+/* --- privileges and the result a probe process hands over ------------------------------- */
+
+int dvol_nfs_drop_privileges(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+	uid_t ru, eu, su;
+
+	if (getuid() == 0 || geteuid() == 0) {
+		if (setgroups(0, NULL) < 0)
+			return -errno;
+		if (setresgid(DVOL_NFS_PROBE_GID, DVOL_NFS_PROBE_GID, DVOL_NFS_PROBE_GID) < 0)
+			return -errno;
+		if (setresuid(DVOL_NFS_PROBE_UID, DVOL_NFS_PROBE_UID, DVOL_NFS_PROBE_UID) < 0)
+			return -errno;
+	}
+	/* Leaving uid 0 cleared them; a non-root caller with capabilities sheds them here. */
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	if (getresuid(&ru, &eu, &su) < 0)
+		return -errno;
+	return ru == 0 || eu == 0 || su == 0 ? -EPERM : 0;
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+void dvol_nfs_result_pack(const struct dvol_nfs_target *t, unsigned attempts,
+			  struct dvol_nfs_result *ret)
+{
+	*ret = (struct dvol_nfs_result){
+	    .magic = DVOL_NFS_RESULT_MAGIC,
+	    .err = t->err,
+	    .err_errno = t->err_errno,
+	    .versions = t->versions,
+	    .attempts = attempts,
+	    .rtt_count = t->rtt_count,
+	    .addrs_tried = t->addrs_tried,
+	    .mount_port = t->mount_port,
+	    .resolved = t->resolved,
+	    .tcp = t->tcp,
+	    .portmapper = (int8_t)t->portmapper,
+	    .mountd = (int8_t)t->mountd,
+	    .export_v3 = (int8_t)t->export_v3,
+	    .export_v4 = (int8_t)t->export_v4,
+	    .rtt_ms = t->rtt_ms,
+	    .elapsed_ms = t->elapsed_ms,
+	};
+	copy_str(ret->addr, sizeof(ret->addr), t->addr);
+	copy_str(ret->local_addr, sizeof(ret->local_addr), t->local_addr);
+	copy_str(ret->detail, sizeof(ret->detail), t->detail);
+}
+
+static bool tri_ok(int8_t v)
+{
+	return v >= DVOL_NFS_UNKNOWN && v <= DVOL_NFS_YES;
+}
+
+/* A NUL inside, and nothing but printable ASCII before it. */
+static bool str_ok(const char *s, size_t size)
+{
+	const char *z = memchr(s, 0, size);
+
+	if (!z)
+		return false;
+	for (; s < z; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
+static bool addr_ok(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return !*s || inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+int dvol_nfs_result_unpack(const struct dvol_nfs_result *r, struct dvol_nfs_target *t,
+			   unsigned *ret_attempts)
+{
+	const unsigned all = DVOL_NFS_V3 | DVOL_NFS_V4 | DVOL_NFS_V4_MINORS;
+
+	if (r->magic != DVOL_NFS_RESULT_MAGIC || r->err >= _DVOL_NFS_ERR_MAX || r->err_errno < 0 ||
+	    r->err_errno > 4095 || (r->versions & ~all) || r->rtt_count > DVOL_NFS_RTT_MAX ||
+	    r->addrs_tried > DVOL_NFS_ADDRS_MAX || r->resolved > 1 || r->tcp > 1 ||
+	    !tri_ok(r->portmapper) || !tri_ok(r->mountd) || !tri_ok(r->export_v3) ||
+	    !tri_ok(r->export_v4) || !str_ok(r->addr, sizeof(r->addr)) ||
+	    !str_ok(r->local_addr, sizeof(r->local_addr)) ||
+	    !str_ok(r->detail, sizeof(r->detail)) || !addr_ok(r->addr) || !addr_ok(r->local_addr) ||
+	    (r->resolved && !r->addr[0]) || (r->err == DVOL_NFS_OK && (!r->resolved || !r->tcp)) ||
+	    (r->rtt_count && !(r->rtt_ms >= 0 && r->rtt_ms < 1e9)))
+		return -EBADMSG;
+
+	dvol_nfs_target_reset(t);
+	if (r->detail[0] && !(t->detail = strdup(r->detail)))
+		return -ENOMEM;
+	t->err = r->err;
+	t->err_errno = r->err_errno;
+	t->versions = r->versions;
+	t->rtt_count = r->rtt_count;
+	t->rtt_ms = r->rtt_count ? r->rtt_ms : -1;
+	t->addrs_tried = r->addrs_tried;
+	t->mount_port = r->mount_port;
+	t->resolved = r->resolved;
+	t->tcp = r->tcp;
+	t->portmapper = r->portmapper;
+	t->mountd = r->mountd;
+	t->export_v3 = r->export_v3;
+	t->export_v4 = r->export_v4;
+	t->elapsed_ms = r->elapsed_ms;
+	memcpy(t->addr, r->addr, sizeof(t->addr));
+	memcpy(t->local_addr, r->local_addr, sizeof(t->local_addr));
+	if (ret_attempts)
+		*ret_attempts = r->attempts;
+	return 0;
 }
 
 /* --- reporting ------------------------------------------------------------------------ */

@@ -8,12 +8,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -115,19 +113,6 @@ static int parse_argv(int argc, char *argv[])
 		return -EINVAL;
 	}
 	return 1;
-}
-
-/*
- * A probe needs no privilege; run as root, drop every capability. This also spares libnfs
- * its hunt for a free reserved source port on every connection (a bind and a services
- * lookup per port tried), which with hundreds of targets costs more than the probing.
- */
-static int drop_capabilities(void)
-{
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
-
-	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
 static void targets_free(struct dvol_nfs_target *t, size_t n)
@@ -257,9 +242,14 @@ int main(int argc, char *argv[])
 		log_error("refusing to run: %s", why);
 		return EX_USAGE;
 	}
-	r = drop_capabilities();
+	/* A probe needs no privilege, and parses what the network sends: run as root, it
+	 * becomes nobody (root without capabilities still owns /etc/shadow). This also
+	 * spares libnfs its hunt for a free reserved source port on every connection. */
+	r = dvol_nfs_drop_privileges();
 	if (r < 0)
-		return log_error_errno(r, "cannot drop capabilities"), EX_FAILED;
+		return log_error_errno(r, "cannot drop privileges to uid %u: %s",
+				       DVOL_NFS_PROBE_UID, strerror(-r)),
+		       EX_FAILED;
 	/* Before the first packet and before any name is resolved: inet, nothing written. */
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET);
 	if (r < 0)

@@ -16,8 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +33,7 @@
 #include "log.h"
 #include "mkfs.h"
 #include "mountop.h"
+#include "nfsmount.h"
 #include "nfsprobe.h"
 #include "options.h"
 #include "sandbox.h"
@@ -53,12 +57,14 @@ enum plan_kind {
 /* NFS: the probe's answer and the kernel mounts to try, best first. */
 struct plan_nfs {
 	struct dvol_nfs_target probe;
-	char *source;	     /* "host:/path" as the kernel and findmnt show it */
-	const char *vers[4]; /* "4.2", "4.1", "4.0"/"4", "3": in the order to try */
-	char *data[4];	     /* the kernel's option string for each */
-	unsigned n_vers;
+	struct dvol_nfs_mopts mopts; /* the user's NFS options, read */
+	char *source;		     /* "host:/path" as the kernel and findmnt show it */
+	struct dvol_nfs_try tries[DVOL_NFS_TRIES_MAX];
+	unsigned n_tries;
 	unsigned attempts;		/* probe runs */
 	unsigned long long deadline_ms; /* retry=: monotonic end of retries, or 0 */
+	uint64_t mount_timeout_ms;	/* the kernel mount's deadline */
+	int probe_fd;			/* the probe process's result, read end */
 };
 
 /* A local volume: the device found, held locked, judged, and what will be done to it. */
@@ -106,9 +112,10 @@ struct plan {
 static void plan_done(struct plan *p)
 {
 	dvol_nfs_target_done(&p->nfs.probe);
+	dvol_nfs_mopts_done(&p->nfs.mopts);
 	free(p->nfs.source);
-	for (unsigned i = 0; i < ELEMENTSOF(p->nfs.data); i++)
-		free(p->nfs.data[i]);
+	dvol_nfs_tries_done(p->nfs.tries, p->nfs.n_tries);
+	safe_close(p->nfs.probe_fd);
 	dvol_spec_done(&p->spec);
 	dvol_opts_done(&p->opts);
 	free(p->target);
@@ -145,6 +152,7 @@ static void help(void)
 	       "  ro, nosuid, nodev, noexec, noatime  VFS flags, set before the mount appears\n"
 	       "  probe-timeout=SEC, retry=SEC        NFS: probe deadline, retries on network "
 	       "errors\n"
+	       "  mount-timeout=SEC                   NFS: the kernel mount's deadline\n"
 	       "  vers=V, other NFS options           NFS: passed to the kernel mount\n"
 	       "  mkfs=xfs|ext4       format a block device if, and only if, it is blank\n"
 	       "  device-timeout=DUR  wait this long for the device and its lock (30s)\n"
@@ -393,89 +401,6 @@ static int plan_bind(struct plan *p)
 
 /* --- NFS ------------------------------------------------------------------------------ */
 
-/* The version asked for: -o vers= (or nfsvers=) wins over the URL's ?vers=. */
-static int nfs_requested_vers(const struct plan *p, char **ret)
-{
-	static const char *const names[] = {"vers", "nfsvers"};
-
-	*ret = NULL;
-	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-		char *v = NULL;
-		size_t len = 0;
-
-		if (p->opts.fs && mnt_optstr_get_option(p->opts.fs, names[i], &v, &len) == 0) {
-			*ret = strndup(v, len);
-			return *ret ? 0 : -ENOMEM;
-		}
-	}
-	if (p->spec.vers) {
-		*ret = strdup(p->spec.vers);
-		return *ret ? 0 : -ENOMEM;
-	}
-	return 0;
-}
-
-/* The user's NFS options, without the ones dvol sets from the probe. */
-static int nfs_user_options(const struct plan *p, char **ret)
-{
-	static const char *const ours[] = {"vers", "nfsvers", "addr", "clientaddr", "port"};
-	char *o = p->opts.fs ? strdup(p->opts.fs) : NULL;
-
-	if (p->opts.fs && !o)
-		return -ENOMEM;
-	for (size_t i = 0; o && i < ELEMENTSOF(ours); i++)
-		while (mnt_optstr_remove_option(&o, ours[i]) == 0)
-			;
-	*ret = o;
-	return 0;
-}
-
-static int nfs_add_try(struct plan *p, const char *vers, const char *user)
-{
-	struct plan_nfs *n = &p->nfs;
-	const struct dvol_nfs_target *t = &n->probe;
-	char *d = NULL;
-	int r;
-
-	r = asprintf(
-	    &d, "vers=%s,addr=%s%s%s", vers, t->addr,
-	    /* v4.0 calls the client back on its own connection; 4.1+ and v3 do not. */
-	    (!strcmp(vers, "4.0") || !strcmp(vers, "4")) && t->local_addr[0] ? ",clientaddr=" : "",
-	    (!strcmp(vers, "4.0") || !strcmp(vers, "4")) && t->local_addr[0] ? t->local_addr : "");
-	if (r < 0)
-		return -ENOMEM;
-	if (p->spec.port) {
-		char *d2 = NULL;
-
-		r = asprintf(&d2, "%s,port=%u", d, p->spec.port);
-		free(d);
-		if (r < 0)
-			return -ENOMEM;
-		d = d2;
-	}
-	if (!strcmp(vers, "3") && t->mount_port && !(user && strstr(user, "mountport="))) {
-		char *d2 = NULL;
-
-		r = asprintf(&d2, "%s,mountport=%u", d, t->mount_port);
-		free(d);
-		if (r < 0)
-			return -ENOMEM;
-		d = d2;
-	}
-	if (user && *user) {
-		char *d2 = NULL;
-
-		r = asprintf(&d2, "%s,%s", d, user);
-		free(d);
-		if (r < 0)
-			return -ENOMEM;
-		d = d2;
-	}
-	n->vers[n->n_vers] = vers;
-	n->data[n->n_vers++] = d;
-	return 0;
-}
-
 static void nfs_log_failure(const struct plan *p)
 {
 	const struct dvol_nfs_target *t = &p->nfs.probe;
@@ -490,20 +415,20 @@ static void nfs_log_failure(const struct plan *p)
 		  p->nfs.attempts > 1 ? "; probed again until retry= ran out" : "");
 	log_error("tried: TCP port %u, NFS NULL v3 and v4, COMPOUND 4.0-4.2%s%s%s%s; answered: %s; "
 		  "nothing was mounted",
-		  p->spec.port ? p->spec.port : DVOL_NFS_PORT, t->export ? ", LOOKUP " : "",
+		  t->port ? t->port : DVOL_NFS_PORT, t->export ? ", LOOKUP " : "",
 		  t->export ? t->export : "", vs ? ", wanted vers=" : "", vs ? vs : "",
 		  summary ? summary : "?");
 }
 
-/* resolve + plan for NFS: the mount point, what is already there, then the probe. */
-static int plan_nfs(struct plan *p)
+/*
+ * parse for NFS, before any sandbox: the user's NFS options (what the probe depends on is
+ * probed and used as given, or refused here), and the probe's target. Nothing is touched.
+ */
+static int nfs_prepare(struct plan *p)
 {
 	struct plan_nfs *n = &p->nfs;
 	struct dvol_nfs_target *t = &n->probe;
-	struct dvol_mount_info mi = {0};
-	_cleanup_free_ char *vers = NULL, *user = NULL;
-	struct dvol_nfs_probe_params params = {.timeout_ms = p->opts.probe_timeout_ms};
-	unsigned long long backoff = 500;
+	_cleanup_free_ char *bad = NULL;
 	const char *why = NULL;
 	int r;
 
@@ -512,16 +437,199 @@ static int plan_nfs(struct plan *p)
 			  p->opts.mkfs ? "mkfs" : "create", arg_spec);
 		return -EINVAL;
 	}
-	r = nfs_requested_vers(p, &vers);
-	if (r < 0)
+	r = dvol_nfs_mopts_parse(p->opts.fs, p->spec.vers, p->spec.port, &n->mopts, &bad, &why);
+	if (r == -ENOMEM)
 		return log_error_errno(r, "out of memory");
-	if (vers && !dvol_nfs_vers_from_string(vers)) {
-		log_error("option 'vers=%s': dvol knows NFS versions 3, 4, 4.0, 4.1 and 4.2", vers);
-		return -EINVAL;
+	if (r < 0) {
+		log_error("option '%s' %s", bad ? bad : "?", why ? why : "is invalid");
+		return r;
 	}
+	n->mount_timeout_ms = n->mopts.mount_timeout_ms
+				  ? n->mopts.mount_timeout_ms
+				  : p->opts.probe_timeout_ms * DVOL_NFS_MOUNT_TIMEOUT_FACTOR;
 	if (asprintf(&n->source, p->spec.host_is_ipv6 ? "[%s]:%s" : "%s:%s", p->spec.host,
 		     p->spec.path) < 0)
 		return log_error_errno(-ENOMEM, "out of memory");
+
+	r = dvol_nfs_target_parse(arg_spec, t, &why);
+	if (r < 0) /* SOURCE parsed already: only memory can fail here */
+		return log_error_errno(r, "cannot set up the probe of %s", arg_spec);
+	/* The probe goes where the kernel mount will: addr= instead of the name, port=. */
+	if (n->mopts.addr) {
+		char *h = strdup(n->mopts.addr);
+
+		if (!h)
+			return log_error_errno(-ENOMEM, "out of memory");
+		free(t->host);
+		t->host = h;
+	}
+	t->port = n->mopts.port;
+	t->want = n->mopts.vers;
+	return 0;
+}
+
+/*
+ * The probe process: it parses what the network sends, so it holds nothing worth
+ * having. Forked before the parent's first sandbox stage, it sheds root (nobody, no
+ * groups, no capabilities), keeps stdio, rpath (the resolver's files) and inet, and
+ * hands one fixed-size result to the parent over a pipe. The parent never holds inet.
+ */
+static _Noreturn void nfs_probe_child(struct plan *p, int fd, pid_t parent)
+{
+	struct plan_nfs *n = &p->nfs;
+	struct dvol_nfs_target *t = &n->probe;
+	struct dvol_nfs_probe_params params = {
+	    .timeout_ms = p->opts.probe_timeout_ms,
+	    /* The portmapper and MOUNT matter for v3 only. */
+	    .v3_side = !t->want || t->want == DVOL_NFS_V3,
+	    .mount_port = n->mopts.mountport,
+	};
+	unsigned long long backoff = 500, deadline_ms;
+	struct dvol_nfs_result res;
+	unsigned attempts = 0;
+	const char *b;
+	size_t left;
+	int r;
+
+	/* Nothing of the parent's but the pipe and stdio. */
+	if (fd > 3)
+		(void)close_range(3, (unsigned)fd - 1, 0);
+	(void)close_range((unsigned)fd + 1, ~0u, 0);
+	r = dvol_nfs_drop_privileges();
+	if (r < 0) {
+		log_error_errno(r, "probe: cannot drop privileges to uid %u: %s",
+				DVOL_NFS_PROBE_UID, strerror(-r));
+		_exit(DVOL_EX_SYSERR);
+	}
+	/* Set after the uid change, which clears it: no orphan probes a server on. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(DVOL_EX_SYSERR);
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET);
+	if (r < 0) {
+		log_error_errno(r, "probe: cannot enter the sandbox");
+		_exit(DVOL_EX_SYSERR);
+	}
+	/* A server that closes its end must not kill the probe with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	dvol_debug_stop("probe");
+
+	deadline_ms = p->opts.retry_ms ? dvol_now_ms() + p->opts.retry_ms : 0;
+	for (;;) {
+		attempts++;
+		r = dvol_nfs_probe(t, 1, &params);
+		if (r < 0) {
+			log_error_errno(r, "probing %s failed", arg_spec);
+			_exit(DVOL_EX_SYSERR);
+		}
+		if (t->err == DVOL_NFS_OK || !dvol_nfs_err_is_transient(t->err) || !deadline_ms ||
+		    dvol_now_ms() + backoff >= deadline_ms)
+			break;
+		log_info("%s: %s (%s); probing again in %llu ms", arg_spec,
+			 dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "", backoff);
+		dvol_sleep_ms(backoff);
+		backoff = backoff * 2 > 8000 ? 8000 : backoff * 2;
+	}
+	dvol_nfs_result_pack(t, attempts, &res);
+	for (b = (const char *)&res, left = sizeof(res); left > 0;) {
+		ssize_t k = write(fd, b, left);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			_exit(DVOL_EX_SYSERR);
+		b += k;
+		left -= (size_t)k;
+	}
+	_exit(0);
+}
+
+static int nfs_probe_start(struct plan *p)
+{
+	pid_t parent = getpid(), pid;
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return log_error_errno(-errno, "cannot make a pipe for the probe");
+	/* The probe and the mount process are never waited for (the sandbox has no wait4):
+	 * the kernel reaps them. */
+	signal(SIGCHLD, SIG_IGN);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		safe_close(fds[0]);
+		safe_close(fds[1]);
+		return log_error_errno(-errno, "cannot start the probe process");
+	}
+	if (pid == 0) {
+		safe_close(fds[0]);
+		nfs_probe_child(p, fds[1], parent);
+	}
+	safe_close(fds[1]);
+	p->nfs.probe_fd = fds[0];
+	return 0;
+}
+
+/* The probe process's verdict, checked field by field; -errno, logged, if there is none. */
+static int nfs_probe_wait(struct plan *p)
+{
+	struct plan_nfs *n = &p->nfs;
+	struct dvol_nfs_result res;
+	/* The probe keeps its own deadlines; this one is for a probe that cannot. */
+	uint64_t until = dvol_now_ms() + p->opts.retry_ms + p->opts.probe_timeout_ms + 10000;
+	size_t got = 0;
+	int r;
+
+	while (got < sizeof(res)) {
+		uint64_t now = dvol_now_ms();
+		struct pollfd pfd = {.fd = n->probe_fd, .events = POLLIN};
+		ssize_t k;
+
+		if (now >= until) {
+			log_error("cannot mount %s: the probe process gave no result by its "
+				  "deadline; nothing was mounted",
+				  arg_spec);
+			return -ETIMEDOUT;
+		}
+		r = poll(&pfd, 1, (int)(until - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return log_error_errno(-errno, "cannot wait for the probe process");
+		if (r == 0)
+			continue;
+		k = read(n->probe_fd, (char *)&res + got, sizeof(res) - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return log_error_errno(-errno, "cannot read the probe process's result");
+		if (k == 0) {
+			log_error("cannot mount %s: the probe process ended without a result (see "
+				  "its message above); nothing was mounted",
+				  arg_spec);
+			return -EIO;
+		}
+		got += (size_t)k;
+	}
+	n->probe_fd = safe_close(n->probe_fd);
+	r = dvol_nfs_result_unpack(&res, &n->probe, &n->attempts);
+	if (r == -ENOMEM)
+		return log_error_errno(r, "out of memory");
+	if (r < 0) {
+		log_error("cannot mount %s: the probe process's result is malformed; nothing "
+			  "was mounted",
+			  arg_spec);
+		return r;
+	}
+	return 0;
+}
+
+/* resolve + plan for NFS: the mount point, what is already there, then the probe's answer. */
+static int plan_nfs(struct plan *p)
+{
+	struct plan_nfs *n = &p->nfs;
+	struct dvol_nfs_target *t = &n->probe;
+	struct dvol_mount_info mi = {0};
+	int r;
 
 	r = open_target(p, &mi);
 	if (r < 0)
@@ -547,60 +655,38 @@ static int plan_nfs(struct plan *p)
 			return 0;
 	}
 
-	/* The probe, with the same code as dvol-nfs-probe; retry= retries what may pass. A
-	 * server that closes its end must not kill us with SIGPIPE. */
-	signal(SIGPIPE, SIG_IGN);
-	r = dvol_nfs_target_parse(arg_spec, t, &why);
-	if (r < 0) /* SOURCE parsed already: only memory can fail here */
-		return log_error_errno(r, "cannot set up the probe of %s", arg_spec);
-	/* -o vers= (or nfsvers=) wins over the URL's ?vers=. */
-	t->want = dvol_nfs_vers_from_string(vers);
-	/* The portmapper and MOUNT matter for v3 only. */
-	params.v3_side = !t->want || t->want == DVOL_NFS_V3;
+	/* retry= applies to the kernel mount as well, from the same start. */
 	n->deadline_ms = p->opts.retry_ms ? dvol_now_ms() + p->opts.retry_ms : 0;
-	for (;;) {
-		n->attempts++;
-		r = dvol_nfs_probe(t, 1, &params);
-		if (r < 0)
-			return log_error_errno(r, "probing %s failed", arg_spec);
-		if (t->err == DVOL_NFS_OK)
-			break;
-		if (!dvol_nfs_err_is_transient(t->err) || !n->deadline_ms ||
-		    dvol_now_ms() + backoff >= n->deadline_ms) {
-			nfs_log_failure(p);
-			return t->err == DVOL_NFS_TIMEOUT ? -ETIMEDOUT : -EHOSTUNREACH;
-		}
-		log_info("%s: %s (%s); probing again in %llu ms", arg_spec,
-			 dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "", backoff);
-		dvol_sleep_ms(backoff);
-		backoff = backoff * 2 > 8000 ? 8000 : backoff * 2;
+	r = nfs_probe_wait(p);
+	if (r < 0)
+		return r;
+	if (t->err != DVOL_NFS_OK) {
+		nfs_log_failure(p);
+		return t->err == DVOL_NFS_TIMEOUT ? -ETIMEDOUT : -EHOSTUNREACH;
+	}
+	/* Have the kernel load its NFS client (sunrpc, nfs...) now, which on a booting
+	 * machine can take longer than a mount: mount-timeout= is for the server, not for
+	 * module loading. Only once the server passed, so that a dead one is still told in
+	 * its probe timeout. No server is contacted, nothing is mounted. */
+	if (!arg_fake) {
+		int fs = fsopen("nfs4", FSOPEN_CLOEXEC);
+
+		if (fs < 0)
+			log_debug_errno(-errno, "fsopen(\"nfs4\") to load the NFS client");
+		safe_close(fs);
 	}
 
-	/* The versions to try, best first: the one asked for, or what the server answers. */
-	r = nfs_user_options(p, &user);
+	r = dvol_nfs_tries(&n->mopts, t->versions, t->addr, t->local_addr, t->mount_port, n->tries);
 	if (r < 0)
 		return log_error_errno(r, "out of memory");
-	if (t->want) {
-		r = nfs_add_try(p, dvol_nfs_vers_to_string(t->want), user);
-	} else {
-		static const unsigned order[] = {DVOL_NFS_V4_2, DVOL_NFS_V4_1, DVOL_NFS_V4_0,
-						 DVOL_NFS_V3};
-
-		for (size_t i = 0; r >= 0 && i < ELEMENTSOF(order); i++)
-			if (t->versions & order[i])
-				r = nfs_add_try(p, dvol_nfs_vers_to_string(order[i]), user);
-		/* v4 answered NULL, but no minor version could be told: let the kernel pick. */
-		if (r >= 0 && n->n_vers == 0 && (t->versions & DVOL_NFS_V4))
-			r = nfs_add_try(p, "4", user);
+	n->n_tries = (unsigned)r;
+	if (n->n_tries == 0) {
+		/* The probe's ok says a wanted version was proven: this is a bug. */
+		log_error("cannot mount %s: the probe passed, but no NFS version to mount is left",
+			  arg_spec);
+		return -EPROTO;
 	}
-	if (r < 0)
-		return log_error_errno(r, "out of memory");
 	return 0;
-}
-
-static const char *nfs_fstype(const char *vers)
-{
-	return strcmp(vers, "3") ? "nfs4" : "nfs";
 }
 
 static void print_plan_nfs(const struct plan *p)
@@ -617,12 +703,15 @@ static void print_plan_nfs(const struct plan *p)
 	summary = dvol_nfs_target_summary(&n->probe);
 	printf("probe:    %s (%s) ok in %llu ms: %s\n", n->probe.host, n->probe.addr,
 	       (unsigned long long)n->probe.elapsed_ms, summary ? summary : "?");
-	for (unsigned i = 0; i < n->n_vers; i++)
+	for (unsigned i = 0; i < n->n_tries; i++)
 		printf("%s mount(\"%s\", \"%s\", \"%s\", %s%s, \"%s\")\n",
-		       i == 0 ? "action:  " : "  else:  ", n->source, p->target,
-		       nfs_fstype(n->vers[i]), p->opts.vfs ? "MS:" : "0",
-		       p->opts.vfs ? p->opts.vfs : "", n->data[i]);
-	printf("sandbox:  inet only while probing; dropped before the mount\n");
+		       i == 0 ? "action:  " : "  else:  ", n->source, p->target, n->tries[i].fstype,
+		       p->opts.vfs ? "MS:" : "0", p->opts.vfs ? p->opts.vfs : "", n->tries[i].data);
+	printf("deadline: the kernel mount within %.1f s (mount-timeout=), then stopped\n",
+	       n->mount_timeout_ms / 1000.0);
+	printf("sandbox:  the probe ran as uid %u with stdio, rpath and inet only; the process "
+	       "that mounts never had inet\n",
+	       DVOL_NFS_PROBE_UID);
 }
 
 static bool nfs_net_errno(int e)
@@ -631,30 +720,133 @@ static bool nfs_net_errno(int e)
 	       e == ECONNRESET || e == EAGAIN;
 }
 
-/* act for NFS: the kernel mount, version by version; no network of our own any more. */
+/*
+ * mount(2) in a child that dies at DEADLINE_MS: NFS's mount RPCs sleep killably, and a
+ * signal whose default is to terminate counts as SIGKILL there. The child's own timer
+ * needs no right to signal another process. -ETIMEDOUT when it did not finish in time.
+ */
+static int nfs_mount_deadline(const char *source, const char *target, const char *fstype,
+			      unsigned long flags, const char *data, uint64_t deadline_ms)
+{
+	_cleanup_close_ int rfd = -EBADF;
+	int fds[2], res = 0;
+	size_t got = 0;
+	pid_t pid;
+
+	if (dvol_now_ms() >= deadline_ms)
+		return -ETIMEDOUT;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		safe_close(fds[0]);
+		safe_close(fds[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		uint64_t now = dvol_now_ms(), left = deadline_ms > now ? deadline_ms - now : 1;
+		struct itimerval it = {.it_value = {.tv_sec = (time_t)(left / 1000),
+						    .tv_usec = (long)(left % 1000) * 1000}};
+		int e;
+
+		safe_close(fds[0]);
+		signal(SIGALRM, SIG_DFL);
+		if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+			_exit(DVOL_EX_SYSERR);
+		e = mount(source, target, fstype, flags, data) == 0 ? 0 : errno;
+		(void)setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
+		if (write(fds[1], &e, sizeof(e)) != sizeof(e))
+			_exit(DVOL_EX_SYSERR);
+		_exit(0);
+	}
+	safe_close(fds[1]);
+	rfd = fds[0];
+	for (;;) {
+		uint64_t now = dvol_now_ms();
+		/* The child's alarm ends it; this is for a child that cannot be ended. */
+		int wait_ms = deadline_ms + 2000 > now ? (int)(deadline_ms + 2000 - now) : 0;
+		struct pollfd pfd = {.fd = rfd, .events = POLLIN};
+		ssize_t k;
+		int r = poll(&pfd, 1, wait_ms);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -ETIMEDOUT;
+		k = read(rfd, (char *)&res + got, sizeof(res) - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -ETIMEDOUT; /* it died at its deadline, before it could say */
+		got += (size_t)k;
+		if (got == sizeof(res))
+			return -res;
+	}
+}
+
+/* After a timeout: did the mount land anyway, in the instant before the child died? */
+static bool nfs_landed(const struct plan *p)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct dvol_mount_info mi = {0};
+	bool ours;
+
+	if (dvol_open_dir(p->target, &fd) < 0 || dvol_mount_at(fd, &mi) <= 0)
+		return false;
+	ours = mi.fstype && !strncmp(mi.fstype, "nfs", 3) && mi.source &&
+	       !strcmp(mi.source, p->nfs.source);
+	dvol_mount_info_done(&mi);
+	return ours;
+}
+
+/* act for NFS: the kernel mount, version by version, under one deadline; no network of
+ * our own any more. */
 static int act_nfs(struct plan *p)
 {
 	struct plan_nfs *n = &p->nfs;
 	char target[64], tried[512] = "";
 	size_t len = 0;
 	unsigned long long backoff = 500;
+	uint64_t deadline = dvol_now_ms() + n->mount_timeout_ms;
 	int r = 0;
 
+	/* retry= waits for a server that answered the probe; mount-timeout= for each go. */
+	if (n->deadline_ms > deadline)
+		deadline = n->deadline_ms;
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", p->target_fd);
-	for (unsigned i = 0; i < n->n_vers;) {
+	for (unsigned i = 0; i < n->n_tries;) {
+		const struct dvol_nfs_try *t = &n->tries[i];
+		const char *vs = dvol_nfs_vers_to_string(t->vers);
+		uint64_t go = dvol_now_ms() + n->mount_timeout_ms;
+
 		log_debug("mount(\"%s\", \"%s\", \"%s\", 0x%lx, \"%s\")", n->source, p->target,
-			  nfs_fstype(n->vers[i]), p->opts.mflags, n->data[i]);
-		if (mount(n->source, target, nfs_fstype(n->vers[i]), p->opts.mflags, n->data[i]) ==
-		    0)
+			  t->fstype, p->opts.mflags, t->data);
+		r = nfs_mount_deadline(n->source, target, t->fstype, p->opts.mflags, t->data,
+				       go < deadline ? go : deadline);
+		if (r == 0)
 			return 0;
-		r = -errno;
+		if (r == -ETIMEDOUT && nfs_landed(p)) {
+			log_notice("the kernel mount of %s finished at its deadline", n->source);
+			return 0;
+		}
 		len += snprintf(tried + len, len < sizeof(tried) ? sizeof(tried) - len : 0,
-				"%svers=%s: %s", len ? "; " : "", n->vers[i], strerror(-r));
+				"%svers=%s: %s", len ? "; " : "", vs,
+				r == -ETIMEDOUT ? "no answer in time" : strerror(-r));
+		if (r == -ETIMEDOUT) {
+			log_error(
+			    "cannot mount %s on %s: the server answered the probe, but the "
+			    "kernel mount (vers=%s) did not finish within %.1f s "
+			    "(mount-timeout=) and was stopped; nothing was mounted. Check the "
+			    "server's load and the network path to it, or allow longer with "
+			    "mount-timeout=",
+			    n->source, p->target, vs, n->mount_timeout_ms / 1000.0);
+			return r;
+		}
 		/* A network error on a server that answered the probe: retry= waits for it. */
 		if (nfs_net_errno(-r) && n->deadline_ms &&
 		    dvol_now_ms() + backoff < n->deadline_ms) {
-			log_info("mounting %s with vers=%s: %s; again in %llu ms", n->source,
-				 n->vers[i], strerror(-r), backoff);
+			log_info("mounting %s with vers=%s: %s; again in %llu ms", n->source, vs,
+				 strerror(-r), backoff);
 			dvol_sleep_ms(backoff);
 			backoff = backoff * 2 > 8000 ? 8000 : backoff * 2;
 			continue;
@@ -1271,8 +1463,11 @@ static int record(struct libmnt_context *cxt, const struct plan *p)
 
 static int run(struct libmnt_context *cxt)
 {
-	_cleanup_(plan_done) struct plan p = {
-	    .target_fd = -EBADF, .src_fd = -EBADF, .local.fd = -EBADF, .local.wfd = -EBADF};
+	_cleanup_(plan_done) struct plan p = {.target_fd = -EBADF,
+					      .src_fd = -EBADF,
+					      .local.fd = -EBADF,
+					      .local.wfd = -EBADF,
+					      .nfs.probe_fd = -EBADF};
 	unsigned sets;
 	int r;
 
@@ -1286,12 +1481,21 @@ static int run(struct libmnt_context *cxt)
 			return dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 	}
 
-	/* Stage 1: no exec unless a format may be planned, no inet unless NFS. */
+	/* NFS: the probe starts now, in a process of its own that sheds root and alone
+	 * holds inet; this one goes on to open the mount point meanwhile. */
+	if (p.kind == PLAN_NFS) {
+		r = nfs_prepare(&p);
+		if (r < 0)
+			return dvol_exit_code(r == -EINVAL ? DVOL_FAIL_USAGE : DVOL_FAIL_SYSTEM, r);
+		r = nfs_probe_start(&p);
+		if (r < 0)
+			return dvol_exit_code(DVOL_FAIL_SYSTEM, r);
+	}
+
+	/* Stage 1: no exec unless a format may be planned; inet never. */
 	sets = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT;
 	if (p.kind == PLAN_LOCAL)
 		sets |= DVOL_SB_BLKDEV | (p.opts.mkfs ? DVOL_SB_EXEC : 0);
-	if (p.kind == PLAN_NFS)
-		sets |= DVOL_SB_INET;
 	r = dvol_sandbox_enter(sets);
 	if (r < 0)
 		return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;

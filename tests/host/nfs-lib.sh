@@ -87,3 +87,109 @@ nfs_stop() { # nfs_stop NAME: stop by the pid file, wait until it is gone
 	for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
 	kill -9 "$p" 2>/dev/null
 }
+
+# fake_server NS NAME PORT MODE: a TCP server on 127.0.0.1:PORT in NS that is no NFS server,
+# for the probe's error classes. MODE:
+#   garbage  sends an HTTP error line (its first four bytes read as a 1.2 GB record marker)
+#   huge     sends a record marker of 2 GiB - 1
+#   flood    sends well-formed RPC replies to calls nobody made, without end
+#   nullonly answers NULL of NFSv4, refuses NFSv3 (PROG_MISMATCH) and every other
+#            procedure (PROC_UNAVAIL): it answers NULL, but no COMPOUND
+# Waits until it listens; its pid file is $T/nfs-NAME/fake.pid.
+fake_server() {
+	local ns=$1 name=$2 port=$3 mode=$4 d="$T/nfs-$2"
+	mkdir -p "$d"
+	cat >"$T/fake-rpc.py" <<-'PY'
+	import socket, struct, sys, threading
+	port, mode = int(sys.argv[1]), sys.argv[2]
+	def reply(xid, stat, extra=b""):
+	    body = struct.pack(">IIIIII", xid, 1, 0, 0, 0, stat) + extra
+	    return struct.pack(">I", 0x80000000 | len(body)) + body
+	def serve(c):
+	    try:
+	        if mode == "garbage":
+	            c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+	        elif mode == "huge":
+	            c.sendall(b"\xff\xff\xff\xff" + b"\0" * 64)
+	        elif mode == "flood":
+	            chunk = reply(0xdeadbeef, 0) * 4096
+	            while True:
+	                c.sendall(chunk)
+	        if mode != "nullonly":
+	            while c.recv(65536):
+	                pass
+	            return
+	        buf = b""
+	        while True:
+	            data = c.recv(65536)
+	            if not data:
+	                return
+	            buf += data
+	            while len(buf) >= 4:
+	                n = struct.unpack(">I", buf[:4])[0] & 0x7fffffff
+	                if len(buf) < 4 + n:
+	                    break
+	                rec, buf = buf[4:4 + n], buf[4 + n:]
+	                xid, _, _, prog, vers, proc = struct.unpack(">IIIIII", rec[:24])
+	                if prog == 100003 and vers != 4:
+	                    c.sendall(reply(xid, 2, struct.pack(">II", 4, 4)))
+	                elif proc == 0:
+	                    c.sendall(reply(xid, 0))
+	                else:
+	                    c.sendall(reply(xid, 3))
+	    except OSError:
+	        pass
+	    finally:
+	        c.close()
+	s = socket.socket()
+	s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	s.bind(("127.0.0.1", port))
+	s.listen(64)
+	while True:
+	    c, _ = s.accept()
+	    threading.Thread(target=serve, args=(c,), daemon=True).start()
+	PY
+	ip netns exec "$ns" python3 "$T/fake-rpc.py" "$port" "$mode" >"$d/fake.log" 2>&1 &
+	echo $! >"$d/fake.pid"
+	for _ in $(seq 50); do
+		in_ns "$ns" ss -ltn "sport = :$port" | grep -q LISTEN && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# hung_resolver NS: a DNS server on 127.0.0.53 in NS that reads every query and never
+# answers, and $T/resolv.conf naming it. Run a command with it: with_resolv CMD...
+# (a private /etc/resolv.conf in a mount namespace of that command's own).
+hung_resolver() {
+	mkdir -p "$T/nfs-resolver"
+	printf 'nameserver 127.0.0.53\noptions timeout:5 attempts:2\n' >"$T/resolv.conf"
+	ip netns exec "$1" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.53", 53))
+while True:
+    s.recv(4096)
+' >/dev/null 2>&1 &
+	echo $! >"$T/nfs-resolver/resolver.pid"
+	for _ in $(seq 50); do
+		in_ns "$1" ss -lun "sport = :53" | grep -q 127.0.0.53 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+with_resolv() {
+	unshare --mount --propagation private -- sh -c \
+		'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$T/resolv.conf" "$@"
+}
+# with_hosts FILE CMD...: CMD sees FILE as /etc/hosts.
+with_hosts() {
+	local f=$1
+	shift
+	unshare --mount --propagation private -- sh -c \
+		'mount --bind "$0" /etc/hosts && exec "$@"' "$f" "$@"
+}
+
+# ours NAME: pids of processes called NAME in this test's process group (the host tier
+# runs each test in a group of its own), never another test's that runs beside it.
+ours() { pgrep -g "$(awk '{print $5}' /proc/$$/stat)" -x "$1"; }

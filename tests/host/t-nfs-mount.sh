@@ -3,9 +3,12 @@
 # nfs-ganesha in a network namespace this test makes. This kernel has no NFS client, so
 # here the kernel mount itself can only fail (it is tested in the VM tier); what is tested
 # is that a dead, blackholed or wrong server fails with exit 32, a clear message and
-# nothing mounted, that -f shows the exact kernel mount, and the sandbox stages.
+# nothing mounted, that -f shows the exact kernel mount, that the user's NFS options are
+# probed and used as given, and the privilege separation: only an unprivileged process
+# of its own ever holds a socket to the server.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/nfs-lib.sh"
+need python3 ss nft
 
 # Ports of this test: 20520-20529.
 netns_make mnt NS || { not_ok "cannot make a network namespace"; done_testing; }
@@ -97,19 +100,119 @@ fi
 
 st=$(stage_status resolve ip netns exec "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M")
 echo "# probing stage: $st"
-check "probing stage: Seccomp: 2, one filter (with inet), NoNewPrivs: 1" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 '"
+check "probing stage: Seccomp: 2, one filter, NoNewPrivs: 1" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 '"
 st=$(stage_status act ip netns exec "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M")
 echo "# mount stage: $st"
-check "mount stage: a second filter is stacked (inet dropped before the kernel mount)" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:2 '"
+check "mount stage: the same single filter: the process that mounts never had inet to drop" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 '"
 # While it waits on a blackholed server it is in its probing stage.
 in_ns "$NS" mount -t dvol nfs://127.0.0.2/m "$M" -o probe-timeout=3 >/dev/null 2>&1 &
 bg=$!
-for _ in $(seq 50); do hp=$(pgrep -x mount.dvol | head -1); [ -n "$hp" ] && break; sleep 0.1; done
-sleep 0.3
-st=$(awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hp"/status 2>/dev/null)
-echo "# waiting on a blackholed server: $st"
-check "waiting on a blackholed server: Seccomp: 2, a filter, NoNewPrivs: 1" sh -c "echo '$st' | grep -qE 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:[1-9]'"
+sleep 0.5
+st=''
+for hp in $(ours mount.dvol); do
+	[ "$(awk '/^State:/{print $2}' /proc/"$hp"/status 2>/dev/null)" = S ] || continue
+	st="$st$(awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hp"/status 2>/dev/null)| "
+done
+echo "# waiting on a blackholed server, each mount.dvol: $st"
+check "waiting on a blackholed server: both processes (it and its probe) confined: Seccomp: 2, a filter, NoNewPrivs: 1" \
+	sh -c "[ \"\$(echo '$st' | grep -oE 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:[1-9] ' | wc -l)\" -eq 2 ]"
 wait $bg
 check "...and then it failed with exit 32" test $? -eq 32
+
+# --- privilege separation: who holds the socket while the probe waits ----------------------
+# status PID: "uid=R,E,S,F gid=... caps=CAPEFF nnp=N filters=N"
+status() {
+	awk '/^Uid:/{u=$2","$3","$4","$5} /^Gid:/{g=$2","$3","$4","$5} /^CapEff:/{c=$2}
+		/^NoNewPrivs:/{n=$2} /^Seccomp_filters:/{f=$2}
+		END{printf "uid=%s gid=%s caps=%s nnp=%s filters=%s", u, g, c, n, f}' /proc/"$1"/status 2>/dev/null
+}
+in_ns "$NS" mount -t dvol nfs://127.0.0.2/m "$M" -o probe-timeout=4 >/dev/null 2>&1 &
+bg=$!
+holders='' pids=''
+for _ in $(seq 50); do
+	# The processes with a TCP socket to the blackholed server, from the kernel's table.
+	holders=$(in_ns "$NS" ss -tanp dst 127.0.0.2 | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+	# Live ones: a probe process that handed its result over may linger as a zombie.
+	pids=$(for h in $(ours mount.dvol); do
+		[ "$(awk '/^State:/{print $2}' /proc/"$h"/status 2>/dev/null)" != Z ] && echo "$h"
+	done)
+	[ -n "$holders" ] && [ "$(echo "$pids" | wc -w)" -ge 2 ] && break
+	sleep 0.1
+done
+echo "# mount.dvol processes: $(echo $pids); holding a socket to the server: $(echo $holders)"
+for h in $(ours mount.dvol); do echo "# $h: $(awk '/^State:/{print $2}' /proc/"$h"/status) $(status "$h") fds: $(ls -l /proc/"$h"/fd 2>/dev/null | grep -c 'socket:')"; done
+check "while probing: two mount.dvol processes, and exactly one holds the socket" \
+	test "$(echo "$pids" | wc -w)" -eq 2 -a "$(echo "$holders" | wc -w)" -eq 1
+check "...the one with the socket is a mount.dvol of this run" sh -c "echo '$pids' | grep -qx '$holders'"
+check "...it is not root: every uid and gid 65534, no capabilities, NoNewPrivs, a filter" \
+	sh -c "[ \"\$(awk '/^Uid:|^Gid:/{print \$2,\$3,\$4,\$5} /^CapEff:/{print \$2} /^NoNewPrivs:/{print \$2}' /proc/$holders/status | tr '\n' ' ')\" = '65534 65534 65534 65534 65534 65534 65534 65534 0000000000000000 1 ' ]"
+parent=$(for h in $pids; do [ "$h" != "$holders" ] && echo "$h"; done | head -1)
+check "...the other one (root, which will mount) holds no socket at all" \
+	test -n "$parent" -a "$(ls -l /proc/"$parent"/fd 2>/dev/null | grep -c 'socket:')" -eq 0
+check "...and it is the parent of the prober" \
+	test "$(awk '/^PPid:/{print $2}' /proc/"$holders"/status 2>/dev/null)" = "$parent"
+wait $bg
+check "...and then the mount failed with exit 32" test $? -eq 32
+
+# --- the user's NFS options: probed and used as given, or refused ------------------------------
+expect_rc 0 "port= given (no port in the source): the probe goes there" \
+	in_ns "$NS" mount -f -t dvol 127.0.0.1:/m "$M" -o port=20520,vers=4.1
+check "...and the kernel mount uses it" sh -c "echo '$OUT' | grep -qF '\"vers=4.1,addr=127.0.0.1,port=20520\"'"
+expect_rc 0 "addr= given: that address is probed instead of the name" \
+	in_ns "$NS" mount -f -t dvol nfs://nfs.invalid:20520/m "$M" -o addr=127.0.0.1,vers=4.2
+check "...and the kernel mount names it" sh -c "echo '$OUT' | grep -qF '\"vers=4.2,addr=127.0.0.1,port=20520\"'"
+expect_rc 0 "clientaddr= given: used as given, not the probe's own end" \
+	in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o vers=4.0,clientaddr=192.0.2.9
+check "...clientaddr=192.0.2.9" sh -c "echo '$OUT' | grep -qF '\"vers=4.0,addr=127.0.0.1,clientaddr=192.0.2.9,port=20520\"'"
+expect_rc 0 "legacy v4.1: normalised to dvol's vers=4.1, one mount, never passed beside it" \
+	in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o v4.1,nconnect=2
+check "...exactly one mount line, with vers=4.1 and no v4.1" \
+	sh -c "[ \$(echo '$OUT' | grep -c 'mount(') -eq 1 ] && echo '$OUT' | grep -qF '\"vers=4.1,addr=127.0.0.1,port=20520,nconnect=2\"'"
+expect_rc 1 "vers=4.1 with nfsvers=3: usage (exit 1)" \
+	in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o vers=4.1,nfsvers=3
+expect_msg "option 'nfsvers=3' names another NFS version" "...naming the option that disagrees"
+expect_rc 1 "proto=udp: usage (exit 1), the probe speaks TCP" \
+	in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M" -o proto=udp
+expect_msg "option 'proto=udp' is a transport dvol cannot probe" "...saying why"
+expect_rc 1 "port=20521 against the source's :20520: usage" \
+	in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M" -o port=20521
+expect_rc 0 "mount-timeout=7: the kernel mount's deadline, not a kernel option" \
+	in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o mount-timeout=7,vers=4.2
+check "...the plan names it, and no mount line carries it" \
+	sh -c "echo '$OUT' | grep -q 'deadline: the kernel mount within 7.0 s' && ! echo '$OUT' | grep 'mount(' | grep -q timeout"
+expect_rc 0 "no mount-timeout=: 10 probe timeouts" \
+	in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o probe-timeout=2
+check "...20.0 s" sh -c "echo '$OUT' | grep -q 'deadline: the kernel mount within 20.0 s'"
+expect_rc 1 "mount-timeout=soon: usage" in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M" -o mount-timeout=soon
+
+# --- a name server that never answers: the name is resolved within probe-timeout= --------------
+check "a name server that never answers, in $NS" hung_resolver "$NS"
+start=$(date +%s.%N)
+run_rc with_resolv ip netns exec "$NS" mount -t dvol nfs.example:/export "$M" -o probe-timeout=1
+end=$(date +%s.%N)
+elapsed=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%d", (b-a)*1000}')
+check "a name that does not resolve in time: exit 32 (rc=$RC)" test "$RC" -eq 32
+expect_msg "unresolvable \(the name resolver gave no answer for nfs.example within 1.0 s\)" "...saying the resolver did not answer in time"
+check "...within probe-timeout=1 and a margin: ${elapsed} ms < 3000 (the resolver alone takes 10 s)" test "$elapsed" -lt 3000
+printf '127.0.0.1 nfs-by-name.test\n' >"$T/hosts-local"
+expect_rc 0 "a name from /etc/hosts, resolved by the probe process's resolver thread in its sandbox" \
+	with_hosts "$T/hosts-local" ip netns exec "$NS" mount -f -t dvol nfs://nfs-by-name.test:20520/m "$M" -o vers=4.2
+check "...the kernel mount gets its address" sh -c "echo '$OUT' | grep -qF '\"vers=4.2,addr=127.0.0.1,port=20520\"'"
+
+# --- servers that answer, but not NFS ---------------------------------------------------------
+fake_server "$NS" garbage 20522 garbage && fake_server "$NS" nullonly 20523 nullonly ||
+	not_ok "fake servers did not come up"
+start=$(date +%s.%N)
+expect_rc 32 "a server that answers garbage, with retry=30: exit 32" \
+	in_ns "$NS" mount -t dvol nfs://127.0.0.1:20522/m "$M" -o retry=30,probe-timeout=1
+end=$(date +%s.%N)
+elapsed=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%d", (b-a)*1000}')
+expect_msg "is not usable: protocol-error" "...protocol-error"
+check "...not retried: no 'probed again', and done in ${elapsed} ms < 5000 (retry=30)" \
+	sh -c "! echo '$ERR' | grep -q 'probed again' && [ $elapsed -lt 5000 ]"
+expect_rc 32 "a server that answers NULL but no COMPOUND: exit 32, even with -f" \
+	in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20523/m "$M"
+expect_msg "rpc-mismatch .*NULL, but no COMPOUND" "...rpc-mismatch, saying so"
+check "...nothing mounted" nothing_here
 
 done_testing

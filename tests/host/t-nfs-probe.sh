@@ -1,9 +1,11 @@
 #!/bin/bash
 # dvol-nfs-probe against real nfs-ganesha servers in network namespaces this test makes:
 # v4 alone, v3 with rpcbind, a closed port, a missing export, a blackholed address, a
-# server that stops answering or dies mid-probe, and 256 targets at once, half dead.
+# server that stops answering or dies mid-probe, 256 targets at once, half dead, a name
+# server that never answers, servers that answer garbage, and the probe's privileges.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/nfs-lib.sh"
+need python3 prlimit ss nft
 
 P=/usr/sbin/dvol-nfs-probe
 # Ports of this test: 20510-20519 (and MOUNT ports 1000 above).
@@ -16,6 +18,8 @@ printf 'table inet dvoltest {\n chain in {\n type filter hook input priority 0;\
 
 # jf FILE JQ-EXPR: the expression must be true for the (single-object) JSON in FILE.
 jf() { jq -e "$2" "$1" >/dev/null; }
+# jfs FILE JQ-EXPR: the same over every object of FILE at once (as one array).
+jfs() { jq -e -s "$2" "$1" >/dev/null; }
 
 # --- v4 ----------------------------------------------------------------------------------
 expect_rc 0 "v4 server with its export: exit 0" in_ns "$N4" $P --json nfs://127.0.0.1:20510/v4
@@ -83,8 +87,12 @@ expect_rc 2 "vers=3 with a missing v3 export: exit 2" in_ns "$N3" $P --json --ex
 check "json: export-missing, export_v3 false, and the list is there" sh -c "echo '$OUT' | jq -e '.error == \"export-missing\" and .export_v3 == false and (.exports | length) >= 1' >/dev/null"
 
 # --- the deadline -------------------------------------------------------------------------
+start=$(date +%s.%N)
 expect_rc 2 "a blackholed address: exit 2" in_ns "$N4" $P --json --timeout 1 127.0.0.2:20510
+end=$(date +%s.%N)
 echo "$OUT" >"$T/bh.json"
+elapsed=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%d", (b-a)*1000}')
+check "...in one timeout and a margin, start-up included: ${elapsed} ms < 3000" test "$elapsed" -lt 3000
 check "json: error timeout, tcp false" jf "$T/bh.json" '.error == "timeout" and .tcp == false'
 check "json: detail says what got no answer" jf "$T/bh.json" '.detail | test("TCP connect to 127.0.0.2 port 20510: no answer within 1.0 s")'
 echo "# blackholed, --timeout 1: $(jq .elapsed_ms "$T/bh.json") ms"
@@ -100,7 +108,7 @@ expect_rc 0 "the same server, continued, answers again" in_ns "$N4" $P --json nf
 # The sandbox while it waits on the network.
 in_ns "$N4" $P --timeout 5 127.0.0.2:20510 >/dev/null 2>&1 &
 bg=$!
-for _ in $(seq 50); do hp=$(pgrep -x dvol-nfs-probe | head -1); [ -n "$hp" ] && break; sleep 0.1; done
+for _ in $(seq 50); do hp=$(ours dvol-nfs-probe | head -1); [ -n "$hp" ] && break; sleep 0.1; done
 sleep 0.3
 st=$(awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hp"/status 2>/dev/null)
 echo "# while probing: $st"
@@ -109,11 +117,15 @@ check "while probing: Seccomp_filters >= 1" sh -c "echo '$st' | grep -qE 'Seccom
 check "while probing: NoNewPrivs: 1" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 '"
 check "while probing, started as root: no capabilities left (CapEff 0)" \
 	test "$(awk '/^CapEff:/{print $2}' /proc/"$hp"/status 2>/dev/null)" = 0000000000000000
+ids=$(awk '/^(Uid|Gid):/{printf "%s %s %s %s %s ", $1, $2, $3, $4, $5} /^Groups:/{printf "Groups:%s", $2}' /proc/"$hp"/status 2>/dev/null)
+echo "# while probing: $ids"
+check "while probing, started as root: it is nobody (every uid and gid 65534, no groups)" \
+	test "$ids" = "Uid: 65534 65534 65534 65534 Gid: 65534 65534 65534 65534 Groups:"
 wait $bg
 DVOL_DEBUG_STOP=probe in_ns "$N4" $P 127.0.0.1:20510 >/dev/null 2>&1 &
 bg=$!
 for _ in $(seq 50); do
-	hp=$(pgrep -x dvol-nfs-probe | head -1)
+	hp=$(ours dvol-nfs-probe | head -1)
 	[ -n "$hp" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hp"/status 2>/dev/null)" = T ] && break
 	sleep 0.1
 done
@@ -143,8 +155,71 @@ check "256 targets: every live one is ok with its export" \
 	test "$(jq -c 'select(.address == "127.0.0.1") | select(.ok and .export_v4 and .versions == ["4.2","4.1","4.0"])' "$T/many.json" | wc -l)" -eq 128
 check "256 targets: every blackholed one is a timeout with no TCP" \
 	test "$(jq -c 'select(.address == "127.0.0.2") | select(.error == "timeout" and .tcp == false)' "$T/many.json" | wc -l)" -eq 128
+elapsed=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%d", (b-a)*1000}')
+check "256 targets, half blackholed: done within 3 timeouts (a serial prober needs 128): ${elapsed} ms < 6000" \
+	test "$elapsed" -lt 6000
 check "256 targets: reported in the order given" \
 	test "$(jq -r .target "$T/many.json" | head -2 | tr '\n' ' ')" = "nfs://127.0.0.1:20510/v4 127.0.0.2:30000 "
+
+# --- names: resolved within the deadline, all at once, every address tried --------------------
+check "a name server that reads every query and never answers, in $N4" hung_resolver "$N4"
+start=$(date +%s.%N)
+run_rc with_resolv ip netns exec "$N4" $P --json --timeout 2 slow-name.example nfs://127.0.0.1:20510/v4
+end=$(date +%s.%N)
+echo "$OUT" >"$T/slow.json"
+elapsed=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%d", (b-a)*1000}')
+echo "# a hung resolver and a healthy server, --timeout 2: ${elapsed} ms"
+check "hung resolver: the healthy target beside it is ok" \
+	jfs "$T/slow.json" '.[] | select(.target == "nfs://127.0.0.1:20510/v4") | .ok'
+jq -c . "$T/slow.json" | diag
+check "hung resolver: the name is unresolvable, the resolver gave no answer within 2.0 s" \
+	jfs "$T/slow.json" '.[] | select(.target == "slow-name.example") | .error == "unresolvable" and (.detail | test("no answer for slow-name.example within 2.0 s"))'
+check "hung resolver: the run takes under 2 timeouts (the resolver alone would take 10 s): ${elapsed} ms < 4000" \
+	test "$elapsed" -lt 4000
+names=()
+for i in $(seq 1 8); do names+=("slow-$i.example"); done
+start=$(date +%s.%N)
+run_rc with_resolv ip netns exec "$N4" $P --json --timeout 1 "${names[@]}"
+end=$(date +%s.%N)
+elapsed=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%d", (b-a)*1000}')
+check "8 names on a hung resolver are resolved at once: ${elapsed} ms < 3000 (one after another: 8 s)" \
+	test "$elapsed" -lt 3000
+printf '::1 multi.test\n127.0.0.1 multi.test\n' >"$T/hosts-multi"
+run_rc with_hosts "$T/hosts-multi" ip netns exec "$N4" getent ahostsv6 multi.test
+echo "$OUT" | diag
+run_rc with_hosts "$T/hosts-multi" ip netns exec "$N4" $P --json nfs://multi.test:20510/v4
+echo "$OUT" >"$T/multi.json"
+check "a name with ::1 first (refused: ganesha is on 127.0.0.1 only) and 127.0.0.1: ok" jf "$T/multi.json" '.ok'
+check "...on the address that answered" jf "$T/multi.json" '.address == "127.0.0.1"'
+
+# --- servers that answer, but not NFS --------------------------------------------------------
+fakes() {
+	fake_server "$N4" garbage 20513 garbage && fake_server "$N4" huge 20514 huge &&
+		fake_server "$N4" flood 20515 flood && fake_server "$N4" nullonly 20516 nullonly
+}
+check "fake servers are up (garbage, a huge record marker, a flood, NULL without COMPOUND)" fakes
+for c in garbage:20513 huge:20514 flood:20515; do
+	expect_rc 2 "a server that sends ${c%%:*}: exit 2" in_ns "$N4" $P --json --timeout 3 "127.0.0.1:${c#*:}"
+	echo "$OUT" >"$T/${c%%:*}.json"
+	check "...protocol-error (not refused, which retry= would retry)" jf "$T/${c%%:*}.json" '.error == "protocol-error" and .tcp == true'
+	jq -r .detail "$T/${c%%:*}.json" | diag
+done
+check "...the flood does not hold the probe past its deadline (3 s)" jf "$T/flood.json" '.elapsed_ms < 3500'
+expect_rc 2 "a server that answers NULL but no COMPOUND: exit 2 (not ok)" in_ns "$N4" $P --json --timeout 2 nfs://127.0.0.1:20516/x
+echo "$OUT" >"$T/nullonly.json"
+check "...rpc-mismatch: NULL, but no COMPOUND" jf "$T/nullonly.json" '.ok == false and .error == "rpc-mismatch" and (.detail | test("NULL, but no COMPOUND"))'
+check "...no highest_version a mount could use beyond plain 4" jf "$T/nullonly.json" '.versions == ["4"]'
+
+# --- local limits are not the server's fault ---------------------------------------------------
+bh=()
+for i in $(seq 0 19); do bh+=("127.0.0.2:$((31000 + i))"); done
+expect_rc 2 "out of file descriptors (prlimit --nofile=16, 20 targets): exit 2" \
+	in_ns "$N4" prlimit --nofile=16 $P --json --timeout 1 "${bh[@]}"
+echo "$OUT" >"$T/emfile.json"
+check "...the targets past the limit are local-error EMFILE" \
+	test "$(jq -c 'select(.error == "local-error" and .errno == "EMFILE" and (.detail | test("ulimit -n")))' "$T/emfile.json" | wc -l)" -ge 5
+check "...and none of them is called unreachable" \
+	test "$(jq -c 'select(.error == "unreachable")' "$T/emfile.json" | wc -l)" -eq 0
 
 # --- --wait -------------------------------------------------------------------------------
 (sleep 1.5; nfs_server "$N4" late 20512 4 >/dev/null) &
@@ -162,6 +237,7 @@ sleep 1
 kill -9 "$(nfs_pid v4)"
 wait $bg
 check "killed mid-probe: exit 2" test $? -eq 2
+check "killed mid-probe: the verdict comes when the server dies, not at the 10 s deadline" jf "$T/killed.json" '.elapsed_ms < 5000'
 check "killed mid-probe: refused, the server closed the connection" jf "$T/killed.json" '.error == "refused" and .tcp == true and (.detail | test("closed the connection"))'
 echo "# killed mid-probe, --timeout 10: verdict after $(jq .elapsed_ms "$T/killed.json") ms"
 

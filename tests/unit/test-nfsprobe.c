@@ -118,6 +118,98 @@ static void test_probe_refused_and_unresolvable(void **state)
 	dvol_nfs_target_done(&t[1]);
 }
 
+/* What a probe process hands its parent is checked field by field before it is believed. */
+static void test_result_roundtrip_and_refusals(void **state)
+{
+	struct dvol_nfs_target t, u;
+	struct dvol_nfs_result r, bad;
+	const char *why;
+	unsigned attempts = 0;
+
+	assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", &t, &why), 0);
+	assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", &u, &why), 0);
+	t.resolved = t.tcp = true;
+	t.versions = DVOL_NFS_V4 | DVOL_NFS_V4_1 | DVOL_NFS_V4_2;
+	t.export_v4 = DVOL_NFS_YES;
+	t.rtt_count = 3;
+	t.rtt_ms = 0.25;
+	t.elapsed_ms = 12;
+	t.addrs_tried = 2;
+	strcpy(t.addr, "127.0.0.1");
+	strcpy(t.local_addr, "::1");
+	t.detail = strdup("fine");
+	dvol_nfs_result_pack(&t, 3, &r);
+	assert_int_equal(dvol_nfs_result_unpack(&r, &u, &attempts), 0);
+	assert_int_equal(attempts, 3);
+	assert_int_equal(u.err, DVOL_NFS_OK);
+	assert_int_equal(u.versions, t.versions);
+	assert_int_equal(u.export_v4, DVOL_NFS_YES);
+	assert_int_equal(u.export_v3, DVOL_NFS_UNKNOWN);
+	assert_int_equal(u.addrs_tried, 2);
+	assert_string_equal(u.addr, "127.0.0.1");
+	assert_string_equal(u.local_addr, "::1");
+	assert_string_equal(u.detail, "fine");
+	assert_true(u.rtt_ms > 0.24 && u.rtt_ms < 0.26);
+
+	/* Each of these is refused, and leaves the target as it was. */
+	for (int i = 0; i < 12; i++) {
+		bad = r;
+		switch (i) {
+		case 0:
+			bad.magic = 0;
+			break;
+		case 1:
+			bad.err = _DVOL_NFS_ERR_MAX;
+			break;
+		case 2:
+			bad.versions = 1u << 20;
+			break;
+		case 3:
+			bad.rtt_count = DVOL_NFS_RTT_MAX + 1;
+			break;
+		case 4:
+			bad.export_v3 = 7;
+			break;
+		case 5:
+			memset(bad.addr, 'a', sizeof(bad.addr));
+			break;
+		case 6:
+			strcpy(bad.addr, "not-an-address");
+			break;
+		case 7:
+			bad.detail[0] = '\033';
+			break;
+		case 8:
+			bad.tcp = 0;
+			break; /* ok without a connection cannot be */
+		case 9:
+			bad.rtt_ms = -1;
+			break;
+		case 10:
+			bad.err_errno = -5;
+			break;
+		case 11:
+			bad.resolved = 2;
+			break;
+		}
+		print_message("refusal %d\n", i);
+		assert_int_equal(dvol_nfs_result_unpack(&bad, &u, NULL), -EBADMSG);
+		assert_string_equal(u.detail, "fine");
+	}
+	dvol_nfs_target_done(&t);
+	dvol_nfs_target_done(&u);
+}
+
+static void test_err_classes(void **state)
+{
+	assert_string_equal(dvol_nfs_err_to_string(DVOL_NFS_PROTOCOL_ERROR), "protocol-error");
+	assert_string_equal(dvol_nfs_err_to_string(DVOL_NFS_LOCAL_ERROR), "local-error");
+	/* A server that answers garbage answers garbage again; retry= does not wait for it. */
+	assert_false(dvol_nfs_err_is_transient(DVOL_NFS_PROTOCOL_ERROR));
+	assert_false(dvol_nfs_err_is_transient(DVOL_NFS_LOCAL_ERROR));
+	assert_true(dvol_nfs_err_is_transient(DVOL_NFS_REFUSED));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -125,6 +217,8 @@ int main(void)
 	    cmocka_unit_test(test_parse_bad),
 	    cmocka_unit_test(test_versions),
 	    cmocka_unit_test(test_probe_refused_and_unresolvable),
+	    cmocka_unit_test(test_result_roundtrip_and_refusals),
+	    cmocka_unit_test(test_err_classes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmount/libmount.h>
+
+#include "cleanup.h"
+#include "nfsmount.h"
+#include "nfsprobe.h"
+#include "parse.h"
+
+void dvol_nfs_mopts_done(struct dvol_nfs_mopts *o)
+{
+	free(o->addr);
+	free(o->clientaddr);
+	free(o->proto);
+	free(o->rest);
+	*o = (struct dvol_nfs_mopts){0};
+}
+
+static bool is_ip(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+static int parse_port(const char *v, uint16_t *ret)
+{
+	char *end;
+	unsigned long p;
+
+	errno = 0;
+	p = strtoul(v, &end, 10);
+	if (!*v || *end || errno || p == 0 || p > 65535)
+		return -EINVAL;
+	*ret = (uint16_t)p;
+	return 0;
+}
+
+/* The version one option names: "vers=4.1", "nfsvers=3", "v4.1", "minorversion=1". */
+static int vers_of(const char *name, const char *value, unsigned *ret, const char **why)
+{
+	static const char *const bare[] = {"v2", "v3", "v4", "v4.0", "v4.1", "v4.2"};
+	const char *v = NULL;
+
+	if (!strcmp(name, "vers") || !strcmp(name, "nfsvers"))
+		v = value ? value : "";
+	for (size_t i = 0; !v && i < ELEMENTSOF(bare); i++)
+		if (!strcmp(name, bare[i]) && !value)
+			v = name + 1;
+	if (!v)
+		return 0;
+	if (!strcmp(v, "2"))
+		return *why = "asks for NFS v2, which dvol does not mount (3, 4, 4.0, 4.1, 4.2)",
+		       -EINVAL;
+	*ret = dvol_nfs_vers_from_string(v);
+	if (!*ret)
+		return *why = "is not an NFS version dvol knows (3, 4, 4.0, 4.1, 4.2)", -EINVAL;
+	return 1;
+}
+
+static int append(char **s, const char *name, const char *value)
+{
+	return mnt_optstr_append_option(s, name, value) < 0 ? -ENOMEM : 0;
+}
+
+static int fail(const char *name, const char *value, char **ret_bad, const char **ret_why,
+		const char *why)
+{
+	if (asprintf(ret_bad, "%s%s%s", name, value ? "=" : "", value ? value : "") < 0)
+		return -ENOMEM;
+	*ret_why = why;
+	return -EINVAL;
+}
+
+int dvol_nfs_mopts_parse(const char *fs, const char *url_vers, uint16_t url_port,
+			 struct dvol_nfs_mopts *ret, char **ret_bad, const char **ret_why)
+{
+	_cleanup_(dvol_nfs_mopts_done) struct dvol_nfs_mopts o = {0};
+	long minor = -1;
+	char *s = (char *)fs, *name, *value;
+	size_t nl, vl;
+	int r;
+
+	*ret_bad = NULL;
+	*ret_why = NULL;
+	while (s && mnt_optstr_next_option(&s, &name, &nl, &value, &vl) == 0) {
+		_cleanup_free_ char *n = strndup(name, nl);
+		_cleanup_free_ char *v = value ? strndup(value, vl) : NULL;
+		const char *why = NULL;
+		unsigned vb = 0;
+
+		if (!n || (value && !v))
+			return -ENOMEM;
+		r = vers_of(n, v, &vb, &why);
+		if (r < 0)
+			return fail(n, v, ret_bad, ret_why, why);
+		if (r > 0) {
+			if (o.vers && o.vers != vb)
+				return fail(n, v, ret_bad, ret_why,
+					    "names another NFS version than an option before it");
+			o.vers = vb;
+			continue;
+		}
+		if (!strcmp(n, "minorversion")) {
+			char *end;
+
+			errno = 0;
+			minor = v ? strtol(v, &end, 10) : -1;
+			if (!v || !*v || *end || errno || minor < 0 || minor > 2)
+				return fail(n, v, ret_bad, ret_why,
+					    "is not an NFSv4 minor version dvol knows (0, 1, 2)");
+			continue;
+		}
+		if (!strcmp(n, "port") || !strcmp(n, "mountport")) {
+			uint16_t p;
+
+			if (!v || parse_port(v, &p) < 0)
+				return fail(n, v, ret_bad, ret_why,
+					    "is not a port (1-65535); dvol probes the one port "
+					    "the kernel will use, so it must be given");
+			if (!strcmp(n, "port")) {
+				if (url_port && url_port != p)
+					return fail(n, v, ret_bad, ret_why,
+						    "disagrees with the port in the source");
+				o.port = p;
+			} else {
+				o.mountport = p;
+			}
+			continue;
+		}
+		if (!strcmp(n, "addr") || !strcmp(n, "clientaddr")) {
+			if (!v || !is_ip(v))
+				return fail(n, v, ret_bad, ret_why,
+					    "is not an IPv4 or IPv6 address");
+			free(!strcmp(n, "addr") ? o.addr : o.clientaddr);
+			if (!strcmp(n, "addr"))
+				o.addr = TAKE_PTR(v);
+			else
+				o.clientaddr = TAKE_PTR(v);
+			continue;
+		}
+		if (!strcmp(n, "proto")) {
+			if (!v || (strcmp(v, "tcp") && strcmp(v, "tcp6")))
+				return fail(n, v, ret_bad, ret_why,
+					    "is a transport dvol cannot probe: NFS volumes are "
+					    "mounted over TCP (proto=tcp or tcp6)");
+			free(o.proto);
+			o.proto = TAKE_PTR(v);
+			continue;
+		}
+		if (!strcmp(n, "udp") || !strcmp(n, "rdma") || !strcmp(n, "mountproto"))
+			return fail(n, v, ret_bad, ret_why,
+				    "is a transport dvol cannot probe: NFS volumes are mounted "
+				    "over TCP");
+		if (!strcmp(n, "mount-timeout")) {
+			if (!v || dvol_parse_duration_ms(v, &o.mount_timeout_ms) < 0 ||
+			    o.mount_timeout_ms == 0)
+				return fail(n, v, ret_bad, ret_why,
+					    "is not a duration (seconds, or 500ms, 2m...)");
+			continue;
+		}
+		r = append(&o.rest, n, v);
+		if (r < 0)
+			return r;
+	}
+
+	if (minor >= 0) {
+		static const unsigned minors[] = {DVOL_NFS_V4_0, DVOL_NFS_V4_1, DVOL_NFS_V4_2};
+		unsigned vb = minors[minor];
+
+		if (o.vers && o.vers != DVOL_NFS_V4 && o.vers != vb)
+			return fail("minorversion", NULL, ret_bad, ret_why,
+				    "disagrees with the NFS version asked for");
+		o.vers = vb;
+	}
+	if (!o.vers && url_vers) {
+		o.vers = dvol_nfs_vers_from_string(url_vers);
+		if (!o.vers)
+			return fail("vers", url_vers, ret_bad, ret_why,
+				    "is not an NFS version dvol knows (3, 4, 4.0, 4.1, 4.2)");
+	}
+	if (!o.port)
+		o.port = url_port;
+	if (o.mountport && o.vers && o.vers != DVOL_NFS_V3)
+		return fail("mountport", NULL, ret_bad, ret_why,
+			    "applies to NFS v3 only, and another version was asked for");
+	*ret = o;
+	o = (struct dvol_nfs_mopts){0};
+	return 0;
+}
+
+void dvol_nfs_tries_done(struct dvol_nfs_try *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(t[i].data);
+		t[i].data = NULL;
+	}
+}
+
+static int add_try(struct dvol_nfs_try *t, const struct dvol_nfs_mopts *o, unsigned vers,
+		   const char *addr, const char *local_addr, uint16_t mount_port)
+{
+	const char *vs = dvol_nfs_vers_to_string(vers);
+	bool v3 = vers == DVOL_NFS_V3;
+	/* v4.0 calls the client back on a connection of its own; 4.1+ and v3 do not. */
+	const char *caddr =
+	    o->clientaddr
+		? o->clientaddr
+		: (vers == DVOL_NFS_V4_0 && local_addr && *local_addr ? local_addr : NULL);
+	char num[8];
+	char *d = NULL;
+
+	if (append(&d, "vers", vs) < 0 || append(&d, "addr", o->addr ? o->addr : addr) < 0 ||
+	    (caddr && append(&d, "clientaddr", caddr) < 0))
+		goto nomem;
+	if (o->port) {
+		snprintf(num, sizeof(num), "%u", o->port);
+		if (append(&d, "port", num) < 0)
+			goto nomem;
+	}
+	if (v3 && (o->mountport || mount_port)) {
+		snprintf(num, sizeof(num), "%u", o->mountport ? o->mountport : mount_port);
+		if (append(&d, "mountport", num) < 0)
+			goto nomem;
+	}
+	if (o->proto && append(&d, "proto", o->proto) < 0)
+		goto nomem;
+	if (o->rest && mnt_optstr_append_option(&d, o->rest, NULL) < 0)
+		goto nomem;
+	*t = (struct dvol_nfs_try){.vers = vers, .fstype = v3 ? "nfs" : "nfs4", .data = d};
+	return 0;
+nomem:
+	free(d);
+	return -ENOMEM;
+}
+
+int dvol_nfs_tries(const struct dvol_nfs_mopts *o, unsigned offered, const char *addr,
+		   const char *local_addr, uint16_t mount_port, struct dvol_nfs_try *ret)
+{
+	static const unsigned order[] = {DVOL_NFS_V4_2, DVOL_NFS_V4_1, DVOL_NFS_V4_0, DVOL_NFS_V3};
+	unsigned want = o->vers == DVOL_NFS_V4 ? DVOL_NFS_V4_MINORS
+			: o->vers	       ? o->vers
+					       : DVOL_NFS_OFFERED;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+		if (!(order[i] & want & offered))
+			continue;
+		if (add_try(&ret[n], o, order[i], addr, local_addr, mount_port) < 0) {
+			dvol_nfs_tries_done(ret, n);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	return (int)n;
+}

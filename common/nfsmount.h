@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The NFS kernel mount, decided before it is made: the user's NFS options read into what
+ * the probe depends on (version, ports, addresses, transport) and the rest, and from the
+ * probe's answer, the mounts to try, best first, each with its exact option string.
+ * Pure functions: no I/O.
+ */
+
+/* The user's NFS options. Everything the probe depends on is probed and used as given. */
+struct dvol_nfs_mopts {
+	unsigned
+	    vers; /* DVOL_NFS_V* asked for (vers=, nfsvers=, vN, minorversion=, ?vers=), 0: any */
+	uint16_t port;		   /* port= (or the URL's), 0: 2049 */
+	uint16_t mountport;	   /* mountport= (v3), 0: the portmapper's answer */
+	char *addr;		   /* addr=: the server's address, probed instead of the name */
+	char *clientaddr;	   /* clientaddr=: passed as given */
+	char *proto;		   /* proto=tcp|tcp6, as given */
+	uint64_t mount_timeout_ms; /* mount-timeout=: the kernel mount's deadline, 0 if unset */
+	char *rest;		   /* the other options, in their order, for the kernel */
+};
+
+/*
+ * FS: the filesystem options left by dvol_opts_parse() (may be NULL); URL_VERS and
+ * URL_PORT: the SOURCE's ?vers= and :port (NULL, 0 if none). -o wins over the URL for the
+ * version; two options that disagree, a transport dvol cannot probe (udp, rdma), a port
+ * or an address that is not one, are -EINVAL with *ret_bad (the option, caller frees)
+ * and *ret_why (static). 0 or -ENOMEM otherwise.
+ */
+int dvol_nfs_mopts_parse(const char *fs, const char *url_vers, uint16_t url_port,
+			 struct dvol_nfs_mopts *ret, char **ret_bad, const char **ret_why);
+void dvol_nfs_mopts_done(struct dvol_nfs_mopts *o);
+
+/*
+ * The default kernel mount deadline: this many probe timeouts. The first NFS mount on a
+ * machine that is still booting waits for the kernel to load nfsv4 and to set up its
+ * client (measured at more than 15 s in an emulated guest), well apart from the server.
+ */
+#define DVOL_NFS_MOUNT_TIMEOUT_FACTOR 10
+
+#define DVOL_NFS_TRIES_MAX 4
+struct dvol_nfs_try {
+	unsigned vers;	    /* one DVOL_NFS_V* bit */
+	const char *fstype; /* "nfs4" or "nfs" */
+	char *data;	    /* the kernel's option string */
+};
+
+/*
+ * The kernel mounts to try, best first: the version asked for (for "4", every minor
+ * version the server proved, highest first), else every version the server proved, 4.2
+ * down to 3. OFFERED: the probe's versions; only proven ones (DVOL_NFS_OFFERED) count.
+ * ADDR and LOCAL_ADDR: the address probed and our end of that connection; MOUNT_PORT:
+ * the MOUNT port the probe found (v3). Fills RET (DVOL_NFS_TRIES_MAX) and returns how
+ * many, 0 if none fits, or -ENOMEM.
+ */
+int dvol_nfs_tries(const struct dvol_nfs_mopts *o, unsigned offered, const char *addr,
+		   const char *local_addr, uint16_t mount_port, struct dvol_nfs_try *ret);
+void dvol_nfs_tries_done(struct dvol_nfs_try *t, size_t n);

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The NFS kernel mount, decided before it is made: the user's options read into what the
+ * probe depends on (tables of accepted, normalised and refused option strings), and the
+ * mounts to try from what the probe proved.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cleanup.h"
+#include "nfsmount.h"
+#include "nfsprobe.h"
+
+static void test_parse_ok(void **state)
+{
+	static const struct {
+		const char *fs, *url_vers;
+		uint16_t url_port;
+		unsigned vers;
+		uint16_t port, mountport;
+		const char *addr, *clientaddr, *proto;
+		uint64_t mount_timeout_ms;
+		const char *rest;
+	} cases[] = {
+	    {NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL},
+	    {"nconnect=4,hard", NULL, 0, 0, 0, 0, NULL, NULL, NULL, 0, "nconnect=4,hard"},
+	    /* the URL's version, unless -o names one */
+	    {NULL, "4.1", 0, DVOL_NFS_V4_1, 0, 0, NULL, NULL, NULL, 0, NULL},
+	    {"vers=3", "4.1", 0, DVOL_NFS_V3, 0, 0, NULL, NULL, NULL, 0, NULL},
+	    /* legacy spellings are normalised, never passed beside dvol's own vers= */
+	    {"nfsvers=4.2", NULL, 0, DVOL_NFS_V4_2, 0, 0, NULL, NULL, NULL, 0, NULL},
+	    {"v4.1,nconnect=2", NULL, 0, DVOL_NFS_V4_1, 0, 0, NULL, NULL, NULL, 0, "nconnect=2"},
+	    {"v3", NULL, 0, DVOL_NFS_V3, 0, 0, NULL, NULL, NULL, 0, NULL},
+	    {"vers=4,minorversion=1", NULL, 0, DVOL_NFS_V4_1, 0, 0, NULL, NULL, NULL, 0, NULL},
+	    {"minorversion=2", NULL, 0, DVOL_NFS_V4_2, 0, 0, NULL, NULL, NULL, 0, NULL},
+	    {"vers=4.1,nfsvers=4.1", NULL, 0, DVOL_NFS_V4_1, 0, 0, NULL, NULL, NULL, 0, NULL},
+	    /* what the probe depends on is kept, to be probed and used as given */
+	    {"port=20490", NULL, 0, 0, 20490, 0, NULL, NULL, NULL, 0, NULL},
+	    {"port=20490", NULL, 20490, 0, 20490, 0, NULL, NULL, NULL, 0, NULL},
+	    {NULL, NULL, 20490, 0, 20490, 0, NULL, NULL, NULL, 0, NULL},
+	    {"vers=3,mountport=20048", NULL, 0, DVOL_NFS_V3, 0, 20048, NULL, NULL, NULL, 0, NULL},
+	    {"addr=10.0.0.5,clientaddr=10.0.0.9", NULL, 0, 0, 0, 0, "10.0.0.5", "10.0.0.9", NULL, 0,
+	     NULL},
+	    {"addr=fd00::5", NULL, 0, 0, 0, 0, "fd00::5", NULL, NULL, 0, NULL},
+	    {"proto=tcp6,tcp", NULL, 0, 0, 0, 0, NULL, NULL, "tcp6", 0, "tcp"},
+	    {"mount-timeout=20,soft", NULL, 0, 0, 0, 0, NULL, NULL, NULL, 20000, "soft"},
+	    {"mount-timeout=500ms", NULL, 0, 0, 0, 0, NULL, NULL, NULL, 500, NULL},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct dvol_nfs_mopts o;
+		char *bad = NULL;
+		const char *why = NULL;
+
+		print_message("case %zu: %s\n", i, cases[i].fs ? cases[i].fs : "(null)");
+		assert_int_equal(dvol_nfs_mopts_parse(cases[i].fs, cases[i].url_vers,
+						      cases[i].url_port, &o, &bad, &why),
+				 0);
+		assert_null(bad);
+		assert_int_equal(o.vers, cases[i].vers);
+		assert_int_equal(o.port, cases[i].port);
+		assert_int_equal(o.mountport, cases[i].mountport);
+#define STR_EQ(a, b) ((a) ? assert_string_equal(a, b) : assert_null(b))
+		STR_EQ(cases[i].addr, o.addr);
+		STR_EQ(cases[i].clientaddr, o.clientaddr);
+		STR_EQ(cases[i].proto, o.proto);
+		STR_EQ(cases[i].rest, o.rest);
+		assert_int_equal(o.mount_timeout_ms, cases[i].mount_timeout_ms);
+		dvol_nfs_mopts_done(&o);
+	}
+}
+
+static void test_parse_refused(void **state)
+{
+	static const struct {
+		const char *fs, *url_vers;
+		uint16_t url_port;
+		const char *bad, *why_has;
+	} cases[] = {
+	    {"vers=5", NULL, 0, "vers=5", "NFS version"},
+	    {"vers=2", NULL, 0, "vers=2", "v2"},
+	    {"v2", NULL, 0, "v2", "v2"},
+	    {"vers=4.1,nfsvers=3", NULL, 0, "nfsvers=3", "another NFS version"},
+	    {"v4.1,vers=4.2", NULL, 0, "vers=4.2", "another NFS version"},
+	    {"vers=4.1,minorversion=2", NULL, 0, "minorversion", "disagrees"},
+	    {"minorversion=7", NULL, 0, "minorversion=7", "minor version"},
+	    {"port=0", NULL, 0, "port=0", "not a port"},
+	    {"port=99999", NULL, 0, "port=99999", "not a port"},
+	    {"port=20490", NULL, 2049, "port=20490", "port in the source"},
+	    {"mountport=x", NULL, 0, "mountport=x", "not a port"},
+	    {"vers=4.1,mountport=20048", NULL, 0, "mountport", "v3 only"},
+	    {"addr=nfs.example", NULL, 0, "addr=nfs.example", "address"},
+	    {"clientaddr=", NULL, 0, "clientaddr=", "address"},
+	    {"proto=udp", NULL, 0, "proto=udp", "TCP"},
+	    {"proto=rdma", NULL, 0, "proto=rdma", "TCP"},
+	    {"udp", NULL, 0, "udp", "TCP"},
+	    {"mount-timeout=soon", NULL, 0, "mount-timeout=soon", "duration"},
+	    {"mount-timeout=0", NULL, 0, "mount-timeout=0", "duration"},
+	    {NULL, "9", 0, "vers=9", "NFS version"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct dvol_nfs_mopts o;
+		char *bad = NULL;
+		const char *why = NULL;
+
+		print_message("case %zu: %s\n", i, cases[i].fs ? cases[i].fs : "(null)");
+		assert_int_equal(dvol_nfs_mopts_parse(cases[i].fs, cases[i].url_vers,
+						      cases[i].url_port, &o, &bad, &why),
+				 -EINVAL);
+		assert_non_null(bad);
+		assert_string_equal(bad, cases[i].bad);
+		assert_non_null(why);
+		assert_non_null(strstr(why, cases[i].why_has));
+		free(bad);
+	}
+}
+
+static void test_tries(void **state)
+{
+	static const unsigned all = DVOL_NFS_V3 | DVOL_NFS_V4 | DVOL_NFS_V4_MINORS;
+	static const struct {
+		const char *fs;
+		unsigned offered;
+		const char *want[DVOL_NFS_TRIES_MAX + 1];
+	} cases[] = {
+	    /* every proven version, highest first; 4.0 calls the client back */
+	    {NULL,
+	     all,
+	     {"nfs4 vers=4.2,addr=192.0.2.1", "nfs4 vers=4.1,addr=192.0.2.1",
+	      "nfs4 vers=4.0,addr=192.0.2.1,clientaddr=192.0.2.9",
+	      "nfs vers=3,addr=192.0.2.1,mountport=20048"}},
+	    /* NULL v4 alone proves no minor version: v3 only, never a guess at "4" */
+	    {NULL, DVOL_NFS_V3 | DVOL_NFS_V4, {"nfs vers=3,addr=192.0.2.1,mountport=20048"}},
+	    {NULL, DVOL_NFS_V4, {NULL}},
+	    {"vers=4", DVOL_NFS_V3 | DVOL_NFS_V4 | DVOL_NFS_V4_1, {"nfs4 vers=4.1,addr=192.0.2.1"}},
+	    {"vers=4.2", all, {"nfs4 vers=4.2,addr=192.0.2.1"}},
+	    {"vers=4.2", DVOL_NFS_V4_1, {NULL}},
+	    /* the user's: used as given, in a fixed order, the rest after them */
+	    {"nconnect=4,port=20490,hard",
+	     DVOL_NFS_V4_2,
+	     {"nfs4 vers=4.2,addr=192.0.2.1,port=20490,nconnect=4,hard"}},
+	    {"addr=192.0.2.7,clientaddr=192.0.2.8,proto=tcp",
+	     DVOL_NFS_V4_0,
+	     {"nfs4 vers=4.0,addr=192.0.2.7,clientaddr=192.0.2.8,proto=tcp"}},
+	    {"vers=3,mountport=635", all, {"nfs vers=3,addr=192.0.2.1,mountport=635"}},
+	    {"nfsvers=4.1,mount-timeout=9", all, {"nfs4 vers=4.1,addr=192.0.2.1"}},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct dvol_nfs_mopts o;
+		struct dvol_nfs_try t[DVOL_NFS_TRIES_MAX];
+		char *bad = NULL;
+		const char *why = NULL;
+		size_t want_n = 0;
+		int n;
+
+		print_message("case %zu: %s\n", i, cases[i].fs ? cases[i].fs : "(null)");
+		assert_int_equal(dvol_nfs_mopts_parse(cases[i].fs, NULL, 0, &o, &bad, &why), 0);
+		n = dvol_nfs_tries(&o, cases[i].offered, "192.0.2.1", "192.0.2.9", 20048, t);
+		while (want_n < DVOL_NFS_TRIES_MAX && cases[i].want[want_n])
+			want_n++;
+		assert_int_equal(n, (int)want_n);
+		for (int j = 0; j < n; j++) {
+			char line[512];
+
+			snprintf(line, sizeof(line), "%s %s", t[j].fstype, t[j].data);
+			assert_string_equal(line, cases[i].want[j]);
+		}
+		dvol_nfs_tries_done(t, (size_t)n);
+		dvol_nfs_mopts_done(&o);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_ok),
+	    cmocka_unit_test(test_parse_refused),
+	    cmocka_unit_test(test_tries),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
