@@ -130,6 +130,7 @@ int dvol_log_errno(int level, int r, const char *fmt, ...)
 	return r < 0 ? r : -r;
 }
 
+#ifdef DVOL_TEST_HOOKS
 void dvol_debug_stop(const char *stage)
 {
 	const char *e = getenv("DVOL_DEBUG_STOP");
@@ -140,3 +141,4 @@ void dvol_debug_stop(const char *stage)
 		raise(SIGSTOP);
 	}
 }
+#endif

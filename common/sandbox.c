@@ -283,10 +283,14 @@ enum dvol_sandbox_mode dvol_sandbox_mode(void)
 {
 #ifdef DVOL_SANITIZED
 	return DVOL_SANDBOX_ASIDE;
-#else
+#elif defined(DVOL_TEST_HOOKS)
 	const char *e = getenv("DVOL_SANDBOX");
 
 	return e && strcmp(e, "log") == 0 ? DVOL_SANDBOX_LOG : DVOL_SANDBOX_KILL;
+#else
+	/* A release build has no switch: a variable in mount(8)'s environment must not be
+	 * able to turn the kill into a silent log. */
+	return DVOL_SANDBOX_KILL;
 #endif
 }
 

@@ -16,9 +16,10 @@
  *     are killed even in log mode.
  * Filters check the architecture: on x86-64, i386 (int 0x80) and x32 calls are killed.
  *
- * DVOL_SANDBOX=log logs violations (to the audit log) instead of killing, for root
- * debugging. Builds with sanitizers step aside, and say so on stderr: ASan and LSan need
- * ptrace at exit. There is no other way to turn the sandbox off.
+ * In test builds only (-DDVOL_TEST_HOOKS), DVOL_SANDBOX=log logs violations (to the audit
+ * log) instead of killing; release builds have no switch at all. Builds with sanitizers
+ * step aside, and say so on stderr: ASan and LSan need ptrace at exit. There is no other
+ * way to turn the sandbox off.
  */
 enum {
 	DVOL_SB_STDIO = 1u << 0,  /* memory, time, signals to itself, I/O on fds already held
