@@ -19,6 +19,10 @@ UDEVDIR    ?= $(or $(shell pkg-config --variable=udevdir udev 2>/dev/null),/lib/
 DESTDIR    ?=
 
 B := build
+# The test build: the same sources with the switches only tests may use (DVOL_DEBUG_STOP,
+# DVOL_SANDBOX=log). Unit, host and VM tiers run it; `make`, `make install` and the
+# benchmarks never do.
+TB := $(B)/test
 
 LIBS := mount blkid libnfs libseccomp json-c
 # Deferred (=): on a fresh machine the libraries arrive with `deps`, after make has started.
@@ -51,14 +55,22 @@ HELPERS    := $(HELPER_SRC:helpers/%.c=$(B)/%)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 UNIT_TESTS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 MANPAGES   := $(wildcard man/*.[1-8])
+TEST_OBJ   := $(COMMON_SRC:%.c=$(TB)/%.o)
+TEST_HELPERS := $(HELPER_SRC:helpers/%.c=$(TB)/%)
 
-.PHONY: all deps check check-unit check-host check-vm demo bench install uninstall \
+.PHONY: all test-build deps check check-unit check-host check-vm demo bench install uninstall \
 	clean format format-check fuzz
 all: $(HELPERS)
+test-build: $(TEST_HELPERS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The shorter stem wins: build/test/... objects come from here, with the test switches.
+$(TB)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DDVOL_TEST_HOOKS -c -o $@ $<
 
 # The sandbox stages, compiled by libseccomp at build time (see common/sandbox-gen.c).
 $(B)/gen/sandbox-filters.h: $(B)/sandbox-gen
@@ -70,16 +82,25 @@ $(B)/sandbox-gen: common/sandbox-gen.c common/sandbox.c common/sandbox.h common/
 	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -DDVOL_SANDBOX_GENERATOR $(ALL_LDFLAGS) -o $@ \
 		common/sandbox-gen.c common/sandbox.c $(PKG_LIBS)
 
-$(B)/common/sandbox.o $(B)/tests/unit/test-sandbox.o: $(B)/gen/sandbox-filters.h
+$(B)/common/sandbox.o $(TB)/common/sandbox.o $(B)/tests/unit/test-sandbox.o: \
+	$(B)/gen/sandbox-filters.h
 
 $(B)/libdvol.a: $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(TB)/libdvol.a: $(TEST_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(B)/%: $(B)/helpers/%.o $(B)/libdvol.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tests/test-%: $(B)/tests/unit/test-%.o $(B)/libdvol.a
+$(TB)/%: $(TB)/helpers/%.o $(TB)/libdvol.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Unit tests link the test build: test-sandbox drives DVOL_SANDBOX=log.
+$(B)/tests/test-%: $(B)/tests/unit/test-%.o $(TB)/libdvol.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
@@ -90,17 +111,17 @@ deps:
 # prints the one closing line CI reads.
 check: deps
 	@rm -rf $(B)/results
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory all test-build $(UNIT_TESTS)
 	@$(MAKE) --no-print-directory -k check-unit check-host check-vm; \
 		rc=$$?; tests/tap-summary $(B)/results; s=$$?; [ $$rc -eq 0 ] && exit $$s || exit $$rc
 
 check-unit: all $(UNIT_TESTS)
 	@tests/unit/run $(B) $(UNIT_TESTS)
 
-check-host: all
+check-host: all test-build
 	@tests/host/run $(B)
 
-check-vm: all $(UNIT_TESTS)
+check-vm: all test-build $(UNIT_TESTS)
 	@tests/vm/run $(B)
 
 demo: deps
@@ -147,5 +168,6 @@ format-check:
 clean:
 	rm -rf $(B)
 
--include $(COMMON_OBJ:.o=.d) $(HELPER_SRC:%.c=$(B)/%.d) $(UNIT_SRC:%.c=$(B)/%.d)
+-include $(COMMON_OBJ:.o=.d) $(HELPER_SRC:%.c=$(B)/%.d) $(UNIT_SRC:%.c=$(B)/%.d) \
+	$(TEST_OBJ:.o=.d) $(HELPER_SRC:%.c=$(TB)/%.d)
 .SECONDARY:

@@ -11,6 +11,13 @@ hyperfine -N --style none --warmup 10 --runs "$runs" --export-json "$B/bind.json
 	--prepare "sh -c 'umount -q $B/t-dvol; true'" --prepare "sh -c 'umount -q $B/t-bind; true'" \
 	--prepare "true" "mount -t dvol $B/src $B/t-dvol" "mount --bind $B/src $B/t-bind" \
 	"mount -t dvolnull $B/src $B/t-null" >/dev/null
+# hyperfine (without -i) already fails on a non-zero exit; the last run of each is left
+# mounted: check that it is what was timed.
+[ "$(findmnt -rn -o SOURCE --mountpoint "$B/t-dvol")" = "dvol-bench[/src]" ] ||
+	fail "mount -t dvol did not leave $B/src bound on $B/t-dvol"
+[ "$(findmnt -rn -o SOURCE --mountpoint "$B/t-bind")" = "dvol-bench[/src]" ] ||
+	fail "mount --bind did not leave $B/src bound on $B/t-bind"
+grep -qs "TARGET=$B/t-dvol" /run/mount/utab || fail "mount -t dvol recorded nothing in utab"
 d=$(hyperfine_median "$B/bind.json" 0)
 a=$(hyperfine_median "$B/bind.json" 1)
 n=$(hyperfine_median "$B/bind.json" 2)

@@ -63,14 +63,24 @@ cmd() {
 	4) $(both "$B/t1m") ;;
 	esac
 }
+# The walk that is timed saw every file: dvol-gc's own count, and find's lines.
+for q in "$(scan "$B/t1m")" "$(both "$B/t1m")"; do
+	n=$($q --json 2>/dev/null | jq -r '.roots[0].files') || fail "$q --json failed"
+	[ "$n" = 1000000 ] || fail "$q saw $n files, not 1000000"
+done
+n=$(find "$B/t1m" -type f -printf '%A@ %s %p\n' | wc -l)
+[ "$n" = 1000000 ] || fail "find -printf listed $n files, not 1000000"
 for r in $(seq 0 "$runs"); do
 	for i in 0 1 2 3 4; do
 		t0=$(date +%s%N)
-		cmd "$i" >/dev/null 2>&1
+		cmd "$i" >/dev/null 2>&1 || fail "command $i of the round failed (rc=$?): see cmd() in $0"
 		t1=$(date +%s%N)
 		[ "$r" -gt 0 ] && echo "$(((t1 - t0) / 1000))" >>"$B/times.$i"
 	done
 done
+# ...and every round walked the same tree (systemd-tmpfiles ages by ctime too: it removes none).
+n=$(find "$B/t1m" -type f | wc -l)
+[ "$n" = 1000000 ] || fail "the tree holds $n files after the rounds, not 1000000"
 median() { sort -n "$B/times.$1" | awk '{ a[NR] = $1 } END { printf "%.6f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) / 1e6 }'; }
 s() { awk -v x="$1" 'BEGIN { printf "%.3f s", x }'; }
 d=$(median 0)
@@ -88,6 +98,9 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 r100=$(rss $(both "$B/t100k"))
 r1m=$(rss $(both "$B/t1m"))
 f1m=$(rss find "$B/t1m" -printf '%A@ %s %p\n')
+for v in "$r100" "$r1m" "$f1m"; do
+	[[ $v =~ ^[0-9]+$ ]] && [ "$v" -gt 0 ] || fail "GNU time gave no peak RSS ($v)"
+done
 # bench/run reads rows with IFS=tab, which folds empty fields: "-" marks them.
 row "gc peak RSS, 100k files" "$(mib "$r100")" "-" "-" "-" "<= 32 MiB"
 row "gc peak RSS, 1M files" "$(mib "$r1m")" "gc at 100k files" "$(mib "$r100")" "$(ratio "$r1m" "$r100")x" "<= 32 MiB, flat"

@@ -19,18 +19,27 @@ mount -o loop "$B/mem/backing.img" "$B/img"
 
 # prep_once dvol|anchor FS SIZE: prints "seconds written_sectors discarded_sectors".
 prep_once() {
-	local how=$1 fs=$2 size=$3 dev n t0 t1 w0 d0 w1 d1
+	local how=$1 fs=$2 size=$3 dev n t0 t1 w0 d0 w1 d1 rc
 	truncate -s "$size" "$B/img/dev.img"
 	dev=$(losetup -f --show "$B/img/dev.img")
 	n=${dev#/dev/}
 	read -r w0 d0 < <(awk '{print $7, $14}' /sys/block/"$n"/stat)
 	t0=$(date +%s.%N)
+	rc=0
 	if [ "$how" = dvol ]; then
-		mount -t dvol "$dev" "$B/mnt" -o mkfs="$fs" 2>/dev/null
+		mount -t dvol "$dev" "$B/mnt" -o mkfs="$fs" 2>"$B/err" || rc=$?
 	else
-		"mkfs.$fs" -q "$dev" >/dev/null 2>&1 && mount "$dev" "$B/mnt"
+		{ "mkfs.$fs" -q "$dev" >/dev/null 2>"$B/err" && mount "$dev" "$B/mnt" 2>>"$B/err"; } || rc=$?
 	fi
 	t1=$(date +%s.%N)
+	# What was timed must have made and mounted the filesystem asked for.
+	if [ "$rc" -ne 0 ] || [ "$(findmnt -rn -o FSTYPE --mountpoint "$B/mnt")" != "$fs" ] ||
+		[ "$(blkid -o value -s TYPE "$dev")" != "$fs" ]; then
+		cat "$B/err" >&2
+		umount "$B/mnt" 2>/dev/null
+		losetup -d "$dev"
+		fail "$how $fs $size: rc=$rc, no $fs mounted on $B/mnt"
+	fi
 	sync -f "$B/mnt"
 	read -r w1 d1 < <(awk '{print $7, $14}' /sys/block/"$n"/stat)
 	umount "$B/mnt"
@@ -42,7 +51,9 @@ prep_once() {
 # prep HOW FS SIZE: the median time of $runs runs, with the device work of that run.
 prep() {
 	local i
-	for i in $(seq "$runs"); do prep_once "$@"; done | sort -n | awk -v m=$(((runs + 1) / 2)) 'NR == m'
+	: >"$B/prep"
+	for i in $(seq "$runs"); do prep_once "$@" >>"$B/prep" || exit 1; done
+	sort -n "$B/prep" | awk -v m=$(((runs + 1) / 2)) 'NR == m'
 }
 
 human() { # sectors -> "N MiB" or "N GiB"
@@ -59,8 +70,8 @@ cell() { # "seconds written discarded" -> "1.23 s, 56 MiB written, 0 MiB discard
 for fs in ext4 xfs; do
 	small=
 	for size in 16G 4T; do
-		d=$(prep dvol "$fs" "$size")
-		a=$(prep anchor "$fs" "$size")
+		d=$(prep dvol "$fs" "$size") || exit 1
+		a=$(prep anchor "$fs" "$size") || exit 1
 		[ "$size" = 16G ] && small=$d
 		goal=""
 		if [ "$size" = 4T ]; then

@@ -20,12 +20,25 @@ targets=""
 for i in $(seq 0 127); do targets="$targets nfs://127.0.0.1:20530/b 127.0.0.2:$((30000 + i))"; done
 echo "$targets" | tr ' ' '\n' | grep . >"$B/targets"
 cat >"$B/serial.sh" <<S
-while read -r t; do /usr/sbin/dvol-nfs-probe --json --timeout ${timeout} "\$t" >/dev/null; done <"$B/targets"
+: >"$B/serial.out"
+while read -r t; do /usr/sbin/dvol-nfs-probe --json --timeout ${timeout} "\$t" >>"$B/serial.out"; done <"$B/targets"
 S
 P="ip netns exec $NS /usr/sbin/dvol-nfs-probe --json --timeout $timeout $targets"
+# -i: exit 2 is the expected answer (half the targets fail). So check the answers: every
+# live target ok, every blackholed one a timeout, in the timed commands' own output.
+# answers FILE: "OK TIMEOUT OTHER" counts of a --json stream.
+answers() {
+	jq -rs '[(map(select(.ok == true)) | length), (map(select(.ok != true and .error == "timeout")) | length),
+		(map(select(.ok != true and .error != "timeout")) | length)] | join(" ")' "$1"
+}
+$P >"$B/par.out" || true
+[ "$(answers "$B/par.out")" = "128 128 0" ] ||
+	fail "the parallel probe answered $(answers "$B/par.out") (ok, timeout, other), not 128 128 0"
 hyperfine -N --style none --runs "${BENCH_RUNS_NFS:-5}" -i --export-json "$B/par.json" "$P" >/dev/null
 hyperfine --style none --runs 1 -i --export-json "$B/ser.json" \
 	"ip netns exec $NS bash $B/serial.sh" >/dev/null
+[ "$(answers "$B/serial.out")" = "128 128 0" ] ||
+	fail "the serial loop answered $(answers "$B/serial.out") (ok, timeout, other), not 128 128 0"
 d=$(hyperfine_median "$B/par.json" 0)
 a=$(hyperfine_median "$B/ser.json" 0)
 s() { awk -v s="$1" 'BEGIN { printf "%.2f s", s }'; }

@@ -23,5 +23,11 @@ hyperfine_median() { jq -r ".results[$2].median" "$1"; }
 
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_OUT"; }
 
+# fail WHAT: a benchmark whose commands did not do what is timed stops, and bench/run fails.
+fail() {
+	echo "$(basename "$0" .sh): $*" >&2
+	exit 1
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 ms() { awk -v s="$1" 'BEGIN { printf "%.2f ms", s * 1000 }'; }

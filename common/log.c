@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -13,6 +15,44 @@ static const char *log_ident = "dvol";
 static int log_level = LOG_NOTICE;
 static bool to_stderr = true;
 static bool to_syslog;
+static int syslog_fd = -EBADF;
+
+/*
+ * The syslog socket is connected once, here, before any sandbox: the narrow stages allow
+ * no socket(2) or connect(2), so unlike syslog(3) this never reconnects. A message the
+ * socket refuses goes to stderr instead.
+ */
+static int syslog_connect(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static bool syslog_send(int level, const char *msg)
+{
+	char buf[2304];
+	int n;
+
+	if (syslog_fd < 0)
+		return false;
+	n = snprintf(buf, sizeof(buf), "<%d>%s[%d]: %s", LOG_DAEMON | level, log_ident,
+		     (int)getpid(), msg);
+	if (n < 0)
+		return false;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	return send(syslog_fd, buf, n, MSG_NOSIGNAL) == n;
+}
 
 void dvol_log_open(const char *ident)
 {
@@ -31,9 +71,11 @@ void dvol_log_open(const char *ident)
 	/* No syslog daemon (a container, an early boot): stderr is all there is. */
 	if (to_syslog && !e && access("/dev/log", F_OK) < 0)
 		to_syslog = false, to_stderr = true;
-	/* Connect now, before the sandbox closes socket(2) to us. */
-	if (to_syslog)
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	if (to_syslog && syslog_fd < 0) {
+		syslog_fd = syslog_connect();
+		if (syslog_fd < 0)
+			to_stderr = true;
+	}
 }
 
 void dvol_log_set_level(int level)
@@ -64,9 +106,7 @@ static void log_va(int level, int r, const char *fmt, va_list ap)
 		size_t n = strlen(msg);
 		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(-r));
 	}
-	if (to_syslog)
-		syslog(level, "%s", msg);
-	if (to_stderr || level <= LOG_WARNING)
+	if ((to_syslog && !syslog_send(level, msg)) || to_stderr || level <= LOG_WARNING)
 		fprintf(stderr, "%s: %s\n", log_ident, msg);
 	errno = saved;
 }
@@ -90,6 +130,7 @@ int dvol_log_errno(int level, int r, const char *fmt, ...)
 	return r < 0 ? r : -r;
 }
 
+#ifdef DVOL_TEST_HOOKS
 void dvol_debug_stop(const char *stage)
 {
 	const char *e = getenv("DVOL_DEBUG_STOP");
@@ -100,3 +141,4 @@ void dvol_debug_stop(const char *stage)
 		raise(SIGSTOP);
 	}
 }
+#endif

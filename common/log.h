@@ -31,7 +31,14 @@ int dvol_log_errno(int level, int r, const char *fmt, ...) __attribute__((format
 
 /*
  * DVOL_DEBUG_STOP=STAGE: stop the process (SIGSTOP) on reaching STAGE ("act", ...), so
- * that a debugger or a test can look at it there (its sandbox in /proc/PID/status, its
- * fds) before it goes on with SIGCONT. A debugging aid for root; it changes nothing else.
+ * that a test can look at it there (its sandbox in /proc/PID/status, its fds) before it
+ * goes on with SIGCONT. A stopped helper holds a device's lock, and mount(8) passes the
+ * environment through: only test builds (-DDVOL_TEST_HOOKS, build/test/) have it.
  */
+#ifdef DVOL_TEST_HOOKS
 void dvol_debug_stop(const char *stage);
+#else
+static inline void dvol_debug_stop(const char *stage)
+{
+}
+#endif

@@ -24,7 +24,7 @@ static int export_one(unsigned sets, FILE *out)
 	int fd, r;
 	size_t n = 0;
 
-	r = dvol_sandbox_compile(sets, DVOL_SANDBOX_KILL, &ctx);
+	r = dvol_sandbox_compile(sets, DVOL_SANDBOX_KILL, DVOL_SANDBOX_SELF_PLACEHOLDER, &ctx);
 	if (r < 0)
 		return r;
 	fd = mkstemp(path);

@@ -121,7 +121,6 @@ static const char *const set_stdio[] = {
     "alarm",
     "getitimer",
     "setitimer",
-    "tgkill",
     "getpgrp",
     "umask",
     "seccomp",
@@ -129,10 +128,6 @@ static const char *const set_stdio[] = {
     "landlock_create_ruleset",
     "landlock_add_rule",
     "landlock_restrict_self",
-    /* syslog(3) on its already connected socket, and its reconnect */
-    "sendto",
-    "send",
-    "connect",
     NULL,
 };
 
@@ -199,7 +194,9 @@ static const char *const set_exec[] = {
     "vfork",
     "wait4",
     "waitid",
+    /* mkfs's timeout kills the child, whose pid no filter built before the fork can name */
     "kill",
+    "tgkill",
     "setpgid",
     "setsid",
     "arch_prctl",
@@ -286,10 +283,14 @@ enum dvol_sandbox_mode dvol_sandbox_mode(void)
 {
 #ifdef DVOL_SANITIZED
 	return DVOL_SANDBOX_ASIDE;
-#else
+#elif defined(DVOL_TEST_HOOKS)
 	const char *e = getenv("DVOL_SANDBOX");
 
 	return e && strcmp(e, "log") == 0 ? DVOL_SANDBOX_LOG : DVOL_SANDBOX_KILL;
+#else
+	/* A release build has no switch: a variable in mount(8)'s environment must not be
+	 * able to turn the kill into a silent log. */
+	return DVOL_SANDBOX_KILL;
 #endif
 }
 
@@ -336,7 +337,7 @@ static int add_ioctls(scmp_filter_ctx ctx, const unsigned long *reqs, size_t n)
 	return 0;
 }
 
-static int add_rules(scmp_filter_ctx ctx, unsigned sets, enum dvol_sandbox_mode mode)
+static int add_rules(scmp_filter_ctx ctx, unsigned sets, enum dvol_sandbox_mode mode, pid_t self)
 {
 	const int read_only_mask = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND;
 	int r;
@@ -373,10 +374,20 @@ static int add_rules(scmp_filter_ctx ctx, unsigned sets, enum dvol_sandbox_mode 
 		r = add_names(ctx, set_stdio, SCMP_ACT_ALLOW);
 		if (r >= 0)
 			r = add_ioctls(ctx, ioctl_stdio, ELEMENTSOF(ioctl_stdio));
-		/* syslog(3) reconnecting to /dev/log: AF_UNIX only. */
-		if (r >= 0)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					     SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		/* The log's socket was connected before the sandbox (common/log.c): sending on
+		 * a connected socket names no address. No new socket, no connect: nothing to
+		 * reach a container runtime's or another daemon's socket with. */
+		if (r >= 0 && !(sets & DVOL_SB_INET))
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1,
+					     SCMP_A4(SCMP_CMP_EQ, 0));
+		/* raise(3), abort(3) and a debugging stop signal the process itself, and
+		 * nothing else may be signalled; exec's mkfs child is the one exception. */
+		if (r >= 0 && !(sets & DVOL_SB_EXEC))
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+					     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+		if (r >= 0 && !(sets & DVOL_SB_EXEC))
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+					     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
 		if (r < 0)
 			return r;
 	}
@@ -441,7 +452,8 @@ static int add_rules(scmp_filter_ctx ctx, unsigned sets, enum dvol_sandbox_mode 
 	return 0;
 }
 
-int dvol_sandbox_compile(unsigned sets, enum dvol_sandbox_mode mode, scmp_filter_ctx *ret)
+int dvol_sandbox_compile(unsigned sets, enum dvol_sandbox_mode mode, pid_t self,
+			 scmp_filter_ctx *ret)
 {
 	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
 	int r;
@@ -452,11 +464,24 @@ int dvol_sandbox_compile(unsigned sets, enum dvol_sandbox_mode mode, scmp_filter
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	if (r < 0)
 		return r;
-	r = add_rules(ctx, sets, mode);
+	r = add_rules(ctx, sets, mode, self);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(ctx);
 	return 0;
+}
+
+size_t dvol_sandbox_patch_self(struct sock_filter *insns, size_t len, pid_t self)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (insns[i].code == (BPF_JMP | BPF_JEQ | BPF_K) &&
+		    insns[i].k == (uint32_t)DVOL_SANDBOX_SELF_PLACEHOLDER) {
+			insns[i].k = (uint32_t)self;
+			n++;
+		}
+	return n;
 }
 
 /* 1 if SETS was compiled at build time and is now loaded, 0 if it was not compiled. */
@@ -464,12 +489,22 @@ static int load_precompiled(unsigned sets)
 {
 #ifndef DVOL_SANDBOX_GENERATOR
 	for (size_t i = 0; i < ELEMENTSOF(dvol_precompiled); i++) {
+		_cleanup_free_ struct sock_filter *insns = NULL;
 		struct sock_fprog prog;
 
 		if (dvol_precompiled[i].sets != sets)
 			continue;
+		/* Built before this process had a pid: the signal rules name a placeholder. */
+		insns = malloc(sizeof(struct sock_filter) * dvol_precompiled[i].len);
+		if (!insns)
+			return -ENOMEM;
+		memcpy(insns, dvol_precompiled[i].insns,
+		       sizeof(struct sock_filter) * dvol_precompiled[i].len);
+		if ((sets & DVOL_SB_STDIO) && !(sets & DVOL_SB_EXEC) &&
+		    dvol_sandbox_patch_self(insns, dvol_precompiled[i].len, getpid()) == 0)
+			return -EBADMSG;
 		prog.len = dvol_precompiled[i].len;
-		prog.filter = (struct sock_filter *)dvol_precompiled[i].insns;
+		prog.filter = insns;
 		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 			return -errno;
 		return 1;
@@ -508,7 +543,7 @@ int dvol_sandbox_enter(unsigned sets)
 	if (r < 0)
 		return r;
 	if (r == 0) {
-		r = dvol_sandbox_compile(sets, mode, &ctx);
+		r = dvol_sandbox_compile(sets, mode, getpid(), &ctx);
 		if (r < 0)
 			return r;
 		r = seccomp_load(ctx);

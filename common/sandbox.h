@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 /*
  * A pledge(2)-like layer over libseccomp. A helper names the capability sets it still
@@ -14,19 +16,21 @@
  *     are killed even in log mode.
  * Filters check the architecture: on x86-64, i386 (int 0x80) and x32 calls are killed.
  *
- * DVOL_SANDBOX=log logs violations (to the audit log) instead of killing, for root
- * debugging. Builds with sanitizers step aside, and say so on stderr: ASan and LSan need
- * ptrace at exit. There is no other way to turn the sandbox off.
+ * In test builds only (-DDVOL_TEST_HOOKS), DVOL_SANDBOX=log logs violations (to the audit
+ * log) instead of killing; release builds have no switch at all. Builds with sanitizers
+ * step aside, and say so on stderr: ASan and LSan need ptrace at exit. There is no other
+ * way to turn the sandbox off.
  */
 enum {
-	DVOL_SB_STDIO = 1u << 0,  /* memory, time, signals, I/O on fds already held, syslog */
+	DVOL_SB_STDIO = 1u << 0,  /* memory, time, signals to itself, I/O on fds already held
+				     (the log's socket, connected before), no new socket */
 	DVOL_SB_RPATH = 1u << 1,  /* open read-only, stat, readdir, readlink */
 	DVOL_SB_WPATH = 1u << 2,  /* open for writing, create, remove, rename, chmod, chown */
 	DVOL_SB_BLKDEV = 1u << 3, /* block-device ioctls (sizes, geometry, rescan), flock */
 	DVOL_SB_MOUNT = 1u << 4,  /* mount, umount2, fsopen, fsconfig, fsmount, move_mount,
 				     open_tree, mount_setattr, fspick */
 	DVOL_SB_INET = 1u << 5,	  /* IPv4/IPv6 sockets, and name resolution's netlink/unix */
-	DVOL_SB_EXEC = 1u << 6,	  /* fork, execve and wait: for mkfs */
+	DVOL_SB_EXEC = 1u << 6,	  /* fork, execve, wait and kill: for mkfs */
 };
 
 enum dvol_sandbox_mode {
@@ -52,9 +56,19 @@ int dvol_sandbox_enter(unsigned sets);
 	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET, DVOL_SB_STDIO | DVOL_SB_INET,            \
 	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_BLKDEV
 
-/* Build the filter for SETS without loading it: for the build-time generator and tests. */
+/*
+ * Build the filter for SETS without loading it: for the build-time generator and tests.
+ * SELF is the only pid that kill and tgkill may name (without DVOL_SB_EXEC); the generator
+ * builds with DVOL_SANDBOX_SELF_PLACEHOLDER, which dvol_sandbox_patch_self() replaces in a
+ * copy when the stage is entered. It is above PID_MAX_LIMIT: no process ever has it.
+ */
 #include <seccomp.h>
-int dvol_sandbox_compile(unsigned sets, enum dvol_sandbox_mode mode, scmp_filter_ctx *ret);
+#include <linux/filter.h>
+#define DVOL_SANDBOX_SELF_PLACEHOLDER ((pid_t)0x3dfe5e1f)
+int dvol_sandbox_compile(unsigned sets, enum dvol_sandbox_mode mode, pid_t self,
+			 scmp_filter_ctx *ret);
+/* Replace the placeholder pid in INSNS by SELF; returns how many were replaced. */
+size_t dvol_sandbox_patch_self(struct sock_filter *insns, size_t len, pid_t self);
 
 /* "stdio rpath mount" etc., for -v output and the man pages. Static buffer. */
 const char *dvol_sandbox_sets_to_string(unsigned sets);

@@ -236,6 +236,41 @@ static int enter_namespace(const char *ns)
 }
 
 /* parse: SOURCE and options become data; nothing is touched. */
+/*
+ * Options for which libmount would set up a loop or verity device when the mount is
+ * recorded: after the mount, in a sandbox without those ioctls, so the helper would die
+ * with the volume mounted and unrecorded. mount(8) handles them itself and never passes
+ * them on; only a direct call can bring them here.
+ */
+static int refuse_device_setup_options(const char *optstr)
+{
+	char *str = (char *)optstr, *name, *value;
+	size_t namesz, valuesz;
+
+	while (str && mnt_optstr_next_option(&str, &name, &namesz, &value, &valuesz) == 0) {
+		static const char *const loop[] = {"loop", "offset", "sizelimit", "encryption"};
+
+		for (size_t i = 0; i < ELEMENTSOF(loop); i++)
+			if (namesz == strlen(loop[i]) && strncmp(name, loop[i], namesz) == 0) {
+				log_error("option '%.*s' asks for a loop device, which mount.dvol "
+					  "does not set up; nothing was mounted. Attach the image "
+					  "with losetup and give the /dev/loopN as SOURCE, or let "
+					  "mount(8) do it: mount -t dvol -o loop IMAGE DIR",
+					  (int)namesz, name);
+				return -EINVAL;
+			}
+		if (namesz > 7 && strncmp(name, "verity.", 7) == 0) {
+			log_error(
+			    "option '%.*s' asks for a dm-verity device, which mount.dvol does "
+			    "not set up; nothing was mounted. Open it with veritysetup and "
+			    "give the /dev/mapper/NAME as SOURCE",
+			    (int)namesz, name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 {
 	_cleanup_free_ char *bad = NULL;
@@ -265,6 +300,9 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 		dvol_spec_done(&t);
 	}
 
+	r = refuse_device_setup_options(mnt_context_get_options(cxt));
+	if (r < 0)
+		return r;
 	r = dvol_opts_parse(mnt_context_get_options(cxt), &p->opts, &bad, &why);
 	if (r == -ENOMEM)
 		return log_error_errno(r, "parsing options failed");

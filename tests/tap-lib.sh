@@ -69,8 +69,14 @@ need() {
 # stopped at STAGE (DVOL_DEBUG_STOP), print its "Seccomp:N Seccomp_filters:N NoNewPrivs:N",
 # and let it go on.
 stage_status() {
-	local stage=$1 hpid='' cpid
+	local stage=$1 hpid='' cpid hooks=''
 	shift
+	# In the guest, the installed release build has no DVOL_DEBUG_STOP: borrow the test
+	# build's helpers for this one call. (The host tier runs the test build throughout.)
+	if type test_hooks >/dev/null 2>&1; then
+		test_hooks on || { echo "stage_status: cannot put the test build in place" >&2; return 1; }
+		hooks=1
+	fi
 	# Its own session, so that mount(8) and the stopped helper can be killed together.
 	DVOL_DEBUG_STOP=$stage setsid "$@" >/dev/null 2>&1 &
 	cpid=$!
@@ -84,11 +90,14 @@ stage_status() {
 		echo "stage_status: no mount.dvol stopped at $stage within 30 s" >&2
 		kill -KILL -- -"$cpid" 2>/dev/null
 		wait "$cpid"
+		[ -n "$hooks" ] && test_hooks off
 		return 1
 	fi
 	awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hpid"/status
 	kill -CONT "$hpid"
 	wait "$cpid"
+	[ -n "$hooks" ] && test_hooks off
+	return 0
 }
 
 done_testing() {

@@ -20,6 +20,52 @@ check "while resolving: one filter already (Seccomp: 2, Seccomp_filters: 1)" \
 	sh -c "echo '$st' | grep -q 'Seccomp:2 Seccomp_filters:1 '"
 umount "$T/dst" 2>/dev/null
 
+# Options for which libmount would set up a loop or verity device while recording the mount:
+# that runs after the mount, in a stage without those ioctls (SIGSYS, exit 159, a mount
+# with no utab entry). mount(8) handles them itself; a direct call is refused up front.
+for o in loop offset=0 sizelimit=1048576 loop=/dev/loop7 encryption=aes ro,loop,nodev \
+	verity.hashdevice=/dev/null verity.roothash=00; do
+	expect_rc 1 "mount.dvol called directly with -o $o: refused up front" \
+		/usr/sbin/mount.dvol "$T/src" "$T/dst" -o "$o"
+	expect_msg "option '[a-z.]+' asks for a (loop|dm-verity) device" "...and says why ($o)"
+	check "...and mounted nothing ($o)" not_mounted "$T/dst"
+	check "...and recorded nothing ($o)" sh -c "! grep -qs '$T/dst' /run/mount/utab"
+	umount "$T/dst" 2>/dev/null
+done
+truncate -s 64M "$T/loop.img"
+expect_rc 0 "through mount(8), -o loop still works: mount(8) attaches the image itself" \
+	mount -t dvol "$T/loop.img" "$T/dst" -o loop,mkfs=ext4
+check "...and the filesystem is mounted" sh -c "findmnt -rn -o FSTYPE --mountpoint '$T/dst' | grep -qx ext4"
+umount "$T/dst" 2>/dev/null
+
+# Switches for tests do not ship: the release build (make, make install) has neither
+# DVOL_DEBUG_STOP (a helper stopped while it holds a device's lock) nor DVOL_SANDBOX=log (the
+# kill turned into a log), and mount(8) would pass either through from its environment.
+need strings
+R=${DVOL_RELEASE_BUILD:-}
+if [ -n "$R" ] && [ -x "$R/mount.dvol" ]; then
+	for h in "$R"/mount.dvol "$R"/dvol-*; do
+		[ -x "$h" ] || continue
+		n=$(basename "$h")
+		check "release $n: no DVOL_DEBUG_STOP in the binary" sh -c "! strings '$h' | grep -q DVOL_DEBUG_STOP"
+		check "release $n: no DVOL_SANDBOX in the binary" sh -c "! strings '$h' | grep -q 'DVOL_SANDBOX$'"
+		check "test build $n: has them (so the check above can fail)" \
+			sh -c "strings '$BUILD/$n' | grep -q DVOL_DEBUG_STOP && strings '$BUILD/$n' | grep -q 'DVOL_SANDBOX$'"
+	done
+	mount --bind "$R/mount.dvol" /usr/sbin/mount.dvol
+	expect_rc 0 "the release mount.dvol, through mount(8) with DVOL_DEBUG_STOP=act: does not stop" \
+		env DVOL_DEBUG_STOP=act timeout -k 5 20 mount -t dvol "$T/src" "$T/dst"
+	check "...and mounted" mounted "$T/dst"
+	umount "$T/dst" 2>/dev/null
+	expect_rc 0 "...nor with DVOL_DEBUG_STOP=resolve" \
+		env DVOL_DEBUG_STOP=resolve timeout -k 5 20 mount -t dvol "$T/src" "$T/dst"
+	umount "$T/dst" 2>/dev/null
+	umount /usr/sbin/mount.dvol
+	check "the test build is back in /usr/sbin" sh -c "strings /usr/sbin/mount.dvol | grep -q DVOL_DEBUG_STOP"
+else
+	not_ok "no release build named by DVOL_RELEASE_BUILD (tests/host/run sets it)"
+fi
+
 # Setuid-free, enforced.
 mkdir -p "$T/suid"
 cp "$BUILD/mount.dvol" "$T/suid/mount.dvol"

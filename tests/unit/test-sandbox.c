@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -259,6 +260,67 @@ static int do_x32(void)
 	return 0;
 }
 
+/* Made by the parent before the child narrows: a daemon's socket a helper could reach (a
+ * container runtime's), a fresh socket to reach it with, and a connected pair, like the
+ * log's. */
+static struct sockaddr_un daemon_addr = {.sun_family = AF_UNIX};
+static int daemon_fd = -EBADF, loose_fd = -EBADF, pair_fd[2] = {-EBADF, -EBADF};
+
+static int do_unix_socket(void)
+{
+	socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return 0;
+}
+
+static int do_unix_connect(void)
+{
+	connect(loose_fd, (struct sockaddr *)&daemon_addr, sizeof(daemon_addr));
+	return 0;
+}
+
+static int do_unix_sendto_addr(void)
+{
+	sendto(loose_fd, "x", 1, MSG_NOSIGNAL, (struct sockaddr *)&daemon_addr,
+	       sizeof(daemon_addr));
+	return 0;
+}
+
+static int do_send_connected(void)
+{
+	/* What the log does on the socket it connected before the sandbox. */
+	return send(pair_fd[0], "x", 1, MSG_NOSIGNAL) == 1 ? 0 : 1;
+}
+
+static int do_kill_self(void)
+{
+	return kill(getpid(), 0) == 0 ? 0 : 1;
+}
+
+static int do_raise(void)
+{
+	/* raise(3) is tgkill on itself; SIGURG's default action is to ignore it. */
+	return raise(SIGURG) == 0 ? 0 : 1;
+}
+
+static int do_kill_parent(void)
+{
+	kill(getppid(), 0);
+	return 0;
+}
+
+static int do_tgkill_parent(void)
+{
+	syscall(SYS_tgkill, getppid(), getppid(), 0);
+	return 0;
+}
+
+static int do_kill_all(void)
+{
+	/* Signal 0 to every process we may signal: a probe, harmless if it passed. */
+	kill(-1, 0);
+	return 0;
+}
+
 static int status_filters(int *ret_seccomp, int *ret_nnp)
 {
 	char buf[4096];
@@ -303,6 +365,41 @@ static void test_stdio(void **state)
 	assert_killed(in_child(DVOL_SB_STDIO, do_open_ro));
 	assert_killed(in_child(DVOL_SB_STDIO, do_inet));
 	assert_killed(in_child(DVOL_SB_STDIO, do_blk_size));
+}
+
+/* The narrow stages hold no way to a daemon's socket, and signal nobody but themselves. Both
+ * the stages compiled at build time (the first three) and one compiled when entered. */
+static void test_unix_and_signals(void **state)
+{
+	static const unsigned stages[] = {
+	    DVOL_SB_STDIO,
+	    DVOL_SB_STDIO | DVOL_SB_RPATH,
+	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT,
+	    DVOL_SB_STDIO | DVOL_SB_MOUNT,
+	};
+
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		unsigned sets = stages[i];
+
+		print_message("# stage: %s\n", dvol_sandbox_sets_to_string(sets));
+		assert_exit(in_child(NO_SANDBOX, do_unix_connect), EXIT_ALLOWED);
+		assert_killed(in_child(sets, do_unix_socket));
+		assert_killed(in_child(sets, do_unix_connect));
+		assert_killed(in_child(sets, do_unix_sendto_addr));
+		assert_exit(in_child(sets, do_send_connected), EXIT_ALLOWED);
+		assert_exit(in_child(sets, do_kill_self), EXIT_ALLOWED);
+		assert_exit(in_child(sets, do_raise), EXIT_ALLOWED);
+		assert_killed(in_child(sets, do_kill_parent));
+		assert_killed(in_child(sets, do_tgkill_parent));
+		assert_killed(in_child(sets, do_kill_all));
+	}
+}
+
+/* mkfs's timeout must still be able to kill the child it started. */
+static void test_exec_signals(void **state)
+{
+	assert_exit(in_child(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_EXEC, do_kill_parent),
+		    EXIT_ALLOWED);
 }
 
 static void test_rpath(void **state)
@@ -475,7 +572,9 @@ static void test_precompiled_current(void **state)
 		assert_true(fd >= 0);
 		unlink(path);
 		assert_int_equal(dvol_precompiled[i].sets, stages[i]);
-		assert_int_equal(dvol_sandbox_compile(stages[i], DVOL_SANDBOX_KILL, &ctx), 0);
+		assert_int_equal(dvol_sandbox_compile(stages[i], DVOL_SANDBOX_KILL,
+						      DVOL_SANDBOX_SELF_PLACEHOLDER, &ctx),
+				 0);
 		assert_int_equal(seccomp_export_bpf(ctx, fd), 0);
 		seccomp_release(ctx);
 		len = lseek(fd, 0, SEEK_END);
@@ -484,6 +583,41 @@ static void test_precompiled_current(void **state)
 		assert_int_equal(pread(fd, buf, len, 0), len);
 		assert_memory_equal(buf, dvol_precompiled[i].insns, len);
 		free(buf);
+		close(fd);
+	}
+}
+
+/* What is loaded: the table's stage with the placeholder replaced is the stage compiled for
+ * this pid, and every stage that signals only itself has the placeholder to replace. */
+static void test_precompiled_patched(void **state)
+{
+	static const unsigned stages[] = {DVOL_SANDBOX_STAGES};
+	pid_t self = getpid();
+
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		scmp_filter_ctx ctx = NULL;
+		char path[] = "/tmp/dvol-sandbox-test.XXXXXX";
+		int fd = mkstemp(path);
+		size_t len = dvol_precompiled[i].len * sizeof(struct sock_filter);
+		struct sock_filter *patched = malloc(len), *compiled = malloc(len);
+		size_t n;
+
+		assert_true(fd >= 0 && patched && compiled);
+		unlink(path);
+		memcpy(patched, dvol_precompiled[i].insns, len);
+		n = dvol_sandbox_patch_self(patched, dvol_precompiled[i].len, self);
+		if (stages[i] & DVOL_SB_EXEC)
+			assert_int_equal(n, 0);
+		else
+			assert_true(n >= 1); /* kill and tgkill (libseccomp may share one) */
+		assert_int_equal(dvol_sandbox_compile(stages[i], DVOL_SANDBOX_KILL, self, &ctx), 0);
+		assert_int_equal(seccomp_export_bpf(ctx, fd), 0);
+		seccomp_release(ctx);
+		assert_int_equal(lseek(fd, 0, SEEK_END), (off_t)len);
+		assert_int_equal(pread(fd, compiled, len, 0), (ssize_t)len);
+		assert_memory_equal(patched, compiled, len);
+		free(patched);
+		free(compiled);
 		close(fd);
 	}
 }
@@ -497,11 +631,26 @@ static void test_sets_to_string(void **state)
 
 static int setup(void **state)
 {
-	return mkdtemp(tmpdir) ? 0 : -1;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(daemon_addr.sun_path, sizeof(daemon_addr.sun_path), "%s/daemon.sock", tmpdir);
+	daemon_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (daemon_fd < 0 ||
+	    bind(daemon_fd, (struct sockaddr *)&daemon_addr, sizeof(daemon_addr)) < 0)
+		return -1;
+	loose_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (loose_fd < 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair_fd) < 0)
+		return -1;
+	return 0;
 }
 
 static int teardown(void **state)
 {
+	close(daemon_fd);
+	close(loose_fd);
+	close(pair_fd[0]);
+	close(pair_fd[1]);
+	unlink(daemon_addr.sun_path);
 	rmdir(tmpdir);
 	return 0;
 }
@@ -510,6 +659,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stdio),
+	    cmocka_unit_test(test_unix_and_signals),
+	    cmocka_unit_test(test_exec_signals),
 	    cmocka_unit_test(test_rpath),
 	    cmocka_unit_test(test_wpath),
 	    cmocka_unit_test(test_blkdev),
@@ -524,6 +675,7 @@ int main(void)
 	    cmocka_unit_test(test_log_mode),
 	    cmocka_unit_test(test_sets_to_string),
 	    cmocka_unit_test(test_precompiled_current),
+	    cmocka_unit_test(test_precompiled_patched),
 	};
 
 	if (dvol_sandbox_mode() == DVOL_SANDBOX_ASIDE) {

@@ -16,5 +16,26 @@ finish() {
 	rm -rf "$T"
 }
 
+# test_hooks on|off: the installed helpers are the release build, which has no test
+# switches; "on" binds the test build's helpers (on the test disk) over them, "off" undoes
+# it. stage_status uses it around the one call it stops.
+test_hooks() {
+	local h n
+	for h in "$DVOL_TESTS"/test-hooks/*; do
+		n=$(basename "$h")
+		for d in /usr/sbin /sbin; do
+			[ -e "$d/$n" ] || continue
+			if [ "$1" = on ]; then
+				mount --bind "$h" "$(readlink -f "$d/$n")" || return 1
+			else
+				umount "$(readlink -f "$d/$n")" 2>/dev/null
+			fi
+			break
+		done
+	done
+	return 0
+}
+on_exit test_hooks off
+
 T=$(mktemp -d /tmp/dvol-test.XXXXXX)
 trap finish EXIT
