@@ -518,17 +518,13 @@ static int read_ident(int sfd, char **ret)
 	return 0;
 }
 
-int dvol_blk_open(struct dvol_blk_dev *d, bool writable, int *ret_fd)
+/* Open D's node with FLAGS and check that it is still the device D was found as. */
+static int open_node(const struct dvol_blk_dev *d, int flags, int *ret_fd, uint64_t *ret_size)
 {
-	_cleanup_close_ int fd = -EBADF, sfd = -EBADF;
+	_cleanup_close_ int fd = -EBADF;
 	struct stat st;
-	uint64_t size;
-	int ro = 0, r;
 
-	fd = open(d->node, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK);
-	/* A write-protected device (losetup -r, a locked medium) opens read-only only. */
-	if (fd < 0 && writable && (errno == EACCES || errno == EROFS))
-		fd = open(d->node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = open(d->node, flags | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
@@ -536,9 +532,20 @@ int dvol_blk_open(struct dvol_blk_dev *d, bool writable, int *ret_fd)
 	/* The name was read from sysfs a moment ago; the number is what identifies it. */
 	if (!S_ISBLK(st.st_mode) || st.st_rdev != d->devno)
 		return -ESTALE;
-	if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+	if (ioctl(fd, BLKGETSIZE64, ret_size) < 0)
 		return -errno;
-	d->size = size;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int dvol_blk_open(struct dvol_blk_dev *d, int *ret_fd)
+{
+	_cleanup_close_ int fd = -EBADF, sfd = -EBADF;
+	int ro = 0, r;
+
+	r = open_node(d, O_RDONLY, &fd, &d->size);
+	if (r < 0)
+		return r;
 	if (ioctl(fd, BLKROGET, &ro) < 0)
 		return -errno;
 	d->read_only = ro != 0;
@@ -546,7 +553,7 @@ int dvol_blk_open(struct dvol_blk_dev *d, bool writable, int *ret_fd)
 	if (ioctl(fd, BLKGETDISKSEQ, &d->diskseq) < 0)
 		d->diskseq = 0;
 #endif
-	r = sysfs_open(st.st_rdev, &sfd);
+	r = sysfs_open(d->devno, &sfd);
 	if (r < 0)
 		return r;
 	free(d->ident);
@@ -561,18 +568,12 @@ int dvol_blk_open(struct dvol_blk_dev *d, bool writable, int *ret_fd)
 int dvol_blk_open_write(const struct dvol_blk_dev *d, int *ret_fd)
 {
 	_cleanup_close_ int fd = -EBADF;
-	struct stat st;
 	uint64_t size;
+	int r;
 
-	fd = open(d->node, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISBLK(st.st_mode) || st.st_rdev != d->devno)
-		return -ESTALE;
-	if (ioctl(fd, BLKGETSIZE64, &size) < 0)
-		return -errno;
+	r = open_node(d, O_RDWR, &fd, &size);
+	if (r < 0)
+		return r;
 	if (size != d->size)
 		return -ESTALE;
 	*ret_fd = TAKE_FD(fd);

@@ -53,17 +53,17 @@ int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol
 		  char **ret_candidates);
 
 /*
- * Open the node (O_CLOEXEC; read-write when WRITABLE, unless the device is read-only) and
- * check it is still DEVNO. What identifies the medium is then read from the fd, not from
- * the sysfs entry the node was found by: its size (BLKGETSIZE64), diskseq
- * (BLKGETDISKSEQ), read-only state (BLKROGET), and an identity that survives a reboot
- * (wwid; else controller serial and namespace; else a loop device's backing file and
- * offset; a partition adds its number and start to its disk's).
+ * Open the node read-only (O_CLOEXEC) and check it is still DEVNO: probes need no more,
+ * and closing a writable fd makes udev probe the device again. What identifies the medium
+ * is then read from the fd, not from the sysfs entry the node was found by: its size
+ * (BLKGETSIZE64), diskseq (BLKGETDISKSEQ), read-only state (BLKROGET), and an identity
+ * that survives a reboot (wwid; else controller serial and namespace; else a loop device's
+ * backing file and offset; a partition adds its number and start to its disk's).
  */
-int dvol_blk_open(struct dvol_blk_dev *d, bool writable, int *ret_fd);
+int dvol_blk_open(struct dvol_blk_dev *d, int *ret_fd);
 
-/* Open the node read-write (O_CLOEXEC) and check it is still DEVNO and of the size and
- * identity dvol_blk_open() read: -ESTALE if it is not. */
+/* Open the node read-write (O_CLOEXEC), for a format only, and check it is still DEVNO
+ * and of the size dvol_blk_open() read: -ESTALE if it is not. */
 int dvol_blk_open_write(const struct dvol_blk_dev *d, int *ret_fd);
 
 /* flock(LOCK_EX) on FD, retried until TIMEOUT_MS has passed (-ETIMEDOUT). */

@@ -374,6 +374,33 @@ static int open_target(struct plan *p, struct dvol_mount_info *ret_mi)
 	return r;
 }
 
+/* What open_target() found mounted on the target, judged by dvol_mount_same(): nothing to
+ * do, or an error naming what is there. WHAT names the volume asked for; ASKED, where set,
+ * is how it was asked for, when that differs. */
+static int check_existing(struct plan *p, const struct dvol_mount_info *mi, enum dvol_mount_match m,
+			  const char *what, const char *asked)
+{
+	bool rooted = mi->root && strcmp(mi->root, "/") != 0;
+
+	switch (m) {
+	case DVOL_MOUNT_SAME:
+		p->already = true;
+		return 0;
+	case DVOL_MOUNT_SAME_BUT_RO:
+		log_error("%s is already mounted on %s, but %s; unmount it first to change that",
+			  what, p->target, mi->ro ? "read-only" : "read-write");
+		return -EBUSY;
+	default:
+		log_error("%s is already mounted on %s (from %s%s%s%s), not %s%s%s%s; unmount it "
+			  "first",
+			  mi->fstype ? mi->fstype : "something", p->target,
+			  mi->source ? mi->source : "?", rooted ? "[" : "", rooted ? mi->root : "",
+			  rooted ? "]" : "", asked ? asked : what, asked ? " (" : "",
+			  asked ? what : "", asked ? ")" : "");
+		return -EBUSY;
+	}
+}
+
 /* resolve + plan for a folder bind. Nothing is created here: -f must not change a thing. */
 static int plan_bind(struct plan *p)
 {
@@ -411,25 +438,9 @@ static int plan_bind(struct plan *p)
 	if (r > 0) {
 		bool same = p->src_fd >= 0 && dvol_same_inode(p->src_fd, p->target_fd);
 		bool want_ro = p->opts.mflags & MS_RDONLY;
-		enum dvol_mount_match m = dvol_mount_same(&mi, same, NULL, want_ro);
 
-		if (m == DVOL_MOUNT_SAME) {
-			p->already = true;
-		} else if (m == DVOL_MOUNT_SAME_BUT_RO) {
-			log_error("%s is already mounted on %s, but %s; unmount it first to change "
-				  "that",
-				  p->spec.path, p->target, mi.ro ? "read-only" : "read-write");
-			r = -EBUSY;
-		} else {
-			log_error("%s is already mounted on %s (from %s%s%s%s), not %s; unmount it "
-				  "first",
-				  mi.fstype ? mi.fstype : "something", p->target,
-				  mi.source ? mi.source : "?",
-				  mi.root && strcmp(mi.root, "/") ? "[" : "",
-				  mi.root && strcmp(mi.root, "/") ? mi.root : "",
-				  mi.root && strcmp(mi.root, "/") ? "]" : "", p->spec.path);
-			r = -EBUSY;
-		}
+		r = check_existing(p, &mi, dvol_mount_same(&mi, same, NULL, want_ro), p->spec.path,
+				   NULL);
 		dvol_mount_info_done(&mi);
 		if (r < 0)
 			return r;
@@ -921,29 +932,10 @@ static int local_target(struct plan *p)
 		return r;
 	/* A block filesystem's st_dev is its device: the same device, not the same name. */
 	r = fstat(p->target_fd, &st) < 0 ? -errno : 0;
-	if (r == 0) {
-		switch (dvol_mount_same(&mi, st.st_dev == l->dev.devno, "/", want_ro)) {
-		case DVOL_MOUNT_SAME:
-			p->already = true;
-			break;
-		case DVOL_MOUNT_SAME_BUT_RO:
-			log_error("%s is already mounted on %s, but %s; unmount it first to change "
-				  "that",
-				  l->desc, p->target, mi.ro ? "read-only" : "read-write");
-			r = -EBUSY;
-			break;
-		default:
-			log_error("%s is already mounted on %s (from %s%s%s%s), not %s (%s); "
-				  "unmount it first",
-				  mi.fstype ? mi.fstype : "something", p->target,
-				  mi.source ? mi.source : "?",
-				  mi.root && strcmp(mi.root, "/") ? "[" : "",
-				  mi.root && strcmp(mi.root, "/") ? mi.root : "",
-				  mi.root && strcmp(mi.root, "/") ? "]" : "", arg_spec, l->desc);
-			r = -EBUSY;
-			break;
-		}
-	}
+	if (r == 0)
+		r = check_existing(p, &mi,
+				   dvol_mount_same(&mi, st.st_dev == l->dev.devno, "/", want_ro),
+				   l->desc, arg_spec);
 	dvol_mount_info_done(&mi);
 	return r;
 }
@@ -983,7 +975,7 @@ static int local_find(struct plan *p)
 
 	/* Read-only: the close of a writable fd makes udev re-probe the device (and, for an
 	 * md member, assemble its array again). Only a format opens it for writing. */
-	r = dvol_blk_open(&l->dev, false, &l->fd);
+	r = dvol_blk_open(&l->dev, &l->fd);
 	if (r < 0)
 		return log_error_errno(r, "cannot open %s for '%s'", l->dev.node, arg_spec);
 	l->desc = dvol_blk_dev_describe(&l->dev, NULL);
