@@ -5,8 +5,8 @@
 . /dvol-tests/guest-lib.sh
 
 udevadm settle -t 30
-declare -A want=([DVOLSER1]=16 [DVOLSER2]=16 [DVOLSER3]=16 [DVOLPERS1]=16 [DVOLBIG1]=4096)
-for s in DVOLSER1 DVOLSER2 DVOLSER3 DVOLPERS1 DVOLBIG1; do
+declare -A want=([DVOLSER1]=16 [DVOLSER2]=16 [DVOLSER3]=16 [DVOLPERS1]=16 [DVOLBIG1]=4096 [DVOLZPOWER]=4096)
+for s in DVOLSER1 DVOLSER2 DVOLSER3 DVOLPERS1 DVOLBIG1 DVOLZPOWER; do
 	# The kernel shows the serial field as the controller reports it: space-padded.
 	c=
 	for f in /sys/class/nvme/nvme*/serial; do
@@ -32,5 +32,5 @@ for s in DVOLSER1 DVOLSER2 DVOLSER3 DVOLPERS1 DVOLBIG1; do
 done
 ctrls=(/sys/class/nvme/nvme*)
 n=${#ctrls[@]}
-check "exactly five NVMe controllers (got $n)" test "$n" -eq 5
+check "exactly six NVMe controllers (got $n)" test "$n" -eq 6
 done_testing

@@ -47,7 +47,8 @@ node_of DVOLPERS1 >"$STATE/pers1.node"
 umount "$M/pers1"
 
 # --- by model and index: counted in serial order, not in kernel-name order -------------
-# Serials sorted: DVOLBIG1 DVOLPERS1 DVOLSER1 DVOLSER2 DVOLSER3.
+# Serials sorted: DVOLBIG1 DVOLPERS1 DVOLSER1 DVOLSER2 DVOLSER3 DVOLZPOWER (index 5, kept
+# blank for 95-powerloss).
 # A blank device is planned with mkfs= (a real run without it is refused); one that holds
 # a filesystem by now, with that filesystem's mkfs= (any other is refused).
 declare -A has=([DVOLPERS1]=ext4 [DVOLSER1]=xfs)
@@ -61,8 +62,8 @@ done
 expect_rc 0 "nvme:model=$MODEL without index is index 0" \
 	mount -f -t dvol "nvme:model=$MODEL" "$M/x" -o mkfs=xfs
 check "...DVOLBIG1" sh -c "printf '%s' \"\$0\" | grep -q '^device:   serial DVOLBIG1 '" "$OUT"
-expect_rc 32 "index=5 does not exist: exit 32 after device-timeout" \
-	mount -t dvol "nvme:model=$MODEL,index=5" "$M/x" -o device-timeout=1
+expect_rc 32 "index=6 does not exist: exit 32 after device-timeout" \
+	mount -t dvol "nvme:model=$MODEL,index=6" "$M/x" -o device-timeout=1
 expect_msg "no block device matches" "...saying so"
 expect_rc 32 "nvme:instance-store: QEMU's model is not an instance store" \
 	mount -t dvol nvme:instance-store "$M/x" -o device-timeout=1
