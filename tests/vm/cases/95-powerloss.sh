@@ -2,8 +2,8 @@
 # Boot 1: a power loss in the middle of a format. This case checks that DVOLZPOWER is
 # blank and leaves the runner a last act, run once every result of this boot is safe on
 # the test disk: start `mount -t dvol ... -o mkfs=ext4` on DVOLZPOWER (4 TiB, so that mkfs
-# runs long enough under emulation), wait until mkfs.ext4 is running, and cut the power
-# (sysrq 'o': no sync, no unmount). 95-powerloss.reboot.sh judges the device in boot 2.
+# runs long enough under emulation), wait until mkfs.ext4 is running, freeze it there, and
+# cut the power (sysrq 'o': no sync, no unmount). 95-powerloss.reboot.sh judges the device in boot 2.
 # shellcheck source=tests/vm/guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
@@ -29,7 +29,10 @@ for _ in \$(seq 1200); do
 	sleep 0.05
 done
 sleep 0.\$((RANDOM % 3))
-if pgrep -x mkfs.ext4 >/dev/null; then
+# Freeze mkfs.ext4 where it is: the power must go while it is in the middle, and a
+# running mkfs (and dvol's cleanup after it) could otherwise finish between this
+# check and the sysrq below, while the root filesystem syncs.
+if pkill -STOP -x mkfs.ext4; then
 	echo "mkfs.ext4 running" >$state/landed
 else
 	echo "mkfs.ext4 not running" >$state/missed
