@@ -30,6 +30,7 @@
 #include "blockdev.h"
 #include "cleanup.h"
 #include "exitcode.h"
+#include "fresh.h"
 #include "log.h"
 #include "mkfs.h"
 #include "mountop.h"
@@ -47,6 +48,7 @@ static const char *arg_ns;
 static bool arg_fake;
 static bool arg_nomtab;
 static bool arg_sloppy;
+static bool arg_format_only;
 
 enum plan_kind {
 	PLAN_BIND,
@@ -143,6 +145,8 @@ static void help(void)
 	       "  -s           sloppy: ignore options dvol does not know\n"
 	       "  -v           verbose (repeat for more)\n"
 	       "  -N NS        act in the mount namespace NS (a path or a pid)\n"
+	       "  --format-only  a local volume: judge and format (if mkfs= and blank), but\n"
+	       "               mount nothing (the sandboxed step of dvol-prepare@.service)\n"
 	       "  -o OPTIONS   mount options, see below\n"
 	       "  -h, --help   this text\n"
 	       "  -V, --version\n"
@@ -164,11 +168,17 @@ static void help(void)
 static int parse_argv(struct libmnt_context *cxt, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},	       {"version", no_argument, NULL, 'V'},
-	    {"options", required_argument, NULL, 'o'}, {"fake", no_argument, NULL, 'f'},
-	    {"no-mtab", no_argument, NULL, 'n'},       {"sloppy", no_argument, NULL, 's'},
-	    {"verbose", no_argument, NULL, 'v'},       {"namespace", required_argument, NULL, 'N'},
-	    {"types", required_argument, NULL, 't'},   {},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"options", required_argument, NULL, 'o'},
+	    {"fake", no_argument, NULL, 'f'},
+	    {"no-mtab", no_argument, NULL, 'n'},
+	    {"sloppy", no_argument, NULL, 's'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"namespace", required_argument, NULL, 'N'},
+	    {"types", required_argument, NULL, 't'},
+	    {"format-only", no_argument, NULL, 'F'},
+	    {},
 	};
 	int c, r;
 
@@ -182,6 +192,9 @@ static int parse_argv(struct libmnt_context *cxt, int argc, char *argv[])
 			return 0;
 		case 'N':
 			arg_ns = optarg;
+			continue;
+		case 'F':
+			arg_format_only = true;
 			continue;
 		case 't':
 			/* "dvol" or "dvol.SUBTYPE": nothing to choose between yet. */
@@ -1190,7 +1203,8 @@ static int plan_local(struct plan *p)
 		goto out;
 	}
 
-	r = local_target(p);
+	/* The format step mounts nothing, and may run in a mount namespace of its own. */
+	r = arg_format_only ? 0 : local_target(p);
 	if (r < 0 || p->already)
 		goto out;
 
@@ -1360,8 +1374,15 @@ static int act_local_mount(struct plan *p)
 {
 	struct local *l = &p->local;
 	_cleanup_close_ int mfd = -EBADF;
-	bool chown_root = l->fresh && (p->opts.mode_set || p->opts.uid_set || p->opts.gid_set);
+	bool chown_root;
 	int r;
+
+	/* Made by the format step of this boot (--format-only): its root is ours to set. */
+	if (!l->fresh && l->verdict.uuid && dvol_fresh_take(DVOL_FRESH_DIR, l->verdict.uuid) > 0) {
+		log_info("%s was formatted by dvol's format step; setting up its root", l->desc);
+		l->fresh = true;
+	}
+	chown_root = l->fresh && (p->opts.mode_set || p->opts.uid_set || p->opts.gid_set);
 
 	/* As mount(8) does with a write-protected device: read-only, and say so. */
 	if (l->dev.read_only && !(p->opts.mflags & MS_RDONLY)) {
@@ -1491,6 +1512,30 @@ static int record(struct libmnt_context *cxt, const struct plan *p)
 	return r;
 }
 
+/* The end of the format step: what the mount step is to know is left on /run. */
+static int format_only_done(const struct plan *p)
+{
+	const struct local *l = &p->local;
+	int r;
+
+	if (!l->fresh) {
+		log_info("%s holds a %s already (%s); nothing to format", l->desc,
+			 l->verdict.fstype ? l->verdict.fstype : "filesystem", l->verdict.what);
+		return DVOL_EX_OK;
+	}
+	if (p->opts.mode_set || p->opts.uid_set || p->opts.gid_set) {
+		r = dvol_fresh_mark(DVOL_FRESH_DIR, l->uuid);
+		if (r < 0) {
+			log_error_errno(r,
+					"formatted %s, but cannot leave the mark in %s for the "
+					"mount step: mode=, uid= and gid= will not be applied",
+					l->desc, DVOL_FRESH_DIR);
+			return DVOL_EX_FILEIO;
+		}
+	}
+	return DVOL_EX_OK;
+}
+
 static int run(struct libmnt_context *cxt)
 {
 	_cleanup_(plan_done) struct plan p = {.target_fd = -EBADF,
@@ -1504,6 +1549,12 @@ static int run(struct libmnt_context *cxt)
 	r = parse_volume(cxt, &p);
 	if (r < 0)
 		return dvol_exit_code(DVOL_FAIL_USAGE, r);
+	if (arg_format_only && p.kind != PLAN_LOCAL) {
+		log_error("--format-only: '%s' is not a block device; only a local volume is "
+			  "formatted",
+			  arg_spec);
+		return DVOL_EX_USAGE;
+	}
 
 	if (arg_ns) {
 		r = enter_namespace(arg_ns);
@@ -1560,6 +1611,8 @@ static int run(struct libmnt_context *cxt)
 		if (r < 0)
 			return dvol_exit_code(DVOL_FAIL_MOUNT, r);
 	}
+	if (arg_format_only)
+		return format_only_done(&p);
 
 	/* Stage 2: the mount itself, on the fds already held (and utab afterwards); a local
 	 * volume is formatted by now, so exec and the device ioctls go. */
