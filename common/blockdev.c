@@ -898,3 +898,60 @@ int dvol_blk_claim_clear(int fd, const struct dvol_blk_dev *d, const char *uuid)
 		return -errno;
 	return n;
 }
+
+int dvol_blk_dev_from_name(const char *name, struct dvol_blk_dev *ret)
+{
+	_cleanup_free_ char *p = NULL, *dev = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	unsigned maj, min;
+	int r;
+
+	/* A kernel name, as udev's %k gives it: one path component. */
+	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -EINVAL;
+	if (asprintf(&p, "/sys/class/block/%s", name) < 0)
+		return -ENOMEM;
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = read_attr(fd, "dev", &dev);
+	if (r < 0)
+		return r;
+	if (sscanf(dev, "%u:%u", &maj, &min) != 2)
+		return -EIO;
+	return dev_fill(makedev(maj, min), name, NULL, ret);
+}
+
+int dvol_blk_read_tags(const char *node, struct dvol_blk_tags *ret)
+{
+	_cleanup_(blkid_free_probep) blkid_probe pr = NULL;
+	int r;
+
+	*ret = (struct dvol_blk_tags){0};
+	pr = blkid_new_probe_from_filename(node);
+	if (!pr)
+		return errno > 0 ? -errno : -EIO;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+	r = blkid_do_safeprobe(pr);
+	if (r < 0)
+		return -EIO;
+	if (dup_value(pr, "UUID", &ret->uuid) < 0 || dup_value(pr, "LABEL", &ret->label) < 0 ||
+	    dup_value(pr, "PART_ENTRY_UUID", &ret->partuuid) < 0 ||
+	    dup_value(pr, "PART_ENTRY_NAME", &ret->partlabel) < 0) {
+		dvol_blk_tags_done(ret);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void dvol_blk_tags_done(struct dvol_blk_tags *t)
+{
+	free(t->uuid);
+	free(t->label);
+	free(t->partuuid);
+	free(t->partlabel);
+	*t = (struct dvol_blk_tags){0};
+}

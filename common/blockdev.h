@@ -33,6 +33,17 @@ void dvol_blk_dev_done(struct dvol_blk_dev *d);
  * Caller frees; NULL on -ENOMEM. */
 char *dvol_blk_dev_describe(const struct dvol_blk_dev *d, const char *uuid);
 
+/* What sysfs says of the block device with kernel name NAME ("nvme1n1", as udev's %k):
+ * -EINVAL for a name that is not one path component, -ENOENT if there is none. */
+int dvol_blk_dev_from_name(const char *name, struct dvol_blk_dev *ret);
+
+/* The tags libblkid's safe probe reads on NODE (each NULL when absent). */
+struct dvol_blk_tags {
+	char *uuid, *label, *partuuid, *partlabel;
+};
+int dvol_blk_read_tags(const char *node, struct dvol_blk_tags *ret);
+void dvol_blk_tags_done(struct dvol_blk_tags *t);
+
 /* Is MODEL (as sysfs reports it, maybe space padded) an ephemeral instance-store NVMe
  * model of a cloud (AWS, GCP, Azure)? Pure. */
 bool dvol_nvme_model_is_instance_store(const char *model);

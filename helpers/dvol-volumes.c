@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * dvol-volumes: bring up the lines of /etc/dvol/volumes that concern a block device that
+ * appeared (udev's %k), in two steps run by two units:
+ *
+ *   format KNAME   dvol-prepare@KNAME.service, sandboxed with a mount namespace of its
+ *                  own: `mount.dvol --format-only` for each local line naming the device
+ *   mount KNAME    dvol-mount@KNAME.service, in the host's mount namespace: mount(8) for
+ *                  the local line without mkfs=, then the bind lines beneath its target
+ *   umount KNAME   the same unit's stop (also on hot-remove): what `mount` mounted, in
+ *                  reverse order
+ *   plan KNAME     print what would be done, and change nothing
+ *
+ * The blank verdict and the format are mount.dvol's alone; this helper only chooses the
+ * lines and the order.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libmount/libmount.h>
+
+#include "blockdev.h"
+#include "cleanup.h"
+#include "exitcode.h"
+#include "log.h"
+#include "mountop.h"
+#include "sandbox.h"
+#include "version.h"
+#include "volumes.h"
+
+#define MOUNT_HELPER "/sbin/mount.dvol"
+#define RECORD_DIR   "/run/dvol/volumes"
+
+static const char *arg_config = DVOL_VOLUMES_FILE;
+static const char *arg_verb;
+static const char *arg_name;
+
+static void help(void)
+{
+	printf("Usage: dvol-volumes [--config FILE] format|mount|umount|plan KNAME\n"
+	       "\n"
+	       "Bring up the lines of %s that concern the block device KNAME\n"
+	       "(a kernel name such as nvme1n1), as dvol-prepare@KNAME.service and\n"
+	       "dvol-mount@KNAME.service do when udev sees it appear.\n"
+	       "\n"
+	       "  format     judge and format (mount.dvol --format-only); mount nothing\n"
+	       "  mount      mount the volume, then the bind lines beneath its target\n"
+	       "  umount     unmount what `mount` mounted, binds first\n"
+	       "  plan       print the lines and the order, change nothing\n"
+	       "  --config FILE  read FILE instead of %s\n"
+	       "  -v         verbose\n"
+	       "  -h, --help, -V, --version\n"
+	       "\n"
+	       "See dvol-volumes(5).\n",
+	       DVOL_VOLUMES_FILE, DVOL_VOLUMES_FILE);
+}
+
+static int parse_argv(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hVc:v", longopts, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			help();
+			return 0;
+		case 'V':
+			dvol_print_version("dvol-volumes");
+			return 0;
+		case 'c':
+			arg_config = optarg;
+			break;
+		case 'v':
+			dvol_log_verbose();
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (argc - optind != 2) {
+		log_error("expected a verb and a kernel name; try 'dvol-volumes --help'");
+		return -EINVAL;
+	}
+	arg_verb = argv[optind];
+	arg_name = argv[optind + 1];
+	if (strcmp(arg_verb, "format") != 0 && strcmp(arg_verb, "mount") != 0 &&
+	    strcmp(arg_verb, "umount") != 0 && strcmp(arg_verb, "plan") != 0) {
+		log_error("unknown verb '%s'; try 'dvol-volumes --help'", arg_verb);
+		return -EINVAL;
+	}
+	if (!*arg_name || strchr(arg_name, '/') || arg_name[0] == '.') {
+		log_error("'%s' is not a kernel device name (such as nvme1n1)", arg_name);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* Run ARGV and wait: its exit status, or -errno. */
+static int spawn(char *const argv[])
+{
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+/* The options without mkfs= and its companion: the mount step never formats. */
+static int options_without_mkfs(const char *opts, char **ret)
+{
+	_cleanup_free_ char *o = opts ? strdup(opts) : strdup("");
+
+	if (!o)
+		return -ENOMEM;
+	(void)mnt_optstr_remove_option(&o, "mkfs");
+	(void)mnt_optstr_remove_option(&o, "mkfs-ignore-nonzero-data");
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+struct device {
+	struct dvol_blk_dev dev;
+	struct dvol_blk_tags tags;
+	struct dvol_vol_device facts;
+	char *desc;
+};
+
+static void device_done(struct device *d)
+{
+	dvol_blk_dev_done(&d->dev);
+	dvol_blk_tags_done(&d->tags);
+	free(d->desc);
+}
+
+static int device_read(struct device *d)
+{
+	int r;
+
+	r = dvol_blk_dev_from_name(arg_name, &d->dev);
+	if (r == -ENOENT)
+		return log_error_errno(r, "%s: no such block device (gone already?); nothing done",
+				       arg_name);
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot read the device's attributes in sysfs",
+				       arg_name);
+	r = dvol_blk_read_tags(d->dev.node, &d->tags);
+	if (r < 0)
+		log_debug("%s: no tags read (%s); lines by UUID= or LABEL= will not match",
+			  d->dev.node, strerror(-r));
+	d->facts = (struct dvol_vol_device){
+	    .devno = d->dev.devno,
+	    .serial = d->dev.serial,
+	    .model = d->dev.model,
+	    .instance_store = d->dev.model && dvol_nvme_model_is_instance_store(d->dev.model),
+	    .uuid = d->tags.uuid,
+	    .label = d->tags.label,
+	    .partuuid = d->tags.partuuid,
+	    .partlabel = d->tags.partlabel,
+	};
+	d->desc = dvol_blk_dev_describe(&d->dev, NULL);
+	return d->desc ? 0 : -ENOMEM;
+}
+
+/* A path line names a device by its node or a link: resolved now, to compare numbers. */
+static void resolve_paths(struct dvol_volumes *vs)
+{
+	for (size_t i = 0; i < vs->n; i++) {
+		struct stat st;
+
+		if (vs->v[i].local && vs->v[i].spec.kind == DVOL_SPEC_PATH &&
+		    stat(vs->v[i].spec.path, &st) == 0 && S_ISBLK(st.st_mode))
+			vs->v[i].devno = st.st_rdev;
+	}
+}
+
+static int load(struct dvol_volumes *vs)
+{
+	unsigned line = 0;
+	const char *why = NULL;
+	int r;
+
+	r = dvol_volumes_load(vs, arg_config, &line, &why);
+	if (r == -ENOENT) {
+		log_info("%s: %s does not exist; nothing to prepare", arg_name, arg_config);
+		return 0;
+	}
+	if (r == -EINVAL) {
+		log_error("%s, line %u: %s; nothing was prepared (fix the line, then "
+			  "systemctl restart dvol-prepare@%s.service)",
+			  arg_config, line, why, arg_name);
+		return r;
+	}
+	if (r < 0)
+		return log_error_errno(r, "cannot read %s", arg_config);
+	resolve_paths(vs);
+	return 0;
+}
+
+static const char *opts_or_defaults(const char *o)
+{
+	return o && *o ? o : "defaults";
+}
+
+static int do_format(const struct dvol_volumes *vs, const struct device *d, const size_t *idx,
+		     size_t n)
+{
+	int failed = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct dvol_volume *v = &vs->v[idx[k]];
+		char *argv[] = {(char *)MOUNT_HELPER,
+				(char *)"--format-only",
+				v->source,
+				v->target,
+				(char *)"-o",
+				(char *)opts_or_defaults(v->options),
+				NULL};
+		int r;
+
+		if (!v->local)
+			continue;
+		r = spawn(argv);
+		if (r < 0)
+			return log_error_errno(r, "cannot run %s", MOUNT_HELPER);
+		if (r != 0) {
+			log_error("%s, line %u (%s on %s): %s is left alone and nothing is mounted "
+				  "(mount.dvol exit %d; its message above says why)",
+				  arg_config, v->line, v->source, v->target, d->desc, r);
+			failed++;
+		}
+	}
+	return failed ? -EIO : 0;
+}
+
+static int record_open(bool create, int flags, int *ret_fd)
+{
+	_cleanup_free_ char *p = NULL;
+	int fd;
+
+	if (create) {
+		(void)mkdir("/run/dvol", 0700);
+		if (mkdir(RECORD_DIR, 0700) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (asprintf(&p, RECORD_DIR "/%s", arg_name) < 0)
+		return -ENOMEM;
+	fd = open(p, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+static bool is_mounted(const char *target)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = mnt_new_table();
+
+	if (!tb || mnt_table_parse_mtab(tb, "/proc/self/mountinfo") < 0)
+		return false;
+	return mnt_table_find_target(tb, target, MNT_ITER_BACKWARD) != NULL;
+}
+
+static int do_mount(const struct dvol_volumes *vs, const struct device *d, const size_t *idx,
+		    size_t n)
+{
+	_cleanup_free_ bool *ok = calloc(n ? n : 1, sizeof(bool));
+	_cleanup_close_ int rfd = -EBADF;
+	int failed = 0, r;
+
+	if (!ok)
+		return -ENOMEM;
+	/* What is mounted is written down as it happens: the stop, maybe after a hot-remove
+	 * when sysfs no longer says what the device was, unmounts exactly that. */
+	r = record_open(true, O_WRONLY | O_CREAT | O_TRUNC, &rfd);
+	if (r < 0)
+		return log_error_errno(r, "cannot write %s/%s; nothing was mounted", RECORD_DIR,
+				       arg_name);
+
+	for (size_t k = 0; k < n; k++) {
+		const struct dvol_volume *v = &vs->v[idx[k]];
+		_cleanup_free_ char *opts = NULL;
+		ssize_t holder = -1;
+
+		/* A bind waits for the volume its source lies in; never the bare folder. */
+		for (size_t j = 0; j < k; j++)
+			if (dvol_path_under(v->spec.path, vs->v[idx[j]].target))
+				holder = (ssize_t)j;
+		if (!v->local && holder >= 0 && !ok[holder]) {
+			log_error(
+			    "%s, line %u: %s is not bound on %s, as its source lies under %s, "
+			    "which is not mounted",
+			    arg_config, v->line, v->source, v->target, vs->v[idx[holder]].target);
+			failed++;
+			continue;
+		}
+		r = options_without_mkfs(v->options, &opts);
+		if (r < 0)
+			return r;
+		r = dvol_mkdir_p(v->target, 0755, (uid_t)-1, (gid_t)-1, NULL);
+		if (r < 0) {
+			log_error_errno(r, "%s, line %u: cannot make the mount point %s",
+					arg_config, v->line, v->target);
+			failed++;
+			continue;
+		}
+		{
+			char *argv[] = {(char *)"/bin/mount",
+					(char *)"-t",
+					(char *)"dvol",
+					v->source,
+					v->target,
+					(char *)"-o",
+					(char *)opts_or_defaults(opts),
+					NULL};
+
+			r = spawn(argv);
+		}
+		if (r < 0)
+			return log_error_errno(r, "cannot run mount(8)");
+		if (r != 0) {
+			log_error("%s, line %u: mounting %s on %s failed (mount exit %d; its "
+				  "message above says why)%s",
+				  arg_config, v->line, v->source, v->target, r,
+				  v->local ? "; the bind lines beneath it wait" : "");
+			failed++;
+			continue;
+		}
+		ok[k] = true;
+		if (dprintf(rfd, "%s%c", v->target, '\0') < 0)
+			return log_error_errno(-errno, "cannot write %s/%s", RECORD_DIR, arg_name);
+		log_info("%s: mounted %s on %s (%s, line %u)", d->desc, v->source, v->target,
+			 arg_config, v->line);
+	}
+	return failed ? -EIO : 0;
+}
+
+static int do_umount(void)
+{
+	_cleanup_close_ int rfd = -EBADF;
+	_cleanup_free_ char *buf = NULL;
+	char *targets[256];
+	size_t n = 0, sz = 0;
+	ssize_t l;
+	int failed = 0, r;
+
+	r = record_open(false, O_RDONLY, &rfd);
+	if (r == -ENOENT) {
+		log_info("%s: nothing was mounted for it", arg_name);
+		return 0;
+	}
+	if (r < 0)
+		return log_error_errno(r, "cannot read %s/%s", RECORD_DIR, arg_name);
+	buf = malloc(65536);
+	if (!buf)
+		return -ENOMEM;
+	while ((l = read(rfd, buf + sz, 65535 - sz)) > 0)
+		sz += (size_t)l;
+	buf[sz] = '\0';
+	for (size_t o = 0; o < sz && n < ELEMENTSOF(targets); o += strlen(buf + o) + 1)
+		targets[n++] = buf + o;
+
+	while (n-- > 0) {
+		char *argv[] = {(char *)"/bin/umount", targets[n], NULL};
+		char *lazy[] = {(char *)"/bin/umount", (char *)"--lazy", targets[n], NULL};
+
+		if (!is_mounted(targets[n]))
+			continue;
+		r = spawn(argv);
+		/* Busy (a container still has it open): detach it, so that nothing hangs on
+		 * a device that may be gone already. */
+		if (r > 0) {
+			log_warning("%s: %s is busy; detaching it (umount --lazy)", arg_name,
+				    targets[n]);
+			r = spawn(lazy);
+		}
+		if (r != 0) {
+			log_error("%s: cannot unmount %s (umount exit %d)", arg_name, targets[n],
+				  r);
+			failed++;
+		} else {
+			log_info("%s: unmounted %s", arg_name, targets[n]);
+		}
+	}
+	{
+		_cleanup_free_ char *p = NULL;
+
+		if (asprintf(&p, RECORD_DIR "/%s", arg_name) >= 0)
+			(void)unlink(p);
+	}
+	return failed ? -EIO : 0;
+}
+
+static void print_plan(const struct dvol_volumes *vs, const struct device *d, const size_t *idx,
+		       size_t n)
+{
+	printf("device:   %s%s\n", d->desc, d->facts.instance_store ? ", instance store" : "");
+	if (n == 0)
+		printf("action:   none, no line of %s names it\n", arg_config);
+	for (size_t k = 0; k < n; k++) {
+		const struct dvol_volume *v = &vs->v[idx[k]];
+
+		printf("%-9s line %u: %s on %s (%s)\n", v->local ? "volume:" : "bind:", v->line,
+		       v->source, v->target, opts_or_defaults(v->options));
+	}
+}
+
+static int run(void)
+{
+	_cleanup_(dvol_volumes_done) struct dvol_volumes vs = {0};
+	_cleanup_(device_done) struct device d = {0};
+	_cleanup_free_ size_t *idx = NULL;
+	size_t n;
+	int r;
+
+	if (strcmp(arg_verb, "umount") == 0)
+		return do_umount() < 0 ? DVOL_EX_FAIL : DVOL_EX_OK;
+
+	r = load(&vs);
+	if (r < 0)
+		return dvol_exit_code(r == -EINVAL ? DVOL_FAIL_USAGE : DVOL_FAIL_SYSTEM, r);
+	r = device_read(&d);
+	if (r < 0)
+		return dvol_exit_code(DVOL_FAIL_MOUNT, r);
+	idx = calloc(vs.n ? vs.n : 1, sizeof(*idx));
+	if (!idx)
+		return DVOL_EX_SYSERR;
+	n = dvol_volumes_plan(&vs, &d.facts, idx);
+
+	if (strcmp(arg_verb, "plan") == 0) {
+		print_plan(&vs, &d, idx, n);
+		return DVOL_EX_OK;
+	}
+	if (n == 0) {
+		/* Installing dvol changes nothing: without a line, a device is not touched. */
+		log_info("%s: no line of %s names it; left alone", d.desc, arg_config);
+		return DVOL_EX_OK;
+	}
+	r = strcmp(arg_verb, "format") == 0 ? do_format(&vs, &d, idx, n)
+					    : do_mount(&vs, &d, idx, n);
+	if (r == -ENOMEM)
+		return DVOL_EX_SYSERR;
+	return r < 0 ? DVOL_EX_FAIL : DVOL_EX_OK;
+}
+
+int main(int argc, char *argv[])
+{
+	const char *why;
+	int r;
+
+	dvol_log_open("dvol-volumes");
+	if (dvol_refuse_elevation(&why) < 0) {
+		log_error("refusing to run: %s", why);
+		return DVOL_EX_USAGE;
+	}
+	r = parse_argv(argc, argv);
+	if (r <= 0)
+		return r < 0 ? DVOL_EX_USAGE : DVOL_EX_OK;
+	/* Never inet. mount.dvol inherits the filter and narrows it further itself; mount(8)
+	 * and umount(8) are not dvol's (they change uids, among others), so the steps that
+	 * run them are left to their unit's confinement. */
+	if (strcmp(arg_verb, "format") == 0 || strcmp(arg_verb, "plan") == 0) {
+		r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH |
+				       DVOL_SB_MOUNT | DVOL_SB_BLKDEV | DVOL_SB_EXEC);
+		if (r < 0)
+			return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
+	}
+	return run();
+}
