@@ -932,13 +932,15 @@ int dvol_blk_read_tags(const char *node, struct dvol_blk_tags *ret)
 	if (!pr)
 		return errno > 0 ? -errno : -EIO;
 	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL |
+						  BLKID_SUBLKS_UUID);
 	blkid_probe_enable_partitions(pr, 1);
 	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
 	r = blkid_do_safeprobe(pr);
 	if (r < 0)
 		return -EIO;
-	if (dup_value(pr, "UUID", &ret->uuid) < 0 || dup_value(pr, "LABEL", &ret->label) < 0 ||
+	if (dup_value(pr, "TYPE", &ret->type) < 0 || dup_value(pr, "UUID", &ret->uuid) < 0 ||
+	    dup_value(pr, "LABEL", &ret->label) < 0 ||
 	    dup_value(pr, "PART_ENTRY_UUID", &ret->partuuid) < 0 ||
 	    dup_value(pr, "PART_ENTRY_NAME", &ret->partlabel) < 0) {
 		dvol_blk_tags_done(ret);
@@ -949,6 +951,7 @@ int dvol_blk_read_tags(const char *node, struct dvol_blk_tags *ret)
 
 void dvol_blk_tags_done(struct dvol_blk_tags *t)
 {
+	free(t->type);
 	free(t->uuid);
 	free(t->label);
 	free(t->partuuid);

@@ -39,7 +39,7 @@ int dvol_blk_dev_from_name(const char *name, struct dvol_blk_dev *ret);
 
 /* The tags libblkid's safe probe reads on NODE (each NULL when absent). */
 struct dvol_blk_tags {
-	char *uuid, *label, *partuuid, *partlabel;
+	char *type, *uuid, *label, *partuuid, *partlabel;
 };
 int dvol_blk_read_tags(const char *node, struct dvol_blk_tags *ret);
 void dvol_blk_tags_done(struct dvol_blk_tags *t);

@@ -132,12 +132,20 @@ static int spawn(char *const argv[])
 }
 
 /* The options without mkfs= and its companion: the mount step never formats. */
-static int options_without_mkfs(const char *opts, char **ret)
+static int options_without_mkfs(const char *opts, char **ret, char **ret_mkfs)
 {
 	_cleanup_free_ char *o = opts ? strdup(opts) : strdup("");
+	char *val = NULL;
+	size_t valsz = 0;
 
 	if (!o)
 		return -ENOMEM;
+	*ret_mkfs = NULL;
+	if (mnt_optstr_get_option(o, "mkfs", &val, &valsz) == 0 && val) {
+		*ret_mkfs = strndup(val, valsz);
+		if (!*ret_mkfs)
+			return -ENOMEM;
+	}
 	(void)mnt_optstr_remove_option(&o, "mkfs");
 	(void)mnt_optstr_remove_option(&o, "mkfs-ignore-nonzero-data");
 	*ret = TAKE_PTR(o);
@@ -207,7 +215,7 @@ static int load(struct dvol_volumes *vs)
 
 	r = dvol_volumes_load(vs, arg_config, &line, &why);
 	if (r == -ENOENT) {
-		log_info("%s: %s does not exist; nothing to prepare", arg_name, arg_config);
+		log_notice("%s: %s does not exist; nothing to prepare", arg_name, arg_config);
 		return 0;
 	}
 	if (r == -EINVAL) {
@@ -304,7 +312,7 @@ static int do_mount(const struct dvol_volumes *vs, const struct device *d, const
 
 	for (size_t k = 0; k < n; k++) {
 		const struct dvol_volume *v = &vs->v[idx[k]];
-		_cleanup_free_ char *opts = NULL;
+		_cleanup_free_ char *opts = NULL, *mkfs = NULL;
 		ssize_t holder = -1;
 
 		/* A bind waits for the volume its source lies in; never the bare folder. */
@@ -319,9 +327,20 @@ static int do_mount(const struct dvol_volumes *vs, const struct device *d, const
 			failed++;
 			continue;
 		}
-		r = options_without_mkfs(v->options, &opts);
+		r = options_without_mkfs(v->options, &opts, &mkfs);
 		if (r < 0)
 			return r;
+		/* Without mkfs=, mount.dvol would mount any filesystem: the mount step takes
+		 * only the one the line asks for, as the format step judged it. */
+		if (v->local && mkfs && !(d->tags.type && strcmp(d->tags.type, mkfs) == 0)) {
+			log_error("%s, line %u: %s holds %s, not the %s the line asks for; not "
+				  "mounted on %s (see dvol-prepare@%s.service for the verdict)",
+				  arg_config, v->line, d->desc,
+				  d->tags.type ? d->tags.type : "no filesystem", mkfs, v->target,
+				  arg_name);
+			failed++;
+			continue;
+		}
 		r = dvol_mkdir_p(v->target, 0755, (uid_t)-1, (gid_t)-1, NULL);
 		if (r < 0) {
 			log_error_errno(r, "%s, line %u: cannot make the mount point %s",
@@ -354,8 +373,8 @@ static int do_mount(const struct dvol_volumes *vs, const struct device *d, const
 		ok[k] = true;
 		if (dprintf(rfd, "%s%c", v->target, '\0') < 0)
 			return log_error_errno(-errno, "cannot write %s/%s", RECORD_DIR, arg_name);
-		log_info("%s: mounted %s on %s (%s, line %u)", d->desc, v->source, v->target,
-			 arg_config, v->line);
+		log_notice("%s: mounted %s on %s (%s, line %u)", d->desc, v->source, v->target,
+			   arg_config, v->line);
 	}
 	return failed ? -EIO : 0;
 }
@@ -458,7 +477,7 @@ static int run(void)
 	}
 	if (n == 0) {
 		/* Installing dvol changes nothing: without a line, a device is not touched. */
-		log_info("%s: no line of %s names it; left alone", d.desc, arg_config);
+		log_notice("%s: no line of %s names it; left alone", d.desc, arg_config);
 		return DVOL_EX_OK;
 	}
 	r = strcmp(arg_verb, "format") == 0 ? do_format(&vs, &d, idx, n)
