@@ -15,6 +15,7 @@ MOUNTHELPERDIR ?= $(if $(shell test -L /sbin && echo merged),$(SBINDIR),/sbin)
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+GENERATORDIR ?= $(or $(shell pkg-config --variable=systemdsystemgeneratordir systemd 2>/dev/null),/lib/systemd/system-generators)
 UDEVDIR    ?= $(or $(shell pkg-config --variable=udevdir udev 2>/dev/null),/lib/udev)
 DESTDIR    ?=
 
@@ -137,9 +138,10 @@ fuzz:
 
 install: all
 	install -d $(DESTDIR)$(MOUNTHELPERDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(UDEVDIR)/rules.d
+		$(DESTDIR)$(UDEVDIR)/rules.d $(DESTDIR)$(GENERATORDIR)
 	install -m 0755 $(B)/mount.dvol $(DESTDIR)$(MOUNTHELPERDIR)/mount.dvol
-	for h in $(filter-out $(B)/mount.dvol,$(HELPERS)); do \
+	install -m 0755 $(B)/dvol-generator $(DESTDIR)$(GENERATORDIR)/dvol-generator
+	for h in $(filter-out $(B)/mount.dvol $(B)/dvol-generator,$(HELPERS)); do \
 		install -m 0755 $$h $(DESTDIR)$(SBINDIR)/; done
 	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
@@ -152,8 +154,8 @@ install: all
 		install -m 0644 conf/gc.conf $(DESTDIR)$(SYSCONFDIR)/dvol/gc.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(MOUNTHELPERDIR)/mount.dvol
-	for h in $(notdir $(filter-out $(B)/mount.dvol,$(HELPERS))); do rm -f $(DESTDIR)$(SBINDIR)/$$h; done
+	rm -f $(DESTDIR)$(MOUNTHELPERDIR)/mount.dvol $(DESTDIR)$(GENERATORDIR)/dvol-generator
+	for h in $(notdir $(filter-out $(B)/mount.dvol $(B)/dvol-generator,$(HELPERS))); do rm -f $(DESTDIR)$(SBINDIR)/$$h; done
 	for m in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	for u in $(notdir $(wildcard systemd/*.service systemd/*.timer systemd/*.target)); do \
 		rm -f $(DESTDIR)$(UNITDIR)/$$u; done

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * dvol-generator: a systemd generator for fstab lines of type dvol. systemd-fstab-generator
+ * makes their .mount units, but knows nothing of dvol's NFS sources: it would order them
+ * like local filesystems, with its default timeout. Beside each such unit this writes a
+ * drop-in (NORMAL_DIR/UNIT.d/50-dvol.conf): network-online.target, dvol-nfs-wait@SOURCE,
+ * and a start timeout from the line's own deadlines. SYSTEMD_FSTAB names another fstab,
+ * as for systemd-fstab-generator.
+ *
+ *   dvol-generator NORMAL_DIR [EARLY_DIR LATE_DIR]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmount/libmount.h>
+
+#include "cleanup.h"
+#include "sandbox.h"
+#include "unitname.h"
+
+/* Generators run before the journal: stderr is all there is (systemd passes it to kmsg). */
+#define gen_log(...) fprintf(stderr, "dvol-generator: " __VA_ARGS__)
+
+static int write_dropin(const char *dir, const char *unit, const char *text)
+{
+	_cleanup_free_ char *d = NULL, *p = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	size_t l = strlen(text);
+
+	if (asprintf(&d, "%s/%s.d", dir, unit) < 0 || asprintf(&p, "%s/50-dvol.conf", d) < 0)
+		return -ENOMEM;
+	if (mkdir(d, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, l) != (ssize_t)l)
+		return -EIO;
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+	const char *fstab = getenv("SYSTEMD_FSTAB");
+	struct libmnt_fs *fs;
+	int r, rc = 0;
+
+	if (argc != 2 && argc != 4) {
+		gen_log("expected NORMAL_DIR [EARLY_DIR LATE_DIR]\n");
+		return 1;
+	}
+	if (!fstab || !*fstab)
+		fstab = "/etc/fstab";
+	/* Read one file, write a few: nothing else, from here on. */
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
+	if (r < 0) {
+		gen_log("cannot enter the sandbox: %s\n", strerror(-r));
+		return 1;
+	}
+	tb = mnt_new_table();
+	it = mnt_new_iter(MNT_ITER_FORWARD);
+	if (!tb || !it)
+		return 1;
+	r = mnt_table_parse_fstab(tb, fstab);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		gen_log("cannot read %s: %s\n", fstab, strerror(-r));
+		return 1;
+	}
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *type = mnt_fs_get_fstype(fs), *src = mnt_fs_get_source(fs);
+		const char *target = mnt_fs_get_target(fs), *opts = mnt_fs_get_options(fs);
+		struct dvol_gen_line g = {0};
+		_cleanup_free_ char *bad = NULL;
+		const char *why = NULL;
+
+		if (!type || !src || !target ||
+		    (strcmp(type, "dvol") != 0 && strncmp(type, "dvol.", 5) != 0))
+			continue;
+		r = dvol_gen_line(src, target, opts, &g, &bad, &why);
+		if (r == -ENOMEM)
+			return 1;
+		if (r < 0) {
+			/* mount.dvol will say the same when the unit runs; nothing to add. */
+			gen_log(
+			    "%s: the dvol line for %s: %s%s%s%s; left to systemd-fstab-generator "
+			    "as it is\n",
+			    fstab, target, bad ? "option '" : "", bad ? bad : "", bad ? "' " : "",
+			    why ? why : strerror(-r));
+			continue;
+		}
+		if (g.warn_no_netdev)
+			gen_log("%s: the dvol line for %s is an NFS share without _netdev: systemd "
+				"orders it into local-fs.target, before the network is up; add "
+				"_netdev (and nofail) to its options\n",
+				fstab, target);
+		if (g.wait_dropin) {
+			r = write_dropin(argv[1], g.wait_unit, g.wait_dropin);
+			if (r < 0) {
+				gen_log("cannot write the drop-in for %s in %s: %s\n", g.wait_unit,
+					argv[1], strerror(-r));
+				rc = 1;
+			}
+		}
+		if (g.dropin) {
+			r = write_dropin(argv[1], g.unit, g.dropin);
+			if (r < 0) {
+				gen_log("cannot write the drop-in for %s in %s: %s\n", g.unit,
+					argv[1], strerror(-r));
+				rc = 1;
+			}
+		}
+		dvol_gen_line_done(&g);
+	}
+	return rc;
+}

@@ -1,0 +1,49 @@
+#!/bin/bash
+# dvol-generator: golden outputs. Each tests/host/generator/NAME.fstab is given to the
+# generator through SYSTEMD_FSTAB, as systemd-fstab-generator reads it; what it writes
+# (every file, with its contents), what it says on stderr and its exit code must be
+# NAME.expected, byte for byte.
+. "$(dirname "$0")/lib.sh" "$@"
+G=$(cd "$(dirname "$0")/generator" && pwd)
+
+# listing DIR: every file below DIR, sorted, with its contents.
+listing() {
+	(cd "$1" && find . -type f | LC_ALL=C sort | while read -r f; do
+		echo "== ${f#./}"
+		cat "$f"
+	done)
+}
+
+for f in "$G"/*.fstab; do
+	n=$(basename "$f" .fstab)
+	out=$T/gen-$n
+	mkdir -p "$out/normal" "$out/early" "$out/late"
+	SYSTEMD_FSTAB=$f "$BUILD/dvol-generator" "$out/normal" "$out/early" "$out/late" \
+		2>"$out/stderr"
+	rc=$?
+	{
+		listing "$out/normal"
+		echo "-- stderr"
+		sed "s|$G/||g" "$out/stderr"
+		echo "rc=$rc"
+	} >"$out/got"
+	if diff -u "$G/$n.expected" "$out/got" >"$out/diff"; then
+		ok "$n: the drop-ins, the messages and the exit code are as expected"
+	else
+		not_ok "$n: the output differs from $n.expected"
+		diag <"$out/diff"
+	fi
+	check "$n: nothing in the early and late folders" \
+		test -z "$(ls -A "$out/early" "$out/late" | grep -v ':$')"
+done
+
+# The drop-ins name units as systemd does: compare with systemd-escape itself.
+if command -v systemd-escape >/dev/null; then
+	check "the mount unit's name is systemd-escape --path's" \
+		test -d "$T/gen-nfs/normal/$(systemd-escape -p --suffix=mount '/mnt/data sets').d"
+	check "the wait unit's name is systemd-escape's" \
+		test -d "$T/gen-nfs/normal/dvol-nfs-wait@$(systemd-escape 'srv2:/export/ds').service.d"
+fi
+SYSTEMD_FSTAB=$T/none "$BUILD/dvol-generator" "$T/gen-none" 2>"$T/none.err"
+check "no fstab: nothing to do, exit 0" test $? -eq 0 -a ! -s "$T/none.err"
+done_testing
