@@ -1,0 +1,85 @@
+#!/bin/bash
+# The shipped units, offline: `systemd-analyze verify` prints nothing for any of them (with
+# the built helpers in /usr/sbin and the man pages from `make install`), the drop-ins of
+# dvol-generator beside systemd-fstab-generator's own units included; and
+# `systemd-analyze security --offline=true` scores each at most its threshold: 2.0 for a
+# unit that does not mount, 3.5 for the one that mounts for the host.
+. "$(dirname "$0")/lib.sh" "$@"
+need systemd-analyze man
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+U=$TOP/systemd
+
+declare -A MAX=(
+	[dvol-gc.service]=2.0
+	[dvol-nfs-wait@.service]=2.0
+	[dvol-prepare@.service]=2.0
+	[dvol-mount@.service]=3.5
+)
+
+# The man pages the units name, where man(1) looks for them during the test.
+mkdir -p "$T/man"
+for m in "$TOP"/man/*.[1-8]; do
+	s=${m##*.}
+	mkdir -p "$T/man/man$s" && cp "$m" "$T/man/man$s/"
+done
+export MANPATH=$T/man:
+
+# instance NAME: a unit to verify for file NAME (a template gets an instance).
+instance() {
+	case $1 in
+	dvol-nfs-wait@.service) echo "dvol-nfs-wait@srv.service" ;;
+	*@.service) echo "${1%@.service}@nvme1n1.service" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+n_units=0
+for f in "$U"/*.service "$U"/*.timer; do
+	[ -e "$f" ] || continue
+	n=$(basename "$f")
+	n_units=$((n_units + 1))
+	run_rc env SYSTEMD_UNIT_PATH="$U:" systemd-analyze verify "$(instance "$n")"
+	if [ "$RC" -eq 0 ] && [ -z "$OUT$ERR" ]; then
+		ok "$n: systemd-analyze verify prints nothing"
+	else
+		not_ok "$n: systemd-analyze verify (rc=$RC) says:"
+		printf '%s\n%s\n' "$OUT" "$ERR" | diag
+	fi
+done
+check "every unit in systemd/ has a threshold or is a timer" \
+	sh -c "for f in '$U'/*.service; do n=\$(basename \"\$f\"); case ' ${!MAX[*]} ' in *\" \$n \"*) ;; *) echo \"\$n\"; exit 1 ;; esac; done"
+
+for n in "${!MAX[@]}"; do
+	run_rc systemd-analyze security --offline=true --no-pager "$U/$n"
+	score=$(printf '%s\n' "$OUT" | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
+	echo "# $n: exposure $score (threshold ${MAX[$n]})"
+	check "$n: systemd-analyze security scores ${score:-nothing} <= ${MAX[$n]}" \
+		awk -v s="$score" -v m="${MAX[$n]}" 'BEGIN { exit !(s != "" && s + 0 <= m + 0) }'
+done
+
+# The unit that mounts for the host has no mount namespace of its own.
+ns_opts=$(grep -oE '^(ProtectSystem|ProtectHome|PrivateTmp|PrivateDevices|PrivateMounts|ReadWritePaths|ReadOnlyPaths|InaccessiblePaths|TemporaryFileSystem|BindPaths|BindReadOnlyPaths|ProtectKernelTunables|ProtectKernelModules|ProtectKernelLogs|ProtectControlGroups|ProtectProc|ProcSubset|RootDirectory|RootImage|MountAPIVFS|RuntimeDirectory)=' \
+	"$U/dvol-mount@.service" | tr '\n' ' ')
+check "dvol-mount@.service sets no option that gives it a mount namespace of its own${ns_opts:+ (it sets: $ns_opts)}" \
+	test -z "$ns_opts"
+
+# dvol-generator's drop-ins beside systemd-fstab-generator's units verify cleanly too.
+FG=/lib/systemd/system-generators/systemd-fstab-generator
+if [ -x "$FG" ]; then
+	g=$T/gen
+	mkdir -p "$g/n" "$g/e" "$g/l"
+	SYSTEMD_FSTAB=$TOP/tests/host/generator/nfs.fstab "$FG" "$g/n" "$g/e" "$g/l" 2>/dev/null
+	SYSTEMD_FSTAB=$TOP/tests/host/generator/nfs.fstab "$BUILD/dvol-generator" "$g/n" "$g/e" "$g/l"
+	for m in mnt-models.mount 'mnt-data\x20sets.mount' 'srv-v6\x2dshare.mount'; do
+		run_rc env SYSTEMD_UNIT_PATH="$g/n:$U:" systemd-analyze verify "$m"
+		if [ "$RC" -eq 0 ] && [ -z "$OUT$ERR" ]; then
+			ok "$m with dvol-generator's drop-in: systemd-analyze verify prints nothing"
+		else
+			not_ok "$m with dvol-generator's drop-in: systemd-analyze verify (rc=$RC) says:"
+			printf '%s\n%s\n' "$OUT" "$ERR" | diag
+		fi
+	done
+else
+	skip "no systemd-fstab-generator here"
+fi
+done_testing
