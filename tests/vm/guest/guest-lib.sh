@@ -37,5 +37,16 @@ test_hooks() {
 }
 on_exit test_hooks off
 
+# nvmet ARGS...: the guest helper that makes NVMe controllers with any model and serial
+# (tests/vm/guest/nvmet; tests/vm/README.md).
+nvmet() { bash "$DVOL_TESTS/nvmet" "$@"; }
+# nvmet_clean: remove every nvmet controller and its backing files, so that the cases
+# after this one see the harness's qemu controllers only. A case that made some runs
+# `on_exit nvmet_clean`.
+nvmet_clean() {
+	local n
+	for n in $(nvmet list | cut -f1); do nvmet del "$n" --purge; done
+}
+
 T=$(mktemp -d /tmp/dvol-test.XXXXXX)
 trap finish EXIT
