@@ -1,0 +1,50 @@
+#!/bin/bash
+# vm-case-timeout: 400
+# The same fstab NFS lines in boot 2, where dvol-generator (installed in boot 1) ran at
+# boot: each mount unit requires dvol-nfs-wait@ for its server after network-online.target.
+# The guest's own server comes up late in the boot, and the line is mounted once it
+# answers; the wait for the server that is gone fails at its deadline (DVOL_NFS_WAIT,
+# 90 s), without holding up multi-user.target, and nothing is mounted there.
+. /dvol-tests/guest-lib.sh
+set -u
+
+up=$(systemd-escape -p --suffix=mount /mnt/nfs-boot)
+gone=$(systemd-escape -p --suffix=mount /mnt/nfs-gone)
+wup="dvol-nfs-wait@$(systemd-escape nfs://127.0.0.1/srv/nfs/export/sub).service"
+wgone="dvol-nfs-wait@$(systemd-escape nfs://127.0.0.3/srv/nfs/export).service"
+G=/run/systemd/generator
+
+check "dvol-generator ran at boot: a drop-in beside $up" test -s "$G/$up.d/50-dvol.conf"
+check "...it requires $wup" grep -qx "Requires=$wup" "$G/$up.d/50-dvol.conf"
+check "...after network-online.target" grep -qx "After=network-online.target" "$G/$up.d/50-dvol.conf"
+check "...with a start timeout from the line's deadlines" grep -q '^TimeoutSec=' "$G/$up.d/50-dvol.conf"
+check "systemd took it in: $up requires $wup" \
+	sh -c "systemctl show -p Requires --value '$up' | grep -qF '$wup'"
+
+check "the line for the late server is mounted: $up is active" systemctl is-active -q "$up"
+check "...after its wait succeeded: $wup is active" systemctl is-active -q "$wup"
+check "...by the kernel NFS client" \
+	sh -c "findmnt -rn -o FSTYPE --mountpoint /mnt/nfs-boot | grep -qx nfs4"
+check "...with its files" grep -q "served by" /mnt/nfs-boot/hello
+
+# The wait for the gone server may still run when the cases start (boot under TCG).
+for _ in $(seq 150); do
+	systemctl is-active -q "$wgone" || [ "$(systemctl show -p ActiveState --value "$wgone")" = activating ] ||
+		break
+	sleep 1
+done
+check "the wait for the server that is gone failed: $wgone" systemctl is-failed -q "$wgone"
+s=$(systemctl show -p InactiveExitTimestampMonotonic --value "$wgone")
+e=$(systemctl show -p InactiveEnterTimestampMonotonic --value "$wgone")
+took=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.1f", (e - s) / 1e6 }')
+echo "# $wgone failed after $took s (DVOL_NFS_WAIT=90)"
+check "...at its deadline: $took s in [89, 120]" awk -v t="$took" 'BEGIN { exit !(t >= 89 && t <= 120) }'
+check "...and its mount was not attempted: $gone is not active" sh -c "! systemctl is-active -q '$gone'"
+check "...nothing is mounted there" not_mounted /mnt/nfs-gone
+mu=$(systemctl show -p ActiveEnterTimestampMonotonic --value multi-user.target)
+check "multi-user.target was reached before that wait ended (the boot did not wait for it)" \
+	test "$mu" -gt 0 -a "$mu" -lt "$e"
+run_rc journalctl -b -u "$wgone" -o cat --no-pager
+ERR=$OUT
+expect_msg "127\.0\.0\.3" "...the journal of the wait names the server"
+done_testing
