@@ -5,7 +5,8 @@
  * like local filesystems, with its default timeout. Beside each such unit this writes a
  * drop-in (NORMAL_DIR/UNIT.d/50-dvol.conf): network-online.target, dvol-nfs-wait@SOURCE,
  * and a start timeout from the line's own deadlines. SYSTEMD_FSTAB names another fstab,
- * as for systemd-fstab-generator.
+ * as for systemd-fstab-generator. It also reads /etc/dvol/volumes (DVOL_VOLUMES names
+ * another), to say at boot when a line there keeps every device from being prepared.
  *
  *   dvol-generator NORMAL_DIR [EARLY_DIR LATE_DIR]
  */
@@ -22,6 +23,7 @@
 #include "cleanup.h"
 #include "sandbox.h"
 #include "unitname.h"
+#include "volumes.h"
 
 /* Generators run before the journal: stderr is all there is (systemd passes it to kmsg). */
 #define gen_log(...) fprintf(stderr, "dvol-generator: " __VA_ARGS__)
@@ -42,6 +44,21 @@ static int write_dropin(const char *dir, const char *unit, const char *text)
 	if (write(fd, text, l) != (ssize_t)l)
 		return -EIO;
 	return 0;
+}
+
+/* dvol-volumes refuses the whole file for one bad line: say so at boot, where it shows. */
+static void check_volumes(void)
+{
+	_cleanup_(dvol_volumes_done) struct dvol_volumes vs = {0};
+	const char *path = getenv("DVOL_VOLUMES"), *why = NULL;
+	unsigned line = 0;
+
+	if (!path || !*path)
+		path = DVOL_VOLUMES_FILE;
+	if (dvol_volumes_load(&vs, path, &line, &why) == -EINVAL)
+		gen_log("%s, line %u: %s; no device will be prepared until it is fixed (see "
+			"dvol-volumes(5))\n",
+			path, line, why);
 }
 
 int main(int argc, char *argv[])
@@ -68,6 +85,7 @@ int main(int argc, char *argv[])
 	it = mnt_new_iter(MNT_ITER_FORWARD);
 	if (!tb || !it)
 		return 1;
+	check_volumes();
 	r = mnt_table_parse_fstab(tb, fstab);
 	if (r == -ENOENT)
 		return 0;

@@ -2,7 +2,7 @@
 # dvol-generator: golden outputs. Each tests/host/generator/NAME.fstab is given to the
 # generator through SYSTEMD_FSTAB, as systemd-fstab-generator reads it; what it writes
 # (every file, with its contents), what it says on stderr and its exit code must be
-# NAME.expected, byte for byte.
+# NAME.expected, byte for byte. NAME.volumes, where there is one, is its /etc/dvol/volumes.
 . "$(dirname "$0")/lib.sh" "$@"
 G=$(cd "$(dirname "$0")/generator" && pwd)
 
@@ -18,8 +18,10 @@ for f in "$G"/*.fstab; do
 	n=$(basename "$f" .fstab)
 	out=$T/gen-$n
 	mkdir -p "$out/normal" "$out/early" "$out/late"
-	SYSTEMD_FSTAB=$f "$BUILD/dvol-generator" "$out/normal" "$out/early" "$out/late" \
-		2>"$out/stderr"
+	vol=$G/$n.volumes
+	[ -e "$vol" ] || vol=$T/no-volumes
+	SYSTEMD_FSTAB=$f DVOL_VOLUMES=$vol "$BUILD/dvol-generator" "$out/normal" "$out/early" \
+		"$out/late" 2>"$out/stderr"
 	rc=$?
 	{
 		listing "$out/normal"
@@ -44,6 +46,6 @@ if command -v systemd-escape >/dev/null; then
 	check "the wait unit's name is systemd-escape's" \
 		test -d "$T/gen-nfs/normal/dvol-nfs-wait@$(systemd-escape 'srv2:/export/ds').service.d"
 fi
-SYSTEMD_FSTAB=$T/none "$BUILD/dvol-generator" "$T/gen-none" 2>"$T/none.err"
+SYSTEMD_FSTAB=$T/none DVOL_VOLUMES=$T/none "$BUILD/dvol-generator" "$T/gen-none" 2>"$T/none.err"
 check "no fstab: nothing to do, exit 0" test $? -eq 0 -a ! -s "$T/none.err"
 done_testing
