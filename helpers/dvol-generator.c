@@ -21,6 +21,7 @@
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
+#include "log.h"
 #include "sandbox.h"
 #include "unitname.h"
 #include "volumes.h"
@@ -69,6 +70,12 @@ int main(int argc, char *argv[])
 	struct libmnt_fs *fs;
 	int r, rc = 0;
 
+	const char *refused = NULL;
+
+	if (dvol_refuse_elevation(&refused) < 0) {
+		gen_log("refusing to run: %s\n", refused);
+		return 1;
+	}
 	if (argc != 2 && argc != 4) {
 		gen_log("expected NORMAL_DIR [EARLY_DIR LATE_DIR]\n");
 		return 1;
@@ -81,6 +88,7 @@ int main(int argc, char *argv[])
 		gen_log("cannot enter the sandbox: %s\n", strerror(-r));
 		return 1;
 	}
+	dvol_debug_stop("generate");
 	tb = mnt_new_table();
 	it = mnt_new_iter(MNT_ITER_FORWARD);
 	if (!tb || !it)
