@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <linux/fs.h>
 #include <stdarg.h>
@@ -54,16 +55,27 @@ char *dvol_strdup_trim(const char *s)
 	return strndup(s, n);
 }
 
+/* udev globs, the very list of udev/60-dvol.rules (a unit test compares the two). Exact
+ * names or digits only: GCP's persistent disk is "nvme_card-pd", and EBS is "Amazon Elastic
+ * Block Store": both hold data that must never be taken for scratch. */
+static const char *const instance_store_models[] = {
+    "Amazon EC2 NVMe Instance Storage",
+    "nvme_card",
+    "nvme_card[0-9]",
+    "nvme_card[0-9][0-9]",
+    "nvme_card[0-9][0-9][0-9]",
+    "Microsoft NVMe Direct Disk",
+    "Microsoft NVMe Direct Disk v2",
+    NULL,
+};
+
+const char *const *dvol_nvme_instance_store_models(void)
+{
+	return instance_store_models;
+}
+
 bool dvol_nvme_model_is_instance_store(const char *model)
 {
-	/* Exact model strings: GCP's persistent disk is "nvme_card-pd", and EBS is "Amazon
-	 * Elastic Block Store": both hold data that must never be taken for scratch. */
-	static const char *const models[] = {
-	    "Amazon EC2 NVMe Instance Storage",
-	    "nvme_card",
-	    "Microsoft NVMe Direct Disk",
-	    "Microsoft NVMe Direct Disk v2",
-	};
 	_cleanup_free_ char *m = NULL;
 
 	if (!model)
@@ -71,8 +83,8 @@ bool dvol_nvme_model_is_instance_store(const char *model)
 	m = dvol_strdup_trim(model);
 	if (!m)
 		return false;
-	for (size_t i = 0; i < ELEMENTSOF(models); i++)
-		if (strcmp(m, models[i]) == 0)
+	for (size_t i = 0; instance_store_models[i]; i++)
+		if (fnmatch(instance_store_models[i], m, 0) == 0)
 			return true;
 	return false;
 }

@@ -37,6 +37,9 @@ char *dvol_blk_dev_describe(const struct dvol_blk_dev *d, const char *uuid);
  * model of a cloud (AWS, GCP, Azure)? Pure. */
 bool dvol_nvme_model_is_instance_store(const char *model);
 
+/* That table: fnmatch(3) patterns, NULL-terminated, the same list as udev/60-dvol.rules. */
+const char *const *dvol_nvme_instance_store_models(void);
+
 /* Copy S without leading and trailing blanks (sysfs pads serial and model). Pure. */
 char *dvol_strdup_trim(const char *s);
 
