@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <linux/fs.h>
 #include <stdarg.h>
@@ -31,6 +32,7 @@ void dvol_blk_dev_done(struct dvol_blk_dev *d)
 	free(d->serial);
 	free(d->model);
 	free(d->ident);
+	free(d->found_via);
 	*d = (struct dvol_blk_dev){0};
 }
 
@@ -54,16 +56,27 @@ char *dvol_strdup_trim(const char *s)
 	return strndup(s, n);
 }
 
+/* udev globs, the very list of udev/60-dvol.rules (a unit test compares the two). Exact
+ * names or digits only: GCP's persistent disk is "nvme_card-pd", and EBS is "Amazon Elastic
+ * Block Store": both hold data that must never be taken for scratch. */
+static const char *const instance_store_models[] = {
+    "Amazon EC2 NVMe Instance Storage",
+    "nvme_card",
+    "nvme_card[0-9]",
+    "nvme_card[0-9][0-9]",
+    "nvme_card[0-9][0-9][0-9]",
+    "Microsoft NVMe Direct Disk",
+    "Microsoft NVMe Direct Disk v2",
+    NULL,
+};
+
+const char *const *dvol_nvme_instance_store_models(void)
+{
+	return instance_store_models;
+}
+
 bool dvol_nvme_model_is_instance_store(const char *model)
 {
-	/* Exact model strings: GCP's persistent disk is "nvme_card-pd", and EBS is "Amazon
-	 * Elastic Block Store": both hold data that must never be taken for scratch. */
-	static const char *const models[] = {
-	    "Amazon EC2 NVMe Instance Storage",
-	    "nvme_card",
-	    "Microsoft NVMe Direct Disk",
-	    "Microsoft NVMe Direct Disk v2",
-	};
 	_cleanup_free_ char *m = NULL;
 
 	if (!model)
@@ -71,8 +84,8 @@ bool dvol_nvme_model_is_instance_store(const char *model)
 	m = dvol_strdup_trim(model);
 	if (!m)
 		return false;
-	for (size_t i = 0; i < ELEMENTSOF(models); i++)
-		if (strcmp(m, models[i]) == 0)
+	for (size_t i = 0; instance_store_models[i]; i++)
+		if (fnmatch(instance_store_models[i], m, 0) == 0)
 			return true;
 	return false;
 }
@@ -272,16 +285,102 @@ static int append_line(char **s, const char *fmt, ...)
 	return 0;
 }
 
+struct named_dev {
+	dev_t devno;
+	char *name;
+};
+
+static void named_devs_free(struct named_dev *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+static const struct named_dev *named_dev_find(const struct named_dev *v, size_t n, dev_t devno)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].devno == devno)
+			return &v[i];
+	return NULL;
+}
+
+/* The devices udev names in /dev/disk/by-dvol/instance-store/ (udev/60-dvol.rules), maybe
+ * none; -ENOENT when udev makes no dvol names on this system at all (no udev, or the rules
+ * are not installed): then the built-in table decides. Where udev makes them, they are
+ * the one answer, so that an operator's own rules for more models count here too. */
+static int udev_instance_stores(struct named_dev **ret, size_t *ret_n)
+{
+	_cleanup_close_ int top = -EBADF, fd = -EBADF;
+	_cleanup_(closedirp) DIR *dir = NULL;
+	struct named_dev *v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	int r = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	top = open(DVOL_BY_DVOL_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (top < 0)
+		return -errno;
+	fd = openat(top, "instance-store", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	dir = fdopendir(fd);
+	if (!dir)
+		return -errno;
+	TAKE_FD(fd);
+	while ((de = readdir(dir))) {
+		struct named_dev *nv;
+		struct stat st;
+
+		/* Partitions are named too; they are never in /sys/block, so never matched. */
+		if (de->d_name[0] == '.' || fstatat(dirfd(dir), de->d_name, &st, 0) < 0 ||
+		    !S_ISBLK(st.st_mode))
+			continue;
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			r = -ENOMEM;
+			break;
+		}
+		v = nv;
+		v[n].devno = st.st_rdev;
+		if (asprintf(&v[n].name, "%s/instance-store/%s", DVOL_BY_DVOL_DIR, de->d_name) <
+		    0) {
+			r = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	if (r < 0) {
+		named_devs_free(v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 static int find_nvme(const struct dvol_spec *spec, struct dvol_blk_dev *ret, char **ret_cands)
 {
 	_cleanup_free_ char *cands = NULL;
 	struct dvol_blk_dev *v = NULL;
-	size_t n = 0, hits = 0, pick = SIZE_MAX;
+	struct named_dev *links = NULL;
+	size_t n = 0, nlinks = 0, hits = 0, pick = SIZE_MAX;
+	bool by_udev = false;
 	int r;
 
+	if (spec->kind == DVOL_SPEC_NVME_INSTANCE_STORE) {
+		r = udev_instance_stores(&links, &nlinks);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		by_udev = r >= 0;
+	}
 	r = list_disks(&v, &n);
-	if (r < 0)
+	if (r < 0) {
+		named_devs_free(links, nlinks);
 		return r;
+	}
 	for (size_t i = 0; i < n; i++) {
 		bool match;
 
@@ -293,7 +392,8 @@ static int find_nvme(const struct dvol_spec *spec, struct dvol_blk_dev *ret, cha
 			match = strcmp(v[i].model, spec->model) == 0;
 			break;
 		default:
-			match = dvol_nvme_model_is_instance_store(v[i].model);
+			match = by_udev ? named_dev_find(links, nlinks, v[i].devno) != NULL
+					: dvol_nvme_model_is_instance_store(v[i].model);
 			break;
 		}
 		if (!match)
@@ -314,14 +414,24 @@ static int find_nvme(const struct dvol_spec *spec, struct dvol_blk_dev *ret, cha
 		*ret_cands = TAKE_PTR(cands);
 		r = -ENOTUNIQ;
 	} else {
+		const struct named_dev *l = named_dev_find(links, nlinks, v[pick].devno);
+
 		*ret = v[pick];
 		v[pick] = (struct dvol_blk_dev){0};
 		r = 0;
+		if (spec->kind == DVOL_SPEC_NVME_INSTANCE_STORE) {
+			ret->found_via = strdup(l ? l->name : "the built-in model table");
+			if (!ret->found_via) {
+				dvol_blk_dev_done(ret);
+				r = -ENOMEM;
+			}
+		}
 	}
 out:
 	for (size_t i = 0; i < n; i++)
 		dvol_blk_dev_done(&v[i]);
 	free(v);
+	named_devs_free(links, nlinks);
 	return r;
 }
 

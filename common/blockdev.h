@@ -23,9 +23,10 @@ struct dvol_blk_dev {
 	unsigned nsid;
 	uint64_t size; /* from sysfs when found; from the opened fd (BLKGETSIZE64) after */
 	uint64_t
-	    diskseq;	/* BLKGETDISKSEQ of the opened fd (per boot, for messages); 0 if unknown */
-	char *ident;	/* stable identity of the opened device (see dvol_blk_open); "" if none */
-	bool read_only; /* BLKROGET of the opened fd */
+	    diskseq;	 /* BLKGETDISKSEQ of the opened fd (per boot, for messages); 0 if unknown */
+	char *ident;	 /* stable identity of the opened device (see dvol_blk_open); "" if none */
+	bool read_only;	 /* BLKROGET of the opened fd */
+	char *found_via; /* nvme:instance-store: the udev name it was found by, or the table */
 };
 void dvol_blk_dev_done(struct dvol_blk_dev *d);
 
@@ -45,11 +46,18 @@ int dvol_blk_read_tags(const char *node, struct dvol_blk_tags *ret);
 void dvol_blk_tags_done(struct dvol_blk_tags *t);
 
 /* Is MODEL (as sysfs reports it, maybe space padded) an ephemeral instance-store NVMe
- * model of a cloud (AWS, GCP, Azure)? Pure. */
+ * model of a cloud (AWS, GCP, Azure)? Pure. The built-in table, for where udev's
+ * /dev/disk/by-dvol/instance-store/ names are not made (see dvol_blk_find()). */
 bool dvol_nvme_model_is_instance_store(const char *model);
+
+/* That table: fnmatch(3) patterns, NULL-terminated, the same list as udev/60-dvol.rules. */
+const char *const *dvol_nvme_instance_store_models(void);
 
 /* Copy S without leading and trailing blanks (sysfs pads serial and model). Pure. */
 char *dvol_strdup_trim(const char *s);
+
+/* Where udev/60-dvol.rules makes its names: serial/ and instance-store/. */
+#define DVOL_BY_DVOL_DIR "/dev/disk/by-dvol"
 
 /*
  * Find the one block device SPEC names, waiting up to TIMEOUT_MS for it to appear.
@@ -57,6 +65,9 @@ char *dvol_strdup_trim(const char *s);
  * (then *ret_candidates lists them, one per line; caller frees); -ENOTBLK when a path
  * is not a block device; -ENAMETOOLONG at once for an NVMe serial longer than
  * DVOL_NVME_SERIAL_MAX or a model longer than DVOL_NVME_MODEL_MAX bytes.
+ * nvme:instance-store is what udev names in DVOL_BY_DVOL_DIR/instance-store/ where udev
+ * makes dvol names at all (DVOL_BY_DVOL_DIR exists), else what the built-in table says of
+ * each NVMe model; ->found_via says which.
  */
 #define DVOL_NVME_SERIAL_MAX 20
 #define DVOL_NVME_MODEL_MAX  40

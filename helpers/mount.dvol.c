@@ -975,8 +975,12 @@ static int local_find(struct plan *p)
 	}
 	if (r == -ENOTUNIQ) {
 		log_error("'%s' matches more than one block device:\n%s\nname exactly one, "
-			  "by nvme:serial=, nvme:model=M,index=N or UUID=",
-			  arg_spec, cands ? cands : "");
+			  "by nvme:serial=, nvme:model=M,index=N or UUID=%s",
+			  arg_spec, cands ? cands : "",
+			  p->spec.kind == DVOL_SPEC_NVME_INSTANCE_STORE
+			      ? " (or its " DVOL_BY_DVOL_DIR "/instance-store/ name); several "
+				"instance stores as one striped volume are not supported yet"
+			      : "");
 		return r;
 	}
 	if (r == -ENOTBLK) {
@@ -1250,8 +1254,10 @@ static void print_plan_local(const struct plan *p)
 	bool ro = (p->opts.mflags & MS_RDONLY) || l->dev.read_only;
 
 	printf("source:   %s\n", arg_spec);
-	printf("device:   %s, %.1f GiB, found by %s%s\n", l->desc, l->dev.size / 1073741824.0,
-	       dvol_spec_kind_to_string(p->spec.kind), l->dev.read_only ? ", read-only" : "");
+	printf("device:   %s, %.1f GiB, found by %s%s%s%s%s\n", l->desc, l->dev.size / 1073741824.0,
+	       dvol_spec_kind_to_string(p->spec.kind), l->dev.found_via ? " (" : "",
+	       l->dev.found_via ? l->dev.found_via : "", l->dev.found_via ? ")" : "",
+	       l->dev.read_only ? ", read-only" : "");
 	if (p->already) {
 		printf("target:   %s\n", p->target);
 		printf("action:   none, %s is already mounted there\n", l->dev.node);

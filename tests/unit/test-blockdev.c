@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,22 +14,90 @@
 
 static void test_instance_store_models(void **state)
 {
-	/* As sysfs shows them: space padded to the field's width. */
-	assert_true(dvol_nvme_model_is_instance_store("Amazon EC2 NVMe Instance Storage        "));
-	assert_true(dvol_nvme_model_is_instance_store("nvme_card"));
-	assert_true(dvol_nvme_model_is_instance_store("nvme_card                               "));
-	assert_true(dvol_nvme_model_is_instance_store("Microsoft NVMe Direct Disk              "));
-	assert_true(dvol_nvme_model_is_instance_store("Microsoft NVMe Direct Disk v2"));
+	static const struct {
+		const char *model;
+		bool want;
+	} cases[] = {
+	    /* As sysfs shows them: space padded to the field's width. */
+	    {"Amazon EC2 NVMe Instance Storage        ", true},
+	    {"nvme_card", true},
+	    {"nvme_card                               ", true},
+	    {"nvme_card0", true},
+	    {"nvme_card0                              ", true},
+	    {"nvme_card7", true},
+	    {"nvme_card15", true},
+	    {"nvme_card123", true},
+	    {"Microsoft NVMe Direct Disk              ", true},
+	    {"Microsoft NVMe Direct Disk v2", true},
+	    {"Microsoft NVMe Direct Disk v2           ", true},
 
-	/* Persistent disks that look alike must never match: they hold data. */
-	assert_false(dvol_nvme_model_is_instance_store("Amazon Elastic Block Store              "));
-	assert_false(dvol_nvme_model_is_instance_store("nvme_card-pd"));
-	assert_false(dvol_nvme_model_is_instance_store("MSFT NVMe Accelerator v1.0"));
-	assert_false(dvol_nvme_model_is_instance_store("QEMU NVMe Ctrl"));
-	assert_false(dvol_nvme_model_is_instance_store("Amazon EC2 NVMe Instance Storage X"));
-	assert_false(dvol_nvme_model_is_instance_store("amazon ec2 nvme instance storage"));
-	assert_false(dvol_nvme_model_is_instance_store(""));
+	    /* Persistent disks that look alike must never match: they hold data. */
+	    {"Amazon Elastic Block Store              ", false},
+	    {"nvme_card-pd", false},
+	    {"nvme_card-pd                            ", false},
+	    {"nvme_card0-pd", false},
+	    {"nvme_cardX", false},
+	    {"nvme_card0x", false},
+	    {"nvme_card 0", false},
+	    {"nvme_card-0", false},
+	    {"nvme_card1234", false},
+	    {"xnvme_card0", false},
+	    {"MSFT NVMe Accelerator v1.0", false},
+	    {"Microsoft NVMe Direct Disk v3", false},
+	    {"QEMU NVMe Ctrl", false},
+	    {"Amazon EC2 NVMe Instance Storage X", false},
+	    {"amazon ec2 nvme instance storage", false},
+	    {"Amazon EC2 NVMe Instance Storag?", false},
+	    {"", false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (dvol_nvme_model_is_instance_store(cases[i].model) != cases[i].want)
+			fail_msg("model '%s': wanted %s", cases[i].model,
+				 cases[i].want ? "instance store" : "not instance store");
+	}
 	assert_false(dvol_nvme_model_is_instance_store(NULL));
+}
+
+/* The udev rules and the built-in table are one list: the ATTRS{model} alternatives of the
+ * rule that sets DVOL_INSTANCE_STORE, in order, equal dvol_nvme_instance_store_models(). */
+static void test_rules_match_table(void **state)
+{
+	const char *path =
+	    getenv("DVOL_UDEV_RULES") ? getenv("DVOL_UDEV_RULES") : "udev/60-dvol.rules";
+	const char *const *table = dvol_nvme_instance_store_models();
+	char line[4096];
+	size_t n = 0, rules = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		fail_msg("cannot read %s (run from the top of the tree, or set DVOL_UDEV_RULES)",
+			 path);
+	while (fgets(line, sizeof(line), f)) {
+		char *p, *e, *tok, *save = NULL;
+
+		if (line[0] == '#' || !strstr(line, "ENV{DVOL_INSTANCE_STORE}=\"1\""))
+			continue;
+		rules++;
+		p = strstr(line, "ATTRS{model}==\"");
+		assert_non_null(p);
+		p += strlen("ATTRS{model}==\"");
+		e = strchr(p, '"');
+		assert_non_null(e);
+		*e = 0;
+		for (tok = strtok_r(p, "|", &save); tok; tok = strtok_r(NULL, "|", &save), n++) {
+			if (!table[n])
+				fail_msg("%s has model '%s' beyond the table's end", path, tok);
+			if (strcmp(tok, table[n]) != 0)
+				fail_msg("%s has model '%s' where the table has '%s'", path, tok,
+					 table[n]);
+		}
+	}
+	fclose(f);
+	assert_int_equal(rules, 1);
+	if (table[n])
+		fail_msg("the table has model '%s' that %s has not", table[n], path);
+	assert_true(n >= 5);
 }
 
 static void test_trim(void **state)
@@ -83,6 +153,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_instance_store_models),
+	    cmocka_unit_test(test_rules_match_table),
 	    cmocka_unit_test(test_trim),
 	    cmocka_unit_test(test_buf_is_zero),
 	    cmocka_unit_test(test_describe),

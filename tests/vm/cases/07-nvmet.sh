@@ -2,6 +2,7 @@
 # Harness self-check: the nvmet guest helper (tests/vm/guest/nvmet) gives real kernel NVMe
 # controllers with the cloud model strings qemu cannot set, over NVMe/TCP on 127.0.0.1;
 # disconnect and connect are a hot-remove and a hot-add, and the data stays.
+# vm-case-timeout: 600
 # shellcheck source=tests/vm/guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 on_exit nvmet_clean
