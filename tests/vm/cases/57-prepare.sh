@@ -53,14 +53,9 @@ EOR
 	echo "# no dvol udev rules installed: using $RULE"
 }
 
-mkdir -p /etc/dvol
-cat >"$V" <<EOV
-nvme:instance-store  $SCR  dvol  mkfs=xfs,mode=1777  0 0
-$SCR/cache  $CACHE  dvol  create,mode=0755  0 0
-EOV
-
-# --- an instance-store controller that holds ext4 with a file, before any rule -----------
-expect_rc 0 "nvmet add full ($AWS, 1 GiB), before the rule" \
+# --- an instance-store controller that holds ext4 with a file, before any volumes line ----
+rm -f "$V"
+expect_rc 0 "nvmet add full ($AWS, 1 GiB), before any volumes line" \
 	nvmet add full --model "$AWS" --serial FULL57 --size 1G
 dev=$(nvmet dev full)
 mkdir -p "$T/m" && mkfs.ext4 -q "$dev" && mount "$dev" "$T/m"
@@ -68,6 +63,13 @@ echo precious >"$T/m/file" && umount "$T/m"
 full_sum=$(sum "$dev")
 nvmet disconnect full
 rules
+# The volumes file only now: with the udev rules installed, the blank device above was
+# already handed to dvol-prepare@, which found no file and left it alone.
+mkdir -p /etc/dvol
+cat >"$V" <<EOV
+nvme:instance-store  $SCR  dvol  mkfs=xfs,mode=1777  0 0
+$SCR/cache  $CACHE  dvol  create,mode=0755  0 0
+EOV
 # The rule must not depend on the kernel names this boot gave.
 t0=$SECONDS
 expect_rc 0 "nvmet connect full (a hot-add of a device holding ext4)" nvmet connect full
