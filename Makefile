@@ -160,10 +160,10 @@ uninstall:
 	for r in $(notdir $(wildcard udev/*.rules)); do rm -f $(DESTDIR)$(UDEVDIR)/rules.d/$$r; done
 
 format:
-	clang-format -i common/*.[ch] helpers/*.c tests/unit/*.c
+	clang-format -i common/*.[ch] helpers/*.c tests/unit/*.c bench/*.c
 
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] helpers/*.c tests/unit/*.c
+	clang-format --dry-run --Werror common/*.[ch] helpers/*.c tests/unit/*.c bench/*.c
 
 clean:
 	rm -rf $(B)
