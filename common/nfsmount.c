@@ -224,7 +224,8 @@ static int add_try(struct dvol_nfs_try *t, const struct dvol_nfs_mopts *o, unsig
 			goto nomem;
 	}
 	if (v3 && (o->mountport || mount_port)) {
-		snprintf(num, sizeof(num), "%u", o->mountport ? o->mountport : mount_port);
+		snprintf(num, sizeof(num), "%u",
+			 (unsigned)(o->mountport ? o->mountport : mount_port));
 		if (append(&d, "mountport", num) < 0)
 			goto nomem;
 	}
