@@ -138,7 +138,7 @@ int main(int argc, char *argv[])
 				return 1;
 	}
 	for (int k = 0; k < ncmds; k++) {
-		double *v = &t[k * runs], *u = &cpu[k * runs];
+		double *v = &t[(size_t)k * runs], *u = &cpu[(size_t)k * runs];
 
 		qsort(v, runs, sizeof(double), cmp);
 		qsort(u, runs, sizeof(double), cmp);
