@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2046,SC2091 # scan, age and both print a command line: run as its words
 # dvol-gc's walk over a tree of 1M (and 100k) empty files on tmpfs, against
 # `find -printf '%A@ %s %p\n'` (the same stat of every entry, printed) and against
 # `systemd-tmpfiles --clean` with an equivalent age rule. Peak RSS by GNU time at 100k and

@@ -50,9 +50,8 @@ prep_once() {
 
 # prep HOW FS SIZE: the median time of $runs runs, with the device work of that run.
 prep() {
-	local i
 	: >"$B/prep"
-	for i in $(seq "$runs"); do prep_once "$@" >>"$B/prep" || exit 1; done
+	for _ in $(seq "$runs"); do prep_once "$@" >>"$B/prep" || exit 1; done
 	sort -n "$B/prep" | awk -v m=$(((runs + 1) / 2)) 'NR == m'
 }
 

@@ -9,7 +9,13 @@ on_exit() { CLEANUPS+=("$*"); }
 diag() { sed 's/^/# /' >&2; }
 # shellcheck source=../tests/host/nfs-lib.sh
 . "$(dirname "$0")/../tests/host/nfs-lib.sh"
-trap 'for c in "${CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done; umount -R "$B" 2>/dev/null; rmdir "$B" 2>/dev/null' EXIT
+cleanup() {
+	local c
+	for c in "${CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
+	umount -R "$B" 2>/dev/null
+	rmdir "$B" 2>/dev/null
+}
+trap cleanup EXIT
 
 netns_make bench NS
 nfs_server "$NS" b 20530 4 >&2

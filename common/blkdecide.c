@@ -7,8 +7,8 @@
 #include "blkdecide.h"
 #include "cleanup.h"
 
-#define KIB 1024u
-#define MIB (1024u * 1024u)
+#define KIB UINT64_C(1024)
+#define MIB (KIB * 1024)
 
 /* The record, little-endian, at fixed offsets. Bytes 252-511 stay zero: in the first
  * sector that keeps the MBR signature (510-511) and its table empty, so that libblkid
@@ -28,7 +28,7 @@ int dvol_claim_offsets(uint64_t size, uint64_t ret[2])
 {
 	uint64_t end = size & ~(uint64_t)(4 * KIB - 1);
 
-	if (size < DVOL_CLAIM_MIN_DEVSIZE)
+	if (size < (uint64_t)DVOL_CLAIM_MIN_DEVSIZE)
 		return -ERANGE;
 	ret[0] = 0;
 	ret[1] = end - 768 * KIB;

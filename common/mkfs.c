@@ -15,7 +15,7 @@
 #include "mkfs.h"
 #include "timeutil.h"
 
-#define OUTPUT_MAX (64 * 1024)
+#define OUTPUT_MAX ((size_t)64 * 1024)
 
 void dvol_strv_free(char **v)
 {
@@ -112,7 +112,7 @@ void dvol_mkfs_label_from_path(const char *path, char ret[13])
 			ret[n++] = *s;
 	ret[n] = 0;
 	if (n == 0)
-		strcpy(ret, "dvol");
+		snprintf(ret, 13, "dvol");
 }
 
 int dvol_mkfs_new_uuid(char ret[37])

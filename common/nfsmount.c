@@ -145,7 +145,7 @@ int dvol_nfs_mopts_parse(const char *fs, const char *url_vers, uint16_t url_port
 			continue;
 		}
 		if (!strcmp(n, "proto")) {
-			if (!v || (strcmp(v, "tcp") && strcmp(v, "tcp6")))
+			if (!v || (strcmp(v, "tcp") != 0 && strcmp(v, "tcp6") != 0))
 				return fail(n, v, ret_bad, ret_why,
 					    "is a transport dvol cannot probe: NFS volumes are "
 					    "mounted over TCP (proto=tcp or tcp6)");
@@ -224,7 +224,8 @@ static int add_try(struct dvol_nfs_try *t, const struct dvol_nfs_mopts *o, unsig
 			goto nomem;
 	}
 	if (v3 && (o->mountport || mount_port)) {
-		snprintf(num, sizeof(num), "%u", o->mountport ? o->mountport : mount_port);
+		snprintf(num, sizeof(num), "%u",
+			 (unsigned)(o->mountport ? o->mountport : mount_port));
 		if (append(&d, "mountport", num) < 0)
 			goto nomem;
 	}

@@ -502,6 +502,7 @@ static void local_addr_of(struct conn *c)
 
 	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return;
+	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): getsockname set it */
 	if (ss.ss_family == AF_INET) {
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->pr->t->local_addr,
 			  sizeof(c->pr->t->local_addr));
@@ -1110,6 +1111,7 @@ int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_pr
 
 	prs = calloc(n ? n : 1, sizeof(*prs));
 	pfds = calloc(n * _CONN_MAX + 1, sizeof(*pfds));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized as such */
 	owners = calloc(n * _CONN_MAX + 1, sizeof(*owners));
 	deadlines = calloc(n * _CONN_MAX + 1, sizeof(*deadlines));
 	cut = calloc(n * _CONN_MAX + 1, sizeof(*cut));
@@ -1201,8 +1203,9 @@ int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_pr
 
 				if (!cn->rpc || rpc_get_fd(cn->rpc) < 0)
 					continue;
-				pfds[k] = (struct pollfd){.fd = rpc_get_fd(cn->rpc),
-							  .events = rpc_which_events(cn->rpc)};
+				pfds[k] =
+				    (struct pollfd){.fd = rpc_get_fd(cn->rpc),
+						    .events = (short)rpc_which_events(cn->rpc)};
 				deadlines[k] = pr->deadline_us;
 				cut[k] = false;
 				owners[k++] = cn;
@@ -1360,10 +1363,12 @@ int dvol_nfs_result_unpack(const struct dvol_nfs_result *r, struct dvol_nfs_targ
 	t->mount_port = r->mount_port;
 	t->resolved = r->resolved;
 	t->tcp = r->tcp;
+	/* NOLINTBEGIN(bugprone-signed-char-misuse,cert-str34-c): int8_t tri-states, -1 meant */
 	t->portmapper = r->portmapper;
 	t->mountd = r->mountd;
 	t->export_v3 = r->export_v3;
 	t->export_v4 = r->export_v4;
+	/* NOLINTEND(bugprone-signed-char-misuse,cert-str34-c) */
 	t->elapsed_ms = r->elapsed_ms;
 	memcpy(t->addr, r->addr, sizeof(t->addr));
 	memcpy(t->local_addr, r->local_addr, sizeof(t->local_addr));

@@ -1674,5 +1674,15 @@ int main(int argc, char *argv[])
 			fprintf(stderr, "Try 'mount.dvol --help' for more information.\n");
 		return r < 0 ? DVOL_EX_USAGE : DVOL_EX_OK;
 	}
-	return run(cxt);
+	r = run(cxt);
+#ifndef __SANITIZE_ADDRESS__
+	/* Past this point, exit would only run the destructors of libmount, libblkid and
+	 * libselinux, which free what the kernel frees anyway; on a bind they are
+	 * measurable (README, Benchmarks). stdio is flushed by hand instead. A sanitizer
+	 * build exits normally, for the leak check. */
+	fflush(stdout);
+	fflush(stderr);
+	_exit(r);
+#endif
+	return r;
 }

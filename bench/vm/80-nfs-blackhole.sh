@@ -3,6 +3,7 @@
 # 127.0.0.2), mount -t dvol (probe-timeout=3, the default) against the kernel NFS
 # client's own mount with its defaults, v4 and v3, and with soft,timeo=30,retrans=1 (what a
 # careful operator would set). Figures go out as "# bench:" lines.
+# shellcheck source=../../tests/vm/guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 set -u
 

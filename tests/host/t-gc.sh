@@ -197,7 +197,7 @@ changed=0
 followed=0
 # A walk meets the race about once in twenty (the window between statx and open is short):
 # 200 runs of each kind.
-for r in $(seq 200); do
+for _ in $(seq 200); do
 	run_rc dvol-gc --json --root "$S/root" --max-age 1d --grace 0
 	changed=$((changed + $(printf '%s' "$OUT" | jq '.roots[0].skipped.changed // 0')))
 	run_rc dvol-gc --dry-run --root "$S/root" --max-age 1d --grace 0

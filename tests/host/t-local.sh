@@ -530,7 +530,8 @@ printf 'label: gpt\n,32M\n,32M\n' | sfdisk -q "$pd" >/dev/null 2>&1
 partx -a "$pd" 2>/dev/null
 pn=${pd#/dev/}
 for i in 1 2; do
-	[ -e "/dev/${pn}p$i" ] || mknod "/dev/${pn}p$i" b $(tr ':' ' ' </sys/block/"$pn"/"${pn}p$i"/dev)
+	IFS=: read -r major minor <"/sys/block/$pn/${pn}p$i/dev"
+	[ -e "/dev/${pn}p$i" ] || mknod "/dev/${pn}p$i" b "$major" "$minor"
 	on_exit "rm -f /dev/${pn}p$i"
 done
 on_exit "partx -d $pd"

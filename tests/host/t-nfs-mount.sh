@@ -126,6 +126,8 @@ status() {
 		/^NoNewPrivs:/{n=$2} /^Seccomp_filters:/{f=$2}
 		END{printf "uid=%s gid=%s caps=%s nnp=%s filters=%s", u, g, c, n, f}' /proc/"$1"/status 2>/dev/null
 }
+# sockets PID: how many sockets PID holds open.
+sockets() { find /proc/"$1"/fd -mindepth 1 -lname 'socket:*' 2>/dev/null | wc -l; }
 in_ns "$NS" mount -t dvol nfs://127.0.0.2/m "$M" -o probe-timeout=4 >/dev/null 2>&1 &
 bg=$!
 holders='' pids=''
@@ -140,7 +142,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 echo "# mount.dvol processes: $(echo $pids); holding a socket to the server: $(echo $holders)"
-for h in $(ours mount.dvol); do echo "# $h: $(awk '/^State:/{print $2}' /proc/"$h"/status) $(status "$h") fds: $(ls -l /proc/"$h"/fd 2>/dev/null | grep -c 'socket:')"; done
+for h in $(ours mount.dvol); do echo "# $h: $(awk '/^State:/{print $2}' /proc/"$h"/status) $(status "$h") fds: $(sockets "$h")"; done
 check "while probing: two mount.dvol processes, and exactly one holds the socket" \
 	test "$(echo "$pids" | wc -w)" -eq 2 -a "$(echo "$holders" | wc -w)" -eq 1
 check "...the one with the socket is a mount.dvol of this run" sh -c "echo '$pids' | grep -qx '$holders'"
@@ -148,7 +150,7 @@ check "...it is not root: every uid and gid 65534, no capabilities, NoNewPrivs, 
 	sh -c "[ \"\$(awk '/^Uid:|^Gid:/{print \$2,\$3,\$4,\$5} /^CapEff:/{print \$2} /^NoNewPrivs:/{print \$2}' /proc/$holders/status | tr '\n' ' ')\" = '65534 65534 65534 65534 65534 65534 65534 65534 0000000000000000 1 ' ]"
 parent=$(for h in $pids; do [ "$h" != "$holders" ] && echo "$h"; done | head -1)
 check "...the other one (root, which will mount) holds no socket at all" \
-	test -n "$parent" -a "$(ls -l /proc/"$parent"/fd 2>/dev/null | grep -c 'socket:')" -eq 0
+	test -n "$parent" -a "$(sockets "$parent")" -eq 0
 check "...and it is the parent of the prober" \
 	test "$(awk '/^PPid:/{print $2}' /proc/"$holders"/status 2>/dev/null)" = "$parent"
 wait $bg

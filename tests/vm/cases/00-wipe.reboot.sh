@@ -2,6 +2,7 @@
 # Boot 2, first: DVOLSER1, marked at the end of boot 1 (99-wipe.sh), reads as zeros now
 # that the harness replaced its backing file; before any case of this boot writes to it.
 # shellcheck source=tests/vm/guest/guest-lib.sh
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 udevadm settle -t 30

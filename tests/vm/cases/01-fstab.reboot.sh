@@ -1,6 +1,7 @@
 #!/bin/bash
 # After a reboot of the same guest, the dvol fstab line is mounted at boot again.
 # shellcheck source=tests/vm/guest/guest-lib.sh
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 st=$(systemctl is-active data.mount)

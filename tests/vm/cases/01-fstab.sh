@@ -2,6 +2,7 @@
 # An fstab line of type dvol is mounted at boot by systemd's fstab generator, through
 # mount.dvol: /srv/cache /data dvol create,mode=0755 0 0 (baked into the image).
 # shellcheck source=tests/vm/guest/guest-lib.sh
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 check "mount.dvol is installed where mount(8) looks for helpers" test -x /sbin/mount.dvol

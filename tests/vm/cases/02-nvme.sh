@@ -2,6 +2,7 @@
 # Harness self-check: the emulated NVMe controllers, with the serials and sizes the
 # harness chose (tests/vm/README.md), as the kernel and udev show them.
 # shellcheck source=tests/vm/guest/guest-lib.sh
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 udevadm settle -t 30

@@ -2,6 +2,7 @@
 # Harness self-check: the guest's kernel NFS server exports /srv/nfs/export, and plain
 # mount(8) mounts it over loopback with NFSv4 and NFSv3.
 # shellcheck source=tests/vm/guest/guest-lib.sh
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 st=$(systemctl is-active nfs-server.service)

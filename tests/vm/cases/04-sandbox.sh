@@ -2,6 +2,7 @@
 # The sandbox on the guest's Debian kernel (6.1) rather than the host's: the seccomp unit
 # tests, and mount.dvol confined at its acting stage (as tests/host/t-sandbox.sh).
 # shellcheck source=tests/vm/guest/guest-lib.sh
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 echo "# kernel $(uname -r)"

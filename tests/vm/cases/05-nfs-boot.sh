@@ -2,6 +2,7 @@
 # NFS lines in fstab at boot (the image's /etc/fstab): one mounted once the guest's own
 # server is up; one for a server that is gone (nftables drops 127.0.0.3), which fails
 # within its probe-timeout while boot goes on.
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 set -u
 

@@ -3,6 +3,7 @@
 # waits and succeeds once the server answers; for one that never does it fails at its
 # deadline (DVOL_NFS_WAIT), not before and not much after. The guest's own nfsd serves
 # 127.0.0.0/8; nftables drops 127.0.0.4 (late) and 127.0.0.5 (never).
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 set -u
 need systemd-escape nft

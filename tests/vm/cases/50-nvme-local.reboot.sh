@@ -2,6 +2,7 @@
 # After a reboot: the same serial resolves to the same controller even if kernel names
 # changed; a persistent disk is mounted as it was; DVOLSER1, whose backing file the
 # harness replaced (an instance-store wipe), is blank again and is formatted anew.
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 set -u
 # The guest has a syslog (journald), and stderr is no terminal here: mount.dvol's notices

@@ -3,6 +3,7 @@
 # serial and by model with an index, never by kernel name; md and LVM members refused.
 # Guest hardware (tests/vm/README.md): DVOLSER1..3, DVOLPERS1 (16 GiB), DVOLBIG1 (4 TiB),
 # all of model "QEMU NVMe Ctrl".
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 set -u
 # The guest has a syslog (journald), and stderr is no terminal here: mount.dvol's notices

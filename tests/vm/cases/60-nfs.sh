@@ -4,6 +4,7 @@
 # the probe timeout; a server that stalls after the probe fails within mount-timeout=;
 # the sandbox's stages. The harness exports /srv/nfs/export (with
 # sub/) to 127.0.0.0/8 for v3 and v4.
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 E=/srv/nfs/export

@@ -3,6 +3,7 @@
 # its hardening and cleans a configured root, a root left out of ReadWritePaths= fails as
 # read-only; an NFS mount recorded by dvol whose export was removed is reported as ESTALE
 # and detached only with --unmount-stale.
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 NOW=$(date +%s)

@@ -3,6 +3,7 @@
 # carries dvol's claim and nothing but that format's own work, so the next mount formats
 # it again and mounts it; the claim is gone afterwards.
 # shellcheck source=tests/vm/guest/guest-lib.sh
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 udevadm settle -t 30

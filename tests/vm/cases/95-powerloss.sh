@@ -5,6 +5,7 @@
 # runs long enough under emulation), wait until mkfs.ext4 is running, freeze it there, and
 # cut the power (sysrq 'o': no sync, no unmount). 95-powerloss.reboot.sh judges the device in boot 2.
 # shellcheck source=tests/vm/guest/guest-lib.sh
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 udevadm settle -t 30

@@ -3,6 +3,7 @@
 # instance-store stop/start wipe). 00-wipe.reboot.sh then tells a wipe from a disk that
 # was never written. Last, so that the cases before it found DVOLSER1 blank.
 # shellcheck source=tests/vm/guest/guest-lib.sh
+# shellcheck source=../guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 
 udevadm settle -t 30

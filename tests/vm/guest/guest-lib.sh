@@ -6,6 +6,7 @@
 # $DVOL_TESTS is the test disk (the unit-test binaries are in $DVOL_TESTS/unit/).
 set -u
 
+# shellcheck source=../../tap-lib.sh
 . /dvol-tests/tap-lib.sh
 export DVOL_TESTS=/dvol-tests
 
