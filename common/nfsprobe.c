@@ -26,6 +26,7 @@
 #include <nfsc/libnfs-raw-portmap.h>
 
 #include "cleanup.h"
+#include "escape.h"
 #include "json.h"
 #include "nfsprobe.h"
 #include "spec.h"
@@ -1304,7 +1305,9 @@ void dvol_nfs_result_pack(const struct dvol_nfs_target *t, unsigned attempts,
 	};
 	copy_str(ret->addr, sizeof(ret->addr), t->addr);
 	copy_str(ret->local_addr, sizeof(ret->local_addr), t->local_addr);
-	copy_str(ret->detail, sizeof(ret->detail), t->detail);
+	/* The detail names the export as given, which may hold any byte: escaped, it passes
+	 * the parent's check and the verdict arrives instead of a "malformed result". */
+	dvol_escape_name(t->detail ? t->detail : "", ret->detail, sizeof(ret->detail));
 }
 
 static bool tri_ok(int8_t v)
