@@ -4,6 +4,7 @@
 #   make check           install what is missing, then run unit, host and VM tests
 #   make demo            install what is missing, then show the main job end to end
 #   make bench           the benchmarks, dvol side by side with its anchors
+#   make fuzz            every fuzz target for FUZZ_TIME seconds (60), then the wire
 #   make install DESTDIR=... PREFIX=...
 
 VERSION := 0.1.0
@@ -132,8 +133,9 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run $(B)
 
+# libFuzzer (clang) with ASan and UBSan; fails on any finding.
 fuzz:
-	@$(MAKE) --no-print-directory -C fuzz
+	@$(MAKE) --no-print-directory -C fuzz run
 
 install: all
 	install -d $(DESTDIR)$(MOUNTHELPERDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
@@ -159,11 +161,12 @@ uninstall:
 		rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	for r in $(notdir $(wildcard udev/*.rules)); do rm -f $(DESTDIR)$(UDEVDIR)/rules.d/$$r; done
 
+FORMAT_SRC = common/*.[ch] helpers/*.c tests/unit/*.c fuzz/*.c $(wildcard fuzz/wire/*.c)
 format:
-	clang-format -i common/*.[ch] helpers/*.c tests/unit/*.c
+	clang-format -i $(FORMAT_SRC)
 
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] helpers/*.c tests/unit/*.c
+	clang-format --dry-run --Werror $(FORMAT_SRC)
 
 clean:
 	rm -rf $(B)
