@@ -16,6 +16,7 @@
 #define MAGIC	  "DVOL-MKFS-CLAIM"
 #define O_MAGIC	  0   /* 16 bytes, NUL padded */
 #define O_VERSION 16  /* le32 */
+#define O_RSVD	  20  /* 4 bytes, zero */
 #define O_SIZE	  24  /* le64: the device's size */
 #define O_OFFSET  32  /* le64: where this copy is */
 #define O_FSTYPE  40  /* 8 bytes */
@@ -152,7 +153,7 @@ void dvol_claim_classify(const void *buf, uint64_t offset, uint64_t size, const 
 	}
 	if (memcmp(b + O_MAGIC, MAGIC, sizeof(MAGIC)) != 0 ||
 	    get_le32(b + O_VERSION) != DVOL_CLAIM_VERSION ||
-	    get_le32(b + O_CRC) != dvol_crc32(b, O_CRC) ||
+	    !all_zero(b + O_RSVD, O_SIZE - O_RSVD) || get_le32(b + O_CRC) != dvol_crc32(b, O_CRC) ||
 	    !all_zero(b + O_END, DVOL_CLAIM_SIZE - O_END) ||
 	    !get_str(b + O_FSTYPE, DVOL_CLAIM_FSTYPE_MAX, c->fstype) ||
 	    !get_str(b + O_UUID, DVOL_CLAIM_UUID_MAX, c->uuid) ||
