@@ -45,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dvol_nfs_probe_params params = {.timeout_ms = 2000, .v3_side = true};
 	struct dvol_nfs_target t = {0};
 	struct probe pr = {0};
-	struct exportnode *list = NULL, **tail = &list;
+	struct exportnode *list = NULL;
+	void *tail = &list;
 	struct dvol_nfs_result res;
 	const char *why = NULL, *nl;
 	const uint8_t *f = data;
@@ -66,17 +67,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	free(target);
-	/* The export list: the rest, one path a line. */
+	/* The export list: the rest, one path a line, each node where libnfs 4.0 puts it: 4
+	 * bytes past an 8-byte boundary (so it is written and read with memcpy). */
 	for (const char *p = nl ? nl + 1 : NULL, *end = (const char *)data + size; p && p <= end;) {
 		const char *e = memchr(p, '\n', (size_t)(end - p));
-		struct exportnode *x = calloc(1, sizeof(*x));
+		struct exportnode node = {0};
+		char *raw = calloc(1, sizeof(node) + 4);
 
-		if (!x)
+		if (!raw)
 			break;
-		x->ex_dir =
+		node.ex_dir =
 		    f[10] & 0x80 && !e ? NULL : strndup(p, e ? (size_t)(e - p) : (size_t)(end - p));
-		*tail = x;
-		tail = &x->ex_next;
+		memcpy(raw + 4, &node, sizeof(node));
+		memcpy(tail, &(struct exportnode *){(struct exportnode *)(void *)(raw + 4)},
+		       sizeof(struct exportnode *));
+		tail = (void *)(raw + 4 + offsetof(struct exportnode, ex_next));
 		p = e ? e + 1 : NULL;
 	}
 
@@ -152,11 +157,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	while (list) {
-		struct exportnode *x = list;
+		struct exportnode x;
 
-		list = x->ex_next;
-		free(x->ex_dir);
-		free(x);
+		memcpy(&x, list, sizeof(x));
+		free(x.ex_dir);
+		free((char *)list - 4);
+		list = x.ex_next;
 	}
 	dvol_nfs_target_done(&t);
 	return 0;
