@@ -60,7 +60,7 @@ TEST_OBJ   := $(COMMON_SRC:%.c=$(TB)/%.o)
 TEST_HELPERS := $(HELPER_SRC:helpers/%.c=$(TB)/%)
 
 .PHONY: all test-build deps check check-unit check-host check-vm demo bench install uninstall \
-	clean format format-check fuzz
+	clean format format-check fuzz wire-helpers
 all: $(HELPERS)
 test-build: $(TEST_HELPERS)
 
@@ -119,8 +119,12 @@ check: deps
 check-unit: all $(UNIT_TESTS)
 	@tests/unit/run $(B) $(UNIT_TESTS)
 
-check-host: all test-build
+# t-wire-fuzz drives helpers built with ASan and UBSan (fuzz/Makefile).
+check-host: all test-build wire-helpers
 	@tests/host/run $(B)
+
+wire-helpers:
+	@$(MAKE) --no-print-directory -C fuzz wire-helpers
 
 check-vm: all test-build $(UNIT_TESTS)
 	@tests/vm/run $(B)
