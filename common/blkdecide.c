@@ -16,7 +16,6 @@
 #define MAGIC	  "DVOL-MKFS-CLAIM"
 #define O_MAGIC	  0   /* 16 bytes, NUL padded */
 #define O_VERSION 16  /* le32 */
-#define O_RSVD	  20  /* 4 bytes, zero */
 #define O_SIZE	  24  /* le64: the device's size */
 #define O_OFFSET  32  /* le64: where this copy is */
 #define O_FSTYPE  40  /* 8 bytes */
@@ -141,6 +140,7 @@ void dvol_claim_classify(const void *buf, uint64_t offset, uint64_t size, const 
 {
 	const unsigned char *b = buf;
 	struct dvol_claim *c = &ret->claim;
+	unsigned char again[DVOL_CLAIM_SIZE];
 
 	*ret = (struct dvol_claim_read){.kind = DVOL_COPY_OTHER};
 	if (all_zero(b, DVOL_CLAIM_SIZE)) {
@@ -153,7 +153,7 @@ void dvol_claim_classify(const void *buf, uint64_t offset, uint64_t size, const 
 	}
 	if (memcmp(b + O_MAGIC, MAGIC, sizeof(MAGIC)) != 0 ||
 	    get_le32(b + O_VERSION) != DVOL_CLAIM_VERSION ||
-	    !all_zero(b + O_RSVD, O_SIZE - O_RSVD) || get_le32(b + O_CRC) != dvol_crc32(b, O_CRC) ||
+	    get_le32(b + O_CRC) != dvol_crc32(b, O_CRC) ||
 	    !all_zero(b + O_END, DVOL_CLAIM_SIZE - O_END) ||
 	    !get_str(b + O_FSTYPE, DVOL_CLAIM_FSTYPE_MAX, c->fstype) ||
 	    !get_str(b + O_UUID, DVOL_CLAIM_UUID_MAX, c->uuid) ||
@@ -162,6 +162,13 @@ void dvol_claim_classify(const void *buf, uint64_t offset, uint64_t size, const 
 		return;
 	}
 	c->size = get_le64(b + O_SIZE);
+	/* Only the very bytes dvol writes are its claim: nothing in the gaps between the
+	 * fields, nor after a string's NUL. */
+	if (dvol_claim_encode(c, get_le64(b + O_OFFSET), again) != 0 ||
+	    memcmp(again, b, DVOL_CLAIM_SIZE) != 0) {
+		*c = (struct dvol_claim){0};
+		return;
+	}
 	/* The device it was written on: the same size, identity and place, or a claim that
 	 * moved (a loop offset changed, a dm table reloaded, a namespace re-provisioned). */
 	ret->kind = c->size == size && get_le64(b + O_OFFSET) == offset &&
