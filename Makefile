@@ -138,7 +138,7 @@ bench: deps
 	@bench/run $(B)
 
 # libFuzzer (clang) with ASan and UBSan; fails on any finding.
-fuzz:
+fuzz: deps
 	@$(MAKE) --no-print-directory -C fuzz run
 
 install: all
