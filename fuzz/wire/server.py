@@ -15,9 +15,10 @@ accepted, and the connections of a round are numbered from 0 for each port, so t
 round replays alone with its seed.
 
 A COMPOUND reply whose result count is near 2^32 makes libnfs 4.0 write through the NULL
-that its allocation returns (SIGSEGV in zdr_malloc): such replies are only sent when
-DVOL_WIRE_LIBNFS_ARRAY=1 (the host test sends them to mount.dvol, whose probe runs in a
-child process of its own).
+that its allocation returns (SIGSEGV in zdr_malloc): rounds send such replies only when
+DVOL_WIRE_LIBNFS_ARRAY=1. A SEEDFILE that reads "libnfs-array" instead of a seed makes
+every COMPOUND reply one (the host test shows that mount.dvol, whose probe runs in a
+child process of its own, survives it).
 """
 import os
 import random
@@ -157,14 +158,17 @@ def serve(c, kind):
     global seed
     with lock:
         with open(seed_file) as f:
-            s = int(f.read().strip() or 0)
+            text = f.read().strip()
+        # "libnfs-array": every COMPOUND reply claims 2^32-1 results, nothing else.
+        crash = text == "libnfs-array"
+        s = 0 if crash else int(text or 0)
         if s != seed:
             seed = s
             conn_no.clear()
         n = conn_no.get(kind, 0)
         conn_no[kind] = n + 1
     rng = random.Random("%d-%s-%d" % (s, kind, n))
-    mode = rng.choice(CONN_MODES)
+    mode = "libnfs-array" if crash else rng.choice(CONN_MODES)
     say("seed %d conn %s#%d mode %s" % (s, kind, n, mode))
     held = []
     try:
@@ -194,6 +198,13 @@ def serve(c, kind):
                     return
                 xid, _, _, prog, vers, proc = struct.unpack(">IIIIII", rec[:24])
                 if mode in ("garbage", "huge", "silent", "flood"):
+                    continue
+                if mode == "libnfs-array":
+                    res = b""
+                    if prog == NFS and proc == 1:
+                        res = xdr_u32(0) + xdr_opaque(b"") + xdr_u32(0xffffffff)
+                    say("  call xid=%08x prog=%d vers=%d proc=%d -> libnfs-array" % (xid, prog, vers, proc))
+                    c.sendall(record(accepted(xid, 0 if proc in (0, 1) else 3, res)))
                     continue
                 if mode == "mismatch":
                     fault = rng.choice(["rpc-mismatch", "prog-mismatch", "prog-unavail", "auth-error"])

@@ -107,6 +107,22 @@ while [ $rounds -lt "${DVOL_WIRE_ROUNDS:-1000}" ] &&
 	rounds=$((rounds + 1))
 	seed=$((seed + 1))
 done
+# libnfs 4.0 dies of SIGSEGV on a COMPOUND reply that claims 2^32-1 results (fuzz/wire/
+# server.py): mount.dvol's probe is a child process of its own, so mount.dvol itself
+# lives on to say so, exits 32, and mounts nothing.
+echo libnfs-array >"$T/seed"
+# shellcheck disable=SC2016 # the inner shell's arguments
+in_ns "$NS" sh -c 'mount -t dvol -o probe-timeout=$1 "$2" "$3"; rc=$?
+	findmnt -rn --mountpoint "$3" >&2 && echo "LEFT MOUNTED" >&2; exit $rc' \
+	sh $TIMEOUT "127.0.0.1:/export" "$T/mnt" >/dev/null 2>"$T/err"
+rc=$?
+check "a reply that crashes libnfs: mount.dvol exits 32 ($rc), its probe child crashed" \
+	test $rc -eq 32 -a "$(grep -c 'SEGV' "$T/err")" -ge 1
+check "...mount.dvol says the probe ended without a result, and mounted nothing" \
+	sh -c "grep -q 'the probe process ended without a result' '$T/err' && ! grep -q 'LEFT MOUNTED' '$T/err' && ! grep -qs '$T/mnt' /run/mount/utab"
+check "...and no sanitizer report from mount.dvol itself (only from its probe child)" \
+	test "$(grep -c '^==[0-9]*==ERROR' "$T/err")" -eq 1
+
 # A round takes 3 to 10 s: fewer than one per 15 s means the helpers or the server hang.
 want=$((${DVOL_WIRE_TIME:-90} / 15))
 [ $want -lt 1 ] && want=1
