@@ -4,6 +4,7 @@
 #   make check           install what is missing, then run unit, host and VM tests
 #   make demo            install what is missing, then show the main job end to end
 #   make bench           the benchmarks, dvol side by side with its anchors
+#   make fuzz            every fuzz target for FUZZ_TIME seconds (60), then the wire
 #   make install DESTDIR=... PREFIX=...
 
 VERSION := 0.1.0
@@ -60,7 +61,7 @@ TEST_OBJ   := $(COMMON_SRC:%.c=$(TB)/%.o)
 TEST_HELPERS := $(HELPER_SRC:helpers/%.c=$(TB)/%)
 
 .PHONY: all test-build deps check check-unit check-host check-vm demo bench install uninstall \
-	clean format format-check fuzz lint
+	clean format format-check fuzz wire-helpers lint
 all: $(HELPERS)
 test-build: $(TEST_HELPERS)
 
@@ -135,8 +136,12 @@ check: deps
 check-unit: all $(UNIT_TESTS)
 	@tests/unit/run $(B) $(UNIT_TESTS)
 
-check-host: all test-build
+# t-wire-fuzz drives helpers built with ASan and UBSan (fuzz/Makefile).
+check-host: all test-build wire-helpers
 	@tests/host/run $(B)
+
+wire-helpers:
+	@$(MAKE) --no-print-directory -C fuzz wire-helpers
 
 check-vm: all test-build $(UNIT_TESTS)
 	@tests/vm/run $(B)
@@ -149,8 +154,9 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run $(B)
 
-fuzz:
-	@$(MAKE) --no-print-directory -C fuzz
+# libFuzzer (clang) with ASan and UBSan; fails on any finding.
+fuzz: deps
+	@$(MAKE) --no-print-directory -C fuzz run
 
 install: all
 	install -d $(DESTDIR)$(MOUNTHELPERDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
@@ -177,11 +183,12 @@ uninstall:
 		rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	for r in $(notdir $(wildcard udev/*.rules)); do rm -f $(DESTDIR)$(UDEVDIR)/rules.d/$$r; done
 
+FORMAT_SRC = common/*.[ch] helpers/*.c tests/unit/*.c bench/*.c fuzz/*.c $(wildcard fuzz/wire/*.c)
 format:
-	clang-format -i common/*.[ch] helpers/*.c tests/unit/*.c bench/*.c
+	clang-format -i $(FORMAT_SRC)
 
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] helpers/*.c tests/unit/*.c bench/*.c
+	clang-format --dry-run --Werror $(FORMAT_SRC)
 
 # make lint: clang-tidy (.clang-tidy), cppcheck (lint/cppcheck.supp, a reason per line) and
 # shellcheck (.shellcheckrc; warnings and errors, not style notes) on every C file and every

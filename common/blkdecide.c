@@ -140,6 +140,7 @@ void dvol_claim_classify(const void *buf, uint64_t offset, uint64_t size, const 
 {
 	const unsigned char *b = buf;
 	struct dvol_claim *c = &ret->claim;
+	unsigned char again[DVOL_CLAIM_SIZE];
 
 	*ret = (struct dvol_claim_read){.kind = DVOL_COPY_OTHER};
 	if (all_zero(b, DVOL_CLAIM_SIZE)) {
@@ -161,6 +162,13 @@ void dvol_claim_classify(const void *buf, uint64_t offset, uint64_t size, const 
 		return;
 	}
 	c->size = get_le64(b + O_SIZE);
+	/* Only the very bytes dvol writes are its claim: nothing in the gaps between the
+	 * fields, nor after a string's NUL. */
+	if (dvol_claim_encode(c, get_le64(b + O_OFFSET), again) != 0 ||
+	    memcmp(again, b, DVOL_CLAIM_SIZE) != 0) {
+		*c = (struct dvol_claim){0};
+		return;
+	}
 	/* The device it was written on: the same size, identity and place, or a claim that
 	 * moved (a loop offset changed, a dm table reloaded, a namespace re-provisioned). */
 	ret->kind = c->size == size && get_le64(b + O_OFFSET) == offset &&

@@ -26,6 +26,7 @@
 #include <nfsc/libnfs-raw-portmap.h>
 
 #include "cleanup.h"
+#include "escape.h"
 #include "json.h"
 #include "nfsprobe.h"
 #include "spec.h"
@@ -422,10 +423,20 @@ static bool export_covers(const char *e, const char *path)
 	return path[n] == 0 || path[n] == '/' || (n == 1 && e[0] == '/');
 }
 
+/* libnfs 4.0 packs the nodes of a decoded list at 4-byte boundaries: each node is copied
+ * out before a field of it is read. */
+static exports export_next(exports e, struct exportnode *ret)
+{
+	if (e)
+		memcpy(ret, e, sizeof(*ret));
+	return e;
+}
+
 static void mnt_export_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
 {
 	struct call *k = private_data;
 	struct dvol_nfs_target *t = k->pr->t;
+	struct exportnode node;
 	exports ex;
 	size_t n = 0;
 
@@ -434,15 +445,15 @@ static void mnt_export_cb(struct rpc_context *rpc, int status, void *data, void 
 	t->mountd = DVOL_NFS_YES;
 	if (!data)
 		return;
-	ex = *(exports *)data;
-	for (exports e = ex; e; e = e->ex_next)
+	memcpy(&ex, data, sizeof(ex));
+	for (exports e = ex; export_next(e, &node); e = node.ex_next)
 		n++;
 	t->exports = calloc(n + 1, sizeof(char *));
 	if (!t->exports)
 		return;
 	n = 0;
-	for (exports e = ex; e; e = e->ex_next) {
-		t->exports[n] = strdup(e->ex_dir ? e->ex_dir : "");
+	for (exports e = ex; export_next(e, &node); e = node.ex_next) {
+		t->exports[n] = strdup(node.ex_dir ? node.ex_dir : "");
 		if (!t->exports[n])
 			break;
 		if (t->export && export_covers(t->exports[n], t->export))
@@ -1307,7 +1318,9 @@ void dvol_nfs_result_pack(const struct dvol_nfs_target *t, unsigned attempts,
 	};
 	copy_str(ret->addr, sizeof(ret->addr), t->addr);
 	copy_str(ret->local_addr, sizeof(ret->local_addr), t->local_addr);
-	copy_str(ret->detail, sizeof(ret->detail), t->detail);
+	/* The detail names the export as given, which may hold any byte: escaped, it passes
+	 * the parent's check and the verdict arrives instead of a "malformed result". */
+	dvol_escape_name(t->detail ? t->detail : "", ret->detail, sizeof(ret->detail));
 }
 
 static bool tri_ok(int8_t v)

@@ -82,6 +82,19 @@ static void test_encode_classify(void **state)
 		dvol_claim_classify(buf, 0, SIZE, ID, &r);
 		assert_int_equal(r.kind, DVOL_COPY_OTHER);
 	}
+	/* ...nor a byte where dvol writes none (the word after the version, the UUID field's
+	 * padding), even with the CRC made good. */
+	for (size_t i = 20; i < 88; i = i == 23 ? 85 : i + 1) {
+		uint32_t crc;
+
+		assert_int_equal(dvol_claim_encode(&claim_xfs, 0, buf), 0);
+		buf[i] = 0x08;
+		crc = dvol_crc32(buf, 248);
+		for (int k = 0; k < 4; k++)
+			buf[248 + k] = (unsigned char)(crc >> (8 * k));
+		dvol_claim_classify(buf, 0, SIZE, ID, &r);
+		assert_int_equal(r.kind, DVOL_COPY_OTHER);
+	}
 	/* The MBR signature bytes stay zero: libblkid never sees a partition table. */
 	assert_int_equal(dvol_claim_encode(&claim_xfs, 0, buf), 0);
 	assert_int_equal(buf[510], 0);

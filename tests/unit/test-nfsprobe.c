@@ -200,6 +200,34 @@ static void test_result_roundtrip_and_refusals(void **state)
 	dvol_nfs_target_done(&u);
 }
 
+/* A verdict that names an export with bytes outside printable ASCII still arrives. */
+static void test_result_detail_escaped(void **state)
+{
+	struct dvol_nfs_target t, u;
+	struct dvol_nfs_result r;
+	const char *why;
+
+	assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/donn\xc3\xa9"
+					       "es",
+					       &t, &why),
+			 0);
+	assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", &u, &why), 0);
+	t.resolved = t.tcp = true;
+	t.versions = DVOL_NFS_V4 | DVOL_NFS_V4_0;
+	t.err = DVOL_NFS_EXPORT_MISSING;
+	strcpy(t.addr, "127.0.0.1");
+	assert_non_null(t.detail = strdup("the server at 127.0.0.1 answers, but has no export "
+					  "/donn\xc3\xa9"
+					  "es"));
+	dvol_nfs_result_pack(&t, 1, &r);
+	assert_int_equal(dvol_nfs_result_unpack(&r, &u, NULL), 0);
+	assert_int_equal(u.err, DVOL_NFS_EXPORT_MISSING);
+	assert_string_equal(u.detail, "the server at 127.0.0.1 answers, but has no export "
+				      "/donn\\303\\251es");
+	dvol_nfs_target_done(&t);
+	dvol_nfs_target_done(&u);
+}
+
 static void test_err_classes(void **state)
 {
 	assert_string_equal(dvol_nfs_err_to_string(DVOL_NFS_PROTOCOL_ERROR), "protocol-error");
@@ -218,6 +246,7 @@ int main(void)
 	    cmocka_unit_test(test_versions),
 	    cmocka_unit_test(test_probe_refused_and_unresolvable),
 	    cmocka_unit_test(test_result_roundtrip_and_refusals),
+	    cmocka_unit_test(test_result_detail_escaped),
 	    cmocka_unit_test(test_err_classes),
 	};
 
