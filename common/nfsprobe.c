@@ -445,7 +445,8 @@ static void mnt_export_cb(struct rpc_context *rpc, int status, void *data, void 
 	t->mountd = DVOL_NFS_YES;
 	if (!data)
 		return;
-	memcpy(&ex, data, sizeof(ex));
+	/* ex is a pointer (libnfs's exports); data may be misaligned, so it is copied out. */
+	memcpy(&ex, data, sizeof(ex)); /* NOLINT(bugprone-sizeof-expression) */
 	for (exports e = ex; export_next(e, &node); e = node.ex_next)
 		n++;
 	t->exports = calloc(n + 1, sizeof(char *));

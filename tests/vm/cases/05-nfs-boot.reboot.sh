@@ -45,6 +45,7 @@ mu=$(systemctl show -p ActiveEnterTimestampMonotonic --value multi-user.target)
 check "multi-user.target was reached before that wait ended (the boot did not wait for it)" \
 	test "$mu" -gt 0 -a "$mu" -lt "$e"
 run_rc journalctl -b -u "$wgone" -o cat --no-pager
+# shellcheck disable=SC2034 # read by expect_msg
 ERR=$OUT
 expect_msg "127\.0\.0\.3" "...the journal of the wait names the server"
 done_testing

@@ -23,7 +23,7 @@ on_exit "nvmet del is1 --purge"
 check "boot 1 left its state and the volumes file" test -s "$STATE/is1.uuid" -a -s /etc/dvol/volumes
 uuid=$(cat "$STATE/is1.uuid")
 
-if ! ls /lib/udev/rules.d/*dvol*.rules /usr/lib/udev/rules.d/*dvol*.rules 2>/dev/null | grep -q .; then
+if ! { compgen -G "/lib/udev/rules.d/*dvol*.rules" || compgen -G "/usr/lib/udev/rules.d/*dvol*.rules"; } >/dev/null; then
 	mkdir -p /run/udev/rules.d
 	cat >/run/udev/rules.d/99-dvol-test-prepare.rules <<'EOR'
 ACTION!="add|change", GOTO="dvol_test_end"
@@ -53,7 +53,7 @@ expect_rc 0 "a stop/start: nvmet del is1, add it --fresh (blank)" \
 k=$(basename "$(nvmet dev is1)")
 wait_for 60 mountpoint -q "$CACHE"
 check "...prepared again: mounted, with the bind on top" \
-	test "$(findmnt -rn -o SOURCE --mountpoint "$CACHE")" = "/dev/$k[/cache]"
+	test "$(findmnt -rn -o SOURCE --mountpoint "$CACHE")" = "/dev/${k}[/cache]"
 n=$(blkid -p -o value -s UUID "/dev/$k")
 check "...a new filesystem (UUID $n)" test -n "$n" -a "$n" != "$uuid"
 check "...with mode 1777" test "$(stat -c %a "$SCR")" = 1777

@@ -37,7 +37,7 @@ on_exit "nvmet del full --purge; nvmet del ebs --purge; nvmet del is1"
 # contract names, for this case only.
 RULE=/run/udev/rules.d/99-dvol-test-prepare.rules
 rules() {
-	ls /lib/udev/rules.d/*dvol*.rules /usr/lib/udev/rules.d/*dvol*.rules 2>/dev/null | grep -q . &&
+	compgen -G "/lib/udev/rules.d/*dvol*.rules" >/dev/null || compgen -G "/usr/lib/udev/rules.d/*dvol*.rules" >/dev/null &&
 		return 0
 	mkdir -p /run/udev/rules.d
 	cat >"$RULE" <<'EOR'
@@ -119,7 +119,7 @@ check "...$SCR is the new controller's namespace /dev/$k" \
 check "...as xfs" test "$(findmnt -rn -o FSTYPE --mountpoint "$SCR")" = xfs
 check "...with mode 1777" test "$(stat -c %a "$SCR")" = 1777
 check "...and $CACHE is bound on top, from the volume's cache folder" \
-	test "$(findmnt -rn -o SOURCE --mountpoint "$CACHE")" = "/dev/$k[/cache]"
+	test "$(findmnt -rn -o SOURCE --mountpoint "$CACHE")" = "/dev/${k}[/cache]"
 check "dvol-prepare@$k.service is active" systemctl is-active -q "dvol-prepare@$k.service"
 check "dvol-mount@$k.service is active" systemctl is-active -q "dvol-mount@$k.service"
 ERR=$(jnl "$k")
@@ -155,7 +155,7 @@ expect_rc 0 "nvmet connect is1 (a hot-add of the same device)" nvmet connect is1
 k=$(k_of is1)
 wait_for 60 mountpoint -q "$CACHE"
 check "...mounted again, with the bind on top" \
-	test "$(findmnt -rn -o SOURCE --mountpoint "$CACHE")" = "/dev/$k[/cache]"
+	test "$(findmnt -rn -o SOURCE --mountpoint "$CACHE")" = "/dev/${k}[/cache]"
 check "...the same filesystem: not formatted again (UUID $uuid)" \
 	test "$(blkid -p -o value -s UUID "/dev/$k")" = "$uuid"
 check "...with the file written before" grep -q "boot 1" "$CACHE/marker"
