@@ -146,7 +146,9 @@ static int parse_argv(int argc, char *argv[])
 							      : "grace";
 
 			if (dvol_gc_budget_set(&arg_budget, key, optarg, &why) < 0) {
-				log_error("--%s=%s: the value %s", key, optarg, why);
+				_cleanup_free_ char *v = dvol_escape_shown(optarg, 256);
+
+				log_error("--%s=%s: the value %s", key, v ?: "?", why);
 				return -EINVAL;
 			}
 			arg_budget_given = true;
@@ -157,7 +159,9 @@ static int parse_argv(int argc, char *argv[])
 		}
 	}
 	if (optind < argc) {
-		log_error("unexpected argument '%s'", argv[optind]);
+		_cleanup_free_ char *a = dvol_escape_shown(argv[optind], 256);
+
+		log_error("unexpected argument '%s'", a ?: "?");
 		return -EINVAL;
 	}
 	if (arg_budget_given && arg_n_roots == 0) {

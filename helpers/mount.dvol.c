@@ -29,6 +29,7 @@
 #include "blkdecide.h"
 #include "blockdev.h"
 #include "cleanup.h"
+#include "escape.h"
 #include "exitcode.h"
 #include "log.h"
 #include "mkfs.h"
@@ -271,21 +272,32 @@ static int refuse_device_setup_options(const char *optstr)
 	return 0;
 }
 
+/*
+ * The user's SOURCE, DIR or option, as a message shows it: escaped as `ls -b` does, so that
+ * it can neither forge a log line nor drive a terminal, and cut short, so that the reason
+ * that follows it still fits in the line. Never NULL.
+ */
+static char *shown(const char *s)
+{
+	return dvol_escape_shown(s ? s : "", 256) ?: strdup("?");
+}
+
 static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 {
-	_cleanup_free_ char *bad = NULL;
+	_cleanup_free_ char *bad = NULL, *spec = shown(arg_spec), *target = shown(arg_target),
+			    *bad_shown = NULL;
 	const char *why = NULL;
 	int r;
 
 	r = dvol_spec_parse(arg_spec, &p->spec, &why);
 	if (r == -ENOMEM)
-		return log_error_errno(r, "source '%s'", arg_spec);
+		return log_error_errno(r, "source '%s'", spec);
 	if (r < 0) {
-		log_error("source '%s': %s", arg_spec, why);
+		log_error("source '%s': %s", spec, why);
 		return r;
 	}
 	if (arg_target[0] != '/') {
-		log_error("mount point '%s': not an absolute path", arg_target);
+		log_error("mount point '%s': not an absolute path", target);
 		return -EINVAL;
 	}
 	{
@@ -293,7 +305,7 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 
 		r = dvol_spec_parse(arg_target, &t, &why);
 		if (r < 0) {
-			log_error("mount point '%s': %s", arg_target, why);
+			log_error("mount point '%s': %s", target, why);
 			return r;
 		}
 		p->target = TAKE_PTR(t.path);
@@ -307,7 +319,8 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 	if (r == -ENOMEM)
 		return log_error_errno(r, "parsing options failed");
 	if (r < 0) {
-		log_error("option '%s' %s", bad ? bad : "?", why ? why : "is invalid");
+		bad_shown = shown(bad);
+		log_error("option '%s' %s", bad_shown, why ? why : "is invalid");
 		return r;
 	}
 
@@ -490,7 +503,9 @@ static int nfs_prepare(struct plan *p)
 	if (r == -ENOMEM)
 		return log_error_errno(r, "out of memory");
 	if (r < 0) {
-		log_error("option '%s' %s", bad ? bad : "?", why ? why : "is invalid");
+		_cleanup_free_ char *b = shown(bad);
+
+		log_error("option '%s' %s", b, why ? why : "is invalid");
 		return r;
 	}
 	n->mount_timeout_ms = n->mopts.mount_timeout_ms
@@ -943,45 +958,45 @@ static int local_target(struct plan *p)
 static int local_find(struct plan *p)
 {
 	struct local *l = &p->local;
-	_cleanup_free_ char *cands = NULL;
+	_cleanup_free_ char *cands = NULL, *spec = shown(arg_spec);
 	int r;
 
 	r = dvol_blk_find(&p->spec, p->opts.device_timeout_ms, &l->dev, &cands);
 	if (r == -ENOENT) {
 		log_error("no block device matches '%s' after waiting %.1f s; check that it is "
 			  "attached (lsblk, nvme list), or wait longer with device-timeout=",
-			  arg_spec, p->opts.device_timeout_ms / 1000.0);
+			  spec, p->opts.device_timeout_ms / 1000.0);
 		return r;
 	}
 	if (r == -ENAMETOOLONG) {
 		log_error("'%s' can match no device: an NVMe serial has at most %d bytes and a "
 			  "model at most %d (as /sys/class/nvme/*/serial and model show them); "
 			  "check the value",
-			  arg_spec, DVOL_NVME_SERIAL_MAX, DVOL_NVME_MODEL_MAX);
+			  spec, DVOL_NVME_SERIAL_MAX, DVOL_NVME_MODEL_MAX);
 		return -EINVAL;
 	}
 	if (r == -ENOTUNIQ) {
 		log_error("'%s' matches more than one block device:\n%s\nname exactly one, "
 			  "by nvme:serial=, nvme:model=M,index=N or UUID=",
-			  arg_spec, cands ? cands : "");
+			  spec, cands ? cands : "");
 		return r;
 	}
 	if (r == -ENOTBLK) {
-		log_error("'%s' is not a block device", arg_spec);
+		log_error("'%s' is not a block device", spec);
 		return r;
 	}
 	if (r < 0)
-		return log_error_errno(r, "cannot look for the block device '%s'", arg_spec);
+		return log_error_errno(r, "cannot look for the block device '%s'", spec);
 
 	/* Read-only: the close of a writable fd makes udev re-probe the device (and, for an
 	 * md member, assemble its array again). Only a format opens it for writing. */
 	r = dvol_blk_open(&l->dev, &l->fd);
 	if (r < 0)
-		return log_error_errno(r, "cannot open %s for '%s'", l->dev.node, arg_spec);
+		return log_error_errno(r, "cannot open %s for '%s'", l->dev.node, spec);
 	l->desc = dvol_blk_dev_describe(&l->dev, NULL);
 	if (!l->desc)
 		return -ENOMEM;
-	log_debug("'%s' is %s (%" PRIu64 " bytes, diskseq %" PRIu64 ", identity '%s'%s)", arg_spec,
+	log_debug("'%s' is %s (%" PRIu64 " bytes, diskseq %" PRIu64 ", identity '%s'%s)", spec,
 		  l->desc, l->dev.size, l->dev.diskseq, l->dev.ident,
 		  l->dev.read_only ? ", read-only" : "");
 	return 0;
