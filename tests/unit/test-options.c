@@ -101,6 +101,9 @@ static void test_bad_values(void **state)
 	expect_bad("mkfs=btrfs", "mkfs=btrfs", "xfs or ext4");
 	expect_bad("device-timeout=soon", "device-timeout=soon", "duration");
 	expect_bad("probe-timeout=-1", "probe-timeout=-1", "duration");
+	/* libmount would drop all after the quote, ro included */
+	expect_bad("create,mode=\"0755", "create,mode=\"0755", "unbalanced");
+	expect_bad("x-a=\"b,ro", "x-a=\"b,ro", "unbalanced");
 }
 
 static void test_names(void **state)
