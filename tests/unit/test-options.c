@@ -155,6 +155,10 @@ static void test_parsers(void **state)
 	assert_int_equal(v, 4ULL << 40);
 	assert_int_equal(dvol_parse_size("10Q", &v), -EINVAL);
 	assert_int_equal(dvol_parse_size("G", &v), -EINVAL);
+	/* strtod() would take these: "0x10" as 16 bytes */
+	assert_int_equal(dvol_parse_size("0x10", &v), -EINVAL);
+	assert_int_equal(dvol_parse_size("1e3", &v), -EINVAL);
+	assert_int_equal(dvol_parse_duration_ms("0x1p4d", &v), -EINVAL);
 
 	assert_int_equal(dvol_parse_mode("1777", &m), 0);
 	assert_int_equal(m, 01777);
