@@ -282,6 +282,46 @@ static char *shown(const char *s)
 	return dvol_escape_shown(s ? s : "", 256) ?: strdup("?");
 }
 
+/*
+ * dvol's own options that apply to some kinds of volume only: given for another kind they
+ * would do nothing, silently. (create and mkfs= have messages of their own, later.)
+ */
+static int refuse_foreign_options(const struct plan *p, const char *optstr)
+{
+	static const struct {
+		const char *name;
+		unsigned kinds; /* 1u << enum plan_kind */
+	} only[] = {
+	    {"mode", 1u << PLAN_BIND | 1u << PLAN_LOCAL},
+	    {"uid", 1u << PLAN_BIND | 1u << PLAN_LOCAL},
+	    {"gid", 1u << PLAN_BIND | 1u << PLAN_LOCAL},
+	    {"mkfs-ignore-nonzero-data", 1u << PLAN_LOCAL},
+	    {"device-timeout", 1u << PLAN_LOCAL},
+	    {"probe-timeout", 1u << PLAN_NFS},
+	    {"retry", 1u << PLAN_NFS},
+	};
+	static const char *const kind_name[] = {
+	    [PLAN_BIND] = "a folder",
+	    [PLAN_LOCAL] = "a block device",
+	    [PLAN_NFS] = "an NFS export",
+	};
+
+	for (size_t i = 0; optstr && i < ELEMENTSOF(only); i++)
+		if (!(only[i].kinds & 1u << p->kind) &&
+		    mnt_optstr_get_option(optstr, only[i].name, NULL, NULL) == 0) {
+			_cleanup_free_ char *spec = shown(arg_spec);
+
+			log_error("option '%s' does not apply to %s ('%s'); remove it",
+				  only[i].name, kind_name[p->kind], spec);
+			return -EINVAL;
+		}
+	if (p->kind == PLAN_NFS && p->opts.probe_timeout_ms == 0) {
+		log_error("option 'probe-timeout=0' leaves the probe no time; give it seconds");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 {
 	_cleanup_free_ char *bad = NULL, *spec = shown(arg_spec), *target = shown(arg_target),
@@ -335,7 +375,7 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 		p->kind = PLAN_LOCAL;
 		break;
 	}
-	return 0;
+	return refuse_foreign_options(p, mnt_context_get_options(cxt));
 }
 
 static int check_bind_options(const struct plan *p)
