@@ -422,6 +422,16 @@ static bool export_covers(const char *e, const char *path)
 	return path[n] == 0 || path[n] == '/' || (n == 1 && e[0] == '/');
 }
 
+/* libnfs's decoder places export nodes at 4-byte alignment (UBSan: misaligned member
+ * access): read each one through memcpy. */
+static struct exportnode export_node(const void *e)
+{
+	struct exportnode n;
+
+	memcpy(&n, e, sizeof(n));
+	return n;
+}
+
 static void mnt_export_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
 {
 	struct call *k = private_data;
@@ -434,15 +444,17 @@ static void mnt_export_cb(struct rpc_context *rpc, int status, void *data, void 
 	t->mountd = DVOL_NFS_YES;
 	if (!data)
 		return;
-	ex = *(exports *)data;
-	for (exports e = ex; e; e = e->ex_next)
+	memcpy(&ex, data, sizeof(ex));
+	for (exports e = ex; e; e = export_node(e).ex_next)
 		n++;
 	t->exports = calloc(n + 1, sizeof(char *));
 	if (!t->exports)
 		return;
 	n = 0;
-	for (exports e = ex; e; e = e->ex_next) {
-		t->exports[n] = strdup(e->ex_dir ? e->ex_dir : "");
+	for (exports e = ex; e; e = export_node(e).ex_next) {
+		const char *dir = export_node(e).ex_dir;
+
+		t->exports[n] = strdup(dir ? dir : "");
 		if (!t->exports[n])
 			break;
 		if (t->export && export_covers(t->exports[n], t->export))
