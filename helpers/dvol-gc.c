@@ -474,11 +474,17 @@ static int run(void)
 		    conf.roots[i].name ? dvol_escape_name_dup(conf.roots[i].name) : NULL;
 		if (!runs[i].epath || (conf.roots[i].name && !runs[i].ename))
 			return log_error("out of memory"), EXIT_GC_FAILED;
-		/* A message of its own says all there is; strerror() would only blur it. */
-		if (open_root(&runs[i]) < 0 && runs[i].what_buf)
-			log_error("%s: %s", runs[i].epath, runs[i].what);
-		else if (runs[i].error)
-			log_error_errno(runs[i].error, "%s: %s", runs[i].epath, runs[i].what);
+		/* A message of its own says all there is; strerror() would only blur it. A root
+		 * past 2 KiB is cut short, or the reason would not fit in the line. */
+		if (open_root(&runs[i]) < 0 && runs[i].what_buf) {
+			_cleanup_free_ char *p = dvol_escape_shown(conf.roots[i].path, 256);
+
+			log_error("%s: %s", p ?: runs[i].epath, runs[i].what);
+		} else if (runs[i].error) {
+			_cleanup_free_ char *p = dvol_escape_shown(conf.roots[i].path, 256);
+
+			log_error_errno(runs[i].error, "%s: %s", p ?: runs[i].epath, runs[i].what);
+		}
 	}
 
 	jroots = json_object_new_array();
