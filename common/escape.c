@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,4 +46,17 @@ char *dvol_escape_name_dup(const char *name)
 	if (s)
 		dvol_escape_name(name, s, l + 1);
 	return s;
+}
+
+char *dvol_escape_shown(const char *s, size_t max)
+{
+	char *e = dvol_escape_name_dup(s), *r = NULL;
+	size_t l = e ? strlen(e) : 0;
+
+	if (!e || l <= max)
+		return e;
+	if (asprintf(&r, "%.*s... (%zu bytes)", (int)max, e, strlen(s)) < 0)
+		r = NULL;
+	free(e);
+	return r;
 }

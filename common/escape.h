@@ -15,3 +15,9 @@
 size_t dvol_escape_name(const char *name, char *buf, size_t sz);
 /* The same, in memory of its own (free()); NULL when out of memory. */
 char *dvol_escape_name_dup(const char *name);
+/*
+ * What a message shows of a user's input: escaped as above, and cut after MAX bytes with
+ * "... (N bytes)", so that an input of 64 KiB cannot push the reason out of the line.
+ * NULL when out of memory.
+ */
+char *dvol_escape_shown(const char *s, size_t max);

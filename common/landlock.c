@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/landlock.h>
 #include <stdint.h>
 #include <sys/prctl.h>
@@ -50,6 +51,23 @@ int dvol_landlock_beneath(const int *fds, size_t n, bool remove)
 		if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
 			return -errno;
 	}
+#ifdef DVOL_SANITIZE
+	/* The sanitizers' runtime reads /proc/self (LeakSanitizer lists the threads in
+	 * /proc/self/task) and the binaries: in a sanitizer build reading steps aside, and
+	 * removing stays confined to the roots. */
+	{
+		_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		struct landlock_path_beneath_attr pb = {
+		    .allowed_access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR,
+		    .parent_fd = root,
+		};
+
+		if (root < 0)
+			return -errno;
+		if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
+			return -errno;
+	}
+#endif
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)

@@ -112,6 +112,16 @@ static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, 
 	return 0;
 }
 
+static bool unbalanced_quote(const char *s)
+{
+	bool open = false;
+
+	for (; *s; s++)
+		if (*s == '"')
+			open = !open;
+	return open;
+}
+
 int dvol_opts_parse(const char *optstr, struct dvol_opts *ret, char **ret_bad, const char **ret_why)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -121,6 +131,16 @@ int dvol_opts_parse(const char *optstr, struct dvol_opts *ret, char **ret_bad, c
 	};
 	const char *why = NULL;
 	int r;
+
+	/* libmount's parser stops at an unterminated quote and drops everything after it,
+	 * "ro" included: refuse the string rather than mount with less than was asked. */
+	if (optstr && unbalanced_quote(optstr)) {
+		why = "has an unbalanced '\"' (everything after it would be lost)";
+		if (ret_bad && !(*ret_bad = strdup(optstr)))
+			return -ENOMEM;
+		r = -EINVAL;
+		goto fail;
+	}
 
 	buf = strdup(optstr ? optstr : "");
 	if (!buf)

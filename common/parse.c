@@ -21,6 +21,10 @@ static int parse_unit_number(const char *s, double *ret_num, const char **ret_un
 	v = strtod(s, &end);
 	if (errno || end == s || !isfinite(v) || v < 0)
 		return -EINVAL;
+	/* strtod() also reads "0x10" and "1e3": a budget is written in plain decimals. */
+	for (const char *p = s; p < end; p++)
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			return -EINVAL;
 	*ret_num = v;
 	*ret_unit = end;
 	return 0;

@@ -179,6 +179,14 @@ static int parse_nfs_url(const char *s, struct dvol_spec *spec, const char **why
 	_cleanup_free_ char *p = NULL;
 	int r;
 
+	/* Nothing is percent-decoded: the kernel would mount "%2e%2e" as those bytes while a
+	 * reader of the URL sees "..". Refuse what would be read two ways. */
+	if (strchr(s, '%'))
+		return *why = "nfs:// URL has a '%' (percent-escapes are not decoded; give the "
+			      "export as host:/export)",
+		       -EINVAL;
+	if (strchr(s, '#'))
+		return *why = "nfs:// URL has a '#' fragment", -EINVAL;
 	if (!path)
 		return *why = "nfs:// URL has no export path", -EINVAL;
 	if (path == auth)

@@ -146,7 +146,9 @@ static int parse_argv(int argc, char *argv[])
 							      : "grace";
 
 			if (dvol_gc_budget_set(&arg_budget, key, optarg, &why) < 0) {
-				log_error("--%s=%s: the value %s", key, optarg, why);
+				_cleanup_free_ char *v = dvol_escape_shown(optarg, 256);
+
+				log_error("--%s=%s: the value %s", key, v ?: "?", why);
 				return -EINVAL;
 			}
 			arg_budget_given = true;
@@ -157,7 +159,9 @@ static int parse_argv(int argc, char *argv[])
 		}
 	}
 	if (optind < argc) {
-		log_error("unexpected argument '%s'", argv[optind]);
+		_cleanup_free_ char *a = dvol_escape_shown(argv[optind], 256);
+
+		log_error("unexpected argument '%s'", a ?: "?");
 		return -EINVAL;
 	}
 	if (arg_budget_given && arg_n_roots == 0) {
@@ -470,11 +474,17 @@ static int run(void)
 		    conf.roots[i].name ? dvol_escape_name_dup(conf.roots[i].name) : NULL;
 		if (!runs[i].epath || (conf.roots[i].name && !runs[i].ename))
 			return log_error("out of memory"), EXIT_GC_FAILED;
-		/* A message of its own says all there is; strerror() would only blur it. */
-		if (open_root(&runs[i]) < 0 && runs[i].what_buf)
-			log_error("%s: %s", runs[i].epath, runs[i].what);
-		else if (runs[i].error)
-			log_error_errno(runs[i].error, "%s: %s", runs[i].epath, runs[i].what);
+		/* A message of its own says all there is; strerror() would only blur it. A root
+		 * past 2 KiB is cut short, or the reason would not fit in the line. */
+		if (open_root(&runs[i]) < 0 && runs[i].what_buf) {
+			_cleanup_free_ char *p = dvol_escape_shown(conf.roots[i].path, 256);
+
+			log_error("%s: %s", p ?: runs[i].epath, runs[i].what);
+		} else if (runs[i].error) {
+			_cleanup_free_ char *p = dvol_escape_shown(conf.roots[i].path, 256);
+
+			log_error_errno(runs[i].error, "%s: %s", p ?: runs[i].epath, runs[i].what);
+		}
 	}
 
 	jroots = json_object_new_array();

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "escape.h"
 #include "json.h"
 #include "log.h"
 #include "nfsprobe.h"
@@ -78,8 +79,10 @@ static int parse_argv(int argc, char *argv[])
 			uint64_t *v = c == 't' ? &arg_timeout_ms : &arg_wait_ms;
 
 			if (dvol_parse_duration_ms(optarg, v) < 0 || (c == 't' && *v == 0)) {
+				_cleanup_free_ char *a = dvol_escape_shown(optarg, 256);
+
 				log_error("--%s %s: not a duration (seconds, or 500ms, 2m...)",
-					  c == 't' ? "timeout" : "wait", optarg);
+					  c == 't' ? "timeout" : "wait", a ?: "?");
 				return -EINVAL;
 			}
 			break;
@@ -91,7 +94,9 @@ static int parse_argv(int argc, char *argv[])
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || errno || v > DVOL_NFS_RTT_MAX) {
-				log_error("--rtt %s: a number of calls from 0 to %d", optarg,
+				_cleanup_free_ char *a = dvol_escape_shown(optarg, 256);
+
+				log_error("--rtt %s: a number of calls from 0 to %d", a ?: "?",
 					  DVOL_NFS_RTT_MAX);
 				return -EINVAL;
 			}
@@ -196,8 +201,11 @@ static int run(int argc, char *argv[])
 		if (r < 0) {
 			if (r == -ENOMEM)
 				log_error("out of memory");
-			else
-				log_error("target '%s': %s", argv[optind + i], why);
+			else {
+				_cleanup_free_ char *a = dvol_escape_shown(argv[optind + i], 256);
+
+				log_error("target '%s': %s", a ?: "?", why);
+			}
 			targets_free(t, n);
 			fprintf(stderr, "Try 'dvol-nfs-probe --help' for more information.\n");
 			return EX_USAGE;

@@ -29,6 +29,7 @@
 #include "blkdecide.h"
 #include "blockdev.h"
 #include "cleanup.h"
+#include "escape.h"
 #include "exitcode.h"
 #include "fresh.h"
 #include "log.h"
@@ -284,21 +285,72 @@ static int refuse_device_setup_options(const char *optstr)
 	return 0;
 }
 
+/*
+ * The user's SOURCE, DIR or option, as a message shows it: escaped as `ls -b` does, so that
+ * it can neither forge a log line nor drive a terminal, and cut short, so that the reason
+ * that follows it still fits in the line. Never NULL.
+ */
+static char *shown(const char *s)
+{
+	return dvol_escape_shown(s ? s : "", 256) ?: strdup("?");
+}
+
+/*
+ * dvol's own options that apply to some kinds of volume only: given for another kind they
+ * would do nothing, silently. (create and mkfs= have messages of their own, later.)
+ */
+static int refuse_foreign_options(const struct plan *p, const char *optstr)
+{
+	static const struct {
+		const char *name;
+		unsigned kinds; /* 1u << enum plan_kind */
+	} only[] = {
+	    {"mode", 1u << PLAN_BIND | 1u << PLAN_LOCAL},
+	    {"uid", 1u << PLAN_BIND | 1u << PLAN_LOCAL},
+	    {"gid", 1u << PLAN_BIND | 1u << PLAN_LOCAL},
+	    {"mkfs-ignore-nonzero-data", 1u << PLAN_LOCAL},
+	    {"device-timeout", 1u << PLAN_LOCAL},
+	    {"probe-timeout", 1u << PLAN_NFS},
+	    {"retry", 1u << PLAN_NFS},
+	};
+	static const char *const kind_name[] = {
+	    [PLAN_BIND] = "a folder",
+	    [PLAN_LOCAL] = "a block device",
+	    [PLAN_NFS] = "an NFS export",
+	};
+
+	for (size_t i = 0; optstr && i < ELEMENTSOF(only); i++)
+		if (!(only[i].kinds & 1u << p->kind) &&
+		    mnt_optstr_get_option(optstr, only[i].name, NULL, NULL) == 0) {
+			_cleanup_free_ char *spec = shown(arg_spec);
+
+			log_error("option '%s' does not apply to %s ('%s'); remove it",
+				  only[i].name, kind_name[p->kind], spec);
+			return -EINVAL;
+		}
+	if (p->kind == PLAN_NFS && p->opts.probe_timeout_ms == 0) {
+		log_error("option 'probe-timeout=0' leaves the probe no time; give it seconds");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 {
-	_cleanup_free_ char *bad = NULL;
+	_cleanup_free_ char *bad = NULL, *spec = shown(arg_spec), *target = shown(arg_target),
+			    *bad_shown = NULL;
 	const char *why = NULL;
 	int r;
 
 	r = dvol_spec_parse(arg_spec, &p->spec, &why);
 	if (r == -ENOMEM)
-		return log_error_errno(r, "source '%s'", arg_spec);
+		return log_error_errno(r, "source '%s'", spec);
 	if (r < 0) {
-		log_error("source '%s': %s", arg_spec, why);
+		log_error("source '%s': %s", spec, why);
 		return r;
 	}
 	if (arg_target[0] != '/') {
-		log_error("mount point '%s': not an absolute path", arg_target);
+		log_error("mount point '%s': not an absolute path", target);
 		return -EINVAL;
 	}
 	{
@@ -306,7 +358,7 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 
 		r = dvol_spec_parse(arg_target, &t, &why);
 		if (r < 0) {
-			log_error("mount point '%s': %s", arg_target, why);
+			log_error("mount point '%s': %s", target, why);
 			return r;
 		}
 		p->target = TAKE_PTR(t.path);
@@ -320,7 +372,8 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 	if (r == -ENOMEM)
 		return log_error_errno(r, "parsing options failed");
 	if (r < 0) {
-		log_error("option '%s' %s", bad ? bad : "?", why ? why : "is invalid");
+		bad_shown = shown(bad);
+		log_error("option '%s' %s", bad_shown, why ? why : "is invalid");
 		return r;
 	}
 
@@ -335,7 +388,7 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 		p->kind = PLAN_LOCAL;
 		break;
 	}
-	return 0;
+	return refuse_foreign_options(p, mnt_context_get_options(cxt));
 }
 
 static int check_bind_options(const struct plan *p)
@@ -503,7 +556,9 @@ static int nfs_prepare(struct plan *p)
 	if (r == -ENOMEM)
 		return log_error_errno(r, "out of memory");
 	if (r < 0) {
-		log_error("option '%s' %s", bad ? bad : "?", why ? why : "is invalid");
+		_cleanup_free_ char *b = shown(bad);
+
+		log_error("option '%s' %s", b, why ? why : "is invalid");
 		return r;
 	}
 	n->mount_timeout_ms = n->mopts.mount_timeout_ms
@@ -956,27 +1011,27 @@ static int local_target(struct plan *p)
 static int local_find(struct plan *p)
 {
 	struct local *l = &p->local;
-	_cleanup_free_ char *cands = NULL;
+	_cleanup_free_ char *cands = NULL, *spec = shown(arg_spec);
 	int r;
 
 	r = dvol_blk_find(&p->spec, p->opts.device_timeout_ms, &l->dev, &cands);
 	if (r == -ENOENT) {
 		log_error("no block device matches '%s' after waiting %.1f s; check that it is "
 			  "attached (lsblk, nvme list), or wait longer with device-timeout=",
-			  arg_spec, p->opts.device_timeout_ms / 1000.0);
+			  spec, p->opts.device_timeout_ms / 1000.0);
 		return r;
 	}
 	if (r == -ENAMETOOLONG) {
 		log_error("'%s' can match no device: an NVMe serial has at most %d bytes and a "
 			  "model at most %d (as /sys/class/nvme/*/serial and model show them); "
 			  "check the value",
-			  arg_spec, DVOL_NVME_SERIAL_MAX, DVOL_NVME_MODEL_MAX);
+			  spec, DVOL_NVME_SERIAL_MAX, DVOL_NVME_MODEL_MAX);
 		return -EINVAL;
 	}
 	if (r == -ENOTUNIQ) {
 		log_error("'%s' matches more than one block device:\n%s\nname exactly one, "
 			  "by nvme:serial=, nvme:model=M,index=N or UUID=%s",
-			  arg_spec, cands ? cands : "",
+			  spec, cands ? cands : "",
 			  p->spec.kind == DVOL_SPEC_NVME_INSTANCE_STORE
 			      ? " (or its " DVOL_BY_DVOL_DIR "/instance-store/ name); several "
 				"instance stores as one striped volume are not supported yet"
@@ -984,21 +1039,21 @@ static int local_find(struct plan *p)
 		return r;
 	}
 	if (r == -ENOTBLK) {
-		log_error("'%s' is not a block device", arg_spec);
+		log_error("'%s' is not a block device", spec);
 		return r;
 	}
 	if (r < 0)
-		return log_error_errno(r, "cannot look for the block device '%s'", arg_spec);
+		return log_error_errno(r, "cannot look for the block device '%s'", spec);
 
 	/* Read-only: the close of a writable fd makes udev re-probe the device (and, for an
 	 * md member, assemble its array again). Only a format opens it for writing. */
 	r = dvol_blk_open(&l->dev, &l->fd);
 	if (r < 0)
-		return log_error_errno(r, "cannot open %s for '%s'", l->dev.node, arg_spec);
+		return log_error_errno(r, "cannot open %s for '%s'", l->dev.node, spec);
 	l->desc = dvol_blk_dev_describe(&l->dev, NULL);
 	if (!l->desc)
 		return -ENOMEM;
-	log_debug("'%s' is %s (%" PRIu64 " bytes, diskseq %" PRIu64 ", identity '%s'%s)", arg_spec,
+	log_debug("'%s' is %s (%" PRIu64 " bytes, diskseq %" PRIu64 ", identity '%s'%s)", spec,
 		  l->desc, l->dev.size, l->dev.diskseq, l->dev.ident,
 		  l->dev.read_only ? ", read-only" : "");
 	return 0;

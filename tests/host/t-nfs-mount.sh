@@ -100,10 +100,10 @@ fi
 
 st=$(stage_status resolve ip netns exec "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M")
 echo "# probing stage: $st"
-check "probing stage: Seccomp: 2, one filter, NoNewPrivs: 1" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 '"
+sandbox_check "probing stage: Seccomp: 2, one filter, NoNewPrivs: 1" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 '"
 st=$(stage_status act ip netns exec "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M")
 echo "# mount stage: $st"
-check "mount stage: the same single filter: the process that mounts never had inet to drop" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 '"
+sandbox_check "mount stage: the same single filter: the process that mounts never had inet to drop" sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 '"
 # While it waits on a blackholed server it is in its probing stage.
 in_ns "$NS" mount -t dvol nfs://127.0.0.2/m "$M" -o probe-timeout=3 >/dev/null 2>&1 &
 bg=$!
@@ -114,7 +114,7 @@ for hp in $(ours mount.dvol); do
 	st="$st$(awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hp"/status 2>/dev/null)| "
 done
 echo "# waiting on a blackholed server, each mount.dvol: $st"
-check "waiting on a blackholed server: both processes (it and its probe) confined: Seccomp: 2, a filter, NoNewPrivs: 1" \
+sandbox_check "waiting on a blackholed server: both processes (it and its probe) confined: Seccomp: 2, a filter, NoNewPrivs: 1" \
 	sh -c "[ \"\$(echo '$st' | grep -oE 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:[1-9] ' | wc -l)\" -eq 2 ]"
 wait $bg
 check "...and then it failed with exit 32" test $? -eq 32
@@ -146,12 +146,12 @@ for h in $(ours mount.dvol); do echo "# $h: $(awk '/^State:/{print $2}' /proc/"$
 check "while probing: two mount.dvol processes, and exactly one holds the socket" \
 	test "$(echo "$pids" | wc -w)" -eq 2 -a "$(echo "$holders" | wc -w)" -eq 1
 check "...the one with the socket is a mount.dvol of this run" sh -c "echo '$pids' | grep -qx '$holders'"
-check "...it is not root: every uid and gid 65534, no capabilities, NoNewPrivs, a filter" \
+sandbox_check "...it is not root: every uid and gid 65534, no capabilities, NoNewPrivs, a filter" \
 	sh -c "[ \"\$(awk '/^Uid:|^Gid:/{print \$2,\$3,\$4,\$5} /^CapEff:/{print \$2} /^NoNewPrivs:/{print \$2}' /proc/$holders/status | tr '\n' ' ')\" = '65534 65534 65534 65534 65534 65534 65534 65534 0000000000000000 1 ' ]"
 parent=$(for h in $pids; do [ "$h" != "$holders" ] && echo "$h"; done | head -1)
 check "...the other one (root, which will mount) holds no socket at all" \
 	test -n "$parent" -a "$(sockets "$parent")" -eq 0
-check "...and it is the parent of the prober" \
+timing_check "...and it is the parent of the prober" \
 	test "$(awk '/^PPid:/{print $2}' /proc/"$holders"/status 2>/dev/null)" = "$parent"
 wait $bg
 check "...and then the mount failed with exit 32" test $? -eq 32
@@ -195,7 +195,7 @@ end=$(date +%s.%N)
 elapsed=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%d", (b-a)*1000}')
 check "a name that does not resolve in time: exit 32 (rc=$RC)" test "$RC" -eq 32
 expect_msg "unresolvable \(the name resolver gave no answer for nfs.example within 1.0 s\)" "...saying the resolver did not answer in time"
-check "...within probe-timeout=1 and a margin: ${elapsed} ms < 3000 (the resolver alone takes 10 s)" test "$elapsed" -lt 3000
+timing_check "...within probe-timeout=1 and a margin: ${elapsed} ms < 3000 (the resolver alone takes 10 s)" test "$elapsed" -lt 3000
 printf '127.0.0.1 nfs-by-name.test\n' >"$T/hosts-local"
 expect_rc 0 "a name from /etc/hosts, resolved by the probe process's resolver thread in its sandbox" \
 	with_hosts "$T/hosts-local" ip netns exec "$NS" mount -f -t dvol nfs://nfs-by-name.test:20520/m "$M" -o vers=4.2

@@ -55,11 +55,27 @@ static void test_truncate(void **state)
 	assert_int_equal(dvol_escape_name("abc", NULL, 0), 3);
 }
 
+static void test_shown(void **state)
+{
+	char big[5001];
+	char *s;
+
+	s = dvol_escape_shown("a\nb", 16);
+	assert_string_equal(s, "a\\nb");
+	free(s);
+	memset(big, 'x', 5000);
+	big[5000] = 0;
+	s = dvol_escape_shown(big, 8);
+	assert_string_equal(s, "xxxxxxxx... (5000 bytes)");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_truncate),
+	    cmocka_unit_test(test_shown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

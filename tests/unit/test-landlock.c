@@ -118,7 +118,12 @@ static void test_beneath(void **state)
 	if (r == 200)
 		skip();
 	assert_int_equal(r, 0);
+#ifdef DVOL_SANITIZE
+	/* a sanitizer build lets reading pass (the runtime reads /proc/self) */
+	assert_int_equal(in_child(true, read_outside), 0);
+#else
 	assert_int_equal(in_child(true, read_outside), EACCES);
+#endif
 	assert_int_equal(in_child(true, write_inside), EACCES);
 	assert_int_equal(in_child(true, create_inside), EACCES);
 	assert_int_equal(in_child(true, unlink_outside), EACCES);

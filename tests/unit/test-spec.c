@@ -186,6 +186,9 @@ static void test_nfs_url(void **state)
 	parse_bad("nfs://[not:an:addr]/x", "IPv6");
 	parse_bad("nfs://srv/a/../b", "'..'");
 	parse_bad("nfs://bad host/x", "host name");
+	parse_bad("nfs://srv/%2e%2e/etc", "'%'");
+	parse_bad("nfs://sr%76/x", "'%'");
+	parse_bad("nfs://srv/x#frag", "fragment");
 }
 
 static void test_nfs_short(void **state)
