@@ -37,9 +37,6 @@ char *dvol_blk_dev_describe(const struct dvol_blk_dev *d, const char *uuid);
  * model of a cloud (AWS, GCP, Azure)? Pure. */
 bool dvol_nvme_model_is_instance_store(const char *model);
 
-/* Copy S without leading and trailing blanks (sysfs pads serial and model). Pure. */
-char *dvol_strdup_trim(const char *s);
-
 /*
  * Find the one block device SPEC names, waiting up to TIMEOUT_MS for it to appear.
  * 0 with *ret filled; -ENOENT when nothing matched in time; -ENOTUNIQ when several did

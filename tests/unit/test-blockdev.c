@@ -30,17 +30,6 @@ static void test_instance_store_models(void **state)
 	assert_false(dvol_nvme_model_is_instance_store(NULL));
 }
 
-static void test_trim(void **state)
-{
-	char *s = dvol_strdup_trim("  DVOLSER1   \n");
-
-	assert_string_equal(s, "DVOLSER1");
-	free(s);
-	s = dvol_strdup_trim("   ");
-	assert_string_equal(s, "");
-	free(s);
-}
-
 static void test_buf_is_zero(void **state)
 {
 	const size_t n = 1024 * 1024;
@@ -83,7 +72,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_instance_store_models),
-	    cmocka_unit_test(test_trim),
 	    cmocka_unit_test(test_buf_is_zero),
 	    cmocka_unit_test(test_describe),
 	};
