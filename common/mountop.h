@@ -73,3 +73,8 @@ int dvol_mount_chmod_root(int mfd, mode_t mode, uid_t uid, gid_t gid);
 
 /* Apply the MS_* flags in MFLAGS to MFD, then attach it on TARGET_FD (O_PATH). */
 int dvol_mount_attach(int mfd, int target_fd, unsigned long mflags);
+
+/* The MS_* flags of MFLAGS that a detached mount takes (ro, nosuid, nodev, noexec,
+ * nodiratime, an atime mode) as mount_setattr(2)'s attributes. Pure. */
+struct mount_attr;
+void dvol_mount_attr_from_flags(unsigned long mflags, struct mount_attr *ret);
