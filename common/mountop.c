@@ -154,7 +154,7 @@ bool dvol_same_inode(int a, int b)
 	       sa.st_ino == sb.st_ino;
 }
 
-int dvol_mount_at(int fd, struct dvol_mount_info *ret)
+int dvol_mount_info_at(int fd, struct dvol_mount_info *ret)
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
 	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;

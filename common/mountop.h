@@ -41,7 +41,7 @@ void dvol_mount_info_done(struct dvol_mount_info *mi);
 
 /* Is FD the root of a mount? 1 with *ret filled (may be NULL), 0 if not (an autofs
  * automount point counts as not: the real mount goes over it), or -errno. */
-int dvol_mount_at(int fd, struct dvol_mount_info *ret);
+int dvol_mount_info_at(int fd, struct dvol_mount_info *ret);
 
 /* Do the two fds name the same inode on the same device? */
 bool dvol_same_inode(int a, int b);

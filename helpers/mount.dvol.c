@@ -366,7 +366,7 @@ static int open_target(struct plan *p, struct dvol_mount_info *ret_mi)
 	if (r < 0)
 		return log_error_errno(r, "cannot open mount point %s", p->target);
 
-	r = dvol_mount_at(p->target_fd, ret_mi);
+	r = dvol_mount_info_at(p->target_fd, ret_mi);
 	if (r == -EOPNOTSUPP) /* a kernel without STATX_ATTR_MOUNT_ROOT: assume nothing */
 		return 0;
 	if (r < 0)
@@ -840,7 +840,7 @@ static bool nfs_landed(const struct plan *p)
 	struct dvol_mount_info mi = {0};
 	bool ours;
 
-	if (dvol_open_dir(p->target, &fd) < 0 || dvol_mount_at(fd, &mi) <= 0)
+	if (dvol_open_dir(p->target, &fd) < 0 || dvol_mount_info_at(fd, &mi) <= 0)
 		return false;
 	ours = mi.fstype && !strncmp(mi.fstype, "nfs", 3) && mi.source &&
 	       !strcmp(mi.source, p->nfs.source);
