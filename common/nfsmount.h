@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "timeutil.h"
+
 /*
  * The NFS kernel mount, decided before it is made: the user's NFS options read into what
  * the probe depends on (version, ports, addresses, transport) and the rest, and from the
@@ -42,6 +44,9 @@ void dvol_nfs_mopts_done(struct dvol_nfs_mopts *o);
  * client (measured at more than 15 s in an emulated guest), well apart from the server.
  */
 #define DVOL_NFS_MOUNT_TIMEOUT_FACTOR 10
+
+/* retry=: the pauses between probes, and between kernel mounts that met a network error. */
+#define DVOL_NFS_BACKOFF DVOL_BACKOFF_INIT(500, 8000)
 
 #define DVOL_NFS_TRIES_MAX 4
 struct dvol_nfs_try {

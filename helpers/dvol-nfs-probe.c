@@ -182,7 +182,8 @@ static int run(int argc, char *argv[])
 	size_t n = (size_t)(argc - optind);
 	struct dvol_nfs_probe_params params = {
 	    .timeout_ms = arg_timeout_ms, .rtt_count = arg_rtt, .v3_side = true};
-	uint64_t until = dvol_now_ms() + arg_wait_ms, pause_ms = 250;
+	struct dvol_backoff backoff = DVOL_BACKOFF_INIT(250, 2000);
+	uint64_t until = dvol_now_ms() + arg_wait_ms, pause_ms;
 	unsigned attempts = 0;
 	int r, ok;
 
@@ -212,12 +213,14 @@ static int run(int argc, char *argv[])
 			targets_free(t, n);
 			return EX_FAILED;
 		}
-		if ((size_t)ok == n || !arg_wait_ms || dvol_now_ms() + pause_ms >= until)
+		if ((size_t)ok == n)
+			break;
+		pause_ms = dvol_backoff_next(&backoff, dvol_now_ms(), until);
+		if (!pause_ms)
 			break;
 		log_debug("%zu of %zu targets ok; probing again in %llu ms", (size_t)ok, n,
 			  (unsigned long long)pause_ms);
 		dvol_sleep_ms(pause_ms);
-		pause_ms = pause_ms * 2 > 2000 ? 2000 : pause_ms * 2;
 	}
 
 	if (arg_json)

@@ -533,7 +533,8 @@ static _Noreturn void nfs_probe_child(struct plan *p, int fd, pid_t parent)
 	    .v3_side = !t->want || t->want == DVOL_NFS_V3,
 	    .mount_port = n->mopts.mountport,
 	};
-	unsigned long long backoff = 500, deadline_ms;
+	struct dvol_backoff backoff = DVOL_NFS_BACKOFF;
+	uint64_t deadline_ms, pause;
 	struct dvol_nfs_result res;
 	unsigned attempts = 0;
 	const char *b;
@@ -570,13 +571,14 @@ static _Noreturn void nfs_probe_child(struct plan *p, int fd, pid_t parent)
 			log_error_errno(r, "probing %s failed", arg_spec);
 			_exit(DVOL_EX_SYSERR);
 		}
-		if (t->err == DVOL_NFS_OK || !dvol_nfs_err_is_transient(t->err) || !deadline_ms ||
-		    dvol_now_ms() + backoff >= deadline_ms)
+		if (t->err == DVOL_NFS_OK || !dvol_nfs_err_is_transient(t->err))
 			break;
-		log_info("%s: %s (%s); probing again in %llu ms", arg_spec,
-			 dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "", backoff);
-		dvol_sleep_ms(backoff);
-		backoff = backoff * 2 > 8000 ? 8000 : backoff * 2;
+		pause = dvol_backoff_next(&backoff, dvol_now_ms(), deadline_ms);
+		if (!pause)
+			break;
+		log_info("%s: %s (%s); probing again in %" PRIu64 " ms", arg_spec,
+			 dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "", pause);
+		dvol_sleep_ms(pause);
 	}
 	dvol_nfs_result_pack(t, attempts, &res);
 	for (b = (const char *)&res, left = sizeof(res); left > 0;) {
@@ -855,8 +857,8 @@ static int act_nfs(struct plan *p)
 	struct plan_nfs *n = &p->nfs;
 	char target[64], tried[512] = "";
 	size_t len = 0;
-	unsigned long long backoff = 500;
-	uint64_t deadline = dvol_now_ms() + n->mount_timeout_ms;
+	struct dvol_backoff backoff = DVOL_NFS_BACKOFF;
+	uint64_t deadline = dvol_now_ms() + n->mount_timeout_ms, pause;
 	int r = 0;
 
 	/* retry= waits for a server that answered the probe; mount-timeout= for each go. */
@@ -892,12 +894,13 @@ static int act_nfs(struct plan *p)
 			return r;
 		}
 		/* A network error on a server that answered the probe: retry= waits for it. */
-		if (nfs_net_errno(-r) && n->deadline_ms &&
-		    dvol_now_ms() + backoff < n->deadline_ms) {
-			log_info("mounting %s with vers=%s: %s; again in %llu ms", n->source, vs,
-				 strerror(-r), backoff);
-			dvol_sleep_ms(backoff);
-			backoff = backoff * 2 > 8000 ? 8000 : backoff * 2;
+		pause = nfs_net_errno(-r)
+			    ? dvol_backoff_next(&backoff, dvol_now_ms(), n->deadline_ms)
+			    : 0;
+		if (pause) {
+			log_info("mounting %s with vers=%s: %s; again in %" PRIu64 " ms", n->source,
+				 vs, strerror(-r), pause);
+			dvol_sleep_ms(pause);
 			continue;
 		}
 		/* The kernel refuses a version the server offered: the next one down. */
