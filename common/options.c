@@ -29,11 +29,6 @@ static const struct own_opt {
     {"retry", OPT_DURATION, offsetof(struct dvol_opts, retry_ms), -1},
 };
 
-const char *const dvol_own_options[] = {
-    "create",	      "mode",	       "uid",	"gid", "mkfs", "mkfs-ignore-nonzero-data",
-    "device-timeout", "probe-timeout", "retry", NULL,
-};
-
 void dvol_opts_done(struct dvol_opts *o)
 {
 	free(o->mkfs);
@@ -172,4 +167,58 @@ fail:
 	if (ret_why)
 		*ret_why = why;
 	return r == -ENOMEM ? r : -EINVAL;
+}
+
+enum dvol_opts_why dvol_opts_check(const struct dvol_opts *o, enum dvol_vol vol, bool sloppy,
+				   const char **ret_name)
+{
+	const char *name = NULL;
+	enum dvol_opts_why why = DVOL_OPTS_OK;
+
+	switch (vol) {
+	case DVOL_VOL_BIND:
+		if (o->fs && *o->fs && !sloppy)
+			why = DVOL_OPTS_UNKNOWN;
+		else if (o->mkfs)
+			why = DVOL_OPTS_MKFS_FOLDER, name = "mkfs";
+		break;
+	case DVOL_VOL_LOCAL:
+		if (o->create)
+			why = DVOL_OPTS_CREATE_DEVICE, name = "create";
+		else if (o->mkfs_ignore_nonzero && !o->mkfs)
+			why = DVOL_OPTS_IGNORE_NO_MKFS, name = "mkfs-ignore-nonzero-data";
+		break;
+	case DVOL_VOL_NFS:
+		if (o->mkfs || o->create)
+			why = DVOL_OPTS_LOCAL_ON_NFS, name = o->mkfs ? "mkfs" : "create";
+		break;
+	default:
+		break;
+	}
+	if (ret_name)
+		*ret_name = name;
+	return why;
+}
+
+enum dvol_opts_why dvol_optstr_check_setup(const char *optstr, char **ret_name)
+{
+	static const char *const loop[] = {"loop", "offset", "sizelimit", "encryption"};
+	char *str = (char *)optstr, *name, *value;
+	size_t namesz, valuesz;
+
+	*ret_name = NULL;
+	while (str && mnt_optstr_next_option(&str, &name, &namesz, &value, &valuesz) == 0) {
+		enum dvol_opts_why why = DVOL_OPTS_OK;
+
+		for (size_t i = 0; i < ELEMENTSOF(loop); i++)
+			if (namesz == strlen(loop[i]) && strncmp(name, loop[i], namesz) == 0)
+				why = DVOL_OPTS_LOOP;
+		if (namesz > 7 && strncmp(name, "verity.", 7) == 0)
+			why = DVOL_OPTS_VERITY;
+		if (why != DVOL_OPTS_OK) {
+			*ret_name = strndup(name, namesz);
+			return why;
+		}
+	}
+	return DVOL_OPTS_OK;
 }

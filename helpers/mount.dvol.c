@@ -48,12 +48,6 @@ static bool arg_fake;
 static bool arg_nomtab;
 static bool arg_sloppy;
 
-enum plan_kind {
-	PLAN_BIND,
-	PLAN_LOCAL,
-	PLAN_NFS,
-};
-
 /* NFS: the probe's answer and the kernel mounts to try, best first. */
 struct plan_nfs {
 	struct dvol_nfs_target probe;
@@ -97,7 +91,7 @@ static void local_done(struct local *l)
 }
 
 struct plan {
-	enum plan_kind kind;
+	enum dvol_vol kind;
 	struct dvol_spec spec;
 	struct dvol_opts opts;
 	char *target;	    /* normalized mount point */
@@ -235,46 +229,66 @@ static int enter_namespace(const char *ns)
 	return 0;
 }
 
-/* parse: SOURCE and options become data; nothing is touched. */
 /*
- * Options for which libmount would set up a loop or verity device when the mount is
- * recorded: after the mount, in a sandbox without those ioctls, so the helper would die
- * with the volume mounted and unrecorded. mount(8) handles them itself and never passes
- * them on; only a direct call can bring them here.
+ * Options that do not fit the volume, in words. Loop and verity options: libmount would
+ * set those devices up when the mount is recorded, after the mount, in a sandbox without
+ * those ioctls, so the helper would die with the volume mounted and unrecorded. mount(8)
+ * handles them itself and never passes them on; only a direct call brings them here.
  */
-static int refuse_device_setup_options(const char *optstr)
+static int explain_options(const struct plan *p, enum dvol_opts_why why, const char *name)
 {
-	char *str = (char *)optstr, *name, *value;
-	size_t namesz, valuesz;
+	_cleanup_free_ char *first = NULL;
 
-	while (str && mnt_optstr_next_option(&str, &name, &namesz, &value, &valuesz) == 0) {
-		static const char *const loop[] = {"loop", "offset", "sizelimit", "encryption"};
-
-		for (size_t i = 0; i < ELEMENTSOF(loop); i++)
-			if (namesz == strlen(loop[i]) && strncmp(name, loop[i], namesz) == 0) {
-				log_error("option '%.*s' asks for a loop device, which mount.dvol "
-					  "does not set up; nothing was mounted. Attach the image "
-					  "with losetup and give the /dev/loopN as SOURCE, or let "
-					  "mount(8) do it: mount -t dvol -o loop IMAGE DIR",
-					  (int)namesz, name);
-				return -EINVAL;
-			}
-		if (namesz > 7 && strncmp(name, "verity.", 7) == 0) {
-			log_error(
-			    "option '%.*s' asks for a dm-verity device, which mount.dvol does "
-			    "not set up; nothing was mounted. Open it with veritysetup and "
-			    "give the /dev/mapper/NAME as SOURCE",
-			    (int)namesz, name);
-			return -EINVAL;
-		}
+	switch (why) {
+	case DVOL_OPTS_OK:
+		return 0;
+	case DVOL_OPTS_LOOP:
+		log_error("option '%s' asks for a loop device, which mount.dvol does not set up; "
+			  "nothing was mounted. Attach the image with losetup and give the "
+			  "/dev/loopN as SOURCE, or let mount(8) do it: mount -t dvol -o loop "
+			  "IMAGE DIR",
+			  name);
+		break;
+	case DVOL_OPTS_VERITY:
+		log_error("option '%s' asks for a dm-verity device, which mount.dvol does not set "
+			  "up; nothing was mounted. Open it with veritysetup and give the "
+			  "/dev/mapper/NAME as SOURCE",
+			  name);
+		break;
+	case DVOL_OPTS_UNKNOWN:
+		first = dvol_optstr_first(p->opts.fs);
+		log_error("option '%s' is not known for a folder bind (%s); pass -s (mount -s) to "
+			  "ignore options dvol does not know",
+			  first ? first : p->opts.fs, arg_spec);
+		break;
+	case DVOL_OPTS_MKFS_FOLDER:
+		log_error("option 'mkfs=%s' applies to block devices, and '%s' is a folder",
+			  p->opts.mkfs, arg_spec);
+		break;
+	case DVOL_OPTS_CREATE_DEVICE:
+		log_error("option 'create' applies to folders, and '%s' is a block device",
+			  arg_spec);
+		break;
+	case DVOL_OPTS_IGNORE_NO_MKFS:
+		log_error("option 'mkfs-ignore-nonzero-data' needs mkfs=");
+		break;
+	case DVOL_OPTS_LOCAL_ON_NFS:
+		log_error("option '%s' applies to local volumes, and '%s' is an NFS export", name,
+			  arg_spec);
+		break;
+	default:
+		log_error("the options do not fit %s", arg_spec);
+		break;
 	}
-	return 0;
+	return -EINVAL;
 }
 
+/* parse: SOURCE and options become data; nothing is touched. */
 static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 {
 	_cleanup_free_ char *bad = NULL;
-	const char *why = NULL;
+	const char *why = NULL, *name = NULL;
+	enum dvol_opts_why ow;
 	int r;
 
 	r = dvol_spec_parse(arg_spec, &p->spec, &why);
@@ -300,9 +314,9 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 		dvol_spec_done(&t);
 	}
 
-	r = refuse_device_setup_options(mnt_context_get_options(cxt));
-	if (r < 0)
-		return r;
+	ow = dvol_optstr_check_setup(mnt_context_get_options(cxt), &bad);
+	if (ow != DVOL_OPTS_OK)
+		return explain_options(p, ow, bad);
 	r = dvol_opts_parse(mnt_context_get_options(cxt), &p->opts, &bad, &why);
 	if (r == -ENOMEM)
 		return log_error_errno(r, "parsing options failed");
@@ -311,36 +325,8 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 		return r;
 	}
 
-	switch (p->spec.kind) {
-	case DVOL_SPEC_NFS:
-		p->kind = PLAN_NFS;
-		break;
-	case DVOL_SPEC_PATH:
-		p->kind = dvol_spec_is_block(&p->spec) ? PLAN_LOCAL : PLAN_BIND;
-		break;
-	default:
-		p->kind = PLAN_LOCAL;
-		break;
-	}
-	return 0;
-}
-
-static int check_bind_options(const struct plan *p)
-{
-	_cleanup_free_ char *first = dvol_optstr_first(p->opts.fs);
-
-	if (first && !arg_sloppy) {
-		log_error("option '%s' is not known for a folder bind (%s); "
-			  "pass -s (mount -s) to ignore options dvol does not know",
-			  first, arg_spec);
-		return -EINVAL;
-	}
-	if (p->opts.mkfs) {
-		log_error("option 'mkfs=%s' applies to block devices, and '%s' is a folder",
-			  p->opts.mkfs, arg_spec);
-		return -EINVAL;
-	}
-	return 0;
+	p->kind = dvol_spec_vol(&p->spec);
+	return explain_options(p, dvol_opts_check(&p->opts, p->kind, arg_sloppy, &name), name);
 }
 
 /*
@@ -406,10 +392,6 @@ static int plan_bind(struct plan *p)
 {
 	struct dvol_mount_info mi = {0};
 	int r;
-
-	r = check_bind_options(p);
-	if (r < 0)
-		return r;
 
 	r = dvol_open_dir(p->spec.path, &p->src_fd);
 	if (r == -ENOENT && p->opts.create) {
@@ -481,11 +463,6 @@ static int nfs_prepare(struct plan *p)
 	const char *why = NULL;
 	int r;
 
-	if (p->opts.mkfs || p->opts.create) {
-		log_error("option '%s' applies to local volumes, and '%s' is an NFS export",
-			  p->opts.mkfs ? "mkfs" : "create", arg_spec);
-		return -EINVAL;
-	}
 	r = dvol_nfs_mopts_parse(p->opts.fs, p->spec.vers, p->spec.port, &n->mopts, &bad, &why);
 	if (r == -ENOMEM)
 		return log_error_errno(r, "out of memory");
@@ -1161,15 +1138,6 @@ static int plan_local(struct plan *p)
 	bool skip_zero = p->opts.mkfs_ignore_nonzero;
 	int r;
 
-	if (p->opts.create) {
-		log_error("option 'create' applies to folders, and '%s' is a block device",
-			  arg_spec);
-		return -EINVAL;
-	}
-	if (p->opts.mkfs_ignore_nonzero && !p->opts.mkfs) {
-		log_error("option 'mkfs-ignore-nonzero-data' needs mkfs=");
-		return -EINVAL;
-	}
 	r = local_find(p);
 	if (r < 0)
 		return r;
@@ -1403,7 +1371,7 @@ static int act_local_mount(struct plan *p)
 static void print_plan(const struct plan *p)
 {
 	switch (p->kind) {
-	case PLAN_BIND:
+	case DVOL_VOL_BIND:
 		printf("source:   %s (folder%s)\n", p->spec.path,
 		       p->create_source ? ", missing: will be created" : "");
 		if (p->create_source)
@@ -1419,10 +1387,10 @@ static void print_plan(const struct plan *p)
 			       p->opts.vfs ? ", flags " : "", p->opts.vfs ? p->opts.vfs : "",
 			       p->opts.mflags & MS_RDONLY ? " (read-only before it appears)" : "");
 		break;
-	case PLAN_LOCAL:
+	case DVOL_VOL_LOCAL:
 		print_plan_local(p);
 		break;
-	case PLAN_NFS:
+	case DVOL_VOL_NFS:
 		print_plan_nfs(p);
 		break;
 	}
@@ -1462,23 +1430,22 @@ static int act_bind(struct plan *p)
  */
 static int record(struct libmnt_context *cxt, const struct plan *p)
 {
-	static const char *const kinds[] = {
-	    [PLAN_BIND] = "bind", [PLAN_LOCAL] = "local", [PLAN_NFS] = "nfs"};
 	_cleanup_free_ char *attrs = NULL;
 	int r;
 
 	if (arg_nomtab || p->already)
 		return 0;
-	if (asprintf(&attrs, "dvol.kind=%s", kinds[p->kind]) < 0)
+	if (asprintf(&attrs, "dvol.kind=%s", dvol_vol_to_string(p->kind)) < 0)
 		return -ENOMEM;
 	/* libmount must not evaluate or canonicalize SOURCE: it is dvol's, not a path. */
 	r = mnt_context_disable_canonicalize(cxt, 1);
 	/* A tag is recorded as the device it named, as mount(8) does: libmount would
 	 * evaluate it again, and udev's links it relies on may not exist. */
 	if (r >= 0)
-		r = mnt_context_set_source(
-		    cxt, p->kind == PLAN_LOCAL && p->spec.kind == DVOL_SPEC_TAG ? p->local.dev.node
-										: arg_spec);
+		r = mnt_context_set_source(cxt, p->kind == DVOL_VOL_LOCAL &&
+							p->spec.kind == DVOL_SPEC_TAG
+						    ? p->local.dev.node
+						    : arg_spec);
 	if (r >= 0)
 		r = mnt_context_set_target(cxt, p->target);
 	if (r >= 0)
@@ -1516,7 +1483,7 @@ static int run(struct libmnt_context *cxt)
 
 	/* NFS: the probe starts now, in a process of its own that sheds root and alone
 	 * holds inet; this one goes on to open the mount point meanwhile. */
-	if (p.kind == PLAN_NFS) {
+	if (p.kind == DVOL_VOL_NFS) {
 		r = nfs_prepare(&p);
 		if (r < 0)
 			return dvol_exit_code(r == -EINVAL ? DVOL_FAIL_USAGE : DVOL_FAIL_SYSTEM, r);
@@ -1527,7 +1494,7 @@ static int run(struct libmnt_context *cxt)
 
 	/* Stage 1: no exec unless a format may be planned; inet never. */
 	sets = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT;
-	if (p.kind == PLAN_LOCAL)
+	if (p.kind == DVOL_VOL_LOCAL)
 		sets |= DVOL_SB_BLKDEV | (p.opts.mkfs ? DVOL_SB_EXEC : 0);
 	r = dvol_sandbox_enter(sets);
 	if (r < 0)
@@ -1536,13 +1503,13 @@ static int run(struct libmnt_context *cxt)
 
 	dvol_debug_stop("resolve");
 	switch (p.kind) {
-	case PLAN_BIND:
+	case DVOL_VOL_BIND:
 		r = plan_bind(&p);
 		break;
-	case PLAN_LOCAL:
+	case DVOL_VOL_LOCAL:
 		r = plan_local(&p);
 		break;
-	case PLAN_NFS:
+	case DVOL_VOL_NFS:
 		r = plan_nfs(&p);
 		break;
 	}
@@ -1558,7 +1525,7 @@ static int run(struct libmnt_context *cxt)
 		return DVOL_EX_OK;
 	}
 
-	if (p.kind == PLAN_LOCAL) {
+	if (p.kind == DVOL_VOL_LOCAL) {
 		r = act_local_format(&p);
 		if (r < 0)
 			return dvol_exit_code(DVOL_FAIL_MOUNT, r);
@@ -1572,9 +1539,9 @@ static int run(struct libmnt_context *cxt)
 		return log_error_errno(r, "cannot narrow the sandbox"), DVOL_EX_SYSERR;
 
 	dvol_debug_stop("act");
-	r = p.kind == PLAN_NFS	   ? act_nfs(&p)
-	    : p.kind == PLAN_LOCAL ? act_local_mount(&p)
-				   : act_bind(&p);
+	r = p.kind == DVOL_VOL_NFS     ? act_nfs(&p)
+	    : p.kind == DVOL_VOL_LOCAL ? act_local_mount(&p)
+				       : act_bind(&p);
 	if (r < 0)
 		return dvol_exit_code(DVOL_FAIL_MOUNT, r);
 
