@@ -259,3 +259,10 @@ int dvol_nfs_tries(const struct dvol_nfs_mopts *o, unsigned offered, const char 
 	}
 	return (int)n;
 }
+
+bool dvol_nfs_mount_is(const struct dvol_mount_info *mi, const char *source)
+{
+	/* "nfs" for v3, "nfs4" for v4: the kernel's names of the two. */
+	return mi->fstype && (!strcmp(mi->fstype, "nfs") || !strcmp(mi->fstype, "nfs4")) &&
+	       mi->source && source && !strcmp(mi->source, source);
+}

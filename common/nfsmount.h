@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mountop.h"
 #include "timeutil.h"
 
 /*
@@ -66,3 +67,6 @@ struct dvol_nfs_try {
 int dvol_nfs_tries(const struct dvol_nfs_mopts *o, unsigned offered, const char *addr,
 		   const char *local_addr, uint16_t mount_port, struct dvol_nfs_try *ret);
 void dvol_nfs_tries_done(struct dvol_nfs_try *t, size_t n);
+
+/* Is MI (what is mounted somewhere) an NFS mount of SOURCE ("host:/path")? Pure. */
+bool dvol_nfs_mount_is(const struct dvol_mount_info *mi, const char *source);

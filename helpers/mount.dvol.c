@@ -360,27 +360,70 @@ static int open_target(struct plan *p, struct dvol_mount_info *ret_mi)
 	return r;
 }
 
-/* What open_target() found mounted on the target, judged by dvol_mount_same(): nothing to
- * do, or an error naming what is there. WHAT names the volume asked for; ASKED, where set,
- * is how it was asked for, when that differs. */
-static int check_existing(struct plan *p, const struct dvol_mount_info *mi, enum dvol_mount_match m,
-			  const char *what, const char *asked)
+/* Is what MI shows mounted the volume asked for? One predicate per kind. */
+static int mounted_same(const struct plan *p, const struct dvol_mount_info *mi,
+			enum dvol_mount_match *ret)
 {
-	bool rooted = mi->root && strcmp(mi->root, "/") != 0;
+	bool want_ro = p->opts.mflags & MS_RDONLY;
+	struct stat st;
 
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+		*ret = dvol_mount_same(
+		    mi, p->src_fd >= 0 && dvol_same_inode(p->src_fd, p->target_fd), NULL, want_ro);
+		return 0;
+	case DVOL_VOL_LOCAL:
+		/* A block filesystem's st_dev is its device: the same device, not the same
+		 * name. */
+		if (fstat(p->target_fd, &st) < 0)
+			return -errno;
+		*ret = dvol_mount_same(mi, st.st_dev == p->local.dev.devno, "/",
+				       want_ro || p->local.dev.read_only);
+		return 0;
+	case DVOL_VOL_NFS:
+		*ret = dvol_mount_same(mi, dvol_nfs_mount_is(mi, p->nfs.source), NULL, want_ro);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * resolve: the mount point, and what is mounted there already. The same volume is
+ * nothing to do (p->already); another one is an error naming both.
+ */
+static int check_existing(struct plan *p)
+{
+	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
+	enum dvol_mount_match m = DVOL_MOUNT_OTHER;
+	const char *what = p->kind == DVOL_VOL_BIND    ? p->spec.path
+			   : p->kind == DVOL_VOL_LOCAL ? p->local.desc
+						       : p->nfs.source;
+	/* How it was asked for, where that differs from WHAT. */
+	const char *asked = p->kind == DVOL_VOL_BIND ? NULL : arg_spec;
+	bool rooted;
+	int r;
+
+	r = open_target(p, &mi);
+	if (r <= 0)
+		return r;
+	r = mounted_same(p, &mi, &m);
+	if (r < 0)
+		return log_error_errno(r, "cannot tell what is mounted on %s", p->target);
+
+	rooted = mi.root && strcmp(mi.root, "/") != 0;
 	switch (m) {
 	case DVOL_MOUNT_SAME:
 		p->already = true;
 		return 0;
 	case DVOL_MOUNT_SAME_BUT_RO:
 		log_error("%s is already mounted on %s, but %s; unmount it first to change that",
-			  what, p->target, mi->ro ? "read-only" : "read-write");
+			  what, p->target, mi.ro ? "read-only" : "read-write");
 		return -EBUSY;
 	default:
 		log_error("%s is already mounted on %s (from %s%s%s%s), not %s%s%s%s; unmount it "
 			  "first",
-			  mi->fstype ? mi->fstype : "something", p->target,
-			  mi->source ? mi->source : "?", rooted ? "[" : "", rooted ? mi->root : "",
+			  mi.fstype ? mi.fstype : "something", p->target,
+			  mi.source ? mi.source : "?", rooted ? "[" : "", rooted ? mi.root : "",
 			  rooted ? "]" : "", asked ? asked : what, asked ? " (" : "",
 			  asked ? what : "", asked ? ")" : "");
 		return -EBUSY;
@@ -390,7 +433,6 @@ static int check_existing(struct plan *p, const struct dvol_mount_info *mi, enum
 /* resolve + plan for a folder bind. Nothing is created here: -f must not change a thing. */
 static int plan_bind(struct plan *p)
 {
-	struct dvol_mount_info mi = {0};
 	int r;
 
 	r = dvol_open_dir(p->spec.path, &p->src_fd);
@@ -414,20 +456,7 @@ static int plan_bind(struct plan *p)
 		return log_error_errno(r, "cannot open source folder %s", p->spec.path);
 	}
 
-	r = open_target(p, &mi);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		bool same = p->src_fd >= 0 && dvol_same_inode(p->src_fd, p->target_fd);
-		bool want_ro = p->opts.mflags & MS_RDONLY;
-
-		r = check_existing(p, &mi, dvol_mount_same(&mi, same, NULL, want_ro), p->spec.path,
-				   NULL);
-		dvol_mount_info_done(&mi);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return check_existing(p);
 }
 
 /* --- NFS ------------------------------------------------------------------------------ */
@@ -656,32 +685,11 @@ static int plan_nfs(struct plan *p)
 {
 	struct plan_nfs *n = &p->nfs;
 	struct dvol_nfs_target *t = &n->probe;
-	struct dvol_mount_info mi = {0};
 	int r;
 
-	r = open_target(p, &mi);
-	if (r < 0)
+	r = check_existing(p);
+	if (r < 0 || p->already)
 		return r;
-	if (r > 0) {
-		bool same = mi.fstype && !strncmp(mi.fstype, "nfs", 3) && mi.source &&
-			    !strcmp(mi.source, n->source);
-
-		if (same && mi.ro == !!(p->opts.mflags & MS_RDONLY)) {
-			p->already = true;
-		} else {
-			log_error("%s is already mounted on %s (%s from %s%s), not %s; unmount it "
-				  "first",
-				  same ? n->source : "something else", p->target,
-				  mi.fstype ? mi.fstype : "?", mi.source ? mi.source : "?",
-				  same ? ", with other read-only state" : "", arg_spec);
-			r = -EBUSY;
-		}
-		dvol_mount_info_done(&mi);
-		if (r < 0)
-			return r;
-		if (p->already)
-			return 0;
-	}
 
 	/* retry= applies to the kernel mount as well, from the same start. */
 	n->deadline_ms = p->opts.retry_ms ? dvol_now_ms() + p->opts.retry_ms : 0;
@@ -816,15 +824,10 @@ static int nfs_mount_deadline(const char *source, const char *target, const char
 static bool nfs_landed(const struct plan *p)
 {
 	_cleanup_close_ int fd = -EBADF;
-	struct dvol_mount_info mi = {0};
-	bool ours;
+	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
 
-	if (dvol_open_dir(p->target, &fd) < 0 || dvol_mount_info_at(fd, &mi) <= 0)
-		return false;
-	ours = mi.fstype && !strncmp(mi.fstype, "nfs", 3) && mi.source &&
-	       !strcmp(mi.source, p->nfs.source);
-	dvol_mount_info_done(&mi);
-	return ours;
+	return dvol_open_dir(p->target, &fd) >= 0 && dvol_mount_info_at(fd, &mi) > 0 &&
+	       dvol_nfs_mount_is(&mi, p->nfs.source);
 }
 
 /* act for NFS: the kernel mount, version by version, under one deadline; no network of
@@ -895,28 +898,6 @@ static int act_nfs(struct plan *p)
 		log_error("cannot mount %s on %s: the server answered the probe, but the kernel "
 			  "mount failed (%s); nothing was mounted",
 			  n->source, p->target, tried);
-	return r;
-}
-
-/* The mount point of a local volume, and what is mounted there already. */
-static int local_target(struct plan *p)
-{
-	struct local *l = &p->local;
-	struct dvol_mount_info mi = {0};
-	struct stat st;
-	bool want_ro = (p->opts.mflags & MS_RDONLY) || l->dev.read_only;
-	int r;
-
-	r = open_target(p, &mi);
-	if (r <= 0)
-		return r;
-	/* A block filesystem's st_dev is its device: the same device, not the same name. */
-	r = fstat(p->target_fd, &st) < 0 ? -errno : 0;
-	if (r == 0)
-		r = check_existing(p, &mi,
-				   dvol_mount_same(&mi, st.st_dev == l->dev.devno, "/", want_ro),
-				   l->desc, arg_spec);
-	dvol_mount_info_done(&mi);
 	return r;
 }
 
@@ -1161,7 +1142,7 @@ static int plan_local(struct plan *p)
 		goto out;
 	}
 
-	r = local_target(p);
+	r = check_existing(p);
 	if (r < 0 || p->already)
 		goto out;
 

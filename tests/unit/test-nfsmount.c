@@ -179,9 +179,36 @@ static void test_tries(void **state)
 	}
 }
 
+static void test_mount_is(void **state)
+{
+	static const struct {
+		const char *fstype, *source, *asked;
+		bool want;
+	} t[] = {
+	    {"nfs4", "srv:/export", "srv:/export", true},
+	    {"nfs", "srv:/export", "srv:/export", true},
+	    {"nfs4", "[fd00::1]:/e", "[fd00::1]:/e", true},
+	    {"nfs4", "srv:/export/sub", "srv:/export", false},
+	    {"nfs4", "other:/export", "srv:/export", false},
+	    {"nfsd", "srv:/export", "srv:/export", false},
+	    {"ext4", "srv:/export", "srv:/export", false},
+	    {NULL, "srv:/export", "srv:/export", false},
+	    {"nfs4", NULL, "srv:/export", false},
+	    {"nfs4", "srv:/export", NULL, false},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dvol_mount_info mi = {.fstype = (char *)t[i].fstype,
+					     .source = (char *)t[i].source};
+
+		assert_int_equal(dvol_nfs_mount_is(&mi, t[i].asked), t[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_mount_is),
 	    cmocka_unit_test(test_parse_ok),
 	    cmocka_unit_test(test_parse_refused),
 	    cmocka_unit_test(test_tries),
