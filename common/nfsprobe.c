@@ -28,6 +28,7 @@
 #include "cleanup.h"
 #include "json.h"
 #include "nfsprobe.h"
+#include "strv.h"
 #include "spec.h"
 #include "timeutil.h"
 
@@ -1391,6 +1392,32 @@ const char *dvol_nfs_versions_format(unsigned versions, char *buf, size_t size)
 	if (n == 0)
 		snprintf(buf, size, "none");
 	return buf;
+}
+
+char *dvol_nfs_probe_describe(const struct dvol_nfs_target *t,
+			      const struct dvol_nfs_probe_params *p)
+{
+	_cleanup_free_ char *s = NULL;
+	const char *vs = dvol_nfs_vers_to_string(t->want);
+	int r;
+
+	/* The calls start_calls() makes, in its order. */
+	r = dvol_strextendf(&s, NULL, "TCP port %u, NFS NULL v3 and v4, COMPOUND 4.0-4.2",
+			    t->port ? t->port : DVOL_NFS_PORT);
+	if (r >= 0 && t->export)
+		r = dvol_strextendf(&s, ", ", "LOOKUP %s", t->export);
+	if (r >= 0 && p->v3_side && p->mount_port)
+		r = dvol_strextendf(&s, ", ", "MOUNT on port %u", p->mount_port);
+	else if (r >= 0 && p->v3_side)
+		r = dvol_strextendf(&s, ", ", "portmapper and MOUNT");
+	if (r >= 0 && p->rtt_count)
+		r = dvol_strextendf(&s, ", ", "%u NULL calls for the round-trip time",
+				    p->rtt_count);
+	if (r >= 0 && vs)
+		r = dvol_strextendf(&s, ", ", "wanted vers=%s", vs);
+	if (r < 0)
+		return NULL;
+	return TAKE_PTR(s);
 }
 
 static const char *tri(enum dvol_nfs_tri v, const char *yes, const char *no)

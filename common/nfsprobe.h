@@ -172,6 +172,11 @@ const char *dvol_nfs_versions_format(unsigned versions, char *buf, size_t size);
  * portmapper no; ...". Caller frees. */
 char *dvol_nfs_target_summary(const struct dvol_nfs_target *t);
 
+/* What dvol_nfs_probe() with P asks of T, in words, one line: "TCP port 2049, NFS NULL v3
+ * and v4, COMPOUND 4.0-4.2, LOOKUP /export, ...". Caller frees; NULL on -ENOMEM. */
+char *dvol_nfs_probe_describe(const struct dvol_nfs_target *t,
+			      const struct dvol_nfs_probe_params *p);
+
 /* T as a JSON object with the stable field names documented in dvol-nfs-probe(1);
  * WITH_EXPORTS adds the export list. Caller puts. */
 struct json_object;

@@ -461,22 +461,31 @@ static int plan_bind(struct plan *p)
 
 /* --- NFS ------------------------------------------------------------------------------ */
 
+/* What the probe process asks of the server: one place, for the probe and its message. */
+static struct dvol_nfs_probe_params nfs_probe_params(const struct plan *p)
+{
+	return (struct dvol_nfs_probe_params){
+	    .timeout_ms = p->opts.probe_timeout_ms,
+	    /* The portmapper and MOUNT matter for v3 only. */
+	    .v3_side = !p->nfs.probe.want || p->nfs.probe.want == DVOL_NFS_V3,
+	    .mount_port = p->nfs.mopts.mountport,
+	};
+}
+
 static void nfs_log_failure(const struct plan *p)
 {
 	const struct dvol_nfs_target *t = &p->nfs.probe;
+	struct dvol_nfs_probe_params params = nfs_probe_params(p);
 	_cleanup_free_ char *server = dvol_spec_nfs_server(&p->spec);
 	_cleanup_free_ char *summary = dvol_nfs_target_summary(t);
-	const char *vs = dvol_nfs_vers_to_string(t->want);
+	_cleanup_free_ char *tried = dvol_nfs_probe_describe(t, &params);
 
 	log_error("cannot mount %s: NFS server %s%s%s%s is not usable: %s (%s)%s", arg_spec,
 		  server ? server : p->spec.host, t->resolved ? " (" : "",
 		  t->resolved ? t->addr : "", t->resolved ? ")" : "",
 		  dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "no detail",
 		  p->nfs.attempts > 1 ? "; probed again until retry= ran out" : "");
-	log_error("tried: TCP port %u, NFS NULL v3 and v4, COMPOUND 4.0-4.2%s%s%s%s; answered: %s; "
-		  "nothing was mounted",
-		  t->port ? t->port : DVOL_NFS_PORT, t->export ? ", LOOKUP " : "",
-		  t->export ? t->export : "", vs ? ", wanted vers=" : "", vs ? vs : "",
+	log_error("tried: %s; answered: %s; nothing was mounted", tried ? tried : "?",
 		  summary ? summary : "?");
 }
 
@@ -533,12 +542,7 @@ static _Noreturn void nfs_probe_child(struct plan *p, int fd, pid_t parent)
 {
 	struct plan_nfs *n = &p->nfs;
 	struct dvol_nfs_target *t = &n->probe;
-	struct dvol_nfs_probe_params params = {
-	    .timeout_ms = p->opts.probe_timeout_ms,
-	    /* The portmapper and MOUNT matter for v3 only. */
-	    .v3_side = !t->want || t->want == DVOL_NFS_V3,
-	    .mount_port = n->mopts.mountport,
-	};
+	struct dvol_nfs_probe_params params = nfs_probe_params(p);
 	struct dvol_backoff backoff = DVOL_NFS_BACKOFF;
 	uint64_t deadline_ms, pause;
 	struct dvol_nfs_result res;
