@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "escape.h"
+#include "exitcode.h"
 #include "gc.h"
 #include "gcconf.h"
 #include "json.h"
@@ -29,13 +30,6 @@
 #include "version.h"
 
 #define GC_CONFDIR DVOL_SYSCONFDIR "/dvol"
-
-enum {
-	EXIT_GC_OK = 0,
-	EXIT_GC_USAGE = 1,	/* usage or configuration */
-	EXIT_GC_INCOMPLETE = 1, /* some entries of a root could not be walked */
-	EXIT_GC_FAILED = 2	/* some root (or the stale-state pass) failed */
-};
 
 static bool arg_dry_run;
 static bool arg_json;
@@ -444,7 +438,9 @@ static int open_root(struct root_run *rr)
 	return 0;
 }
 
-static int run(void)
+/* Exit: 0; 1 (DVOL_FAIL_USAGE, DVOL_FAIL_INCOMPLETE) for a configuration error or a root not
+ * walked whole; 2 (DVOL_FAIL_TARGET, DVOL_FAIL_SYSTEM) when a root or the stale pass failed. */
+static int run(enum dvol_fail *ret_fail)
 {
 	_cleanup_(dvol_gc_conf_done) struct dvol_gc_conf conf = {0};
 	_cleanup_json_ json_object *jroots = NULL, *jstale = NULL, *top = NULL;
@@ -455,21 +451,23 @@ static int run(void)
 	bool failed = false, incomplete = false;
 	int r;
 
+	*ret_fail = DVOL_FAIL_USAGE;
 	r = load_config(&conf);
 	if (r < 0)
-		return r == -ENOMEM ? EXIT_GC_FAILED : EXIT_GC_USAGE;
+		return r;
+	*ret_fail = DVOL_FAIL_SYSTEM;
 
 	/* Open every root first; from here on the walk works only beneath these fds. */
 	runs = calloc(conf.n_roots ? conf.n_roots : 1, sizeof(*runs));
 	if (!runs)
-		return log_error("out of memory"), EXIT_GC_FAILED;
+		return log_error("out of memory"), -ENOMEM;
 	for (size_t i = 0; i < conf.n_roots; i++) {
 		runs[i] = (struct root_run){.rc = &conf.roots[i], .fd = -EBADF};
 		runs[i].epath = dvol_escape_name_dup(conf.roots[i].path);
 		runs[i].ename =
 		    conf.roots[i].name ? dvol_escape_name_dup(conf.roots[i].name) : NULL;
 		if (!runs[i].epath || (conf.roots[i].name && !runs[i].ename))
-			return log_error("out of memory"), EXIT_GC_FAILED;
+			return log_error("out of memory"), -ENOMEM;
 		/* A message of its own says all there is; strerror() would only blur it. */
 		if (open_root(&runs[i]) < 0 && runs[i].what_buf)
 			log_error("%s: %s", runs[i].epath, runs[i].what);
@@ -483,7 +481,7 @@ static int run(void)
 	sr.unmounted = json_object_new_array();
 	jstale = json_object_new_object();
 	if (!jroots || !sr.records || !sr.estale || !sr.unmounted || !jstale)
-		return log_error("out of memory"), EXIT_GC_FAILED;
+		return log_error("out of memory"), -ENOMEM;
 	dvol_json_add(jstale, "records", sr.records);
 	dvol_json_add(jstale, "nfs_estale", sr.estale);
 	dvol_json_add(jstale, "unmounted", sr.unmounted);
@@ -503,20 +501,19 @@ static int run(void)
 	 * roots, read, and (unless a dry run) unlinked. */
 	fds = calloc(conf.n_roots ? conf.n_roots : 1, sizeof(*fds));
 	if (!fds)
-		return log_error("out of memory"), EXIT_GC_FAILED;
+		return log_error("out of memory"), -ENOMEM;
 	for (size_t i = 0; i < conf.n_roots; i++)
 		fds[i] = runs[i].fd;
 	r = dvol_landlock_beneath(fds, conf.n_roots, !arg_dry_run);
 	if (r < 0)
-		return log_error_errno(r, "cannot confine the walk to the roots with Landlock"),
-		       EXIT_GC_FAILED;
+		return log_error_errno(r, "cannot confine the walk to the roots with Landlock");
 	log_debug("landlock: %s", r > 0 ? "confined to the roots" : "not in this kernel");
 
 	/* The walk: no mount, and with --dry-run not even a write. */
 	r = dvol_sandbox_enter(arg_dry_run ? DVOL_SB_STDIO | DVOL_SB_RPATH
 					   : DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
 	if (r < 0)
-		return log_error_errno(r, "cannot narrow the sandbox"), EXIT_GC_FAILED;
+		return log_error_errno(r, "cannot narrow the sandbox");
 	dvol_debug_stop("walk");
 
 	for (size_t i = 0; i < conf.n_roots; i++) {
@@ -537,17 +534,18 @@ static int run(void)
 		rr->fd = safe_close(rr->fd);
 		failed = failed || rr->error;
 		incomplete = incomplete || (!rr->error && rr->st.not_walked > 0);
+		/* r is the report's alone: a failed root is counted above, not here. */
 		if (arg_json)
 			r = dvol_json_append(jroots, report_json(rr));
 		else
-			report_human(rr);
+			report_human(rr), r = 0;
 		rr->what = NULL;
 		free(rr->what_buf);
 		free(rr->epath);
 		free(rr->ename);
 		rr->what_buf = rr->epath = rr->ename = NULL;
 		if (r < 0)
-			return log_error("out of memory"), EXIT_GC_FAILED;
+			return log_error("out of memory"), -ENOMEM;
 	}
 	if (conf.n_roots == 0 && !arg_json)
 		printf("no roots configured (%s/gc.conf, %s/gc.d/*.conf)\n", GC_CONFDIR,
@@ -559,32 +557,35 @@ static int run(void)
 		    dvol_json_add(top, "roots", TAKE_PTR(jroots)) < 0 ||
 		    dvol_json_add(top, "stale", TAKE_PTR(jstale)) < 0 ||
 		    dvol_json_print(top, stdout) < 0)
-			return log_error("cannot write the JSON report"), EXIT_GC_FAILED;
+			return log_error("cannot write the JSON report"), -EIO;
 	}
-	return failed ? EXIT_GC_FAILED : incomplete ? EXIT_GC_INCOMPLETE : EXIT_GC_OK;
+	*ret_fail = failed ? DVOL_FAIL_TARGET : DVOL_FAIL_INCOMPLETE;
+	return failed || incomplete ? -EIO : 0;
 }
 
 int main(int argc, char *argv[])
 {
+	enum dvol_fail fail = DVOL_FAIL_SYSTEM;
 	const char *why;
 	int r;
 
 	dvol_log_open("dvol-gc");
 	if (dvol_refuse_elevation(&why) < 0) {
 		log_error("refusing to run: %s", why);
-		return EXIT_GC_USAGE;
+		return dvol_exit_code(DVOL_FAIL_USAGE, -EPERM);
 	}
 	/* Never inet, never exec; mount only until we know --unmount-stale is not asked. */
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT);
 	if (r < 0)
-		return log_error_errno(r, "cannot enter the sandbox"), EXIT_GC_FAILED;
+		return log_error_errno(r, "cannot enter the sandbox"),
+		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 
 	r = parse_argv(argc, argv);
 	if (r <= 0) {
 		if (r < 0)
 			fprintf(stderr, "Try 'dvol-gc --help' for more information.\n");
 		free(arg_roots);
-		return r < 0 ? EXIT_GC_USAGE : EXIT_GC_OK;
+		return dvol_exit_code(DVOL_FAIL_USAGE, r);
 	}
 
 	r = dvol_sandbox_enter(arg_dry_run ? DVOL_SB_STDIO | DVOL_SB_RPATH
@@ -592,9 +593,10 @@ int main(int argc, char *argv[])
 				   ? DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT
 				   : DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
 	if (r < 0)
-		return log_error_errno(r, "cannot narrow the sandbox"), EXIT_GC_FAILED;
+		return log_error_errno(r, "cannot narrow the sandbox"),
+		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 
-	r = run();
+	r = run(&fail);
 	free(arg_roots);
-	return r;
+	return dvol_exit_code(fail, r);
 }

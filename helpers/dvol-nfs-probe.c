@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "exitcode.h"
 #include "json.h"
 #include "log.h"
 #include "nfsprobe.h"
@@ -22,12 +23,6 @@
 #include "sandbox.h"
 #include "version.h"
 #include "timeutil.h"
-
-enum {
-	EX_OK = 0,
-	EX_USAGE = 1,
-	EX_FAILED = 2, /* some target failed, or the probe itself could not run */
-};
 
 static bool arg_json;
 static bool arg_exports;
@@ -176,7 +171,8 @@ static void report_table(const struct dvol_nfs_target *t, size_t n)
 	}
 }
 
-static int run(int argc, char *argv[])
+/* 0; -errno with *ret_fail: a bad target is usage (1), a failed target or probe 2. */
+static int run(int argc, char *argv[], enum dvol_fail *ret_fail)
 {
 	struct dvol_nfs_target *t = NULL;
 	size_t n = (size_t)(argc - optind);
@@ -189,7 +185,8 @@ static int run(int argc, char *argv[])
 
 	t = calloc(n, sizeof(*t));
 	if (!t)
-		return log_error("out of memory"), EX_FAILED;
+		return log_error("out of memory"), -ENOMEM;
+	*ret_fail = DVOL_FAIL_USAGE;
 	for (size_t i = 0; i < n; i++) {
 		const char *why = "?";
 
@@ -201,9 +198,10 @@ static int run(int argc, char *argv[])
 				log_error("target '%s': %s", argv[optind + i], why);
 			targets_free(t, n);
 			fprintf(stderr, "Try 'dvol-nfs-probe --help' for more information.\n");
-			return EX_USAGE;
+			return r;
 		}
 	}
+	*ret_fail = DVOL_FAIL_TARGET;
 
 	for (;;) {
 		attempts++;
@@ -211,7 +209,7 @@ static int run(int argc, char *argv[])
 		if (ok < 0) {
 			log_error_errno(ok, "probing failed: %s", strerror(-ok));
 			targets_free(t, n);
-			return EX_FAILED;
+			return ok;
 		}
 		if ((size_t)ok == n)
 			break;
@@ -232,18 +230,19 @@ static int run(int argc, char *argv[])
 	if (fflush(stdout) != 0)
 		r = -EIO;
 	targets_free(t, n);
-	return r < 0 || (size_t)ok != n ? EX_FAILED : EX_OK;
+	return r < 0 ? r : (size_t)ok != n ? -EHOSTUNREACH : 0;
 }
 
 int main(int argc, char *argv[])
 {
+	enum dvol_fail fail = DVOL_FAIL_SYSTEM;
 	const char *why;
 	int r;
 
 	dvol_log_open("dvol-nfs-probe");
 	if (dvol_refuse_elevation(&why) < 0) {
 		log_error("refusing to run: %s", why);
-		return EX_USAGE;
+		return dvol_exit_code(DVOL_FAIL_USAGE, -EPERM);
 	}
 	/* A probe needs no privilege, and parses what the network sends: run as root, it
 	 * becomes nobody (root without capabilities still owns /etc/shadow). This also
@@ -252,11 +251,12 @@ int main(int argc, char *argv[])
 	if (r < 0)
 		return log_error_errno(r, "cannot drop privileges to uid %u: %s",
 				       DVOL_NFS_PROBE_UID, strerror(-r)),
-		       EX_FAILED;
+		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 	/* Before the first packet and before any name is resolved: inet, nothing written. */
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET);
 	if (r < 0)
-		return log_error_errno(r, "cannot enter the sandbox: %s", strerror(-r)), EX_FAILED;
+		return log_error_errno(r, "cannot enter the sandbox: %s", strerror(-r)),
+		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 	/* A server that closes its end must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -264,8 +264,9 @@ int main(int argc, char *argv[])
 	if (r <= 0) {
 		if (r < 0)
 			fprintf(stderr, "Try 'dvol-nfs-probe --help' for more information.\n");
-		return r < 0 ? EX_USAGE : EX_OK;
+		return dvol_exit_code(DVOL_FAIL_USAGE, r);
 	}
 	dvol_debug_stop("probe");
-	return run(argc, argv);
+	r = run(argc, argv, &fail);
+	return dvol_exit_code(fail, r);
 }

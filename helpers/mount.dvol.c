@@ -92,6 +92,7 @@ static void local_done(struct local *l)
 
 struct plan {
 	enum dvol_vol kind;
+	enum dvol_fail fail; /* the stage under way, for the exit code */
 	struct dvol_spec spec;
 	struct dvol_opts opts;
 	char *target;	    /* normalized mount point */
@@ -506,6 +507,7 @@ static int nfs_prepare(struct plan *p)
 		return log_error_errno(r, "out of memory");
 	if (r < 0) {
 		log_error("option '%s' %s", bad ? bad : "?", why ? why : "is invalid");
+		p->fail = DVOL_FAIL_USAGE;
 		return r;
 	}
 	n->mount_timeout_ms = n->mopts.mount_timeout_ms
@@ -923,6 +925,7 @@ static int local_find(struct plan *p)
 			  "model at most %d (as /sys/class/nvme/*/serial and model show them); "
 			  "check the value",
 			  arg_spec, DVOL_NVME_SERIAL_MAX, DVOL_NVME_MODEL_MAX);
+		p->fail = DVOL_FAIL_USAGE;
 		return -EINVAL;
 	}
 	if (r == -ENOTUNIQ) {
@@ -1446,129 +1449,183 @@ static int record(struct libmnt_context *cxt, const struct plan *p)
 	return r;
 }
 
-static int run(struct libmnt_context *cxt)
+/* Before the first sandbox stage: NFS starts its probe process, which alone holds inet
+ * and sheds root, while this one goes on to open the mount point meanwhile. */
+static int prepare(struct plan *p)
 {
-	_cleanup_(plan_done) struct plan p = {.target_fd = -EBADF,
-					      .src_fd = -EBADF,
-					      .local.fd = -EBADF,
-					      .local.wfd = -EBADF,
-					      .nfs.probe_fd = -EBADF};
+	int r;
+
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+	case DVOL_VOL_LOCAL:
+		return 0;
+	case DVOL_VOL_NFS:
+		r = nfs_prepare(p);
+		return r < 0 ? r : nfs_probe_start(p);
+	}
+	return -EINVAL;
+}
+
+/* The sandbox stage for planning: no exec unless a format may be planned; inet never. */
+static unsigned plan_sandbox(const struct plan *p)
+{
+	unsigned sets = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT;
+
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+	case DVOL_VOL_NFS:
+		return sets;
+	case DVOL_VOL_LOCAL:
+		return sets | DVOL_SB_BLKDEV | (p->opts.mkfs ? DVOL_SB_EXEC : 0);
+	}
+	return sets;
+}
+
+static int plan(struct plan *p)
+{
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+		return plan_bind(p);
+	case DVOL_VOL_LOCAL:
+		return plan_local(p);
+	case DVOL_VOL_NFS:
+		return plan_nfs(p);
+	}
+	return -EINVAL;
+}
+
+/* act, the part that needs more than mounting: a local volume's format. */
+static int act_prepare(struct plan *p)
+{
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+	case DVOL_VOL_NFS:
+		return 0;
+	case DVOL_VOL_LOCAL:
+		return act_local_format(p);
+	}
+	return -EINVAL;
+}
+
+static int act(struct plan *p)
+{
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+		return act_bind(p);
+	case DVOL_VOL_LOCAL:
+		return act_local_mount(p);
+	case DVOL_VOL_NFS:
+		return act_nfs(p);
+	}
+	return -EINVAL;
+}
+
+/*
+ * The flow. Each stage sets p->fail before it starts (a stage that finds a usage error
+ * says so itself), and main() turns the one -errno into the one exit code.
+ */
+static int run(struct libmnt_context *cxt, struct plan *p)
+{
 	unsigned sets;
 	int r;
 
-	r = parse_volume(cxt, &p);
+	p->fail = DVOL_FAIL_USAGE;
+	r = parse_volume(cxt, p);
 	if (r < 0)
-		return dvol_exit_code(DVOL_FAIL_USAGE, r);
+		return r;
 
+	p->fail = DVOL_FAIL_SYSTEM;
 	if (arg_ns) {
 		r = enter_namespace(arg_ns);
 		if (r < 0)
-			return dvol_exit_code(DVOL_FAIL_SYSTEM, r);
+			return r;
 	}
+	r = prepare(p);
+	if (r < 0)
+		return r;
 
-	/* NFS: the probe starts now, in a process of its own that sheds root and alone
-	 * holds inet; this one goes on to open the mount point meanwhile. */
-	if (p.kind == DVOL_VOL_NFS) {
-		r = nfs_prepare(&p);
-		if (r < 0)
-			return dvol_exit_code(r == -EINVAL ? DVOL_FAIL_USAGE : DVOL_FAIL_SYSTEM, r);
-		r = nfs_probe_start(&p);
-		if (r < 0)
-			return dvol_exit_code(DVOL_FAIL_SYSTEM, r);
-	}
-
-	/* Stage 1: no exec unless a format may be planned; inet never. */
-	sets = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT;
-	if (p.kind == DVOL_VOL_LOCAL)
-		sets |= DVOL_SB_BLKDEV | (p.opts.mkfs ? DVOL_SB_EXEC : 0);
+	sets = plan_sandbox(p);
 	r = dvol_sandbox_enter(sets);
 	if (r < 0)
-		return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
+		return log_error_errno(r, "cannot enter the sandbox");
 	log_debug("sandbox: %s", dvol_sandbox_sets_to_string(sets));
 
 	dvol_debug_stop("resolve");
-	switch (p.kind) {
-	case DVOL_VOL_BIND:
-		r = plan_bind(&p);
-		break;
-	case DVOL_VOL_LOCAL:
-		r = plan_local(&p);
-		break;
-	case DVOL_VOL_NFS:
-		r = plan_nfs(&p);
-		break;
-	}
+	p->fail = DVOL_FAIL_MOUNT;
+	r = plan(p);
 	if (r < 0)
-		return dvol_exit_code(r == -EINVAL ? DVOL_FAIL_USAGE : DVOL_FAIL_MOUNT, r);
-
+		return r;
 	if (arg_fake) {
-		print_plan(&p);
-		return DVOL_EX_OK;
+		print_plan(p);
+		return 0;
 	}
-	if (p.already) {
-		log_info("%s is already mounted on %s; nothing to do", arg_spec, p.target);
-		return DVOL_EX_OK;
+	if (p->already) {
+		log_info("%s is already mounted on %s; nothing to do", arg_spec, p->target);
+		return 0;
 	}
-
-	if (p.kind == DVOL_VOL_LOCAL) {
-		r = act_local_format(&p);
-		if (r < 0)
-			return dvol_exit_code(DVOL_FAIL_MOUNT, r);
-	}
-
-	/* Stage 2: the mount itself, on the fds already held (and utab afterwards); a local
-	 * volume is formatted by now, so exec and the device ioctls go. */
-	sets = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT;
-	r = dvol_sandbox_enter(sets);
+	r = act_prepare(p);
 	if (r < 0)
-		return log_error_errno(r, "cannot narrow the sandbox"), DVOL_EX_SYSERR;
+		return r;
+
+	/* The mount itself, on the fds already held (and utab afterwards); a local volume
+	 * is formatted by now, so exec and the device ioctls go. */
+	p->fail = DVOL_FAIL_SYSTEM;
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT);
+	if (r < 0)
+		return log_error_errno(r, "cannot narrow the sandbox");
 
 	dvol_debug_stop("act");
-	r = p.kind == DVOL_VOL_NFS     ? act_nfs(&p)
-	    : p.kind == DVOL_VOL_LOCAL ? act_local_mount(&p)
-				       : act_bind(&p);
+	p->fail = DVOL_FAIL_MOUNT;
+	r = act(p);
 	if (r < 0)
-		return dvol_exit_code(DVOL_FAIL_MOUNT, r);
+		return r;
 
-	/* Stage 3: mounted; only the record is left. */
+	/* Mounted; only the record is left. */
+	p->fail = DVOL_FAIL_SYSTEM;
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
 	if (r < 0)
-		return log_error_errno(r, "cannot narrow the sandbox"), DVOL_EX_SYSERR;
+		return log_error_errno(r, "cannot narrow the sandbox");
 
-	r = record(cxt, &p);
-	if (r < 0) {
-		log_error_errno(r, "%s is mounted on %s, but recording it in utab failed", arg_spec,
-				p.target);
-		return DVOL_EX_FILEIO;
-	}
-	log_info("mounted %s on %s", arg_spec, p.target);
-	return DVOL_EX_OK;
+	p->fail = DVOL_FAIL_RECORD;
+	r = record(cxt, p);
+	if (r < 0)
+		return log_error_errno(r, "%s is mounted on %s, but recording it in utab failed",
+				       arg_spec, p->target);
+	log_info("mounted %s on %s", arg_spec, p->target);
+	return 0;
 }
 
 int main(int argc, char *argv[])
 {
 	_cleanup_(mnt_free_contextp) struct libmnt_context *cxt = NULL;
+	_cleanup_(plan_done) struct plan p = {.target_fd = -EBADF,
+					      .src_fd = -EBADF,
+					      .local.fd = -EBADF,
+					      .local.wfd = -EBADF,
+					      .nfs.probe_fd = -EBADF};
 	const char *why;
 	int r;
 
 	dvol_log_open("mount.dvol");
 	if (dvol_refuse_elevation(&why) < 0) {
 		log_error("refusing to run: %s", why);
-		return DVOL_EX_USAGE;
+		return dvol_exit_code(DVOL_FAIL_USAGE, -EPERM);
 	}
 
 	cxt = mnt_new_context();
 	if (!cxt)
-		return log_error("out of memory"), DVOL_EX_SYSERR;
+		return log_error("out of memory"), dvol_exit_code(DVOL_FAIL_SYSTEM, -ENOMEM);
 	r = mnt_context_init_helper(cxt, MNT_ACT_MOUNT, 0);
 	if (r < 0)
-		return log_error_errno(r, "cannot initialize libmount"), DVOL_EX_SYSERR;
+		return log_error_errno(r, "cannot initialize libmount"),
+		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 
 	r = parse_argv(cxt, argc, argv);
-	if (r <= 0) {
-		if (r < 0)
-			fprintf(stderr, "Try 'mount.dvol --help' for more information.\n");
-		return r < 0 ? DVOL_EX_USAGE : DVOL_EX_OK;
-	}
-	return run(cxt);
+	if (r < 0)
+		fprintf(stderr, "Try 'mount.dvol --help' for more information.\n");
+	if (r <= 0)
+		return dvol_exit_code(DVOL_FAIL_USAGE, r);
+
+	r = run(cxt, &p);
+	return dvol_exit_code(p.fail, r);
 }
