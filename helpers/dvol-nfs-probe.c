@@ -207,7 +207,7 @@ static int run(int argc, char *argv[], enum dvol_fail *ret_fail)
 		attempts++;
 		ok = dvol_nfs_probe(t, n, &params);
 		if (ok < 0) {
-			log_error_errno(ok, "probing failed: %s", strerror(-ok));
+			log_error_errno(ok, "probing failed");
 			targets_free(t, n);
 			return ok;
 		}
@@ -249,13 +249,12 @@ int main(int argc, char *argv[])
 	 * spares libnfs its hunt for a free reserved source port on every connection. */
 	r = dvol_nfs_drop_privileges();
 	if (r < 0)
-		return log_error_errno(r, "cannot drop privileges to uid %u: %s",
-				       DVOL_NFS_PROBE_UID, strerror(-r)),
+		return log_error_errno(r, "cannot drop privileges to uid %u", DVOL_NFS_PROBE_UID),
 		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 	/* Before the first packet and before any name is resolved: inet, nothing written. */
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET);
 	if (r < 0)
-		return log_error_errno(r, "cannot enter the sandbox: %s", strerror(-r)),
+		return log_error_errno(r, "cannot enter the sandbox"),
 		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 	/* A server that closes its end must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);

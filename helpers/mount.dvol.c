@@ -559,8 +559,7 @@ static _Noreturn void nfs_probe_child(struct plan *p, int fd, pid_t parent)
 	(void)close_range((unsigned)fd + 1, ~0u, 0);
 	r = dvol_nfs_drop_privileges();
 	if (r < 0) {
-		log_error_errno(r, "probe: cannot drop privileges to uid %u: %s",
-				DVOL_NFS_PROBE_UID, strerror(-r));
+		log_error_errno(r, "probe: cannot drop privileges to uid %u", DVOL_NFS_PROBE_UID);
 		_exit(DVOL_EX_SYSERR);
 	}
 	/* Set after the uid change, which clears it: no orphan probes a server on. */
