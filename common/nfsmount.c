@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
+#include "exitcode.h"
+#include "fdutil.h"
 #include "nfsmount.h"
 #include "nfsprobe.h"
 #include "parse.h"
@@ -265,4 +272,45 @@ bool dvol_nfs_mount_is(const struct dvol_mount_info *mi, const char *source)
 	/* "nfs" for v3, "nfs4" for v4: the kernel's names of the two. */
 	return mi->fstype && (!strcmp(mi->fstype, "nfs") || !strcmp(mi->fstype, "nfs4")) &&
 	       mi->source && source && !strcmp(mi->source, source);
+}
+
+int dvol_nfs_mount_within(const char *source, const char *target, const char *fstype,
+			  unsigned long flags, const char *data, uint64_t deadline_ms)
+{
+	_cleanup_close_ int rfd = -EBADF;
+	int fds[2], res = 0, r;
+	pid_t pid;
+
+	if (dvol_now_ms() >= deadline_ms)
+		return -ETIMEDOUT;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		safe_close(fds[0]);
+		safe_close(fds[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		uint64_t now = dvol_now_ms(), left = deadline_ms > now ? deadline_ms - now : 1;
+		struct itimerval it = {.it_value = {.tv_sec = (time_t)(left / 1000),
+						    .tv_usec = (long)(left % 1000) * 1000}};
+		int e;
+
+		safe_close(fds[0]);
+		signal(SIGALRM, SIG_DFL);
+		if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+			_exit(DVOL_EX_SYSERR);
+		e = mount(source, target, fstype, flags, data) == 0 ? 0 : errno;
+		(void)setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
+		_exit(dvol_write_all(fds[1], &e, sizeof(e)) < 0 ? DVOL_EX_SYSERR : 0);
+	}
+	safe_close(fds[1]);
+	rfd = fds[0];
+	/* The child's alarm ends it; this deadline is for a child that cannot be ended. An
+	 * end of the pipe without an answer is a child that died at its deadline. */
+	r = dvol_read_all_until(rfd, &res, sizeof(res), deadline_ms + 2000);
+	if (r == -EPIPE || r == -ETIMEDOUT)
+		return -ETIMEDOUT;
+	return r < 0 ? r : -res;
 }

@@ -70,3 +70,13 @@ void dvol_nfs_tries_done(struct dvol_nfs_try *t, size_t n);
 
 /* Is MI (what is mounted somewhere) an NFS mount of SOURCE ("host:/path")? Pure. */
 bool dvol_nfs_mount_is(const struct dvol_mount_info *mi, const char *source);
+
+/*
+ * mount(2) of SOURCE on TARGET in a child that dies at DEADLINE_MS (dvol_now_ms()'s
+ * clock): NFS's mount RPCs sleep killably, and a signal whose default is to terminate
+ * counts as SIGKILL there. The child's own timer needs no right to signal another
+ * process, and nobody waits for it (the caller ignores SIGCHLD). 0, -ETIMEDOUT when it
+ * did not finish in time, or mount(2)'s -errno.
+ */
+int dvol_nfs_mount_within(const char *source, const char *target, const char *fstype,
+			  unsigned long flags, const char *data, uint64_t deadline_ms);

@@ -16,11 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +28,7 @@
 #include "blockdev.h"
 #include "cleanup.h"
 #include "exitcode.h"
+#include "fdutil.h"
 #include "log.h"
 #include "mkfs.h"
 #include "mountop.h"
@@ -549,8 +548,6 @@ static _Noreturn void nfs_probe_child(struct plan *p, int fd, pid_t parent)
 	uint64_t deadline_ms, pause;
 	struct dvol_nfs_result res;
 	unsigned attempts = 0;
-	const char *b;
-	size_t left;
 	int r;
 
 	/* Nothing of the parent's but the pipe and stdio. */
@@ -592,16 +589,8 @@ static _Noreturn void nfs_probe_child(struct plan *p, int fd, pid_t parent)
 		dvol_sleep_ms(pause);
 	}
 	dvol_nfs_result_pack(t, attempts, &res);
-	for (b = (const char *)&res, left = sizeof(res); left > 0;) {
-		ssize_t k = write(fd, b, left);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			_exit(DVOL_EX_SYSERR);
-		b += k;
-		left -= (size_t)k;
-	}
+	if (dvol_write_all(fd, &res, sizeof(res)) < 0)
+		_exit(DVOL_EX_SYSERR);
 	_exit(0);
 }
 
@@ -638,40 +627,23 @@ static int nfs_probe_wait(struct plan *p)
 	struct dvol_nfs_result res;
 	/* The probe keeps its own deadlines; this one is for a probe that cannot. */
 	uint64_t until = dvol_now_ms() + p->opts.retry_ms + p->opts.probe_timeout_ms + 10000;
-	size_t got = 0;
 	int r;
 
-	while (got < sizeof(res)) {
-		uint64_t now = dvol_now_ms();
-		struct pollfd pfd = {.fd = n->probe_fd, .events = POLLIN};
-		ssize_t k;
-
-		if (now >= until) {
-			log_error("cannot mount %s: the probe process gave no result by its "
-				  "deadline; nothing was mounted",
-				  arg_spec);
-			return -ETIMEDOUT;
-		}
-		r = poll(&pfd, 1, (int)(until - now));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return log_error_errno(-errno, "cannot wait for the probe process");
-		if (r == 0)
-			continue;
-		k = read(n->probe_fd, (char *)&res + got, sizeof(res) - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return log_error_errno(-errno, "cannot read the probe process's result");
-		if (k == 0) {
-			log_error("cannot mount %s: the probe process ended without a result (see "
-				  "its message above); nothing was mounted",
-				  arg_spec);
-			return -EIO;
-		}
-		got += (size_t)k;
+	r = dvol_read_all_until(n->probe_fd, &res, sizeof(res), until);
+	if (r == -ETIMEDOUT) {
+		log_error("cannot mount %s: the probe process gave no result by its deadline; "
+			  "nothing was mounted",
+			  arg_spec);
+		return r;
 	}
+	if (r == -EPIPE) {
+		log_error("cannot mount %s: the probe process ended without a result (see its "
+			  "message above); nothing was mounted",
+			  arg_spec);
+		return -EIO;
+	}
+	if (r < 0)
+		return log_error_errno(r, "cannot read the probe process's result");
 	n->probe_fd = safe_close(n->probe_fd);
 	r = dvol_nfs_result_unpack(&res, &n->probe, &n->attempts);
 	if (r == -ENOMEM)
@@ -761,70 +733,6 @@ static bool nfs_net_errno(int e)
 	       e == ECONNRESET || e == EAGAIN;
 }
 
-/*
- * mount(2) in a child that dies at DEADLINE_MS: NFS's mount RPCs sleep killably, and a
- * signal whose default is to terminate counts as SIGKILL there. The child's own timer
- * needs no right to signal another process. -ETIMEDOUT when it did not finish in time.
- */
-static int nfs_mount_deadline(const char *source, const char *target, const char *fstype,
-			      unsigned long flags, const char *data, uint64_t deadline_ms)
-{
-	_cleanup_close_ int rfd = -EBADF;
-	int fds[2], res = 0;
-	size_t got = 0;
-	pid_t pid;
-
-	if (dvol_now_ms() >= deadline_ms)
-		return -ETIMEDOUT;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		safe_close(fds[0]);
-		safe_close(fds[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		uint64_t now = dvol_now_ms(), left = deadline_ms > now ? deadline_ms - now : 1;
-		struct itimerval it = {.it_value = {.tv_sec = (time_t)(left / 1000),
-						    .tv_usec = (long)(left % 1000) * 1000}};
-		int e;
-
-		safe_close(fds[0]);
-		signal(SIGALRM, SIG_DFL);
-		if (setitimer(ITIMER_REAL, &it, NULL) < 0)
-			_exit(DVOL_EX_SYSERR);
-		e = mount(source, target, fstype, flags, data) == 0 ? 0 : errno;
-		(void)setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
-		if (write(fds[1], &e, sizeof(e)) != sizeof(e))
-			_exit(DVOL_EX_SYSERR);
-		_exit(0);
-	}
-	safe_close(fds[1]);
-	rfd = fds[0];
-	for (;;) {
-		uint64_t now = dvol_now_ms();
-		/* The child's alarm ends it; this is for a child that cannot be ended. */
-		int wait_ms = deadline_ms + 2000 > now ? (int)(deadline_ms + 2000 - now) : 0;
-		struct pollfd pfd = {.fd = rfd, .events = POLLIN};
-		ssize_t k;
-		int r = poll(&pfd, 1, wait_ms);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -ETIMEDOUT;
-		k = read(rfd, (char *)&res + got, sizeof(res) - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -ETIMEDOUT; /* it died at its deadline, before it could say */
-		got += (size_t)k;
-		if (got == sizeof(res))
-			return -res;
-	}
-}
-
 /* After a timeout: did the mount land anyway, in the instant before the child died? */
 static bool nfs_landed(const struct plan *p)
 {
@@ -857,8 +765,8 @@ static int act_nfs(struct plan *p)
 
 		log_debug("mount(\"%s\", \"%s\", \"%s\", 0x%lx, \"%s\")", n->source, p->target,
 			  t->fstype, p->opts.mflags, t->data);
-		r = nfs_mount_deadline(n->source, target, t->fstype, p->opts.mflags, t->data,
-				       go < deadline ? go : deadline);
+		r = dvol_nfs_mount_within(n->source, target, t->fstype, p->opts.mflags, t->data,
+					  go < deadline ? go : deadline);
 		if (r == 0)
 			return 0;
 		if (r == -ETIMEDOUT && nfs_landed(p)) {

@@ -5,6 +5,7 @@
  * mounts to try from what the probe proved.
  */
 #include <errno.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "cleanup.h"
 #include "nfsmount.h"
 #include "nfsprobe.h"
+#include "timeutil.h"
 
 static void test_parse_ok(void **state)
 {
@@ -205,12 +207,25 @@ static void test_mount_is(void **state)
 	}
 }
 
+static void test_mount_within(void **state)
+{
+	uint64_t now = dvol_now_ms();
+
+	/* A deadline already passed: not even a child. */
+	assert_int_equal(dvol_nfs_mount_within("srv:/e", "/", "nfs4", 0, "", now), -ETIMEDOUT);
+	/* The child's mount(2) fails at once, and its errno comes back (ENODEV as root,
+	 * EPERM otherwise): an answer, not a timeout. */
+	signal(SIGCHLD, SIG_IGN);
+	int r = dvol_nfs_mount_within("none", "/nonexistent-dvol-target", "dvol-no-such-fs", 0,
+				      NULL, now + 10000);
+	assert_true(r == -ENODEV || r == -EPERM || r == -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mount_is),
-	    cmocka_unit_test(test_parse_ok),
-	    cmocka_unit_test(test_parse_refused),
+	    cmocka_unit_test(test_mount_within), cmocka_unit_test(test_mount_is),
+	    cmocka_unit_test(test_parse_ok),	 cmocka_unit_test(test_parse_refused),
 	    cmocka_unit_test(test_tries),
 	};
 
