@@ -219,31 +219,28 @@ static int add_try(struct dvol_nfs_try *t, const struct dvol_nfs_mopts *o, unsig
 	    o->clientaddr
 		? o->clientaddr
 		: (vers == DVOL_NFS_V4_0 && local_addr && *local_addr ? local_addr : NULL);
+	_cleanup_free_ char *d = NULL;
 	char num[8];
-	char *d = NULL;
 
 	if (append(&d, "vers", vs) < 0 || append(&d, "addr", o->addr ? o->addr : addr) < 0 ||
 	    (caddr && append(&d, "clientaddr", caddr) < 0))
-		goto nomem;
+		return -ENOMEM;
 	if (o->port) {
 		snprintf(num, sizeof(num), "%u", o->port);
 		if (append(&d, "port", num) < 0)
-			goto nomem;
+			return -ENOMEM;
 	}
 	if (v3 && (o->mountport || mount_port)) {
 		snprintf(num, sizeof(num), "%u", o->mountport ? o->mountport : mount_port);
 		if (append(&d, "mountport", num) < 0)
-			goto nomem;
+			return -ENOMEM;
 	}
-	if (o->proto && append(&d, "proto", o->proto) < 0)
-		goto nomem;
-	if (o->rest && mnt_optstr_append_option(&d, o->rest, NULL) < 0)
-		goto nomem;
-	*t = (struct dvol_nfs_try){.vers = vers, .fstype = v3 ? "nfs" : "nfs4", .data = d};
+	if ((o->proto && append(&d, "proto", o->proto) < 0) ||
+	    (o->rest && append(&d, o->rest, NULL) < 0))
+		return -ENOMEM;
+	*t =
+	    (struct dvol_nfs_try){.vers = vers, .fstype = v3 ? "nfs" : "nfs4", .data = TAKE_PTR(d)};
 	return 0;
-nomem:
-	free(d);
-	return -ENOMEM;
 }
 
 int dvol_nfs_tries(const struct dvol_nfs_mopts *o, unsigned offered, const char *addr,

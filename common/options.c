@@ -107,10 +107,18 @@ static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, 
 	return 0;
 }
 
+/* A failed parse: -ENOMEM as it is, anything else the option string's fault. */
+static int fail(int r, const char *why, const char **ret_why)
+{
+	if (ret_why)
+		*ret_why = why;
+	return r == -ENOMEM ? r : -EINVAL;
+}
+
 int dvol_opts_parse(const char *optstr, struct dvol_opts *ret, char **ret_bad, const char **ret_why)
 {
 	_cleanup_free_ char *buf = NULL;
-	struct dvol_opts o = {
+	_cleanup_(dvol_opts_done) struct dvol_opts o = {
 	    .device_timeout_ms = DVOL_DEVICE_TIMEOUT_MS_DEFAULT,
 	    .probe_timeout_ms = DVOL_PROBE_TIMEOUT_MS_DEFAULT,
 	};
@@ -129,44 +137,34 @@ int dvol_opts_parse(const char *optstr, struct dvol_opts *ret, char **ret_bad, c
 		while ((r = mnt_optstr_get_option(buf, own[i].name, &value, &valuesz)) == 0) {
 			_cleanup_free_ char *v = value ? strndup(value, valuesz) : NULL;
 
-			if (value && !v) {
-				r = -ENOMEM;
-				goto fail;
-			}
+			if (value && !v)
+				return -ENOMEM;
 			r = set_own(&o, &own[i], v, &why);
 			if (r < 0) {
 				if (ret_bad && asprintf(ret_bad, v ? "%s=%s" : "%s", own[i].name,
 							v ? v : "") < 0)
 					*ret_bad = NULL;
-				goto fail;
+				return fail(r, why, ret_why);
 			}
 			r = mnt_optstr_remove_option(&buf, own[i].name);
 			if (r < 0)
-				goto fail;
+				return fail(r, why, ret_why);
 		}
-		if (r < 0) {
-			why = "malformed option string";
-			goto fail;
-		}
+		if (r < 0)
+			return fail(r, "malformed option string", ret_why);
 	}
 
 	r = mnt_split_optstr(buf, &o.user, &o.vfs, &o.fs, 0, 0);
-	if (r < 0) {
-		why = "malformed option string";
-		goto fail;
-	}
+	if (r < 0)
+		return fail(r, "malformed option string", ret_why);
 	if (o.vfs) {
 		r = mnt_optstr_get_flags(o.vfs, &o.mflags, mnt_get_builtin_optmap(MNT_LINUX_MAP));
 		if (r < 0)
-			goto fail;
+			return fail(r, why, ret_why);
 	}
 	*ret = o;
+	o = (struct dvol_opts){0};
 	return 0;
-fail:
-	dvol_opts_done(&o);
-	if (ret_why)
-		*ret_why = why;
-	return r == -ENOMEM ? r : -EINVAL;
 }
 
 enum dvol_opts_why dvol_opts_check(const struct dvol_opts *o, enum dvol_vol vol, bool sloppy,

@@ -657,6 +657,20 @@ static int nfs_probe_wait(struct plan *p)
 	return 0;
 }
 
+/*
+ * Have the kernel load its NFS client (sunrpc, nfs...) now, which on a booting machine can
+ * take longer than a mount: mount-timeout= is for the server, not for module loading. Only
+ * once the server passed, so that a dead one is still told in its probe timeout. No server
+ * is contacted, nothing is mounted.
+ */
+static void nfs_load_client(void)
+{
+	_cleanup_close_ int fs = fsopen("nfs4", FSOPEN_CLOEXEC);
+
+	if (fs < 0)
+		log_debug_errno(-errno, "fsopen(\"nfs4\") to load the NFS client");
+}
+
 /* resolve + plan for NFS: the mount point, what is already there, then the probe's answer. */
 static int plan_nfs(struct plan *p)
 {
@@ -677,17 +691,8 @@ static int plan_nfs(struct plan *p)
 		nfs_log_failure(p);
 		return t->err == DVOL_NFS_TIMEOUT ? -ETIMEDOUT : -EHOSTUNREACH;
 	}
-	/* Have the kernel load its NFS client (sunrpc, nfs...) now, which on a booting
-	 * machine can take longer than a mount: mount-timeout= is for the server, not for
-	 * module loading. Only once the server passed, so that a dead one is still told in
-	 * its probe timeout. No server is contacted, nothing is mounted. */
-	if (!arg_fake) {
-		int fs = fsopen("nfs4", FSOPEN_CLOEXEC);
-
-		if (fs < 0)
-			log_debug_errno(-errno, "fsopen(\"nfs4\") to load the NFS client");
-		safe_close(fs);
-	}
+	if (!arg_fake)
+		nfs_load_client();
 
 	r = dvol_nfs_tries(&n->mopts, t->versions, t->addr, t->local_addr, t->mount_port, n->tries);
 	if (r < 0)
@@ -697,6 +702,7 @@ static int plan_nfs(struct plan *p)
 		/* The probe's ok says a wanted version was proven: this is a bug. */
 		log_error("cannot mount %s: the probe passed, but no NFS version to mount is left",
 			  arg_spec);
+		p->fail = DVOL_FAIL_BUG;
 		return -EPROTO;
 	}
 	return 0;
@@ -1029,7 +1035,7 @@ static int local_decide(struct plan *p, const struct dvol_blk_verdict *first)
 static int plan_local(struct plan *p)
 {
 	struct local *l = &p->local;
-	struct dvol_blk_verdict first = {0};
+	_cleanup_(dvol_blk_verdict_done) struct dvol_blk_verdict first = {0};
 	bool skip_zero = p->opts.mkfs_ignore_nonzero;
 	int r;
 
@@ -1049,22 +1055,18 @@ static int plan_local(struct plan *p)
 		log_error("%s stays locked by another process (flock) after %.1f s; retry, or "
 			  "find the holder (lslocks)",
 			  l->desc, p->opts.device_timeout_ms / 1000.0);
-		goto out;
+		return r;
 	}
-	if (r < 0) {
-		log_error_errno(r, "cannot lock %s", l->desc);
-		goto out;
-	}
+	if (r < 0)
+		return log_error_errno(r, "cannot lock %s", l->desc);
 
 	r = check_existing(p);
 	if (r < 0 || p->already)
-		goto out;
+		return r;
 
 	r = dvol_blk_probe(l->fd, &l->dev, skip_zero, &l->verdict);
-	if (r < 0) {
-		log_error_errno(r, "cannot probe %s", l->desc);
-		goto out;
-	}
+	if (r < 0)
+		return log_error_errno(r, "cannot probe %s", l->desc);
 	/* Name it by what it holds as well, where the device itself has no serial. */
 	if (!l->dev.serial && l->verdict.uuid) {
 		_cleanup_free_ char *d = dvol_blk_dev_describe(&l->dev, l->verdict.uuid);
@@ -1076,23 +1078,20 @@ static int plan_local(struct plan *p)
 	}
 	r = local_decide(p, &first);
 	if (r < 0 || !l->format)
-		goto out;
+		return r;
 
 	l->fstype = p->opts.mkfs;
 	l->fresh = true;
 	r = dvol_mkfs_new_uuid(l->uuid);
 	if (r < 0)
-		goto out;
+		return r;
 	dvol_mkfs_label_from_path(p->target, l->label);
-	r = dvol_mkfs_argv(&(struct dvol_mkfs){.fstype = p->opts.mkfs,
-					       .device = l->dev.node,
-					       .label = l->label,
-					       .uuid = l->uuid,
-					       .force = l->redo},
-			   &l->mkfs_argv);
-out:
-	dvol_blk_verdict_done(&first);
-	return r;
+	return dvol_mkfs_argv(&(struct dvol_mkfs){.fstype = p->opts.mkfs,
+						  .device = l->dev.node,
+						  .label = l->label,
+						  .uuid = l->uuid,
+						  .force = l->redo},
+			      &l->mkfs_argv);
 }
 
 static void print_plan_local(const struct plan *p)
