@@ -51,14 +51,14 @@ static int parse_port(const char *v, uint16_t *ret)
 /* The version one option names: "vers=4.1", "nfsvers=3", "v4.1", "minorversion=1". */
 static int vers_of(const char *name, const char *value, unsigned *ret, const char **why)
 {
-	static const char *const bare[] = {"v2", "v3", "v4", "v4.0", "v4.1", "v4.2"};
 	const char *v = NULL;
 
 	if (!strcmp(name, "vers") || !strcmp(name, "nfsvers"))
 		v = value ? value : "";
-	for (size_t i = 0; !v && i < ELEMENTSOF(bare); i++)
-		if (!strcmp(name, bare[i]) && !value)
-			v = name + 1;
+	/* "v3", "v4.1": the version's own name after a 'v', as nfs(5) has them. */
+	else if (name[0] == 'v' && !value &&
+		 (!strcmp(name, "v2") || dvol_nfs_vers_from_string(name + 1)))
+		v = name + 1;
 	if (!v)
 		return 0;
 	if (!strcmp(v, "2"))
@@ -177,8 +177,7 @@ int dvol_nfs_mopts_parse(const char *fs, const char *url_vers, uint16_t url_port
 	}
 
 	if (minor >= 0) {
-		static const unsigned minors[] = {DVOL_NFS_V4_0, DVOL_NFS_V4_1, DVOL_NFS_V4_2};
-		unsigned vb = minors[minor];
+		unsigned vb = dvol_nfs_vers_minor((unsigned long)minor);
 
 		if (o.vers && o.vers != DVOL_NFS_V4 && o.vers != vb)
 			return fail("minorversion", NULL, ret_bad, ret_why,

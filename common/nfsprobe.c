@@ -160,6 +160,11 @@ unsigned dvol_nfs_vers_from_string(const char *s)
 	return 0;
 }
 
+unsigned dvol_nfs_vers_minor(unsigned long minor)
+{
+	return minor <= 2 ? DVOL_NFS_V4_0 << minor : 0;
+}
+
 unsigned dvol_nfs_vers_highest(unsigned versions)
 {
 	for (size_t i = 0; i < ELEMENTSOF(vers_names); i++)
@@ -349,14 +354,13 @@ static void null_cb(struct rpc_context *rpc, int status, void *data, void *priva
 
 static void minor_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
 {
-	static const unsigned bits[] = {DVOL_NFS_V4_0, DVOL_NFS_V4_1, DVOL_NFS_V4_2};
 	struct call *k = private_data;
 	COMPOUND4res *res = data;
 
 	if (!call_end(k, status) || !res)
 		return;
 	if (res->status != NFS4ERR_MINOR_VERS_MISMATCH)
-		k->pr->t->versions |= DVOL_NFS_V4 | bits[k->id - CALL_MINOR0];
+		k->pr->t->versions |= DVOL_NFS_V4 | dvol_nfs_vers_minor(k->id - CALL_MINOR0);
 }
 
 static void lookup_cb(struct rpc_context *rpc, int status, void *data, void *private_data)

@@ -162,6 +162,8 @@ bool dvol_nfs_err_is_transient(enum dvol_nfs_err e);
 const char *dvol_nfs_vers_to_string(unsigned bit);
 /* DVOL_NFS_V* bit for "3", "4", "4.0", "4.1", "4.2"; 0 if unknown. */
 unsigned dvol_nfs_vers_from_string(const char *s);
+/* The DVOL_NFS_V4_* bit of NFSv4 minor version MINOR (0, 1, 2); 0 for another. */
+unsigned dvol_nfs_vers_minor(unsigned long minor);
 /* The highest answered version, as one DVOL_NFS_V* bit (v4 without a minor: V4), or 0. */
 unsigned dvol_nfs_vers_highest(unsigned versions);
 

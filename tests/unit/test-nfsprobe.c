@@ -72,6 +72,10 @@ static void test_versions(void **state)
 	assert_int_equal(dvol_nfs_vers_from_string("4.2"), DVOL_NFS_V4_2);
 	assert_int_equal(dvol_nfs_vers_from_string("3"), DVOL_NFS_V3);
 	assert_int_equal(dvol_nfs_vers_from_string("5"), 0);
+	assert_int_equal(dvol_nfs_vers_minor(0), DVOL_NFS_V4_0);
+	assert_int_equal(dvol_nfs_vers_minor(1), DVOL_NFS_V4_1);
+	assert_int_equal(dvol_nfs_vers_minor(2), DVOL_NFS_V4_2);
+	assert_int_equal(dvol_nfs_vers_minor(3), 0);
 	assert_int_equal(dvol_nfs_vers_highest(DVOL_NFS_V3 | DVOL_NFS_V4 | DVOL_NFS_V4_1),
 			 DVOL_NFS_V4_1);
 	assert_int_equal(dvol_nfs_vers_highest(DVOL_NFS_V3), DVOL_NFS_V3);
