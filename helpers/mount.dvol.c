@@ -326,7 +326,8 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 	}
 
 	p->kind = dvol_spec_vol(&p->spec);
-	return explain_options(p, dvol_opts_check(&p->opts, p->kind, arg_sloppy, &name), name);
+	ow = dvol_opts_check(&p->opts, p->kind, arg_sloppy, &name);
+	return explain_options(p, ow, name);
 }
 
 /*
