@@ -23,6 +23,8 @@
 #include "strv.h"
 #include "timeutil.h"
 
+DEFINE_CLEANUP_FUNC(blkid_probe, blkid_free_probe)
+
 #define MIB		 (1024u * 1024u)
 #define POLL_INTERVAL_MS 100
 

@@ -11,6 +11,7 @@
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
+#include "libmount-util.h"
 #include "mountop.h"
 
 static int split_parent(const char *path, char **ret_parent, const char **ret_last)

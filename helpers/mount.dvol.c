@@ -27,6 +27,7 @@
 #include "blkdecide.h"
 #include "blockdev.h"
 #include "cleanup.h"
+#include "libmount-util.h"
 #include "exitcode.h"
 #include "fdutil.h"
 #include "log.h"
