@@ -438,6 +438,113 @@ static int open_root(struct root_run *rr)
 	return 0;
 }
 
+/* Open every root first; from here on the walk works only beneath these fds. A root that
+ * cannot be opened is logged and reported, and the others go on. 0 or -ENOMEM. */
+static int open_roots(const struct dvol_gc_conf *conf, struct root_run **ret)
+{
+	struct root_run *runs = calloc(conf->n_roots ? conf->n_roots : 1, sizeof(*runs));
+
+	if (!runs)
+		return -ENOMEM;
+	*ret = runs;
+	for (size_t i = 0; i < conf->n_roots; i++) {
+		runs[i] = (struct root_run){.rc = &conf->roots[i], .fd = -EBADF};
+		runs[i].epath = dvol_escape_name_dup(conf->roots[i].path);
+		runs[i].ename =
+		    conf->roots[i].name ? dvol_escape_name_dup(conf->roots[i].name) : NULL;
+		if (!runs[i].epath || (conf->roots[i].name && !runs[i].ename))
+			return -ENOMEM;
+		/* A message of its own says all there is; strerror() would only blur it. */
+		if (open_root(&runs[i]) < 0 && runs[i].what_buf)
+			log_error("%s: %s", runs[i].epath, runs[i].what);
+		else if (runs[i].error)
+			log_error_errno(runs[i].error, "%s: %s", runs[i].epath, runs[i].what);
+	}
+	return 0;
+}
+
+/* dvol's stale utab records and stale NFS mounts, into *ret_json (caller puts). 0, 1 when
+ * some record could not be handled, or -ENOMEM. */
+static int stale_pass(json_object **ret_json)
+{
+	_cleanup_json_ json_object *j = json_object_new_object();
+	struct stale_report sr = {0};
+	struct dvol_stale_opts so;
+	int r;
+
+	sr.records = json_object_new_array();
+	sr.estale = json_object_new_array();
+	sr.unmounted = json_object_new_array();
+	if (!j || dvol_json_add(j, "records", sr.records) < 0 ||
+	    dvol_json_add(j, "nfs_estale", sr.estale) < 0 ||
+	    dvol_json_add(j, "unmounted", sr.unmounted) < 0)
+		return -ENOMEM;
+
+	so = (struct dvol_stale_opts){.dry_run = arg_dry_run,
+				      .unmount = arg_unmount_stale,
+				      .event = on_stale_event,
+				      .userdata = &sr};
+	r = dvol_stale_run(&so);
+	if (r < 0)
+		log_error_errno(r, "cannot check dvol's mount records in %s", dvol_utab_path());
+	*ret_json = TAKE_PTR(j);
+	return r < 0 || sr.failed;
+}
+
+/* Landlock where the kernel has it, then the walk's sandbox: from here on, nothing but the
+ * trees beneath the roots, read, and (unless a dry run) unlinked; no mount. */
+static int confine(const struct root_run *runs, size_t n)
+{
+	_cleanup_free_ int *fds = calloc(n ? n : 1, sizeof(*fds));
+	int r;
+
+	if (!fds)
+		return log_error("out of memory"), -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		fds[i] = runs[i].fd;
+	r = dvol_landlock_beneath(fds, n, !arg_dry_run);
+	if (r < 0)
+		return log_error_errno(r, "cannot confine the walk to the roots with Landlock");
+	log_debug("landlock: %s", r > 0 ? "confined to the roots" : "not in this kernel");
+
+	r = dvol_sandbox_enter(arg_dry_run ? DVOL_SB_STDIO | DVOL_SB_RPATH
+					   : DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
+	if (r < 0)
+		return log_error_errno(r, "cannot narrow the sandbox");
+	return 0;
+}
+
+/* Walk one root (unless it failed to open), report it, and let go of it. 0 or -ENOMEM. */
+static int walk_one(struct root_run *rr, json_object *jroots)
+{
+	struct dvol_gc_opts go = {.budget = &rr->rc->budget,
+				  .dry_run = arg_dry_run,
+				  .event = on_gc_event,
+				  .userdata = rr};
+	int r = 0;
+
+	if (!rr->error) {
+		r = dvol_gc_root_run(rr->fd, &go, &rr->st);
+		if (r < 0) {
+			rr->error = r;
+			rr->what = "walking the root failed";
+			log_error_errno(r, "%s: %s", rr->epath, rr->what);
+		}
+	}
+	rr->fd = safe_close(rr->fd);
+	/* r is the report's alone: a failed root is counted by the caller. */
+	if (arg_json)
+		r = dvol_json_append(jroots, report_json(rr));
+	else
+		report_human(rr), r = 0;
+	rr->what = NULL;
+	free(rr->what_buf);
+	free(rr->epath);
+	free(rr->ename);
+	rr->what_buf = rr->epath = rr->ename = NULL;
+	return r;
+}
+
 /* Exit: 0; 1 (DVOL_FAIL_USAGE, DVOL_FAIL_INCOMPLETE) for a configuration error or a root not
  * walked whole; 2 (DVOL_FAIL_TARGET, DVOL_FAIL_SYSTEM) when a root or the stale pass failed. */
 static int run(enum dvol_fail *ret_fail)
@@ -445,9 +552,6 @@ static int run(enum dvol_fail *ret_fail)
 	_cleanup_(dvol_gc_conf_done) struct dvol_gc_conf conf = {0};
 	_cleanup_json_ json_object *jroots = NULL, *jstale = NULL, *top = NULL;
 	_cleanup_free_ struct root_run *runs = NULL;
-	_cleanup_free_ int *fds = NULL;
-	struct stale_report sr = {0};
-	struct dvol_stale_opts so = {0};
 	bool failed = false, incomplete = false;
 	int r;
 
@@ -455,97 +559,29 @@ static int run(enum dvol_fail *ret_fail)
 	r = load_config(&conf);
 	if (r < 0)
 		return r;
+
 	*ret_fail = DVOL_FAIL_SYSTEM;
-
-	/* Open every root first; from here on the walk works only beneath these fds. */
-	runs = calloc(conf.n_roots ? conf.n_roots : 1, sizeof(*runs));
-	if (!runs)
-		return log_error("out of memory"), -ENOMEM;
-	for (size_t i = 0; i < conf.n_roots; i++) {
-		runs[i] = (struct root_run){.rc = &conf.roots[i], .fd = -EBADF};
-		runs[i].epath = dvol_escape_name_dup(conf.roots[i].path);
-		runs[i].ename =
-		    conf.roots[i].name ? dvol_escape_name_dup(conf.roots[i].name) : NULL;
-		if (!runs[i].epath || (conf.roots[i].name && !runs[i].ename))
-			return log_error("out of memory"), -ENOMEM;
-		/* A message of its own says all there is; strerror() would only blur it. */
-		if (open_root(&runs[i]) < 0 && runs[i].what_buf)
-			log_error("%s: %s", runs[i].epath, runs[i].what);
-		else if (runs[i].error)
-			log_error_errno(runs[i].error, "%s: %s", runs[i].epath, runs[i].what);
-	}
-
-	jroots = json_object_new_array();
-	sr.records = json_object_new_array();
-	sr.estale = json_object_new_array();
-	sr.unmounted = json_object_new_array();
-	jstale = json_object_new_object();
-	if (!jroots || !sr.records || !sr.estale || !sr.unmounted || !jstale)
-		return log_error("out of memory"), -ENOMEM;
-	dvol_json_add(jstale, "records", sr.records);
-	dvol_json_add(jstale, "nfs_estale", sr.estale);
-	dvol_json_add(jstale, "unmounted", sr.unmounted);
-
-	so = (struct dvol_stale_opts){.dry_run = arg_dry_run,
-				      .unmount = arg_unmount_stale,
-				      .event = on_stale_event,
-				      .userdata = &sr};
-	r = dvol_stale_run(&so);
-	if (r < 0) {
-		log_error_errno(r, "cannot check dvol's mount records in %s", dvol_utab_path());
-		failed = true;
-	}
-	failed = failed || sr.failed;
-
-	/* Landlock where the kernel has it: from here on, nothing but the trees beneath the
-	 * roots, read, and (unless a dry run) unlinked. */
-	fds = calloc(conf.n_roots ? conf.n_roots : 1, sizeof(*fds));
-	if (!fds)
-		return log_error("out of memory"), -ENOMEM;
-	for (size_t i = 0; i < conf.n_roots; i++)
-		fds[i] = runs[i].fd;
-	r = dvol_landlock_beneath(fds, conf.n_roots, !arg_dry_run);
+	r = open_roots(&conf, &runs);
 	if (r < 0)
-		return log_error_errno(r, "cannot confine the walk to the roots with Landlock");
-	log_debug("landlock: %s", r > 0 ? "confined to the roots" : "not in this kernel");
-
-	/* The walk: no mount, and with --dry-run not even a write. */
-	r = dvol_sandbox_enter(arg_dry_run ? DVOL_SB_STDIO | DVOL_SB_RPATH
-					   : DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
+		return log_error("out of memory"), r;
+	r = stale_pass(&jstale);
 	if (r < 0)
-		return log_error_errno(r, "cannot narrow the sandbox");
+		return log_error("out of memory"), r;
+	failed = r > 0;
+	r = confine(runs, conf.n_roots);
+	if (r < 0)
+		return r;
 	dvol_debug_stop("walk");
 
+	jroots = json_object_new_array();
+	if (!jroots)
+		return log_error("out of memory"), -ENOMEM;
 	for (size_t i = 0; i < conf.n_roots; i++) {
-		struct root_run *rr = &runs[i];
-		struct dvol_gc_opts go = {.budget = &rr->rc->budget,
-					  .dry_run = arg_dry_run,
-					  .event = on_gc_event,
-					  .userdata = rr};
-
-		if (!rr->error) {
-			r = dvol_gc_root_run(rr->fd, &go, &rr->st);
-			if (r < 0) {
-				rr->error = r;
-				rr->what = "walking the root failed";
-				log_error_errno(r, "%s: %s", rr->epath, rr->what);
-			}
-		}
-		rr->fd = safe_close(rr->fd);
-		failed = failed || rr->error;
-		incomplete = incomplete || (!rr->error && rr->st.not_walked > 0);
-		/* r is the report's alone: a failed root is counted above, not here. */
-		if (arg_json)
-			r = dvol_json_append(jroots, report_json(rr));
-		else
-			report_human(rr), r = 0;
-		rr->what = NULL;
-		free(rr->what_buf);
-		free(rr->epath);
-		free(rr->ename);
-		rr->what_buf = rr->epath = rr->ename = NULL;
+		r = walk_one(&runs[i], jroots);
 		if (r < 0)
-			return log_error("out of memory"), -ENOMEM;
+			return log_error("out of memory"), r;
+		failed = failed || runs[i].error;
+		incomplete = incomplete || (!runs[i].error && runs[i].st.not_walked > 0);
 	}
 	if (conf.n_roots == 0 && !arg_json)
 		printf("no roots configured (%s/gc.conf, %s/gc.d/*.conf)\n", GC_CONFDIR,
