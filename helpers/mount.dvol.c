@@ -38,6 +38,7 @@
 #include "options.h"
 #include "sandbox.h"
 #include "spec.h"
+#include "strv.h"
 #include "version.h"
 #include "timeutil.h"
 
@@ -756,8 +757,8 @@ static bool nfs_landed(const struct plan *p)
 static int act_nfs(struct plan *p)
 {
 	struct plan_nfs *n = &p->nfs;
-	char target[64], tried[512] = "";
-	size_t len = 0;
+	_cleanup_free_ char *tried = NULL;
+	char target[64];
 	struct dvol_backoff backoff = DVOL_NFS_BACKOFF;
 	uint64_t deadline = dvol_now_ms() + n->mount_timeout_ms, pause;
 	int r = 0;
@@ -781,9 +782,9 @@ static int act_nfs(struct plan *p)
 			log_notice("the kernel mount of %s finished at its deadline", n->source);
 			return 0;
 		}
-		len += snprintf(tried + len, len < sizeof(tried) ? sizeof(tried) - len : 0,
-				"%svers=%s: %s", len ? "; " : "", vs,
-				r == -ETIMEDOUT ? "no answer in time" : strerror(-r));
+		/* Out of memory here only shortens the list in the message. */
+		(void)dvol_strextendf(&tried, "; ", "vers=%s: %s", vs,
+				      r == -ETIMEDOUT ? "no answer in time" : strerror(-r));
 		if (r == -ETIMEDOUT) {
 			log_error(
 			    "cannot mount %s on %s: the server answered the probe, but the "
@@ -814,11 +815,11 @@ static int act_nfs(struct plan *p)
 	if (r == -ENODEV)
 		log_error("cannot mount %s on %s: this kernel has no NFS client (%s); load the "
 			  "nfs and nfsv4 modules; nothing was mounted",
-			  n->source, p->target, tried);
+			  n->source, p->target, tried ? tried : "?");
 	else
 		log_error("cannot mount %s on %s: the server answered the probe, but the kernel "
 			  "mount failed (%s); nothing was mounted",
-			  n->source, p->target, tried);
+			  n->source, p->target, tried ? tried : "?");
 	return r;
 }
 
