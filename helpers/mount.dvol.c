@@ -402,7 +402,7 @@ static int check_existing(struct plan *p)
 			   : p->kind == DVOL_VOL_LOCAL ? p->local.desc
 						       : p->nfs.source;
 	/* How it was asked for, where that differs from WHAT. */
-	const char *asked = p->kind == DVOL_VOL_BIND ? NULL : arg_spec;
+	const char *asked = p->kind == DVOL_VOL_BIND || !strcmp(arg_spec, what) ? NULL : arg_spec;
 	bool rooted;
 	int r;
 
