@@ -21,7 +21,10 @@
 #include "blkdecide.h"
 #include "blockdev.h"
 #include "cleanup.h"
+#include "strv.h"
 #include "timeutil.h"
+
+DEFINE_CLEANUP_FUNC(blkid_probe, blkid_free_probe)
 
 #define MIB		 (UINT64_C(1024) * 1024)
 #define POLL_INTERVAL_MS 100
@@ -42,18 +45,6 @@ void dvol_blk_verdict_done(struct dvol_blk_verdict *v)
 	free(v->uuid);
 	free(v->label);
 	*v = (struct dvol_blk_verdict){0};
-}
-
-char *dvol_strdup_trim(const char *s)
-{
-	size_t n;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	n = strlen(s);
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		n--;
-	return strndup(s, n);
 }
 
 /* udev globs, the very list of udev/60-dvol.rules (a unit test compares the two). Exact
@@ -272,26 +263,6 @@ static int list_disks(struct dvol_blk_dev **ret, size_t *ret_n)
 	return 0;
 }
 
-static int append_line(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int append_line(char **s, const char *fmt, ...)
-{
-	_cleanup_free_ char *line = NULL;
-	char *t;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&line, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	if (asprintf(&t, "%s%s%s", *s ? *s : "", *s ? "\n" : "", line) < 0)
-		return -ENOMEM;
-	free(*s);
-	*s = t;
-	return 0;
-}
-
 struct named_dev {
 	dev_t devno;
 	char *name;
@@ -408,8 +379,8 @@ static int find_nvme(const struct dvol_spec *spec, struct dvol_blk_dev *ret, cha
 		if (spec->kind == DVOL_SPEC_NVME_MODEL ? hits == spec->index : pick == SIZE_MAX)
 			pick = i;
 		hits++;
-		r = append_line(&cands, "  %s: serial %s, model %s, namespace %u", v[i].node,
-				v[i].serial, v[i].model, v[i].nsid);
+		r = dvol_strextendf(&cands, "\n", "  %s: serial %s, model %s, namespace %u",
+				    v[i].node, v[i].serial, v[i].model, v[i].nsid);
 		if (r < 0)
 			goto out;
 	}
@@ -478,7 +449,7 @@ static int find_tag(const char *name, const char *value, struct dvol_blk_dev *re
 			r = -ENOMEM;
 			break;
 		}
-		r = append_line(&cands, "  %s", blkid_dev_devname(dev));
+		r = dvol_strextendf(&cands, "\n", "  %s", blkid_dev_devname(dev));
 		if (r < 0)
 			break;
 	}

@@ -53,9 +53,6 @@ bool dvol_nvme_model_is_instance_store(const char *model);
 /* That table: fnmatch(3) patterns, NULL-terminated, the same list as udev/60-dvol.rules. */
 const char *const *dvol_nvme_instance_store_models(void);
 
-/* Copy S without leading and trailing blanks (sysfs pads serial and model). Pure. */
-char *dvol_strdup_trim(const char *s);
-
 /* Where udev/60-dvol.rules makes its names: serial/ and instance-store/. */
 #define DVOL_BY_DVOL_DIR "/dev/disk/by-dvol"
 

@@ -60,26 +60,10 @@ static inline int steal_fd_(int *fd)
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
-/* Library handles, declared here so that every module frees them the same way. */
-#include <blkid/blkid.h>
-#include <libmount/libmount.h>
-#include <json-c/json.h>
-#include <seccomp.h>
+/* libc's handles. Each library's own live beside the module that wraps it: libmount-util.h,
+ * blockdev.c (libblkid), sandbox.h (libseccomp), json.h (json-c). */
 #include <dirent.h>
 #include <stdio.h>
 
-DEFINE_CLEANUP_FUNC(struct libmnt_context *, mnt_free_context)
-DEFINE_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table)
-DEFINE_CLEANUP_FUNC(struct libmnt_fs *, mnt_unref_fs)
-DEFINE_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter)
-DEFINE_CLEANUP_FUNC(blkid_probe, blkid_free_probe)
-DEFINE_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release)
 DEFINE_CLEANUP_FUNC(FILE *, fclose)
 DEFINE_CLEANUP_FUNC(DIR *, closedir)
-
-static inline void json_object_putp(json_object **j)
-{
-	if (*j)
-		json_object_put(*j);
-}
-#define _cleanup_json_ _cleanup_(json_object_putp)

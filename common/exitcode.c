@@ -14,8 +14,10 @@ int dvol_exit_code(enum dvol_fail stage, int r)
 
 	switch (stage) {
 	case DVOL_FAIL_USAGE:
+	case DVOL_FAIL_INCOMPLETE:
 		return DVOL_EX_USAGE;
 	case DVOL_FAIL_SYSTEM:
+	case DVOL_FAIL_TARGET:
 		return DVOL_EX_SYSERR;
 	case DVOL_FAIL_MOUNT:
 		return DVOL_EX_FAIL;

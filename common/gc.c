@@ -323,12 +323,129 @@ static void path_pop(struct walk *w, size_t saved)
 static int walk_dir(struct walk *w, int dfd, unsigned depth, bool keep, uint64_t *ret_left,
 		    uint64_t *ret_gone);
 
+/* A folder: enter it, then remove it if this run left it empty. */
+static void visit_dir(struct walk *w, int dfd, const char *name, const struct statx *sx,
+		      unsigned depth, bool keep, uint64_t *left, uint64_t *gone)
+{
+	uint64_t sub_left = 0, sub_gone = 0;
+	struct statx dx;
+	int fd, r;
+
+	if (depth + 1 >= DVOL_GC_MAX_DEPTH) {
+		if (w->count)
+			event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_DEPTH, 0, 0);
+		(*left)++;
+		return;
+	}
+	fd = open_subdir(w, dfd, name);
+	if (fd < 0) {
+		/* A link or a mount swapped in since the statx: not ours to enter. */
+		enum dvol_gc_skip why = fd == -ELOOP || fd == -ENOTDIR || fd == -ENOENT
+					    ? DVOL_GC_SKIP_CHANGED
+					: fd == -EXDEV ? DVOL_GC_SKIP_MOUNT
+						       : DVOL_GC_SKIP_ERROR;
+		if (why == DVOL_GC_SKIP_ERROR)
+			walk_error(w, fd);
+		else
+			event(w, DVOL_GC_SKIP, why, 0, fd);
+		(*left)++;
+		return;
+	}
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_WANT, &dx) < 0 || !same_file(sx, &dx) ||
+	    other_mount(w, &dx)) {
+		close(fd);
+		event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_CHANGED, 0, 0);
+		(*left)++;
+		return;
+	}
+	r = walk_dir(w, fd, depth + 1, keep, &sub_left, &sub_gone);
+	if (r < 0) {
+		walk_error(w, r);
+		(*left)++;
+		return;
+	}
+	*gone += sub_gone;
+	/* Left empty by this run: remove it, if it is still that folder. */
+	if (w->pass2 && sub_left == 0 && sub_gone > 0) {
+		struct statx again;
+
+		if (stat_at(dfd, name, &again) < 0 || !same_file(sx, &again)) {
+			(*left)++;
+			return;
+		}
+		if (!w->o->dry_run && unlinkat(dfd, name, AT_REMOVEDIR) < 0) {
+			(*left)++; /* ENOTEMPTY: someone wrote into it meanwhile */
+			return;
+		}
+		w->st->dirs_removed++;
+		(*gone)++;
+		event(w, DVOL_GC_RMDIR, 0, 0, 0);
+		return;
+	}
+	(*left)++;
+}
+
+/* A file or a symlink: counted and judged by age in pass 1, evicted in pass 2. */
+static void visit_file(struct walk *w, int dfd, const char *name, const struct statx *sx, bool keep,
+		       uint64_t *left, uint64_t *gone)
+{
+	uint64_t age;
+	bool is_young;
+	int r;
+
+	age = age_of(w, sx);
+	is_young = young(w, sx);
+	if (w->count) {
+		w->st->files++;
+		w->st->bytes += bytes_of(sx);
+		if (keep)
+			w->st->skipped[DVOL_GC_SKIP_KEEP]++;
+		else if (is_young)
+			w->st->skipped[DVOL_GC_SKIP_YOUNG]++;
+	}
+	if (keep || is_young) {
+		(*left)++;
+		return;
+	}
+	if (!w->pass2) {
+		if (w->b->has_max_age && age >= w->b->max_age_s)
+			w->over_age += bytes_of(sx);
+		else
+			dvol_gc_hist_add(w->hist, age, bytes_of(sx));
+		return;
+	}
+	if (age >= w->prev_cutoff) {
+		/* Its turn was in an earlier pass: a real run removed it then or could not;
+		 * a dry run, which removed nothing, asks again without a word, for the
+		 * folders it would leave empty. */
+		if (w->o->dry_run) {
+			w->quiet = true;
+			r = evict(w, dfd, name, sx);
+			w->quiet = false;
+			if (r > 0) {
+				(*gone)++;
+				return;
+			}
+		}
+		(*left)++;
+		return;
+	}
+	if (age < w->cutoff) {
+		/* The candidates for one more pass, should this one fall short. */
+		dvol_gc_hist_add(w->hist, age, bytes_of(sx));
+		(*left)++;
+		return;
+	}
+	if (evict(w, dfd, name, sx) > 0)
+		(*gone)++;
+	else
+		(*left)++;
+}
+
 static void visit(struct walk *w, int dfd, const char *name, unsigned depth, bool keep,
 		  uint64_t *left, uint64_t *gone)
 {
 	struct statx sx;
-	uint64_t age;
-	bool is_young;
 	int r;
 
 	r = stat_at(dfd, name, &sx);
@@ -343,121 +460,17 @@ static void visit(struct walk *w, int dfd, const char *name, unsigned depth, boo
 		(*left)++;
 		return;
 	}
-
 	if (S_ISDIR(sx.stx_mode)) {
-		uint64_t sub_left = 0, sub_gone = 0;
-		struct statx dx;
-		int fd;
-
-		if (depth + 1 >= DVOL_GC_MAX_DEPTH) {
-			if (w->count)
-				event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_DEPTH, 0, 0);
-			(*left)++;
-			return;
-		}
-		fd = open_subdir(w, dfd, name);
-		if (fd < 0) {
-			/* A link or a mount swapped in since the statx: not ours to enter. */
-			enum dvol_gc_skip why = fd == -ELOOP || fd == -ENOTDIR || fd == -ENOENT
-						    ? DVOL_GC_SKIP_CHANGED
-						: fd == -EXDEV ? DVOL_GC_SKIP_MOUNT
-							       : DVOL_GC_SKIP_ERROR;
-			if (why == DVOL_GC_SKIP_ERROR)
-				walk_error(w, fd);
-			else
-				event(w, DVOL_GC_SKIP, why, 0, fd);
-			(*left)++;
-			return;
-		}
-		if (statx(fd, "", AT_EMPTY_PATH, STATX_WANT, &dx) < 0 || !same_file(&sx, &dx) ||
-		    other_mount(w, &dx)) {
-			close(fd);
-			event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_CHANGED, 0, 0);
-			(*left)++;
-			return;
-		}
-		r = walk_dir(w, fd, depth + 1, keep, &sub_left, &sub_gone);
-		if (r < 0) {
-			walk_error(w, r);
-			(*left)++;
-			return;
-		}
-		*gone += sub_gone;
-		/* Left empty by this run: remove it, if it is still that folder. */
-		if (w->pass2 && sub_left == 0 && sub_gone > 0) {
-			struct statx again;
-
-			if (stat_at(dfd, name, &again) < 0 || !same_file(&sx, &again)) {
-				(*left)++;
-				return;
-			}
-			if (!w->o->dry_run && unlinkat(dfd, name, AT_REMOVEDIR) < 0) {
-				(*left)++; /* ENOTEMPTY: someone wrote into it meanwhile */
-				return;
-			}
-			w->st->dirs_removed++;
-			(*gone)++;
-			event(w, DVOL_GC_RMDIR, 0, 0, 0);
-			return;
-		}
-		(*left)++;
+		visit_dir(w, dfd, name, &sx, depth, keep, left, gone);
 		return;
 	}
-
 	if (!S_ISREG(sx.stx_mode) && !S_ISLNK(sx.stx_mode)) {
 		if (w->count)
 			event(w, DVOL_GC_SKIP, DVOL_GC_SKIP_SPECIAL, 0, 0);
 		(*left)++;
 		return;
 	}
-
-	age = age_of(w, &sx);
-	is_young = young(w, &sx);
-	if (w->count) {
-		w->st->files++;
-		w->st->bytes += bytes_of(&sx);
-		if (keep)
-			w->st->skipped[DVOL_GC_SKIP_KEEP]++;
-		else if (is_young)
-			w->st->skipped[DVOL_GC_SKIP_YOUNG]++;
-	}
-	if (keep || is_young) {
-		(*left)++;
-		return;
-	}
-	if (!w->pass2) {
-		if (w->b->has_max_age && age >= w->b->max_age_s)
-			w->over_age += bytes_of(&sx);
-		else
-			dvol_gc_hist_add(w->hist, age, bytes_of(&sx));
-		return;
-	}
-	if (age >= w->prev_cutoff) {
-		/* Its turn was in an earlier pass: a real run removed it then or could not;
-		 * a dry run, which removed nothing, asks again without a word, for the
-		 * folders it would leave empty. */
-		if (w->o->dry_run) {
-			w->quiet = true;
-			r = evict(w, dfd, name, &sx);
-			w->quiet = false;
-			if (r > 0) {
-				(*gone)++;
-				return;
-			}
-		}
-		(*left)++;
-		return;
-	}
-	if (age < w->cutoff) {
-		/* The candidates for one more pass, should this one fall short. */
-		dvol_gc_hist_add(w->hist, age, bytes_of(&sx));
-		(*left)++;
-		return;
-	}
-	if (evict(w, dfd, name, &sx) > 0)
-		(*gone)++;
-	else
-		(*left)++;
+	visit_file(w, dfd, name, &sx, keep, left, gone);
 }
 
 static int walk_dir(struct walk *w, int dfd, unsigned depth, bool keep, uint64_t *ret_left,

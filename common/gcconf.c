@@ -8,6 +8,7 @@
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
+#include "libmount-util.h"
 #include "gcconf.h"
 #include "parse.h"
 

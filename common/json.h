@@ -7,6 +7,13 @@
 
 #include <json-c/json.h>
 
+static inline void json_object_putp(json_object **j)
+{
+	if (*j)
+		json_object_put(*j);
+}
+#define _cleanup_json_ __attribute__((cleanup(json_object_putp)))
+
 /*
  * dvol's JSON output, on json-c. Adders skip a key whose value is unset (NULL string,
  * NULL array), so that a reader sees a key only when it means something. Objects are

@@ -13,43 +13,14 @@
 
 #include "cleanup.h"
 #include "mkfs.h"
+#include "strv.h"
 #include "timeutil.h"
 
 #define OUTPUT_MAX ((size_t)64 * 1024)
 
-void dvol_strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
-static void strv_freep(char ***v)
-{
-	dvol_strv_free(*v);
-}
-
-char *dvol_strv_join(char *const *v)
-{
-	size_t len = 1;
-	char *s, *p;
-
-	for (char *const *i = v; *i; i++)
-		len += strlen(*i) + 1;
-	s = p = malloc(len);
-	if (!s)
-		return NULL;
-	*p = 0;
-	for (char *const *i = v; *i; i++)
-		p += sprintf(p, "%s%s", i == v ? "" : " ", *i);
-	return s;
-}
-
 int dvol_mkfs_argv(const struct dvol_mkfs *m, char ***ret_argv)
 {
-	_cleanup_(strv_freep) char **v = NULL;
+	_cleanup_strv_free_ char **v = NULL;
 	const char *a[16];
 	size_t n = 0;
 	bool xfs;

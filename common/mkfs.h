@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "strv.h"
+
 /*
  * Format commands for the filesystems dvol makes, fast on big NVMe: no discard pass (a
  * new or wiped device reads as zeros already), lazy inode-table and journal init for
@@ -22,9 +24,6 @@ struct dvol_mkfs {
 /* The command line, NULL-terminated, argv[0] the program's name. Pure; -EINVAL for an
  * unknown fstype. Free with dvol_strv_free(). */
 int dvol_mkfs_argv(const struct dvol_mkfs *m, char ***ret_argv);
-void dvol_strv_free(char **v);
-/* "mkfs.xfs -q -K ..." for messages and the plan. Caller frees; NULL on -ENOMEM. */
-char *dvol_strv_join(char *const *v);
 
 /* A label from the mount point: its last component, letters, digits, '-' and '_' only,
  * at most 12 characters (xfs's limit), "dvol" when nothing is left. Pure. */

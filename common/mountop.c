@@ -11,6 +11,7 @@
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
+#include "libmount-util.h"
 #include "mountop.h"
 
 static int split_parent(const char *path, char **ret_parent, const char **ret_last)
@@ -129,36 +130,12 @@ int dvol_mkdir_p(const char *path, mode_t mode, uid_t uid, gid_t gid, bool *ret_
 int dvol_bind_fd(int src_fd, int target_fd, unsigned long mflags)
 {
 	_cleanup_close_ int tree = -EBADF;
-	struct mount_attr attr = {0};
 
 	tree = open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (tree < 0)
 		return -errno;
 
-	if (mflags & MS_RDONLY)
-		attr.attr_set |= MOUNT_ATTR_RDONLY;
-	if (mflags & MS_NOSUID)
-		attr.attr_set |= MOUNT_ATTR_NOSUID;
-	if (mflags & MS_NODEV)
-		attr.attr_set |= MOUNT_ATTR_NODEV;
-	if (mflags & MS_NOEXEC)
-		attr.attr_set |= MOUNT_ATTR_NOEXEC;
-	if (mflags & MS_NODIRATIME)
-		attr.attr_set |= MOUNT_ATTR_NODIRATIME;
-	if (mflags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)) {
-		attr.attr_clr |= MOUNT_ATTR__ATIME;
-		attr.attr_set |= mflags & MS_NOATIME	   ? MOUNT_ATTR_NOATIME
-				 : mflags & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME
-							   : MOUNT_ATTR_RELATIME;
-	}
-	if ((attr.attr_set || attr.attr_clr) &&
-	    mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-		return -errno;
-
-	if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-	    0)
-		return -errno;
-	return 0;
+	return dvol_mount_attach(tree, target_fd, mflags);
 }
 
 void dvol_mount_info_done(struct dvol_mount_info *mi)
@@ -178,7 +155,7 @@ bool dvol_same_inode(int a, int b)
 	       sa.st_ino == sb.st_ino;
 }
 
-int dvol_mount_at(int fd, struct dvol_mount_info *ret)
+int dvol_mount_info_at(int fd, struct dvol_mount_info *ret)
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
 	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
@@ -233,8 +210,9 @@ int dvol_mount_at(int fd, struct dvol_mount_info *ret)
 	return 1;
 }
 
-static void mflags_to_attr(unsigned long mflags, struct mount_attr *attr)
+void dvol_mount_attr_from_flags(unsigned long mflags, struct mount_attr *attr)
 {
+	*attr = (struct mount_attr){0};
 	if (mflags & MS_RDONLY)
 		attr->attr_set |= MOUNT_ATTR_RDONLY;
 	if (mflags & MS_NOSUID)
@@ -326,7 +304,7 @@ int dvol_mount_attach(int mfd, int target_fd, unsigned long mflags)
 {
 	struct mount_attr attr = {0};
 
-	mflags_to_attr(mflags, &attr);
+	dvol_mount_attr_from_flags(mflags, &attr);
 	if ((attr.attr_set || attr.attr_clr) &&
 	    mount_setattr(mfd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
 		return -errno;

@@ -41,7 +41,7 @@ void dvol_mount_info_done(struct dvol_mount_info *mi);
 
 /* Is FD the root of a mount? 1 with *ret filled (may be NULL), 0 if not (an autofs
  * automount point counts as not: the real mount goes over it), or -errno. */
-int dvol_mount_at(int fd, struct dvol_mount_info *ret);
+int dvol_mount_info_at(int fd, struct dvol_mount_info *ret);
 
 /* Do the two fds name the same inode on the same device? */
 bool dvol_same_inode(int a, int b);
@@ -73,3 +73,8 @@ int dvol_mount_chmod_root(int mfd, mode_t mode, uid_t uid, gid_t gid);
 
 /* Apply the MS_* flags in MFLAGS to MFD, then attach it on TARGET_FD (O_PATH). */
 int dvol_mount_attach(int mfd, int target_fd, unsigned long mflags);
+
+/* The MS_* flags of MFLAGS that a detached mount takes (ro, nosuid, nodev, noexec,
+ * nodiratime, an atime mode) as mount_setattr(2)'s attributes. Pure. */
+struct mount_attr;
+void dvol_mount_attr_from_flags(unsigned long mflags, struct mount_attr *ret);

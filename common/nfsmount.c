@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
+#include "exitcode.h"
+#include "fdutil.h"
 #include "nfsmount.h"
 #include "nfsprobe.h"
 #include "parse.h"
@@ -44,14 +51,14 @@ static int parse_port(const char *v, uint16_t *ret)
 /* The version one option names: "vers=4.1", "nfsvers=3", "v4.1", "minorversion=1". */
 static int vers_of(const char *name, const char *value, unsigned *ret, const char **why)
 {
-	static const char *const bare[] = {"v2", "v3", "v4", "v4.0", "v4.1", "v4.2"};
 	const char *v = NULL;
 
 	if (!strcmp(name, "vers") || !strcmp(name, "nfsvers"))
 		v = value ? value : "";
-	for (size_t i = 0; !v && i < ELEMENTSOF(bare); i++)
-		if (!strcmp(name, bare[i]) && !value)
-			v = name + 1;
+	/* "v3", "v4.1": the version's own name after a 'v', as nfs(5) has them. */
+	else if (name[0] == 'v' && !value &&
+		 (!strcmp(name, "v2") || dvol_nfs_vers_from_string(name + 1)))
+		v = name + 1;
 	if (!v)
 		return 0;
 	if (!strcmp(v, "2"))
@@ -170,8 +177,7 @@ int dvol_nfs_mopts_parse(const char *fs, const char *url_vers, uint16_t url_port
 	}
 
 	if (minor >= 0) {
-		static const unsigned minors[] = {DVOL_NFS_V4_0, DVOL_NFS_V4_1, DVOL_NFS_V4_2};
-		unsigned vb = minors[minor];
+		unsigned vb = dvol_nfs_vers_minor((unsigned long)minor);
 
 		if (o.vers && o.vers != DVOL_NFS_V4 && o.vers != vb)
 			return fail("minorversion", NULL, ret_bad, ret_why,
@@ -212,32 +218,29 @@ static int add_try(struct dvol_nfs_try *t, const struct dvol_nfs_mopts *o, unsig
 	    o->clientaddr
 		? o->clientaddr
 		: (vers == DVOL_NFS_V4_0 && local_addr && *local_addr ? local_addr : NULL);
+	_cleanup_free_ char *d = NULL;
 	char num[8];
-	char *d = NULL;
 
 	if (append(&d, "vers", vs) < 0 || append(&d, "addr", o->addr ? o->addr : addr) < 0 ||
 	    (caddr && append(&d, "clientaddr", caddr) < 0))
-		goto nomem;
+		return -ENOMEM;
 	if (o->port) {
 		snprintf(num, sizeof(num), "%u", o->port);
 		if (append(&d, "port", num) < 0)
-			goto nomem;
+			return -ENOMEM;
 	}
 	if (v3 && (o->mountport || mount_port)) {
 		snprintf(num, sizeof(num), "%u",
 			 (unsigned)(o->mountport ? o->mountport : mount_port));
 		if (append(&d, "mountport", num) < 0)
-			goto nomem;
+			return -ENOMEM;
 	}
-	if (o->proto && append(&d, "proto", o->proto) < 0)
-		goto nomem;
-	if (o->rest && mnt_optstr_append_option(&d, o->rest, NULL) < 0)
-		goto nomem;
-	*t = (struct dvol_nfs_try){.vers = vers, .fstype = v3 ? "nfs" : "nfs4", .data = d};
+	if ((o->proto && append(&d, "proto", o->proto) < 0) ||
+	    (o->rest && append(&d, o->rest, NULL) < 0))
+		return -ENOMEM;
+	*t =
+	    (struct dvol_nfs_try){.vers = vers, .fstype = v3 ? "nfs" : "nfs4", .data = TAKE_PTR(d)};
 	return 0;
-nomem:
-	free(d);
-	return -ENOMEM;
 }
 
 int dvol_nfs_tries(const struct dvol_nfs_mopts *o, unsigned offered, const char *addr,
@@ -259,4 +262,52 @@ int dvol_nfs_tries(const struct dvol_nfs_mopts *o, unsigned offered, const char 
 		n++;
 	}
 	return (int)n;
+}
+
+bool dvol_nfs_mount_is(const struct dvol_mount_info *mi, const char *source)
+{
+	/* "nfs" for v3, "nfs4" for v4: the kernel's names of the two. */
+	return mi->fstype && (!strcmp(mi->fstype, "nfs") || !strcmp(mi->fstype, "nfs4")) &&
+	       mi->source && source && !strcmp(mi->source, source);
+}
+
+int dvol_nfs_mount_within(const char *source, const char *target, const char *fstype,
+			  unsigned long flags, const char *data, uint64_t deadline_ms)
+{
+	_cleanup_close_ int rfd = -EBADF;
+	int fds[2], res = 0, r;
+	pid_t pid;
+
+	if (dvol_now_ms() >= deadline_ms)
+		return -ETIMEDOUT;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		safe_close(fds[0]);
+		safe_close(fds[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		uint64_t now = dvol_now_ms(), left = deadline_ms > now ? deadline_ms - now : 1;
+		struct itimerval it = {.it_value = {.tv_sec = (time_t)(left / 1000),
+						    .tv_usec = (long)(left % 1000) * 1000}};
+		int e;
+
+		safe_close(fds[0]);
+		signal(SIGALRM, SIG_DFL);
+		if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+			_exit(DVOL_EX_SYSERR);
+		e = mount(source, target, fstype, flags, data) == 0 ? 0 : errno;
+		(void)setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
+		_exit(dvol_write_all(fds[1], &e, sizeof(e)) < 0 ? DVOL_EX_SYSERR : 0);
+	}
+	safe_close(fds[1]);
+	rfd = fds[0];
+	/* The child's alarm ends it; this deadline is for a child that cannot be ended. An
+	 * end of the pipe without an answer is a child that died at its deadline. */
+	r = dvol_read_all_until(rfd, &res, sizeof(res), deadline_ms + 2000);
+	if (r == -EPIPE || r == -ETIMEDOUT)
+		return -ETIMEDOUT;
+	return r < 0 ? r : -res;
 }

@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mountop.h"
+#include "timeutil.h"
+
 /*
  * The NFS kernel mount, decided before it is made: the user's NFS options read into what
  * the probe depends on (version, ports, addresses, transport) and the rest, and from the
@@ -43,6 +46,9 @@ void dvol_nfs_mopts_done(struct dvol_nfs_mopts *o);
  */
 #define DVOL_NFS_MOUNT_TIMEOUT_FACTOR 10
 
+/* retry=: the pauses between probes, and between kernel mounts that met a network error. */
+#define DVOL_NFS_BACKOFF DVOL_BACKOFF_INIT(500, 8000)
+
 #define DVOL_NFS_TRIES_MAX 4
 struct dvol_nfs_try {
 	unsigned vers;	    /* one DVOL_NFS_V* bit */
@@ -61,3 +67,16 @@ struct dvol_nfs_try {
 int dvol_nfs_tries(const struct dvol_nfs_mopts *o, unsigned offered, const char *addr,
 		   const char *local_addr, uint16_t mount_port, struct dvol_nfs_try *ret);
 void dvol_nfs_tries_done(struct dvol_nfs_try *t, size_t n);
+
+/* Is MI (what is mounted somewhere) an NFS mount of SOURCE ("host:/path")? Pure. */
+bool dvol_nfs_mount_is(const struct dvol_mount_info *mi, const char *source);
+
+/*
+ * mount(2) of SOURCE on TARGET in a child that dies at DEADLINE_MS (dvol_now_ms()'s
+ * clock): NFS's mount RPCs sleep killably, and a signal whose default is to terminate
+ * counts as SIGKILL there. The child's own timer needs no right to signal another
+ * process, and nobody waits for it (the caller ignores SIGCHLD). 0, -ETIMEDOUT when it
+ * did not finish in time, or mount(2)'s -errno.
+ */
+int dvol_nfs_mount_within(const char *source, const char *target, const char *fstype,
+			  unsigned long flags, const char *data, uint64_t deadline_ms);

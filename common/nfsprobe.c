@@ -29,6 +29,7 @@
 #include "escape.h"
 #include "json.h"
 #include "nfsprobe.h"
+#include "strv.h"
 #include "spec.h"
 #include "timeutil.h"
 
@@ -158,6 +159,11 @@ unsigned dvol_nfs_vers_from_string(const char *s)
 		if (strcmp(s, vers_names[i].name) == 0)
 			return vers_names[i].bit;
 	return 0;
+}
+
+unsigned dvol_nfs_vers_minor(unsigned long minor)
+{
+	return minor <= 2 ? DVOL_NFS_V4_0 << minor : 0;
 }
 
 unsigned dvol_nfs_vers_highest(unsigned versions)
@@ -349,14 +355,13 @@ static void null_cb(struct rpc_context *rpc, int status, void *data, void *priva
 
 static void minor_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
 {
-	static const unsigned bits[] = {DVOL_NFS_V4_0, DVOL_NFS_V4_1, DVOL_NFS_V4_2};
 	struct call *k = private_data;
 	COMPOUND4res *res = data;
 
 	if (!call_end(k, status) || !res)
 		return;
 	if (res->status != NFS4ERR_MINOR_VERS_MISMATCH)
-		k->pr->t->versions |= DVOL_NFS_V4 | bits[k->id - CALL_MINOR0];
+		k->pr->t->versions |= DVOL_NFS_V4 | dvol_nfs_vers_minor(k->id - CALL_MINOR0);
 }
 
 static void lookup_cb(struct rpc_context *rpc, int status, void *data, void *private_data)
@@ -1410,6 +1415,32 @@ const char *dvol_nfs_versions_format(unsigned versions, char *buf, size_t size)
 	if (n == 0)
 		snprintf(buf, size, "none");
 	return buf;
+}
+
+char *dvol_nfs_probe_describe(const struct dvol_nfs_target *t,
+			      const struct dvol_nfs_probe_params *p)
+{
+	_cleanup_free_ char *s = NULL;
+	const char *vs = dvol_nfs_vers_to_string(t->want);
+	int r;
+
+	/* The calls start_calls() makes, in its order. */
+	r = dvol_strextendf(&s, NULL, "TCP port %u, NFS NULL v3 and v4, COMPOUND 4.0-4.2",
+			    t->port ? t->port : DVOL_NFS_PORT);
+	if (r >= 0 && t->export)
+		r = dvol_strextendf(&s, ", ", "LOOKUP %s", t->export);
+	if (r >= 0 && p->v3_side && p->mount_port)
+		r = dvol_strextendf(&s, ", ", "MOUNT on port %u", p->mount_port);
+	else if (r >= 0 && p->v3_side)
+		r = dvol_strextendf(&s, ", ", "portmapper and MOUNT");
+	if (r >= 0 && p->rtt_count)
+		r = dvol_strextendf(&s, ", ", "%u NULL calls for the round-trip time",
+				    p->rtt_count);
+	if (r >= 0 && vs)
+		r = dvol_strextendf(&s, ", ", "wanted vers=%s", vs);
+	if (r < 0)
+		return NULL;
+	return TAKE_PTR(s);
 }
 
 static const char *tri(enum dvol_nfs_tri v, const char *yes, const char *no)

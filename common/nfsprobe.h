@@ -162,6 +162,8 @@ bool dvol_nfs_err_is_transient(enum dvol_nfs_err e);
 const char *dvol_nfs_vers_to_string(unsigned bit);
 /* DVOL_NFS_V* bit for "3", "4", "4.0", "4.1", "4.2"; 0 if unknown. */
 unsigned dvol_nfs_vers_from_string(const char *s);
+/* The DVOL_NFS_V4_* bit of NFSv4 minor version MINOR (0, 1, 2); 0 for another. */
+unsigned dvol_nfs_vers_minor(unsigned long minor);
 /* The highest answered version, as one DVOL_NFS_V* bit (v4 without a minor: V4), or 0. */
 unsigned dvol_nfs_vers_highest(unsigned versions);
 
@@ -171,6 +173,11 @@ const char *dvol_nfs_versions_format(unsigned versions, char *buf, size_t size);
 /* Everything the probe learned about T in words, one line: "NFS 4.2,4.1,4.0 answer;
  * portmapper no; ...". Caller frees. */
 char *dvol_nfs_target_summary(const struct dvol_nfs_target *t);
+
+/* What dvol_nfs_probe() with P asks of T, in words, one line: "TCP port 2049, NFS NULL v3
+ * and v4, COMPOUND 4.0-4.2, LOOKUP /export, ...". Caller frees; NULL on -ENOMEM. */
+char *dvol_nfs_probe_describe(const struct dvol_nfs_target *t,
+			      const struct dvol_nfs_probe_params *p);
 
 /* T as a JSON object with the stable field names documented in dvol-nfs-probe(1);
  * WITH_EXPORTS adds the export list. Caller puts. */

@@ -29,11 +29,6 @@ static const struct own_opt {
     {"retry", OPT_DURATION, offsetof(struct dvol_opts, retry_ms), -1},
 };
 
-const char *const dvol_own_options[] = {
-    "create",	      "mode",	       "uid",	"gid", "mkfs", "mkfs-ignore-nonzero-data",
-    "device-timeout", "probe-timeout", "retry", NULL,
-};
-
 void dvol_opts_done(struct dvol_opts *o)
 {
 	free(o->mkfs);
@@ -122,10 +117,18 @@ static bool unbalanced_quote(const char *s)
 	return open;
 }
 
+/* A failed parse: -ENOMEM as it is, anything else the option string's fault. */
+static int fail(int r, const char *why, const char **ret_why)
+{
+	if (ret_why)
+		*ret_why = why;
+	return r == -ENOMEM ? r : -EINVAL;
+}
+
 int dvol_opts_parse(const char *optstr, struct dvol_opts *ret, char **ret_bad, const char **ret_why)
 {
 	_cleanup_free_ char *buf = NULL;
-	struct dvol_opts o = {
+	_cleanup_(dvol_opts_done) struct dvol_opts o = {
 	    .device_timeout_ms = DVOL_DEVICE_TIMEOUT_MS_DEFAULT,
 	    .probe_timeout_ms = DVOL_PROBE_TIMEOUT_MS_DEFAULT,
 	};
@@ -135,11 +138,10 @@ int dvol_opts_parse(const char *optstr, struct dvol_opts *ret, char **ret_bad, c
 	/* libmount's parser stops at an unterminated quote and drops everything after it,
 	 * "ro" included: refuse the string rather than mount with less than was asked. */
 	if (optstr && unbalanced_quote(optstr)) {
-		why = "has an unbalanced '\"' (everything after it would be lost)";
 		if (ret_bad && !(*ret_bad = strdup(optstr)))
 			return -ENOMEM;
-		r = -EINVAL;
-		goto fail;
+		return fail(-EINVAL, "has an unbalanced '\"' (everything after it would be lost)",
+			    ret_why);
 	}
 
 	buf = strdup(optstr ? optstr : "");
@@ -154,42 +156,120 @@ int dvol_opts_parse(const char *optstr, struct dvol_opts *ret, char **ret_bad, c
 		while ((r = mnt_optstr_get_option(buf, own[i].name, &value, &valuesz)) == 0) {
 			_cleanup_free_ char *v = value ? strndup(value, valuesz) : NULL;
 
-			if (value && !v) {
-				r = -ENOMEM;
-				goto fail;
-			}
+			if (value && !v)
+				return -ENOMEM;
 			r = set_own(&o, &own[i], v, &why);
 			if (r < 0) {
 				if (ret_bad && asprintf(ret_bad, v ? "%s=%s" : "%s", own[i].name,
 							v ? v : "") < 0)
 					*ret_bad = NULL;
-				goto fail;
+				return fail(r, why, ret_why);
 			}
 			r = mnt_optstr_remove_option(&buf, own[i].name);
 			if (r < 0)
-				goto fail;
+				return fail(r, why, ret_why);
 		}
-		if (r < 0) {
-			why = "malformed option string";
-			goto fail;
-		}
+		if (r < 0)
+			return fail(r, "malformed option string", ret_why);
 	}
 
 	r = mnt_split_optstr(buf, &o.user, &o.vfs, &o.fs, 0, 0);
-	if (r < 0) {
-		why = "malformed option string";
-		goto fail;
-	}
+	if (r < 0)
+		return fail(r, "malformed option string", ret_why);
 	if (o.vfs) {
 		r = mnt_optstr_get_flags(o.vfs, &o.mflags, mnt_get_builtin_optmap(MNT_LINUX_MAP));
 		if (r < 0)
-			goto fail;
+			return fail(r, why, ret_why);
 	}
 	*ret = o;
+	o = (struct dvol_opts){0};
 	return 0;
-fail:
-	dvol_opts_done(&o);
-	if (ret_why)
-		*ret_why = why;
-	return r == -ENOMEM ? r : -EINVAL;
+}
+
+enum dvol_opts_why dvol_opts_check(const struct dvol_opts *o, enum dvol_vol vol, bool sloppy,
+				   const char **ret_name)
+{
+	const char *name = NULL;
+	enum dvol_opts_why why = DVOL_OPTS_OK;
+
+	switch (vol) {
+	case DVOL_VOL_BIND:
+		if (o->fs && *o->fs && !sloppy)
+			why = DVOL_OPTS_UNKNOWN;
+		else if (o->mkfs)
+			why = DVOL_OPTS_MKFS_FOLDER, name = "mkfs";
+		break;
+	case DVOL_VOL_LOCAL:
+		if (o->create)
+			why = DVOL_OPTS_CREATE_DEVICE, name = "create";
+		else if (o->mkfs_ignore_nonzero && !o->mkfs)
+			why = DVOL_OPTS_IGNORE_NO_MKFS, name = "mkfs-ignore-nonzero-data";
+		break;
+	case DVOL_VOL_NFS:
+		if (o->mkfs || o->create)
+			why = DVOL_OPTS_LOCAL_ON_NFS, name = o->mkfs ? "mkfs" : "create";
+		break;
+	default:
+		break;
+	}
+	if (ret_name)
+		*ret_name = name;
+	return why;
+}
+
+enum dvol_opts_why dvol_optstr_check_setup(const char *optstr, char **ret_name)
+{
+	static const char *const loop[] = {"loop", "offset", "sizelimit", "encryption"};
+	char *str = (char *)optstr, *name, *value;
+	size_t namesz, valuesz;
+
+	*ret_name = NULL;
+	while (str && mnt_optstr_next_option(&str, &name, &namesz, &value, &valuesz) == 0) {
+		enum dvol_opts_why why = DVOL_OPTS_OK;
+
+		for (size_t i = 0; i < ELEMENTSOF(loop); i++)
+			if (namesz == strlen(loop[i]) && strncmp(name, loop[i], namesz) == 0)
+				why = DVOL_OPTS_LOOP;
+		if (namesz > 7 && strncmp(name, "verity.", 7) == 0)
+			why = DVOL_OPTS_VERITY;
+		if (why != DVOL_OPTS_OK) {
+			*ret_name = strndup(name, namesz);
+			return why;
+		}
+	}
+	return DVOL_OPTS_OK;
+}
+
+enum dvol_opts_why dvol_optstr_check_kind(const char *optstr, enum dvol_vol vol,
+					  const char **ret_name)
+{
+	static const struct {
+		const char *name;
+		unsigned vols; /* 1u << enum dvol_vol */
+	} only[] = {
+	    {"mode", 1u << DVOL_VOL_BIND | 1u << DVOL_VOL_LOCAL},
+	    {"uid", 1u << DVOL_VOL_BIND | 1u << DVOL_VOL_LOCAL},
+	    {"gid", 1u << DVOL_VOL_BIND | 1u << DVOL_VOL_LOCAL},
+	    {"mkfs-ignore-nonzero-data", 1u << DVOL_VOL_LOCAL},
+	    {"device-timeout", 1u << DVOL_VOL_LOCAL},
+	    {"probe-timeout", 1u << DVOL_VOL_NFS},
+	    {"retry", 1u << DVOL_VOL_NFS},
+	};
+	char *value = NULL;
+	size_t valsz = 0;
+
+	*ret_name = NULL;
+	for (size_t i = 0; optstr && i < ELEMENTSOF(only); i++)
+		if (!(only[i].vols & 1u << vol) &&
+		    mnt_optstr_get_option(optstr, only[i].name, NULL, NULL) == 0) {
+			*ret_name = only[i].name;
+			return DVOL_OPTS_FOREIGN;
+		}
+	if (vol == DVOL_VOL_NFS && optstr &&
+	    mnt_optstr_get_option(optstr, "probe-timeout", &value, &valsz) == 0 && valsz == 1 &&
+	    value[0] == '0') {
+		*ret_name = "probe-timeout";
+		return DVOL_OPTS_PROBE_ZERO;
+	}
+	return DVOL_OPTS_OK;
 }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "spec.h"
+
 /*
  * mount.dvol's -o string: dvol's own options are read and stripped with libmount's optstr
  * functions; what is left is split by libmount's own maps into VFS flags (ro, nosuid...),
@@ -47,5 +49,42 @@ void dvol_opts_done(struct dvol_opts *o);
 /* The first option of OPTSTR as a new string, or NULL if there is none. */
 char *dvol_optstr_first(const char *optstr);
 
-/* Names of dvol's own options, NULL-terminated; for --help and the man page's tests. */
-extern const char *const dvol_own_options[];
+/* Why options do not fit the volume they are given for. */
+enum dvol_opts_why {
+	DVOL_OPTS_OK,
+	DVOL_OPTS_UNKNOWN,     /* a filesystem option, and a folder has no filesystem to take it */
+	DVOL_OPTS_MKFS_FOLDER, /* mkfs= for a folder */
+	DVOL_OPTS_CREATE_DEVICE,  /* create for a block device */
+	DVOL_OPTS_IGNORE_NO_MKFS, /* mkfs-ignore-nonzero-data without mkfs= */
+	DVOL_OPTS_LOCAL_ON_NFS,	  /* mkfs= or create for an NFS export */
+	DVOL_OPTS_LOOP,		  /* loop, offset=, sizelimit=, encryption=: a loop device */
+	DVOL_OPTS_VERITY,	  /* verity.*: a dm-verity device */
+	DVOL_OPTS_FOREIGN,	  /* dvol's own option for another kind of volume */
+	DVOL_OPTS_PROBE_ZERO,	  /* probe-timeout=0: no time to probe */
+	_DVOL_OPTS_WHY_MAX,
+};
+
+/*
+ * Do the options O fit a volume of kind VOL? The first reason they do not, or
+ * DVOL_OPTS_OK. SLOPPY (-s) lets unknown options pass. *ret_name (may be NULL): dvol's
+ * own option at fault (static), or NULL for DVOL_OPTS_UNKNOWN (the first of O->fs). Pure.
+ */
+enum dvol_opts_why dvol_opts_check(const struct dvol_opts *o, enum dvol_vol vol, bool sloppy,
+				   const char **ret_name);
+
+/*
+ * Options in OPTSTR for which libmount would set up a loop or dm-verity device when the
+ * mount is recorded; mount.dvol sets up neither. DVOL_OPTS_LOOP or DVOL_OPTS_VERITY with
+ * *ret_name the option's name (caller frees), or DVOL_OPTS_OK. Pure.
+ */
+enum dvol_opts_why dvol_optstr_check_setup(const char *optstr, char **ret_name);
+
+/*
+ * dvol's own options in OPTSTR that do nothing for a volume of kind VOL (mode= on an NFS
+ * export, retry= on a folder, ...): given there they would be ignored silently.
+ * DVOL_OPTS_FOREIGN with *ret_name the option (static), DVOL_OPTS_PROBE_ZERO for
+ * probe-timeout=0 on NFS, or DVOL_OPTS_OK. (create and mkfs= are dvol_opts_check()'s.)
+ * Pure.
+ */
+enum dvol_opts_why dvol_optstr_check_kind(const char *optstr, enum dvol_vol vol,
+					  const char **ret_name);

@@ -5,6 +5,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <seccomp.h>
+
+#include "cleanup.h"
+
+DEFINE_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release)
+
 /*
  * A pledge(2)-like layer over libseccomp. A helper names the capability sets it still
  * needs; each call stacks one more filter, so a process can only ever narrow. Anything

@@ -46,6 +46,21 @@ bool dvol_spec_is_block(const struct dvol_spec *spec)
 		(spec->devlink || strncmp(spec->path, "/dev/", 5) == 0));
 }
 
+enum dvol_vol dvol_spec_vol(const struct dvol_spec *spec)
+{
+	if (spec->kind == DVOL_SPEC_NFS)
+		return DVOL_VOL_NFS;
+	return dvol_spec_is_block(spec) ? DVOL_VOL_LOCAL : DVOL_VOL_BIND;
+}
+
+const char *dvol_vol_to_string(enum dvol_vol v)
+{
+	static const char *const names[] = {
+	    [DVOL_VOL_BIND] = "bind", [DVOL_VOL_LOCAL] = "local", [DVOL_VOL_NFS] = "nfs"};
+
+	return (size_t)v < ELEMENTSOF(names) ? names[v] : NULL;
+}
+
 bool dvol_nfs_vers_valid(const char *v)
 {
 	static const char *const known[] = {"3", "4", "4.0", "4.1", "4.2"};

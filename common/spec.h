@@ -51,6 +51,17 @@ void dvol_spec_done(struct dvol_spec *spec);
 const char *dvol_spec_kind_to_string(enum dvol_spec_kind k);
 bool dvol_spec_is_block(const struct dvol_spec *spec); /* certainly a block device */
 
+/* The kinds of volume: each stage of mount.dvol has one switch on it. */
+enum dvol_vol {
+	DVOL_VOL_BIND,	/* a host folder */
+	DVOL_VOL_LOCAL, /* a block device */
+	DVOL_VOL_NFS,	/* an NFS export */
+};
+/* The kind SPEC names. Pure. */
+enum dvol_vol dvol_spec_vol(const struct dvol_spec *spec);
+/* "bind", "local", "nfs": as utab's dvol.kind= records it. */
+const char *dvol_vol_to_string(enum dvol_vol v);
+
 /* "nfs", "4.1" etc.: is V an NFS version dvol knows? */
 bool dvol_nfs_vers_valid(const char *v);
 

@@ -11,6 +11,7 @@
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
+#include "libmount-util.h"
 #include "stale.h"
 
 DEFINE_CLEANUP_FUNC(struct libmnt_update *, mnt_free_update)

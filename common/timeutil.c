@@ -22,3 +22,13 @@ void dvol_sleep_ms(uint64_t ms)
 				     .tv_nsec = (long)(ms % 1000) * 1000000L},
 		  NULL);
 }
+
+uint64_t dvol_backoff_next(struct dvol_backoff *b, uint64_t now_ms, uint64_t deadline_ms)
+{
+	uint64_t pause = b->pause_ms;
+
+	if (pause == 0 || now_ms + pause >= deadline_ms)
+		return 0;
+	b->pause_ms = pause * 2 > b->max_ms ? b->max_ms : pause * 2;
+	return pause;
+}

@@ -8,3 +8,15 @@ uint64_t dvol_now_us(void);
 uint64_t dvol_now_ms(void);
 /* Sleep MS milliseconds (a signal may cut it short). */
 void dvol_sleep_ms(uint64_t ms);
+
+/* Pauses between tries that double from FIRST_MS up to MAX_MS (systemd's ratelimit and
+ * util-linux's mount retries do the same by hand). */
+struct dvol_backoff {
+	uint64_t pause_ms;
+	uint64_t max_ms;
+};
+#define DVOL_BACKOFF_INIT(first_ms, max_ms) ((struct dvol_backoff){(first_ms), (max_ms)})
+
+/* The pause to take before the next try, or 0 when it would not end before DEADLINE_MS
+ * (0: no more tries); the pause after it doubles. Pure: NOW_MS is the caller's. */
+uint64_t dvol_backoff_next(struct dvol_backoff *b, uint64_t now_ms, uint64_t deadline_ms);

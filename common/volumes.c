@@ -7,6 +7,7 @@
 
 #include "blockdev.h"
 #include "cleanup.h"
+#include "libmount-util.h"
 #include "volumes.h"
 
 static void volume_done(struct dvol_volume *v)

@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "escape.h"
+#include "exitcode.h"
 #include "gc.h"
 #include "gcconf.h"
 #include "json.h"
@@ -29,13 +30,6 @@
 #include "version.h"
 
 #define GC_CONFDIR DVOL_SYSCONFDIR "/dvol"
-
-enum {
-	EXIT_GC_OK = 0,
-	EXIT_GC_USAGE = 1,	/* usage or configuration */
-	EXIT_GC_INCOMPLETE = 1, /* some entries of a root could not be walked */
-	EXIT_GC_FAILED = 2	/* some root (or the stale-state pass) failed */
-};
 
 static bool arg_dry_run;
 static bool arg_json;
@@ -448,116 +442,156 @@ static int open_root(struct root_run *rr)
 	return 0;
 }
 
-static int run(void)
+/* Open every root first; from here on the walk works only beneath these fds. A root that
+ * cannot be opened is logged and reported, and the others go on. 0 or -ENOMEM. */
+static int open_roots(const struct dvol_gc_conf *conf, struct root_run **ret)
 {
-	_cleanup_(dvol_gc_conf_done) struct dvol_gc_conf conf = {0};
-	_cleanup_json_ json_object *jroots = NULL, *jstale = NULL, *top = NULL;
-	_cleanup_free_ struct root_run *runs = NULL;
-	_cleanup_free_ int *fds = NULL;
-	struct stale_report sr = {0};
-	struct dvol_stale_opts so = {0};
-	bool failed = false, incomplete = false;
-	int r;
+	struct root_run *runs = calloc(conf->n_roots ? conf->n_roots : 1, sizeof(*runs));
 
-	r = load_config(&conf);
-	if (r < 0)
-		return r == -ENOMEM ? EXIT_GC_FAILED : EXIT_GC_USAGE;
-
-	/* Open every root first; from here on the walk works only beneath these fds. */
-	runs = calloc(conf.n_roots ? conf.n_roots : 1, sizeof(*runs));
 	if (!runs)
-		return log_error("out of memory"), EXIT_GC_FAILED;
-	for (size_t i = 0; i < conf.n_roots; i++) {
-		runs[i] = (struct root_run){.rc = &conf.roots[i], .fd = -EBADF};
-		runs[i].epath = dvol_escape_name_dup(conf.roots[i].path);
+		return -ENOMEM;
+	*ret = runs;
+	for (size_t i = 0; i < conf->n_roots; i++) {
+		runs[i] = (struct root_run){.rc = &conf->roots[i], .fd = -EBADF};
+		runs[i].epath = dvol_escape_name_dup(conf->roots[i].path);
 		runs[i].ename =
-		    conf.roots[i].name ? dvol_escape_name_dup(conf.roots[i].name) : NULL;
-		if (!runs[i].epath || (conf.roots[i].name && !runs[i].ename))
-			return log_error("out of memory"), EXIT_GC_FAILED;
+		    conf->roots[i].name ? dvol_escape_name_dup(conf->roots[i].name) : NULL;
+		if (!runs[i].epath || (conf->roots[i].name && !runs[i].ename))
+			return -ENOMEM;
 		/* A message of its own says all there is; strerror() would only blur it. A root
 		 * past 2 KiB is cut short, or the reason would not fit in the line. */
 		if (open_root(&runs[i]) < 0 && runs[i].what_buf) {
-			_cleanup_free_ char *p = dvol_escape_shown(conf.roots[i].path, 256);
+			_cleanup_free_ char *p = dvol_escape_shown(conf->roots[i].path, 256);
 
 			log_error("%s: %s", p ?: runs[i].epath, runs[i].what);
 		} else if (runs[i].error) {
-			_cleanup_free_ char *p = dvol_escape_shown(conf.roots[i].path, 256);
+			_cleanup_free_ char *p = dvol_escape_shown(conf->roots[i].path, 256);
 
 			log_error_errno(runs[i].error, "%s: %s", p ?: runs[i].epath, runs[i].what);
 		}
 	}
+	return 0;
+}
 
-	jroots = json_object_new_array();
+/* dvol's stale utab records and stale NFS mounts, into *ret_json (caller puts). 0, 1 when
+ * some record could not be handled, or -ENOMEM. */
+static int stale_pass(json_object **ret_json)
+{
+	_cleanup_json_ json_object *j = json_object_new_object();
+	struct stale_report sr = {0};
+	struct dvol_stale_opts so;
+	int r;
+
 	sr.records = json_object_new_array();
 	sr.estale = json_object_new_array();
 	sr.unmounted = json_object_new_array();
-	jstale = json_object_new_object();
-	if (!jroots || !sr.records || !sr.estale || !sr.unmounted || !jstale)
-		return log_error("out of memory"), EXIT_GC_FAILED;
-	dvol_json_add(jstale, "records", sr.records);
-	dvol_json_add(jstale, "nfs_estale", sr.estale);
-	dvol_json_add(jstale, "unmounted", sr.unmounted);
+	if (!j || dvol_json_add(j, "records", sr.records) < 0 ||
+	    dvol_json_add(j, "nfs_estale", sr.estale) < 0 ||
+	    dvol_json_add(j, "unmounted", sr.unmounted) < 0)
+		return -ENOMEM;
 
 	so = (struct dvol_stale_opts){.dry_run = arg_dry_run,
 				      .unmount = arg_unmount_stale,
 				      .event = on_stale_event,
 				      .userdata = &sr};
 	r = dvol_stale_run(&so);
-	if (r < 0) {
-		log_error_errno(r, "cannot check dvol's mount records in %s", dvol_utab_path());
-		failed = true;
-	}
-	failed = failed || sr.failed;
-
-	/* Landlock where the kernel has it: from here on, nothing but the trees beneath the
-	 * roots, read, and (unless a dry run) unlinked. */
-	fds = calloc(conf.n_roots ? conf.n_roots : 1, sizeof(*fds));
-	if (!fds)
-		return log_error("out of memory"), EXIT_GC_FAILED;
-	for (size_t i = 0; i < conf.n_roots; i++)
-		fds[i] = runs[i].fd;
-	r = dvol_landlock_beneath(fds, conf.n_roots, !arg_dry_run);
 	if (r < 0)
-		return log_error_errno(r, "cannot confine the walk to the roots with Landlock"),
-		       EXIT_GC_FAILED;
+		log_error_errno(r, "cannot check dvol's mount records in %s", dvol_utab_path());
+	*ret_json = TAKE_PTR(j);
+	return r < 0 || sr.failed;
+}
+
+/* Landlock where the kernel has it, then the walk's sandbox: from here on, nothing but the
+ * trees beneath the roots, read, and (unless a dry run) unlinked; no mount. */
+static int confine(const struct root_run *runs, size_t n)
+{
+	_cleanup_free_ int *fds = calloc(n ? n : 1, sizeof(*fds));
+	int r;
+
+	if (!fds)
+		return log_error("out of memory"), -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		fds[i] = runs[i].fd;
+	r = dvol_landlock_beneath(fds, n, !arg_dry_run);
+	if (r < 0)
+		return log_error_errno(r, "cannot confine the walk to the roots with Landlock");
 	log_debug("landlock: %s", r > 0 ? "confined to the roots" : "not in this kernel");
 
-	/* The walk: no mount, and with --dry-run not even a write. */
 	r = dvol_sandbox_enter(arg_dry_run ? DVOL_SB_STDIO | DVOL_SB_RPATH
 					   : DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
 	if (r < 0)
-		return log_error_errno(r, "cannot narrow the sandbox"), EXIT_GC_FAILED;
+		return log_error_errno(r, "cannot narrow the sandbox");
+	return 0;
+}
+
+/* Walk one root (unless it failed to open), report it, and let go of it. 0 or -ENOMEM. */
+static int walk_one(struct root_run *rr, json_object *jroots)
+{
+	struct dvol_gc_opts go = {.budget = &rr->rc->budget,
+				  .dry_run = arg_dry_run,
+				  .event = on_gc_event,
+				  .userdata = rr};
+	int r = 0;
+
+	if (!rr->error) {
+		r = dvol_gc_root_run(rr->fd, &go, &rr->st);
+		if (r < 0) {
+			rr->error = r;
+			rr->what = "walking the root failed";
+			log_error_errno(r, "%s: %s", rr->epath, rr->what);
+		}
+	}
+	rr->fd = safe_close(rr->fd);
+	/* r is the report's alone: a failed root is counted by the caller. */
+	if (arg_json)
+		r = dvol_json_append(jroots, report_json(rr));
+	else
+		report_human(rr), r = 0;
+	rr->what = NULL;
+	free(rr->what_buf);
+	free(rr->epath);
+	free(rr->ename);
+	rr->what_buf = rr->epath = rr->ename = NULL;
+	return r;
+}
+
+/* Exit: 0; 1 (DVOL_FAIL_USAGE, DVOL_FAIL_INCOMPLETE) for a configuration error or a root not
+ * walked whole; 2 (DVOL_FAIL_TARGET, DVOL_FAIL_SYSTEM) when a root or the stale pass failed. */
+static int run(enum dvol_fail *ret_fail)
+{
+	_cleanup_(dvol_gc_conf_done) struct dvol_gc_conf conf = {0};
+	_cleanup_json_ json_object *jroots = NULL, *jstale = NULL, *top = NULL;
+	_cleanup_free_ struct root_run *runs = NULL;
+	bool failed = false, incomplete = false;
+	int r;
+
+	*ret_fail = DVOL_FAIL_USAGE;
+	r = load_config(&conf);
+	if (r < 0)
+		return r;
+
+	*ret_fail = DVOL_FAIL_SYSTEM;
+	r = open_roots(&conf, &runs);
+	if (r < 0)
+		return log_error("out of memory"), r;
+	r = stale_pass(&jstale);
+	if (r < 0)
+		return log_error("out of memory"), r;
+	failed = r > 0;
+	r = confine(runs, conf.n_roots);
+	if (r < 0)
+		return r;
 	dvol_debug_stop("walk");
 
+	jroots = json_object_new_array();
+	if (!jroots)
+		return log_error("out of memory"), -ENOMEM;
 	for (size_t i = 0; i < conf.n_roots; i++) {
-		struct root_run *rr = &runs[i];
-		struct dvol_gc_opts go = {.budget = &rr->rc->budget,
-					  .dry_run = arg_dry_run,
-					  .event = on_gc_event,
-					  .userdata = rr};
-
-		if (!rr->error) {
-			r = dvol_gc_root_run(rr->fd, &go, &rr->st);
-			if (r < 0) {
-				rr->error = r;
-				rr->what = "walking the root failed";
-				log_error_errno(r, "%s: %s", rr->epath, rr->what);
-			}
-		}
-		rr->fd = safe_close(rr->fd);
-		failed = failed || rr->error;
-		incomplete = incomplete || (!rr->error && rr->st.not_walked > 0);
-		if (arg_json)
-			r = dvol_json_append(jroots, report_json(rr));
-		else
-			report_human(rr);
-		rr->what = NULL;
-		free(rr->what_buf);
-		free(rr->epath);
-		free(rr->ename);
-		rr->what_buf = rr->epath = rr->ename = NULL;
+		r = walk_one(&runs[i], jroots);
 		if (r < 0)
-			return log_error("out of memory"), EXIT_GC_FAILED;
+			return log_error("out of memory"), r;
+		failed = failed || runs[i].error;
+		incomplete = incomplete || (!runs[i].error && runs[i].st.not_walked > 0);
 	}
 	if (conf.n_roots == 0 && !arg_json)
 		printf("no roots configured (%s/gc.conf, %s/gc.d/*.conf)\n", GC_CONFDIR,
@@ -569,32 +603,35 @@ static int run(void)
 		    dvol_json_add(top, "roots", TAKE_PTR(jroots)) < 0 ||
 		    dvol_json_add(top, "stale", TAKE_PTR(jstale)) < 0 ||
 		    dvol_json_print(top, stdout) < 0)
-			return log_error("cannot write the JSON report"), EXIT_GC_FAILED;
+			return log_error("cannot write the JSON report"), -EIO;
 	}
-	return failed ? EXIT_GC_FAILED : incomplete ? EXIT_GC_INCOMPLETE : EXIT_GC_OK;
+	*ret_fail = failed ? DVOL_FAIL_TARGET : DVOL_FAIL_INCOMPLETE;
+	return failed || incomplete ? -EIO : 0;
 }
 
 int main(int argc, char *argv[])
 {
+	enum dvol_fail fail = DVOL_FAIL_SYSTEM;
 	const char *why;
 	int r;
 
 	dvol_log_open("dvol-gc");
 	if (dvol_refuse_elevation(&why) < 0) {
 		log_error("refusing to run: %s", why);
-		return EXIT_GC_USAGE;
+		return dvol_exit_code(DVOL_FAIL_USAGE, -EPERM);
 	}
 	/* Never inet, never exec; mount only until we know --unmount-stale is not asked. */
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT);
 	if (r < 0)
-		return log_error_errno(r, "cannot enter the sandbox"), EXIT_GC_FAILED;
+		return log_error_errno(r, "cannot enter the sandbox"),
+		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 
 	r = parse_argv(argc, argv);
 	if (r <= 0) {
 		if (r < 0)
 			fprintf(stderr, "Try 'dvol-gc --help' for more information.\n");
 		free(arg_roots);
-		return r < 0 ? EXIT_GC_USAGE : EXIT_GC_OK;
+		return dvol_exit_code(DVOL_FAIL_USAGE, r);
 	}
 
 	r = dvol_sandbox_enter(arg_dry_run ? DVOL_SB_STDIO | DVOL_SB_RPATH
@@ -602,9 +639,10 @@ int main(int argc, char *argv[])
 				   ? DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT
 				   : DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
 	if (r < 0)
-		return log_error_errno(r, "cannot narrow the sandbox"), EXIT_GC_FAILED;
+		return log_error_errno(r, "cannot narrow the sandbox"),
+		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 
-	r = run();
+	r = run(&fail);
 	free(arg_roots);
-	return r;
+	return dvol_exit_code(fail, r);
 }

@@ -21,6 +21,7 @@
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
+#include "libmount-util.h"
 #include "log.h"
 #include "sandbox.h"
 #include "unitname.h"

@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "escape.h"
+#include "exitcode.h"
 #include "json.h"
 #include "log.h"
 #include "nfsprobe.h"
@@ -23,12 +24,6 @@
 #include "sandbox.h"
 #include "version.h"
 #include "timeutil.h"
-
-enum {
-	EX_OK = 0,
-	EX_USAGE = 1,
-	EX_FAILED = 2, /* some target failed, or the probe itself could not run */
-};
 
 static bool arg_json;
 static bool arg_exports;
@@ -181,19 +176,22 @@ static void report_table(const struct dvol_nfs_target *t, size_t n)
 	}
 }
 
-static int run(int argc, char *argv[])
+/* 0; -errno with *ret_fail: a bad target is usage (1), a failed target or probe 2. */
+static int run(int argc, char *argv[], enum dvol_fail *ret_fail)
 {
 	struct dvol_nfs_target *t = NULL;
 	size_t n = (size_t)(argc - optind);
 	struct dvol_nfs_probe_params params = {
 	    .timeout_ms = arg_timeout_ms, .rtt_count = arg_rtt, .v3_side = true};
-	uint64_t until = dvol_now_ms() + arg_wait_ms, pause_ms = 250;
+	struct dvol_backoff backoff = DVOL_BACKOFF_INIT(250, 2000);
+	uint64_t until = dvol_now_ms() + arg_wait_ms, pause_ms;
 	unsigned attempts = 0;
 	int r, ok;
 
 	t = calloc(n, sizeof(*t));
 	if (!t)
-		return log_error("out of memory"), EX_FAILED;
+		return log_error("out of memory"), -ENOMEM;
+	*ret_fail = DVOL_FAIL_USAGE;
 	for (size_t i = 0; i < n; i++) {
 		const char *why = "?";
 
@@ -208,24 +206,27 @@ static int run(int argc, char *argv[])
 			}
 			targets_free(t, n);
 			fprintf(stderr, "Try 'dvol-nfs-probe --help' for more information.\n");
-			return EX_USAGE;
+			return r;
 		}
 	}
+	*ret_fail = DVOL_FAIL_TARGET;
 
 	for (;;) {
 		attempts++;
 		ok = dvol_nfs_probe(t, n, &params);
 		if (ok < 0) {
-			log_error_errno(ok, "probing failed: %s", strerror(-ok));
+			log_error_errno(ok, "probing failed");
 			targets_free(t, n);
-			return EX_FAILED;
+			return ok;
 		}
-		if ((size_t)ok == n || !arg_wait_ms || dvol_now_ms() + pause_ms >= until)
+		if ((size_t)ok == n)
+			break;
+		pause_ms = dvol_backoff_next(&backoff, dvol_now_ms(), until);
+		if (!pause_ms)
 			break;
 		log_debug("%zu of %zu targets ok; probing again in %llu ms", (size_t)ok, n,
 			  (unsigned long long)pause_ms);
 		dvol_sleep_ms(pause_ms);
-		pause_ms = pause_ms * 2 > 2000 ? 2000 : pause_ms * 2;
 	}
 
 	if (arg_json)
@@ -237,31 +238,32 @@ static int run(int argc, char *argv[])
 	if (fflush(stdout) != 0)
 		r = -EIO;
 	targets_free(t, n);
-	return r < 0 || (size_t)ok != n ? EX_FAILED : EX_OK;
+	return r < 0 ? r : (size_t)ok != n ? -EHOSTUNREACH : 0;
 }
 
 int main(int argc, char *argv[])
 {
+	enum dvol_fail fail = DVOL_FAIL_SYSTEM;
 	const char *why;
 	int r;
 
 	dvol_log_open("dvol-nfs-probe");
 	if (dvol_refuse_elevation(&why) < 0) {
 		log_error("refusing to run: %s", why);
-		return EX_USAGE;
+		return dvol_exit_code(DVOL_FAIL_USAGE, -EPERM);
 	}
 	/* A probe needs no privilege, and parses what the network sends: run as root, it
 	 * becomes nobody (root without capabilities still owns /etc/shadow). This also
 	 * spares libnfs its hunt for a free reserved source port on every connection. */
 	r = dvol_nfs_drop_privileges();
 	if (r < 0)
-		return log_error_errno(r, "cannot drop privileges to uid %u: %s",
-				       DVOL_NFS_PROBE_UID, strerror(-r)),
-		       EX_FAILED;
+		return log_error_errno(r, "cannot drop privileges to uid %u", DVOL_NFS_PROBE_UID),
+		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 	/* Before the first packet and before any name is resolved: inet, nothing written. */
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET);
 	if (r < 0)
-		return log_error_errno(r, "cannot enter the sandbox: %s", strerror(-r)), EX_FAILED;
+		return log_error_errno(r, "cannot enter the sandbox"),
+		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 	/* A server that closes its end must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -269,8 +271,9 @@ int main(int argc, char *argv[])
 	if (r <= 0) {
 		if (r < 0)
 			fprintf(stderr, "Try 'dvol-nfs-probe --help' for more information.\n");
-		return r < 0 ? EX_USAGE : EX_OK;
+		return dvol_exit_code(DVOL_FAIL_USAGE, r);
 	}
 	dvol_debug_stop("probe");
-	return run(argc, argv);
+	r = run(argc, argv, &fail);
+	return dvol_exit_code(fail, r);
 }

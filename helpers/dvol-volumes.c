@@ -29,6 +29,7 @@
 
 #include "blockdev.h"
 #include "cleanup.h"
+#include "libmount-util.h"
 #include "exitcode.h"
 #include "log.h"
 #include "mountop.h"

@@ -16,11 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,7 +29,9 @@
 #include "cleanup.h"
 #include "escape.h"
 #include "exitcode.h"
+#include "fdutil.h"
 #include "fresh.h"
+#include "libmount-util.h"
 #include "log.h"
 #include "mkfs.h"
 #include "mountop.h"
@@ -40,6 +40,7 @@
 #include "options.h"
 #include "sandbox.h"
 #include "spec.h"
+#include "strv.h"
 #include "version.h"
 #include "timeutil.h"
 
@@ -50,12 +51,6 @@ static bool arg_fake;
 static bool arg_nomtab;
 static bool arg_sloppy;
 static bool arg_format_only;
-
-enum plan_kind {
-	PLAN_BIND,
-	PLAN_LOCAL,
-	PLAN_NFS,
-};
 
 /* NFS: the probe's answer and the kernel mounts to try, best first. */
 struct plan_nfs {
@@ -100,7 +95,8 @@ static void local_done(struct local *l)
 }
 
 struct plan {
-	enum plan_kind kind;
+	enum dvol_vol kind;
+	enum dvol_fail fail; /* the stage under way, for the exit code */
 	struct dvol_spec spec;
 	struct dvol_opts opts;
 	char *target;	    /* normalized mount point */
@@ -249,42 +245,6 @@ static int enter_namespace(const char *ns)
 	return 0;
 }
 
-/* parse: SOURCE and options become data; nothing is touched. */
-/*
- * Options for which libmount would set up a loop or verity device when the mount is
- * recorded: after the mount, in a sandbox without those ioctls, so the helper would die
- * with the volume mounted and unrecorded. mount(8) handles them itself and never passes
- * them on; only a direct call can bring them here.
- */
-static int refuse_device_setup_options(const char *optstr)
-{
-	char *str = (char *)optstr, *name, *value;
-	size_t namesz, valuesz;
-
-	while (str && mnt_optstr_next_option(&str, &name, &namesz, &value, &valuesz) == 0) {
-		static const char *const loop[] = {"loop", "offset", "sizelimit", "encryption"};
-
-		for (size_t i = 0; i < ELEMENTSOF(loop); i++)
-			if (namesz == strlen(loop[i]) && strncmp(name, loop[i], namesz) == 0) {
-				log_error("option '%.*s' asks for a loop device, which mount.dvol "
-					  "does not set up; nothing was mounted. Attach the image "
-					  "with losetup and give the /dev/loopN as SOURCE, or let "
-					  "mount(8) do it: mount -t dvol -o loop IMAGE DIR",
-					  (int)namesz, name);
-				return -EINVAL;
-			}
-		if (namesz > 7 && strncmp(name, "verity.", 7) == 0) {
-			log_error(
-			    "option '%.*s' asks for a dm-verity device, which mount.dvol does "
-			    "not set up; nothing was mounted. Open it with veritysetup and "
-			    "give the /dev/mapper/NAME as SOURCE",
-			    (int)namesz, name);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 /*
  * The user's SOURCE, DIR or option, as a message shows it: escaped as `ls -b` does, so that
  * it can neither forge a log line nor drive a terminal, and cut short, so that the reason
@@ -296,50 +256,75 @@ static char *shown(const char *s)
 }
 
 /*
- * dvol's own options that apply to some kinds of volume only: given for another kind they
- * would do nothing, silently. (create and mkfs= have messages of their own, later.)
+ * Options that do not fit the volume, in words. Loop and verity options: libmount would
+ * set those devices up when the mount is recorded, after the mount, in a sandbox without
+ * those ioctls, so the helper would die with the volume mounted and unrecorded. mount(8)
+ * handles them itself and never passes them on; only a direct call brings them here.
  */
-static int refuse_foreign_options(const struct plan *p, const char *optstr)
+static int explain_options(const struct plan *p, enum dvol_opts_why why, const char *name)
 {
-	static const struct {
-		const char *name;
-		unsigned kinds; /* 1u << enum plan_kind */
-	} only[] = {
-	    {"mode", 1u << PLAN_BIND | 1u << PLAN_LOCAL},
-	    {"uid", 1u << PLAN_BIND | 1u << PLAN_LOCAL},
-	    {"gid", 1u << PLAN_BIND | 1u << PLAN_LOCAL},
-	    {"mkfs-ignore-nonzero-data", 1u << PLAN_LOCAL},
-	    {"device-timeout", 1u << PLAN_LOCAL},
-	    {"probe-timeout", 1u << PLAN_NFS},
-	    {"retry", 1u << PLAN_NFS},
-	};
-	static const char *const kind_name[] = {
-	    [PLAN_BIND] = "a folder",
-	    [PLAN_LOCAL] = "a block device",
-	    [PLAN_NFS] = "an NFS export",
-	};
+	_cleanup_free_ char *first = NULL, *spec = shown(arg_spec);
 
-	for (size_t i = 0; optstr && i < ELEMENTSOF(only); i++)
-		if (!(only[i].kinds & 1u << p->kind) &&
-		    mnt_optstr_get_option(optstr, only[i].name, NULL, NULL) == 0) {
-			_cleanup_free_ char *spec = shown(arg_spec);
-
-			log_error("option '%s' does not apply to %s ('%s'); remove it",
-				  only[i].name, kind_name[p->kind], spec);
-			return -EINVAL;
-		}
-	if (p->kind == PLAN_NFS && p->opts.probe_timeout_ms == 0) {
+	switch (why) {
+	case DVOL_OPTS_OK:
+		return 0;
+	case DVOL_OPTS_LOOP:
+		log_error("option '%s' asks for a loop device, which mount.dvol does not set up; "
+			  "nothing was mounted. Attach the image with losetup and give the "
+			  "/dev/loopN as SOURCE, or let mount(8) do it: mount -t dvol -o loop "
+			  "IMAGE DIR",
+			  name);
+		break;
+	case DVOL_OPTS_VERITY:
+		log_error("option '%s' asks for a dm-verity device, which mount.dvol does not set "
+			  "up; nothing was mounted. Open it with veritysetup and give the "
+			  "/dev/mapper/NAME as SOURCE",
+			  name);
+		break;
+	case DVOL_OPTS_UNKNOWN:
+		first = dvol_optstr_first(p->opts.fs);
+		log_error("option '%s' is not known for a folder bind (%s); pass -s (mount -s) to "
+			  "ignore options dvol does not know",
+			  first ? first : p->opts.fs, spec);
+		break;
+	case DVOL_OPTS_MKFS_FOLDER:
+		log_error("option 'mkfs=%s' applies to block devices, and '%s' is a folder",
+			  p->opts.mkfs, spec);
+		break;
+	case DVOL_OPTS_CREATE_DEVICE:
+		log_error("option 'create' applies to folders, and '%s' is a block device", spec);
+		break;
+	case DVOL_OPTS_IGNORE_NO_MKFS:
+		log_error("option 'mkfs-ignore-nonzero-data' needs mkfs=");
+		break;
+	case DVOL_OPTS_FOREIGN:
+		log_error("option '%s' does not apply to %s ('%s'); remove it", name,
+			  p->kind == DVOL_VOL_BIND    ? "a folder"
+			  : p->kind == DVOL_VOL_LOCAL ? "a block device"
+						      : "an NFS export",
+			  spec);
+		break;
+	case DVOL_OPTS_PROBE_ZERO:
 		log_error("option 'probe-timeout=0' leaves the probe no time; give it seconds");
-		return -EINVAL;
+		break;
+	case DVOL_OPTS_LOCAL_ON_NFS:
+		log_error("option '%s' applies to local volumes, and '%s' is an NFS export", name,
+			  spec);
+		break;
+	default:
+		log_error("the options do not fit %s", spec);
+		break;
 	}
-	return 0;
+	return -EINVAL;
 }
 
+/* parse: SOURCE and options become data; nothing is touched. */
 static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 {
 	_cleanup_free_ char *bad = NULL, *spec = shown(arg_spec), *target = shown(arg_target),
 			    *bad_shown = NULL;
-	const char *why = NULL;
+	const char *why = NULL, *name = NULL;
+	enum dvol_opts_why ow;
 	int r;
 
 	r = dvol_spec_parse(arg_spec, &p->spec, &why);
@@ -365,9 +350,9 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 		dvol_spec_done(&t);
 	}
 
-	r = refuse_device_setup_options(mnt_context_get_options(cxt));
-	if (r < 0)
-		return r;
+	ow = dvol_optstr_check_setup(mnt_context_get_options(cxt), &bad);
+	if (ow != DVOL_OPTS_OK)
+		return explain_options(p, ow, bad);
 	r = dvol_opts_parse(mnt_context_get_options(cxt), &p->opts, &bad, &why);
 	if (r == -ENOMEM)
 		return log_error_errno(r, "parsing options failed");
@@ -377,36 +362,11 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 		return r;
 	}
 
-	switch (p->spec.kind) {
-	case DVOL_SPEC_NFS:
-		p->kind = PLAN_NFS;
-		break;
-	case DVOL_SPEC_PATH:
-		p->kind = dvol_spec_is_block(&p->spec) ? PLAN_LOCAL : PLAN_BIND;
-		break;
-	default:
-		p->kind = PLAN_LOCAL;
-		break;
-	}
-	return refuse_foreign_options(p, mnt_context_get_options(cxt));
-}
-
-static int check_bind_options(const struct plan *p)
-{
-	_cleanup_free_ char *first = dvol_optstr_first(p->opts.fs);
-
-	if (first && !arg_sloppy) {
-		log_error("option '%s' is not known for a folder bind (%s); "
-			  "pass -s (mount -s) to ignore options dvol does not know",
-			  first, arg_spec);
-		return -EINVAL;
-	}
-	if (p->opts.mkfs) {
-		log_error("option 'mkfs=%s' applies to block devices, and '%s' is a folder",
-			  p->opts.mkfs, arg_spec);
-		return -EINVAL;
-	}
-	return 0;
+	p->kind = dvol_spec_vol(&p->spec);
+	ow = dvol_opts_check(&p->opts, p->kind, arg_sloppy, &name);
+	if (ow == DVOL_OPTS_OK)
+		ow = dvol_optstr_check_kind(mnt_context_get_options(cxt), p->kind, &name);
+	return explain_options(p, ow, name);
 }
 
 /*
@@ -432,7 +392,7 @@ static int open_target(struct plan *p, struct dvol_mount_info *ret_mi)
 	if (r < 0)
 		return log_error_errno(r, "cannot open mount point %s", p->target);
 
-	r = dvol_mount_at(p->target_fd, ret_mi);
+	r = dvol_mount_info_at(p->target_fd, ret_mi);
 	if (r == -EOPNOTSUPP) /* a kernel without STATX_ATTR_MOUNT_ROOT: assume nothing */
 		return 0;
 	if (r < 0)
@@ -440,27 +400,70 @@ static int open_target(struct plan *p, struct dvol_mount_info *ret_mi)
 	return r;
 }
 
-/* What open_target() found mounted on the target, judged by dvol_mount_same(): nothing to
- * do, or an error naming what is there. WHAT names the volume asked for; ASKED, where set,
- * is how it was asked for, when that differs. */
-static int check_existing(struct plan *p, const struct dvol_mount_info *mi, enum dvol_mount_match m,
-			  const char *what, const char *asked)
+/* Is what MI shows mounted the volume asked for? One predicate per kind. */
+static int mounted_same(const struct plan *p, const struct dvol_mount_info *mi,
+			enum dvol_mount_match *ret)
 {
-	bool rooted = mi->root && strcmp(mi->root, "/") != 0;
+	bool want_ro = p->opts.mflags & MS_RDONLY;
+	struct stat st;
 
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+		*ret = dvol_mount_same(
+		    mi, p->src_fd >= 0 && dvol_same_inode(p->src_fd, p->target_fd), NULL, want_ro);
+		return 0;
+	case DVOL_VOL_LOCAL:
+		/* A block filesystem's st_dev is its device: the same device, not the same
+		 * name. */
+		if (fstat(p->target_fd, &st) < 0)
+			return -errno;
+		*ret = dvol_mount_same(mi, st.st_dev == p->local.dev.devno, "/",
+				       want_ro || p->local.dev.read_only);
+		return 0;
+	case DVOL_VOL_NFS:
+		*ret = dvol_mount_same(mi, dvol_nfs_mount_is(mi, p->nfs.source), NULL, want_ro);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * resolve: the mount point, and what is mounted there already. The same volume is
+ * nothing to do (p->already); another one is an error naming both.
+ */
+static int check_existing(struct plan *p)
+{
+	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
+	enum dvol_mount_match m = DVOL_MOUNT_OTHER;
+	const char *what = p->kind == DVOL_VOL_BIND    ? p->spec.path
+			   : p->kind == DVOL_VOL_LOCAL ? p->local.desc
+						       : p->nfs.source;
+	/* How it was asked for, where that differs from WHAT. */
+	const char *asked = p->kind == DVOL_VOL_BIND || !strcmp(arg_spec, what) ? NULL : arg_spec;
+	bool rooted;
+	int r;
+
+	r = open_target(p, &mi);
+	if (r <= 0)
+		return r;
+	r = mounted_same(p, &mi, &m);
+	if (r < 0)
+		return log_error_errno(r, "cannot tell what is mounted on %s", p->target);
+
+	rooted = mi.root && strcmp(mi.root, "/") != 0;
 	switch (m) {
 	case DVOL_MOUNT_SAME:
 		p->already = true;
 		return 0;
 	case DVOL_MOUNT_SAME_BUT_RO:
 		log_error("%s is already mounted on %s, but %s; unmount it first to change that",
-			  what, p->target, mi->ro ? "read-only" : "read-write");
+			  what, p->target, mi.ro ? "read-only" : "read-write");
 		return -EBUSY;
 	default:
 		log_error("%s is already mounted on %s (from %s%s%s%s), not %s%s%s%s; unmount it "
 			  "first",
-			  mi->fstype ? mi->fstype : "something", p->target,
-			  mi->source ? mi->source : "?", rooted ? "[" : "", rooted ? mi->root : "",
+			  mi.fstype ? mi.fstype : "something", p->target,
+			  mi.source ? mi.source : "?", rooted ? "[" : "", rooted ? mi.root : "",
 			  rooted ? "]" : "", asked ? asked : what, asked ? " (" : "",
 			  asked ? what : "", asked ? ")" : "");
 		return -EBUSY;
@@ -470,12 +473,7 @@ static int check_existing(struct plan *p, const struct dvol_mount_info *mi, enum
 /* resolve + plan for a folder bind. Nothing is created here: -f must not change a thing. */
 static int plan_bind(struct plan *p)
 {
-	struct dvol_mount_info mi = {0};
 	int r;
-
-	r = check_bind_options(p);
-	if (r < 0)
-		return r;
 
 	r = dvol_open_dir(p->spec.path, &p->src_fd);
 	if (r == -ENOENT && p->opts.create) {
@@ -498,40 +496,36 @@ static int plan_bind(struct plan *p)
 		return log_error_errno(r, "cannot open source folder %s", p->spec.path);
 	}
 
-	r = open_target(p, &mi);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		bool same = p->src_fd >= 0 && dvol_same_inode(p->src_fd, p->target_fd);
-		bool want_ro = p->opts.mflags & MS_RDONLY;
-
-		r = check_existing(p, &mi, dvol_mount_same(&mi, same, NULL, want_ro), p->spec.path,
-				   NULL);
-		dvol_mount_info_done(&mi);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return check_existing(p);
 }
 
 /* --- NFS ------------------------------------------------------------------------------ */
 
+/* What the probe process asks of the server: one place, for the probe and its message. */
+static struct dvol_nfs_probe_params nfs_probe_params(const struct plan *p)
+{
+	return (struct dvol_nfs_probe_params){
+	    .timeout_ms = p->opts.probe_timeout_ms,
+	    /* The portmapper and MOUNT matter for v3 only. */
+	    .v3_side = !p->nfs.probe.want || p->nfs.probe.want == DVOL_NFS_V3,
+	    .mount_port = p->nfs.mopts.mountport,
+	};
+}
+
 static void nfs_log_failure(const struct plan *p)
 {
 	const struct dvol_nfs_target *t = &p->nfs.probe;
+	struct dvol_nfs_probe_params params = nfs_probe_params(p);
 	_cleanup_free_ char *server = dvol_spec_nfs_server(&p->spec);
 	_cleanup_free_ char *summary = dvol_nfs_target_summary(t);
-	const char *vs = dvol_nfs_vers_to_string(t->want);
+	_cleanup_free_ char *tried = dvol_nfs_probe_describe(t, &params);
 
 	log_error("cannot mount %s: NFS server %s%s%s%s is not usable: %s (%s)%s", arg_spec,
 		  server ? server : p->spec.host, t->resolved ? " (" : "",
 		  t->resolved ? t->addr : "", t->resolved ? ")" : "",
 		  dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "no detail",
 		  p->nfs.attempts > 1 ? "; probed again until retry= ran out" : "");
-	log_error("tried: TCP port %u, NFS NULL v3 and v4, COMPOUND 4.0-4.2%s%s%s%s; answered: %s; "
-		  "nothing was mounted",
-		  t->port ? t->port : DVOL_NFS_PORT, t->export ? ", LOOKUP " : "",
-		  t->export ? t->export : "", vs ? ", wanted vers=" : "", vs ? vs : "",
+	log_error("tried: %s; answered: %s; nothing was mounted", tried ? tried : "?",
 		  summary ? summary : "?");
 }
 
@@ -547,11 +541,6 @@ static int nfs_prepare(struct plan *p)
 	const char *why = NULL;
 	int r;
 
-	if (p->opts.mkfs || p->opts.create) {
-		log_error("option '%s' applies to local volumes, and '%s' is an NFS export",
-			  p->opts.mkfs ? "mkfs" : "create", arg_spec);
-		return -EINVAL;
-	}
 	r = dvol_nfs_mopts_parse(p->opts.fs, p->spec.vers, p->spec.port, &n->mopts, &bad, &why);
 	if (r == -ENOMEM)
 		return log_error_errno(r, "out of memory");
@@ -559,6 +548,7 @@ static int nfs_prepare(struct plan *p)
 		_cleanup_free_ char *b = shown(bad);
 
 		log_error("option '%s' %s", b, why ? why : "is invalid");
+		p->fail = DVOL_FAIL_USAGE;
 		return r;
 	}
 	n->mount_timeout_ms = n->mopts.mount_timeout_ms
@@ -595,17 +585,11 @@ static _Noreturn void nfs_probe_child(struct plan *p, int fd, pid_t parent)
 {
 	struct plan_nfs *n = &p->nfs;
 	struct dvol_nfs_target *t = &n->probe;
-	struct dvol_nfs_probe_params params = {
-	    .timeout_ms = p->opts.probe_timeout_ms,
-	    /* The portmapper and MOUNT matter for v3 only. */
-	    .v3_side = !t->want || t->want == DVOL_NFS_V3,
-	    .mount_port = n->mopts.mountport,
-	};
-	unsigned long long backoff = 500, deadline_ms;
+	struct dvol_nfs_probe_params params = nfs_probe_params(p);
+	struct dvol_backoff backoff = DVOL_NFS_BACKOFF;
+	uint64_t deadline_ms, pause;
 	struct dvol_nfs_result res;
 	unsigned attempts = 0;
-	const char *b;
-	size_t left;
 	int r;
 
 	/* Nothing of the parent's but the pipe and stdio. */
@@ -614,8 +598,7 @@ static _Noreturn void nfs_probe_child(struct plan *p, int fd, pid_t parent)
 	(void)close_range((unsigned)fd + 1, ~0u, 0);
 	r = dvol_nfs_drop_privileges();
 	if (r < 0) {
-		log_error_errno(r, "probe: cannot drop privileges to uid %u: %s",
-				DVOL_NFS_PROBE_UID, strerror(-r));
+		log_error_errno(r, "probe: cannot drop privileges to uid %u", DVOL_NFS_PROBE_UID);
 		_exit(DVOL_EX_SYSERR);
 	}
 	/* Set after the uid change, which clears it: no orphan probes a server on. */
@@ -638,25 +621,18 @@ static _Noreturn void nfs_probe_child(struct plan *p, int fd, pid_t parent)
 			log_error_errno(r, "probing %s failed", arg_spec);
 			_exit(DVOL_EX_SYSERR);
 		}
-		if (t->err == DVOL_NFS_OK || !dvol_nfs_err_is_transient(t->err) || !deadline_ms ||
-		    dvol_now_ms() + backoff >= deadline_ms)
+		if (t->err == DVOL_NFS_OK || !dvol_nfs_err_is_transient(t->err))
 			break;
-		log_info("%s: %s (%s); probing again in %llu ms", arg_spec,
-			 dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "", backoff);
-		dvol_sleep_ms(backoff);
-		backoff = backoff * 2 > 8000 ? 8000 : backoff * 2;
+		pause = dvol_backoff_next(&backoff, dvol_now_ms(), deadline_ms);
+		if (!pause)
+			break;
+		log_info("%s: %s (%s); probing again in %" PRIu64 " ms", arg_spec,
+			 dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "", pause);
+		dvol_sleep_ms(pause);
 	}
 	dvol_nfs_result_pack(t, attempts, &res);
-	for (b = (const char *)&res, left = sizeof(res); left > 0;) {
-		ssize_t k = write(fd, b, left);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			_exit(DVOL_EX_SYSERR);
-		b += k;
-		left -= (size_t)k;
-	}
+	if (dvol_write_all(fd, &res, sizeof(res)) < 0)
+		_exit(DVOL_EX_SYSERR);
 	_exit(0);
 }
 
@@ -693,40 +669,23 @@ static int nfs_probe_wait(struct plan *p)
 	struct dvol_nfs_result res;
 	/* The probe keeps its own deadlines; this one is for a probe that cannot. */
 	uint64_t until = dvol_now_ms() + p->opts.retry_ms + p->opts.probe_timeout_ms + 10000;
-	size_t got = 0;
 	int r;
 
-	while (got < sizeof(res)) {
-		uint64_t now = dvol_now_ms();
-		struct pollfd pfd = {.fd = n->probe_fd, .events = POLLIN};
-		ssize_t k;
-
-		if (now >= until) {
-			log_error("cannot mount %s: the probe process gave no result by its "
-				  "deadline; nothing was mounted",
-				  arg_spec);
-			return -ETIMEDOUT;
-		}
-		r = poll(&pfd, 1, (int)(until - now));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return log_error_errno(-errno, "cannot wait for the probe process");
-		if (r == 0)
-			continue;
-		k = read(n->probe_fd, (char *)&res + got, sizeof(res) - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return log_error_errno(-errno, "cannot read the probe process's result");
-		if (k == 0) {
-			log_error("cannot mount %s: the probe process ended without a result (see "
-				  "its message above); nothing was mounted",
-				  arg_spec);
-			return -EIO;
-		}
-		got += (size_t)k;
+	r = dvol_read_all_until(n->probe_fd, &res, sizeof(res), until);
+	if (r == -ETIMEDOUT) {
+		log_error("cannot mount %s: the probe process gave no result by its deadline; "
+			  "nothing was mounted",
+			  arg_spec);
+		return r;
 	}
+	if (r == -EPIPE) {
+		log_error("cannot mount %s: the probe process ended without a result (see its "
+			  "message above); nothing was mounted",
+			  arg_spec);
+		return -EIO;
+	}
+	if (r < 0)
+		return log_error_errno(r, "cannot read the probe process's result");
 	n->probe_fd = safe_close(n->probe_fd);
 	r = dvol_nfs_result_unpack(&res, &n->probe, &n->attempts);
 	if (r == -ENOMEM)
@@ -740,37 +699,30 @@ static int nfs_probe_wait(struct plan *p)
 	return 0;
 }
 
+/*
+ * Have the kernel load its NFS client (sunrpc, nfs...) now, which on a booting machine can
+ * take longer than a mount: mount-timeout= is for the server, not for module loading. Only
+ * once the server passed, so that a dead one is still told in its probe timeout. No server
+ * is contacted, nothing is mounted.
+ */
+static void nfs_load_client(void)
+{
+	_cleanup_close_ int fs = fsopen("nfs4", FSOPEN_CLOEXEC);
+
+	if (fs < 0)
+		log_debug_errno(-errno, "fsopen(\"nfs4\") to load the NFS client");
+}
+
 /* resolve + plan for NFS: the mount point, what is already there, then the probe's answer. */
 static int plan_nfs(struct plan *p)
 {
 	struct plan_nfs *n = &p->nfs;
 	struct dvol_nfs_target *t = &n->probe;
-	struct dvol_mount_info mi = {0};
 	int r;
 
-	r = open_target(p, &mi);
-	if (r < 0)
+	r = check_existing(p);
+	if (r < 0 || p->already)
 		return r;
-	if (r > 0) {
-		bool same = mi.fstype && !strncmp(mi.fstype, "nfs", 3) && mi.source &&
-			    !strcmp(mi.source, n->source);
-
-		if (same && mi.ro == !!(p->opts.mflags & MS_RDONLY)) {
-			p->already = true;
-		} else {
-			log_error("%s is already mounted on %s (%s from %s%s), not %s; unmount it "
-				  "first",
-				  same ? n->source : "something else", p->target,
-				  mi.fstype ? mi.fstype : "?", mi.source ? mi.source : "?",
-				  same ? ", with other read-only state" : "", arg_spec);
-			r = -EBUSY;
-		}
-		dvol_mount_info_done(&mi);
-		if (r < 0)
-			return r;
-		if (p->already)
-			return 0;
-	}
 
 	/* retry= applies to the kernel mount as well, from the same start. */
 	n->deadline_ms = p->opts.retry_ms ? dvol_now_ms() + p->opts.retry_ms : 0;
@@ -781,17 +733,8 @@ static int plan_nfs(struct plan *p)
 		nfs_log_failure(p);
 		return t->err == DVOL_NFS_TIMEOUT ? -ETIMEDOUT : -EHOSTUNREACH;
 	}
-	/* Have the kernel load its NFS client (sunrpc, nfs...) now, which on a booting
-	 * machine can take longer than a mount: mount-timeout= is for the server, not for
-	 * module loading. Only once the server passed, so that a dead one is still told in
-	 * its probe timeout. No server is contacted, nothing is mounted. */
-	if (!arg_fake) {
-		int fs = fsopen("nfs4", FSOPEN_CLOEXEC);
-
-		if (fs < 0)
-			log_debug_errno(-errno, "fsopen(\"nfs4\") to load the NFS client");
-		safe_close(fs);
-	}
+	if (!arg_fake)
+		nfs_load_client();
 
 	r = dvol_nfs_tries(&n->mopts, t->versions, t->addr, t->local_addr, t->mount_port, n->tries);
 	if (r < 0)
@@ -801,6 +744,7 @@ static int plan_nfs(struct plan *p)
 		/* The probe's ok says a wanted version was proven: this is a bug. */
 		log_error("cannot mount %s: the probe passed, but no NFS version to mount is left",
 			  arg_spec);
+		p->fail = DVOL_FAIL_BUG;
 		return -EPROTO;
 	}
 	return 0;
@@ -837,83 +781,14 @@ static bool nfs_net_errno(int e)
 	       e == ECONNRESET || e == EAGAIN;
 }
 
-/*
- * mount(2) in a child that dies at DEADLINE_MS: NFS's mount RPCs sleep killably, and a
- * signal whose default is to terminate counts as SIGKILL there. The child's own timer
- * needs no right to signal another process. -ETIMEDOUT when it did not finish in time.
- */
-static int nfs_mount_deadline(const char *source, const char *target, const char *fstype,
-			      unsigned long flags, const char *data, uint64_t deadline_ms)
-{
-	_cleanup_close_ int rfd = -EBADF;
-	int fds[2], res = 0;
-	size_t got = 0;
-	pid_t pid;
-
-	if (dvol_now_ms() >= deadline_ms)
-		return -ETIMEDOUT;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		safe_close(fds[0]);
-		safe_close(fds[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		uint64_t now = dvol_now_ms(), left = deadline_ms > now ? deadline_ms - now : 1;
-		struct itimerval it = {.it_value = {.tv_sec = (time_t)(left / 1000),
-						    .tv_usec = (long)(left % 1000) * 1000}};
-		int e;
-
-		safe_close(fds[0]);
-		signal(SIGALRM, SIG_DFL);
-		if (setitimer(ITIMER_REAL, &it, NULL) < 0)
-			_exit(DVOL_EX_SYSERR);
-		e = mount(source, target, fstype, flags, data) == 0 ? 0 : errno;
-		(void)setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
-		if (write(fds[1], &e, sizeof(e)) != sizeof(e))
-			_exit(DVOL_EX_SYSERR);
-		_exit(0);
-	}
-	safe_close(fds[1]);
-	rfd = fds[0];
-	for (;;) {
-		uint64_t now = dvol_now_ms();
-		/* The child's alarm ends it; this is for a child that cannot be ended. */
-		int wait_ms = deadline_ms + 2000 > now ? (int)(deadline_ms + 2000 - now) : 0;
-		struct pollfd pfd = {.fd = rfd, .events = POLLIN};
-		ssize_t k;
-		int r = poll(&pfd, 1, wait_ms);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -ETIMEDOUT;
-		k = read(rfd, (char *)&res + got, sizeof(res) - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -ETIMEDOUT; /* it died at its deadline, before it could say */
-		got += (size_t)k;
-		if (got == sizeof(res))
-			return -res;
-	}
-}
-
 /* After a timeout: did the mount land anyway, in the instant before the child died? */
 static bool nfs_landed(const struct plan *p)
 {
 	_cleanup_close_ int fd = -EBADF;
-	struct dvol_mount_info mi = {0};
-	bool ours;
+	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
 
-	if (dvol_open_dir(p->target, &fd) < 0 || dvol_mount_at(fd, &mi) <= 0)
-		return false;
-	ours = mi.fstype && !strncmp(mi.fstype, "nfs", 3) && mi.source &&
-	       !strcmp(mi.source, p->nfs.source);
-	dvol_mount_info_done(&mi);
-	return ours;
+	return dvol_open_dir(p->target, &fd) >= 0 && dvol_mount_info_at(fd, &mi) > 0 &&
+	       dvol_nfs_mount_is(&mi, p->nfs.source);
 }
 
 /* act for NFS: the kernel mount, version by version, under one deadline; no network of
@@ -921,10 +796,10 @@ static bool nfs_landed(const struct plan *p)
 static int act_nfs(struct plan *p)
 {
 	struct plan_nfs *n = &p->nfs;
-	char target[64], tried[512] = "";
-	size_t len = 0;
-	unsigned long long backoff = 500;
-	uint64_t deadline = dvol_now_ms() + n->mount_timeout_ms;
+	_cleanup_free_ char *tried = NULL;
+	char target[64];
+	struct dvol_backoff backoff = DVOL_NFS_BACKOFF;
+	uint64_t deadline = dvol_now_ms() + n->mount_timeout_ms, pause;
 	int r = 0;
 
 	/* retry= waits for a server that answered the probe; mount-timeout= for each go. */
@@ -938,17 +813,17 @@ static int act_nfs(struct plan *p)
 
 		log_debug("mount(\"%s\", \"%s\", \"%s\", 0x%lx, \"%s\")", n->source, p->target,
 			  t->fstype, p->opts.mflags, t->data);
-		r = nfs_mount_deadline(n->source, target, t->fstype, p->opts.mflags, t->data,
-				       go < deadline ? go : deadline);
+		r = dvol_nfs_mount_within(n->source, target, t->fstype, p->opts.mflags, t->data,
+					  go < deadline ? go : deadline);
 		if (r == 0)
 			return 0;
 		if (r == -ETIMEDOUT && nfs_landed(p)) {
 			log_notice("the kernel mount of %s finished at its deadline", n->source);
 			return 0;
 		}
-		len += snprintf(tried + len, len < sizeof(tried) ? sizeof(tried) - len : 0,
-				"%svers=%s: %s", len ? "; " : "", vs,
-				r == -ETIMEDOUT ? "no answer in time" : strerror(-r));
+		/* Out of memory here only shortens the list in the message. */
+		(void)dvol_strextendf(&tried, "; ", "vers=%s: %s", vs,
+				      r == -ETIMEDOUT ? "no answer in time" : strerror(-r));
 		if (r == -ETIMEDOUT) {
 			log_error(
 			    "cannot mount %s on %s: the server answered the probe, but the "
@@ -960,12 +835,13 @@ static int act_nfs(struct plan *p)
 			return r;
 		}
 		/* A network error on a server that answered the probe: retry= waits for it. */
-		if (nfs_net_errno(-r) && n->deadline_ms &&
-		    dvol_now_ms() + backoff < n->deadline_ms) {
-			log_info("mounting %s with vers=%s: %s; again in %llu ms", n->source, vs,
-				 strerror(-r), backoff);
-			dvol_sleep_ms(backoff);
-			backoff = backoff * 2 > 8000 ? 8000 : backoff * 2;
+		pause = nfs_net_errno(-r)
+			    ? dvol_backoff_next(&backoff, dvol_now_ms(), n->deadline_ms)
+			    : 0;
+		if (pause) {
+			log_info("mounting %s with vers=%s: %s; again in %" PRIu64 " ms", n->source,
+				 vs, strerror(-r), pause);
+			dvol_sleep_ms(pause);
 			continue;
 		}
 		/* The kernel refuses a version the server offered: the next one down. */
@@ -978,33 +854,11 @@ static int act_nfs(struct plan *p)
 	if (r == -ENODEV)
 		log_error("cannot mount %s on %s: this kernel has no NFS client (%s); load the "
 			  "nfs and nfsv4 modules; nothing was mounted",
-			  n->source, p->target, tried);
+			  n->source, p->target, tried ? tried : "?");
 	else
 		log_error("cannot mount %s on %s: the server answered the probe, but the kernel "
 			  "mount failed (%s); nothing was mounted",
-			  n->source, p->target, tried);
-	return r;
-}
-
-/* The mount point of a local volume, and what is mounted there already. */
-static int local_target(struct plan *p)
-{
-	struct local *l = &p->local;
-	struct dvol_mount_info mi = {0};
-	struct stat st;
-	bool want_ro = (p->opts.mflags & MS_RDONLY) || l->dev.read_only;
-	int r;
-
-	r = open_target(p, &mi);
-	if (r <= 0)
-		return r;
-	/* A block filesystem's st_dev is its device: the same device, not the same name. */
-	r = fstat(p->target_fd, &st) < 0 ? -errno : 0;
-	if (r == 0)
-		r = check_existing(p, &mi,
-				   dvol_mount_same(&mi, st.st_dev == l->dev.devno, "/", want_ro),
-				   l->desc, arg_spec);
-	dvol_mount_info_done(&mi);
+			  n->source, p->target, tried ? tried : "?");
 	return r;
 }
 
@@ -1026,6 +880,7 @@ static int local_find(struct plan *p)
 			  "model at most %d (as /sys/class/nvme/*/serial and model show them); "
 			  "check the value",
 			  spec, DVOL_NVME_SERIAL_MAX, DVOL_NVME_MODEL_MAX);
+		p->fail = DVOL_FAIL_USAGE;
 		return -EINVAL;
 	}
 	if (r == -ENOTUNIQ) {
@@ -1226,19 +1081,10 @@ static int local_decide(struct plan *p, const struct dvol_blk_verdict *first)
 static int plan_local(struct plan *p)
 {
 	struct local *l = &p->local;
-	struct dvol_blk_verdict first = {0};
+	_cleanup_(dvol_blk_verdict_done) struct dvol_blk_verdict first = {0};
 	bool skip_zero = p->opts.mkfs_ignore_nonzero;
 	int r;
 
-	if (p->opts.create) {
-		log_error("option 'create' applies to folders, and '%s' is a block device",
-			  arg_spec);
-		return -EINVAL;
-	}
-	if (p->opts.mkfs_ignore_nonzero && !p->opts.mkfs) {
-		log_error("option 'mkfs-ignore-nonzero-data' needs mkfs=");
-		return -EINVAL;
-	}
 	r = local_find(p);
 	if (r < 0)
 		return r;
@@ -1255,23 +1101,19 @@ static int plan_local(struct plan *p)
 		log_error("%s stays locked by another process (flock) after %.1f s; retry, or "
 			  "find the holder (lslocks)",
 			  l->desc, p->opts.device_timeout_ms / 1000.0);
-		goto out;
+		return r;
 	}
-	if (r < 0) {
-		log_error_errno(r, "cannot lock %s", l->desc);
-		goto out;
-	}
+	if (r < 0)
+		return log_error_errno(r, "cannot lock %s", l->desc);
 
 	/* The format step mounts nothing, and may run in a mount namespace of its own. */
-	r = arg_format_only ? 0 : local_target(p);
+	r = arg_format_only ? 0 : check_existing(p);
 	if (r < 0 || p->already)
-		goto out;
+		return r;
 
 	r = dvol_blk_probe(l->fd, &l->dev, skip_zero, &l->verdict);
-	if (r < 0) {
-		log_error_errno(r, "cannot probe %s", l->desc);
-		goto out;
-	}
+	if (r < 0)
+		return log_error_errno(r, "cannot probe %s", l->desc);
 	/* Name it by what it holds as well, where the device itself has no serial. */
 	if (!l->dev.serial && l->verdict.uuid) {
 		_cleanup_free_ char *d = dvol_blk_dev_describe(&l->dev, l->verdict.uuid);
@@ -1283,23 +1125,20 @@ static int plan_local(struct plan *p)
 	}
 	r = local_decide(p, &first);
 	if (r < 0 || !l->format)
-		goto out;
+		return r;
 
 	l->fstype = p->opts.mkfs;
 	l->fresh = true;
 	r = dvol_mkfs_new_uuid(l->uuid);
 	if (r < 0)
-		goto out;
+		return r;
 	dvol_mkfs_label_from_path(p->target, l->label);
-	r = dvol_mkfs_argv(&(struct dvol_mkfs){.fstype = p->opts.mkfs,
-					       .device = l->dev.node,
-					       .label = l->label,
-					       .uuid = l->uuid,
-					       .force = l->redo},
-			   &l->mkfs_argv);
-out:
-	dvol_blk_verdict_done(&first);
-	return r;
+	return dvol_mkfs_argv(&(struct dvol_mkfs){.fstype = p->opts.mkfs,
+						  .device = l->dev.node,
+						  .label = l->label,
+						  .uuid = l->uuid,
+						  .force = l->redo},
+			      &l->mkfs_argv);
 }
 
 static void print_plan_local(const struct plan *p)
@@ -1482,7 +1321,7 @@ static int act_local_mount(struct plan *p)
 static void print_plan(const struct plan *p)
 {
 	switch (p->kind) {
-	case PLAN_BIND:
+	case DVOL_VOL_BIND:
 		printf("source:   %s (folder%s)\n", p->spec.path,
 		       p->create_source ? ", missing: will be created" : "");
 		if (p->create_source)
@@ -1498,10 +1337,10 @@ static void print_plan(const struct plan *p)
 			       p->opts.vfs ? ", flags " : "", p->opts.vfs ? p->opts.vfs : "",
 			       p->opts.mflags & MS_RDONLY ? " (read-only before it appears)" : "");
 		break;
-	case PLAN_LOCAL:
+	case DVOL_VOL_LOCAL:
 		print_plan_local(p);
 		break;
-	case PLAN_NFS:
+	case DVOL_VOL_NFS:
 		print_plan_nfs(p);
 		break;
 	}
@@ -1541,23 +1380,22 @@ static int act_bind(struct plan *p)
  */
 static int record(struct libmnt_context *cxt, const struct plan *p)
 {
-	static const char *const kinds[] = {
-	    [PLAN_BIND] = "bind", [PLAN_LOCAL] = "local", [PLAN_NFS] = "nfs"};
 	_cleanup_free_ char *attrs = NULL;
 	int r;
 
 	if (arg_nomtab || p->already)
 		return 0;
-	if (asprintf(&attrs, "dvol.kind=%s", kinds[p->kind]) < 0)
+	if (asprintf(&attrs, "dvol.kind=%s", dvol_vol_to_string(p->kind)) < 0)
 		return -ENOMEM;
 	/* libmount must not evaluate or canonicalize SOURCE: it is dvol's, not a path. */
 	r = mnt_context_disable_canonicalize(cxt, 1);
 	/* A tag is recorded as the device it named, as mount(8) does: libmount would
 	 * evaluate it again, and udev's links it relies on may not exist. */
 	if (r >= 0)
-		r = mnt_context_set_source(
-		    cxt, p->kind == PLAN_LOCAL && p->spec.kind == DVOL_SPEC_TAG ? p->local.dev.node
-										: arg_spec);
+		r = mnt_context_set_source(cxt, p->kind == DVOL_VOL_LOCAL &&
+							p->spec.kind == DVOL_SPEC_TAG
+						    ? p->local.dev.node
+						    : arg_spec);
 	if (r >= 0)
 		r = mnt_context_set_target(cxt, p->target);
 	if (r >= 0)
@@ -1574,162 +1412,218 @@ static int record(struct libmnt_context *cxt, const struct plan *p)
 }
 
 /* The end of the format step: what the mount step is to know is left on /run. */
-static int format_only_done(const struct plan *p)
+static int format_only_done(struct plan *p)
 {
 	const struct local *l = &p->local;
 	int r;
 
+	p->fail = DVOL_FAIL_RECORD;
 	if (!l->fresh) {
 		log_info("%s holds a %s already (%s); nothing to format", l->desc,
 			 l->verdict.fstype ? l->verdict.fstype : "filesystem", l->verdict.what);
-		return DVOL_EX_OK;
+		return 0;
 	}
 	if (p->opts.mode_set || p->opts.uid_set || p->opts.gid_set) {
 		r = dvol_fresh_mark(DVOL_FRESH_DIR, l->uuid);
-		if (r < 0) {
-			log_error_errno(r,
-					"formatted %s, but cannot leave the mark in %s for the "
-					"mount step: mode=, uid= and gid= will not be applied",
-					l->desc, DVOL_FRESH_DIR);
-			return DVOL_EX_FILEIO;
-		}
+		if (r < 0)
+			return log_error_errno(r,
+					       "formatted %s, but cannot leave the mark in %s for "
+					       "the mount step: mode=, uid= and gid= will not be "
+					       "applied",
+					       l->desc, DVOL_FRESH_DIR);
 	}
-	return DVOL_EX_OK;
+	return 0;
 }
 
-static int run(struct libmnt_context *cxt)
+/* Before the first sandbox stage: NFS starts its probe process, which alone holds inet
+ * and sheds root, while this one goes on to open the mount point meanwhile. */
+static int prepare(struct plan *p)
 {
-	_cleanup_(plan_done) struct plan p = {.target_fd = -EBADF,
-					      .src_fd = -EBADF,
-					      .local.fd = -EBADF,
-					      .local.wfd = -EBADF,
-					      .nfs.probe_fd = -EBADF};
+	int r;
+
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+	case DVOL_VOL_LOCAL:
+		return 0;
+	case DVOL_VOL_NFS:
+		r = nfs_prepare(p);
+		return r < 0 ? r : nfs_probe_start(p);
+	}
+	return -EINVAL;
+}
+
+/* The sandbox stage for planning: no exec unless a format may be planned; inet never. */
+static unsigned plan_sandbox(const struct plan *p)
+{
+	unsigned sets = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT;
+
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+	case DVOL_VOL_NFS:
+		return sets;
+	case DVOL_VOL_LOCAL:
+		return sets | DVOL_SB_BLKDEV | (p->opts.mkfs ? DVOL_SB_EXEC : 0);
+	}
+	return sets;
+}
+
+static int plan(struct plan *p)
+{
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+		return plan_bind(p);
+	case DVOL_VOL_LOCAL:
+		return plan_local(p);
+	case DVOL_VOL_NFS:
+		return plan_nfs(p);
+	}
+	return -EINVAL;
+}
+
+/* act, the part that needs more than mounting: a local volume's format. */
+static int act_prepare(struct plan *p)
+{
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+	case DVOL_VOL_NFS:
+		return 0;
+	case DVOL_VOL_LOCAL:
+		return act_local_format(p);
+	}
+	return -EINVAL;
+}
+
+static int act(struct plan *p)
+{
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+		return act_bind(p);
+	case DVOL_VOL_LOCAL:
+		return act_local_mount(p);
+	case DVOL_VOL_NFS:
+		return act_nfs(p);
+	}
+	return -EINVAL;
+}
+
+/*
+ * The flow. Each stage sets p->fail before it starts (a stage that finds a usage error
+ * says so itself), and main() turns the one -errno into the one exit code.
+ */
+static int run(struct libmnt_context *cxt, struct plan *p)
+{
 	unsigned sets;
 	int r;
 
-	r = parse_volume(cxt, &p);
+	p->fail = DVOL_FAIL_USAGE;
+	r = parse_volume(cxt, p);
 	if (r < 0)
-		return dvol_exit_code(DVOL_FAIL_USAGE, r);
-	if (arg_format_only && p.kind != PLAN_LOCAL) {
+		return r;
+	if (arg_format_only && p->kind != DVOL_VOL_LOCAL) {
+		_cleanup_free_ char *spec = shown(arg_spec);
+
 		log_error("--format-only: '%s' is not a block device; only a local volume is "
 			  "formatted",
-			  arg_spec);
-		return DVOL_EX_USAGE;
+			  spec);
+		return -EINVAL;
 	}
 
+	p->fail = DVOL_FAIL_SYSTEM;
 	if (arg_ns) {
 		r = enter_namespace(arg_ns);
 		if (r < 0)
-			return dvol_exit_code(DVOL_FAIL_SYSTEM, r);
+			return r;
 	}
+	r = prepare(p);
+	if (r < 0)
+		return r;
 
-	/* NFS: the probe starts now, in a process of its own that sheds root and alone
-	 * holds inet; this one goes on to open the mount point meanwhile. */
-	if (p.kind == PLAN_NFS) {
-		r = nfs_prepare(&p);
-		if (r < 0)
-			return dvol_exit_code(r == -EINVAL ? DVOL_FAIL_USAGE : DVOL_FAIL_SYSTEM, r);
-		r = nfs_probe_start(&p);
-		if (r < 0)
-			return dvol_exit_code(DVOL_FAIL_SYSTEM, r);
-	}
-
-	/* Stage 1: no exec unless a format may be planned; inet never. */
-	sets = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT;
-	if (p.kind == PLAN_LOCAL)
-		sets |= DVOL_SB_BLKDEV | (p.opts.mkfs ? DVOL_SB_EXEC : 0);
+	sets = plan_sandbox(p);
 	r = dvol_sandbox_enter(sets);
 	if (r < 0)
-		return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
+		return log_error_errno(r, "cannot enter the sandbox");
 	log_debug("sandbox: %s", dvol_sandbox_sets_to_string(sets));
 
 	dvol_debug_stop("resolve");
-	switch (p.kind) {
-	case PLAN_BIND:
-		r = plan_bind(&p);
-		break;
-	case PLAN_LOCAL:
-		r = plan_local(&p);
-		break;
-	case PLAN_NFS:
-		r = plan_nfs(&p);
-		break;
-	}
+	p->fail = DVOL_FAIL_MOUNT;
+	r = plan(p);
 	if (r < 0)
-		return dvol_exit_code(r == -EINVAL ? DVOL_FAIL_USAGE : DVOL_FAIL_MOUNT, r);
-
+		return r;
 	if (arg_fake) {
-		print_plan(&p);
-		return DVOL_EX_OK;
+		print_plan(p);
+		return 0;
 	}
-	if (p.already) {
-		log_info("%s is already mounted on %s; nothing to do", arg_spec, p.target);
-		return DVOL_EX_OK;
+	if (p->already) {
+		log_info("%s is already mounted on %s; nothing to do", arg_spec, p->target);
+		return 0;
 	}
-
-	if (p.kind == PLAN_LOCAL) {
-		r = act_local_format(&p);
-		if (r < 0)
-			return dvol_exit_code(DVOL_FAIL_MOUNT, r);
-	}
-	if (arg_format_only)
-		return format_only_done(&p);
-
-	/* Stage 2: the mount itself, on the fds already held (and utab afterwards); a local
-	 * volume is formatted by now, so exec and the device ioctls go. */
-	sets = DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT;
-	r = dvol_sandbox_enter(sets);
+	r = act_prepare(p);
 	if (r < 0)
-		return log_error_errno(r, "cannot narrow the sandbox"), DVOL_EX_SYSERR;
+		return r;
+	if (arg_format_only)
+		return format_only_done(p);
+
+	/* The mount itself, on the fds already held (and utab afterwards); a local volume
+	 * is formatted by now, so exec and the device ioctls go. */
+	p->fail = DVOL_FAIL_SYSTEM;
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT);
+	if (r < 0)
+		return log_error_errno(r, "cannot narrow the sandbox");
 
 	dvol_debug_stop("act");
-	r = p.kind == PLAN_NFS	   ? act_nfs(&p)
-	    : p.kind == PLAN_LOCAL ? act_local_mount(&p)
-				   : act_bind(&p);
+	p->fail = DVOL_FAIL_MOUNT;
+	r = act(p);
 	if (r < 0)
-		return dvol_exit_code(DVOL_FAIL_MOUNT, r);
+		return r;
 
-	/* Stage 3: mounted; only the record is left. */
+	/* Mounted; only the record is left. */
+	p->fail = DVOL_FAIL_SYSTEM;
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
 	if (r < 0)
-		return log_error_errno(r, "cannot narrow the sandbox"), DVOL_EX_SYSERR;
+		return log_error_errno(r, "cannot narrow the sandbox");
 
-	r = record(cxt, &p);
-	if (r < 0) {
-		log_error_errno(r, "%s is mounted on %s, but recording it in utab failed", arg_spec,
-				p.target);
-		return DVOL_EX_FILEIO;
-	}
-	log_info("mounted %s on %s", arg_spec, p.target);
-	return DVOL_EX_OK;
+	p->fail = DVOL_FAIL_RECORD;
+	r = record(cxt, p);
+	if (r < 0)
+		return log_error_errno(r, "%s is mounted on %s, but recording it in utab failed",
+				       arg_spec, p->target);
+	log_info("mounted %s on %s", arg_spec, p->target);
+	return 0;
 }
 
 int main(int argc, char *argv[])
 {
 	_cleanup_(mnt_free_contextp) struct libmnt_context *cxt = NULL;
+	_cleanup_(plan_done) struct plan p = {.target_fd = -EBADF,
+					      .src_fd = -EBADF,
+					      .local.fd = -EBADF,
+					      .local.wfd = -EBADF,
+					      .nfs.probe_fd = -EBADF};
 	const char *why;
 	int r;
 
 	dvol_log_open("mount.dvol");
 	if (dvol_refuse_elevation(&why) < 0) {
 		log_error("refusing to run: %s", why);
-		return DVOL_EX_USAGE;
+		return dvol_exit_code(DVOL_FAIL_USAGE, -EPERM);
 	}
 
 	cxt = mnt_new_context();
 	if (!cxt)
-		return log_error("out of memory"), DVOL_EX_SYSERR;
+		return log_error("out of memory"), dvol_exit_code(DVOL_FAIL_SYSTEM, -ENOMEM);
 	r = mnt_context_init_helper(cxt, MNT_ACT_MOUNT, 0);
 	if (r < 0)
-		return log_error_errno(r, "cannot initialize libmount"), DVOL_EX_SYSERR;
+		return log_error_errno(r, "cannot initialize libmount"),
+		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
 
 	r = parse_argv(cxt, argc, argv);
-	if (r <= 0) {
-		if (r < 0)
-			fprintf(stderr, "Try 'mount.dvol --help' for more information.\n");
-		return r < 0 ? DVOL_EX_USAGE : DVOL_EX_OK;
-	}
-	r = run(cxt);
+	if (r < 0)
+		fprintf(stderr, "Try 'mount.dvol --help' for more information.\n");
+	if (r <= 0)
+		return dvol_exit_code(DVOL_FAIL_USAGE, r);
+
+	r = run(cxt, &p);
+	r = dvol_exit_code(p.fail, r);
 #ifndef __SANITIZE_ADDRESS__
 	/* Past this point, exit would only run the destructors of libmount, libblkid and
 	 * libselinux, which free what the kernel frees anyway; on a bind they are

@@ -100,17 +100,6 @@ static void test_rules_match_table(void **state)
 	assert_true(n >= 5);
 }
 
-static void test_trim(void **state)
-{
-	char *s = dvol_strdup_trim("  DVOLSER1   \n");
-
-	assert_string_equal(s, "DVOLSER1");
-	free(s);
-	s = dvol_strdup_trim("   ");
-	assert_string_equal(s, "");
-	free(s);
-}
-
 static void test_buf_is_zero(void **state)
 {
 	const size_t n = 1024 * 1024;
@@ -154,7 +143,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_instance_store_models),
 	    cmocka_unit_test(test_rules_match_table),
-	    cmocka_unit_test(test_trim),
 	    cmocka_unit_test(test_buf_is_zero),
 	    cmocka_unit_test(test_describe),
 	};

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/mount.h>
+
 #include <cmocka.h>
 
 #include "cleanup.h"
@@ -45,10 +47,41 @@ static void test_mount_same(void **state)
 	}
 }
 
+static void test_attr_from_flags(void **state)
+{
+	static const struct {
+		unsigned long mflags;
+		uint64_t set, clr;
+	} t[] = {
+	    {0, 0, 0},
+	    {MS_RDONLY, MOUNT_ATTR_RDONLY, 0},
+	    {MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0},
+	    {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME, 0},
+	    /* An atime mode replaces the one the mount had: the whole field is cleared. */
+	    {MS_NOATIME, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
+	    {MS_STRICTATIME, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
+	    {MS_RELATIME, MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
+	    {MS_NOATIME | MS_RELATIME, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
+	    /* Flags a detached mount does not take are not attributes. */
+	    {MS_SYNCHRONOUS | MS_DIRSYNC, 0, 0},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		struct mount_attr a = {.attr_set = ~0ull, .propagation = 7};
+
+		dvol_mount_attr_from_flags(t[i].mflags, &a);
+		assert_int_equal(a.attr_set, t[i].set);
+		assert_int_equal(a.attr_clr, t[i].clr);
+		assert_int_equal(a.propagation, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mount_same),
+	    cmocka_unit_test(test_attr_from_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

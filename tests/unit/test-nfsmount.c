@@ -5,6 +5,7 @@
  * mounts to try from what the probe proved.
  */
 #include <errno.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "cleanup.h"
 #include "nfsmount.h"
 #include "nfsprobe.h"
+#include "timeutil.h"
 
 static void test_parse_ok(void **state)
 {
@@ -179,11 +181,51 @@ static void test_tries(void **state)
 	}
 }
 
+static void test_mount_is(void **state)
+{
+	static const struct {
+		const char *fstype, *source, *asked;
+		bool want;
+	} t[] = {
+	    {"nfs4", "srv:/export", "srv:/export", true},
+	    {"nfs", "srv:/export", "srv:/export", true},
+	    {"nfs4", "[fd00::1]:/e", "[fd00::1]:/e", true},
+	    {"nfs4", "srv:/export/sub", "srv:/export", false},
+	    {"nfs4", "other:/export", "srv:/export", false},
+	    {"nfsd", "srv:/export", "srv:/export", false},
+	    {"ext4", "srv:/export", "srv:/export", false},
+	    {NULL, "srv:/export", "srv:/export", false},
+	    {"nfs4", NULL, "srv:/export", false},
+	    {"nfs4", "srv:/export", NULL, false},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dvol_mount_info mi = {.fstype = (char *)t[i].fstype,
+					     .source = (char *)t[i].source};
+
+		assert_int_equal(dvol_nfs_mount_is(&mi, t[i].asked), t[i].want);
+	}
+}
+
+static void test_mount_within(void **state)
+{
+	uint64_t now = dvol_now_ms();
+
+	/* A deadline already passed: not even a child. */
+	assert_int_equal(dvol_nfs_mount_within("srv:/e", "/", "nfs4", 0, "", now), -ETIMEDOUT);
+	/* The child's mount(2) fails at once, and its errno comes back (ENODEV as root,
+	 * EPERM otherwise): an answer, not a timeout. */
+	signal(SIGCHLD, SIG_IGN);
+	int r = dvol_nfs_mount_within("none", "/nonexistent-dvol-target", "dvol-no-such-fs", 0,
+				      NULL, now + 10000);
+	assert_true(r == -ENODEV || r == -EPERM || r == -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_ok),
-	    cmocka_unit_test(test_parse_refused),
+	    cmocka_unit_test(test_mount_within), cmocka_unit_test(test_mount_is),
+	    cmocka_unit_test(test_parse_ok),	 cmocka_unit_test(test_parse_refused),
 	    cmocka_unit_test(test_tries),
 	};
 

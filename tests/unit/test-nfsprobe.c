@@ -72,6 +72,10 @@ static void test_versions(void **state)
 	assert_int_equal(dvol_nfs_vers_from_string("4.2"), DVOL_NFS_V4_2);
 	assert_int_equal(dvol_nfs_vers_from_string("3"), DVOL_NFS_V3);
 	assert_int_equal(dvol_nfs_vers_from_string("5"), 0);
+	assert_int_equal(dvol_nfs_vers_minor(0), DVOL_NFS_V4_0);
+	assert_int_equal(dvol_nfs_vers_minor(1), DVOL_NFS_V4_1);
+	assert_int_equal(dvol_nfs_vers_minor(2), DVOL_NFS_V4_2);
+	assert_int_equal(dvol_nfs_vers_minor(3), 0);
 	assert_int_equal(dvol_nfs_vers_highest(DVOL_NFS_V3 | DVOL_NFS_V4 | DVOL_NFS_V4_1),
 			 DVOL_NFS_V4_1);
 	assert_int_equal(dvol_nfs_vers_highest(DVOL_NFS_V3), DVOL_NFS_V3);
@@ -238,10 +242,46 @@ static void test_err_classes(void **state)
 	assert_true(dvol_nfs_err_is_transient(DVOL_NFS_REFUSED));
 }
 
+static void test_describe(void **state)
+{
+	static const struct {
+		const char *target;
+		bool v3_side;
+		uint16_t mount_port;
+		unsigned rtt;
+		const char *want;
+	} t[] = {
+	    {"srv", true, 0, 0,
+	     "TCP port 2049, NFS NULL v3 and v4, COMPOUND 4.0-4.2, portmapper and MOUNT"},
+	    {"nfs://srv:20490/m/sub?vers=4.1", false, 0, 0,
+	     "TCP port 20490, NFS NULL v3 and v4, COMPOUND 4.0-4.2, LOOKUP /m/sub, wanted "
+	     "vers=4.1"},
+	    {"srv:/e", true, 635, 3,
+	     "TCP port 2049, NFS NULL v3 and v4, COMPOUND 4.0-4.2, LOOKUP /e, MOUNT on port 635, "
+	     "3 NULL calls for the round-trip time"},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dvol_nfs_target tg = {0};
+		struct dvol_nfs_probe_params p = {
+		    .v3_side = t[i].v3_side, .mount_port = t[i].mount_port, .rtt_count = t[i].rtt};
+		const char *why;
+		char *d;
+
+		assert_int_equal(dvol_nfs_target_parse(t[i].target, &tg, &why), 0);
+		d = dvol_nfs_probe_describe(&tg, &p);
+		assert_non_null(d);
+		assert_string_equal(d, t[i].want);
+		free(d);
+		dvol_nfs_target_done(&tg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_forms),
+	    cmocka_unit_test(test_describe),
 	    cmocka_unit_test(test_parse_bad),
 	    cmocka_unit_test(test_versions),
 	    cmocka_unit_test(test_probe_refused_and_unresolvable),

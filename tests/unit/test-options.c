@@ -187,6 +187,114 @@ static void test_mkfs_options(void **state)
 	free(bad);
 }
 
+static void test_check(void **state)
+{
+	static const struct {
+		const char *optstr;
+		enum dvol_vol vol;
+		bool sloppy;
+		enum dvol_opts_why want;
+		const char *name;
+	} t[] = {
+	    {"ro,nosuid,create,mode=0750", DVOL_VOL_BIND, false, DVOL_OPTS_OK, NULL},
+	    {"size=1G", DVOL_VOL_BIND, false, DVOL_OPTS_UNKNOWN, NULL},
+	    {"size=1G", DVOL_VOL_BIND, true, DVOL_OPTS_OK, NULL},
+	    {"mkfs=xfs", DVOL_VOL_BIND, false, DVOL_OPTS_MKFS_FOLDER, "mkfs"},
+	    {"mkfs=xfs", DVOL_VOL_BIND, true, DVOL_OPTS_MKFS_FOLDER, "mkfs"},
+	    /* The unknown option is named first, as before the check was a function. */
+	    {"size=1G,mkfs=xfs", DVOL_VOL_BIND, false, DVOL_OPTS_UNKNOWN, NULL},
+	    {"mkfs=ext4,discard,ro", DVOL_VOL_LOCAL, false, DVOL_OPTS_OK, NULL},
+	    {"mkfs=xfs,mkfs-ignore-nonzero-data", DVOL_VOL_LOCAL, false, DVOL_OPTS_OK, NULL},
+	    {"create", DVOL_VOL_LOCAL, false, DVOL_OPTS_CREATE_DEVICE, "create"},
+	    {"create", DVOL_VOL_LOCAL, true, DVOL_OPTS_CREATE_DEVICE, "create"},
+	    {"mkfs-ignore-nonzero-data", DVOL_VOL_LOCAL, false, DVOL_OPTS_IGNORE_NO_MKFS,
+	     "mkfs-ignore-nonzero-data"},
+	    {"vers=4.1,nconnect=4,ro", DVOL_VOL_NFS, false, DVOL_OPTS_OK, NULL},
+	    {"mkfs=xfs", DVOL_VOL_NFS, false, DVOL_OPTS_LOCAL_ON_NFS, "mkfs"},
+	    {"create", DVOL_VOL_NFS, false, DVOL_OPTS_LOCAL_ON_NFS, "create"},
+	    {"create,mkfs=xfs", DVOL_VOL_NFS, false, DVOL_OPTS_LOCAL_ON_NFS, "mkfs"},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dvol_opts o;
+		const char *name = "unset";
+
+		assert_int_equal(dvol_opts_parse(t[i].optstr, &o, NULL, NULL), 0);
+		assert_int_equal(dvol_opts_check(&o, t[i].vol, t[i].sloppy, &name), t[i].want);
+		if (t[i].name)
+			assert_string_equal(name, t[i].name);
+		else
+			assert_null(name);
+		dvol_opts_done(&o);
+	}
+}
+
+static void test_check_kind(void **state)
+{
+	static const struct {
+		const char *optstr;
+		enum dvol_vol vol;
+		enum dvol_opts_why why;
+		const char *name;
+	} t[] = {
+	    {"mode=0755,uid=1", DVOL_VOL_BIND, DVOL_OPTS_OK, NULL},
+	    {"mode=0755", DVOL_VOL_NFS, DVOL_OPTS_FOREIGN, "mode"},
+	    {"ro,gid=5", DVOL_VOL_NFS, DVOL_OPTS_FOREIGN, "gid"},
+	    {"retry=30", DVOL_VOL_BIND, DVOL_OPTS_FOREIGN, "retry"},
+	    {"retry=30", DVOL_VOL_NFS, DVOL_OPTS_OK, NULL},
+	    {"probe-timeout=2", DVOL_VOL_LOCAL, DVOL_OPTS_FOREIGN, "probe-timeout"},
+	    {"device-timeout=5", DVOL_VOL_NFS, DVOL_OPTS_FOREIGN, "device-timeout"},
+	    {"device-timeout=5", DVOL_VOL_LOCAL, DVOL_OPTS_OK, NULL},
+	    {"mkfs-ignore-nonzero-data", DVOL_VOL_BIND, DVOL_OPTS_FOREIGN,
+	     "mkfs-ignore-nonzero-data"},
+	    {"probe-timeout=0", DVOL_VOL_NFS, DVOL_OPTS_PROBE_ZERO, "probe-timeout"},
+	    {"probe-timeout=0.5", DVOL_VOL_NFS, DVOL_OPTS_OK, NULL},
+	    {"", DVOL_VOL_NFS, DVOL_OPTS_OK, NULL},
+	    {NULL, DVOL_VOL_LOCAL, DVOL_OPTS_OK, NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *name = "x";
+
+		assert_int_equal(dvol_optstr_check_kind(t[i].optstr, t[i].vol, &name), t[i].why);
+		if (t[i].name)
+			assert_string_equal(name, t[i].name);
+		else
+			assert_null(name);
+	}
+}
+
+static void test_check_setup(void **state)
+{
+	static const struct {
+		const char *optstr;
+		enum dvol_opts_why want;
+		const char *name;
+	} t[] = {
+	    {NULL, DVOL_OPTS_OK, NULL},
+	    {"", DVOL_OPTS_OK, NULL},
+	    {"ro,nofail,mkfs=xfs", DVOL_OPTS_OK, NULL},
+	    {"loop", DVOL_OPTS_LOOP, "loop"},
+	    {"ro,offset=4096", DVOL_OPTS_LOOP, "offset"},
+	    {"sizelimit=1M", DVOL_OPTS_LOOP, "sizelimit"},
+	    {"encryption=aes", DVOL_OPTS_LOOP, "encryption"},
+	    {"verity.hashdevice=/dev/x", DVOL_OPTS_VERITY, "verity.hashdevice"},
+	    /* Names that only begin like them are not them. */
+	    {"loops,offsets=1,verity.", DVOL_OPTS_OK, NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *name = NULL;
+
+		assert_int_equal(dvol_optstr_check_setup(t[i].optstr, &name), t[i].want);
+		if (t[i].name)
+			assert_string_equal(name, t[i].name);
+		else
+			assert_null(name);
+		free(name);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +306,9 @@ int main(void)
 	    cmocka_unit_test(test_first),
 	    cmocka_unit_test(test_parsers),
 	    cmocka_unit_test(test_mkfs_options),
+	    cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_check_kind),
+	    cmocka_unit_test(test_check_setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -232,12 +232,43 @@ static void test_vers(void **state)
 	assert_false(dvol_nfs_vers_valid(""));
 }
 
+static void test_vol(void **state)
+{
+	static const struct {
+		const char *spec;
+		enum dvol_vol want;
+		const char *name;
+	} t[] = {
+	    {"/srv/cache", DVOL_VOL_BIND, "bind"},
+	    {"/dev/loop3", DVOL_VOL_LOCAL, "local"},
+	    {"/dev/disk/by-id/nvme-X", DVOL_VOL_LOCAL, "local"},
+	    {"UUID=0f6b0c1e-4a5d-4e2b-9c1a-2f3e4d5c6b7a", DVOL_VOL_LOCAL, "local"},
+	    {"nvme:serial=S1", DVOL_VOL_LOCAL, "local"},
+	    {"nvme:model=M,index=1", DVOL_VOL_LOCAL, "local"},
+	    {"nvme:instance-store", DVOL_VOL_LOCAL, "local"},
+	    {"nfs://srv/export", DVOL_VOL_NFS, "nfs"},
+	    {"srv:/export/sub", DVOL_VOL_NFS, "nfs"},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dvol_spec s;
+		const char *why;
+
+		assert_int_equal(dvol_spec_parse(t[i].spec, &s, &why), 0);
+		assert_int_equal(dvol_spec_vol(&s), t[i].want);
+		assert_string_equal(dvol_vol_to_string(dvol_spec_vol(&s)), t[i].name);
+		dvol_spec_done(&s);
+	}
+	assert_null(dvol_vol_to_string((enum dvol_vol)(DVOL_VOL_NFS + 1)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_paths),     cmocka_unit_test(test_tags),
 	    cmocka_unit_test(test_nvme),      cmocka_unit_test(test_nfs_url),
 	    cmocka_unit_test(test_nfs_short), cmocka_unit_test(test_vers),
+	    cmocka_unit_test(test_vol),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
