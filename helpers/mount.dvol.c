@@ -772,7 +772,7 @@ static void print_plan_nfs(const struct plan *p)
 	       n->mount_timeout_ms / 1000.0);
 	printf("sandbox:  the probe ran as uid %u with stdio, rpath and inet only; the process "
 	       "that mounts never had inet\n",
-	       DVOL_NFS_PROBE_UID);
+	       (unsigned)DVOL_NFS_PROBE_UID);
 }
 
 static bool nfs_net_errno(int e)
