@@ -1288,9 +1288,19 @@ int dvol_nfs_drop_privileges(void)
 		if (setresuid(DVOL_NFS_PROBE_UID, DVOL_NFS_PROBE_UID, DVOL_NFS_PROBE_UID) < 0)
 			return -errno;
 	}
-	/* Leaving uid 0 cleared them; a non-root caller with capabilities sheds them here. */
-	if (syscall(SYS_capset, &h, d) < 0)
+	/* Leaving uid 0 cleared them; a non-root caller with capabilities sheds them here.
+	 * One with none has nothing to shed, and may not be allowed capset(2) at all (a unit
+	 * with SystemCallFilter=~@privileged). */
+	if (syscall(SYS_capget, &h, d) < 0)
 		return -errno;
+	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (d[i].effective || d[i].permitted || d[i].inheritable) {
+			memset(d, 0, sizeof(d));
+			h.version = _LINUX_CAPABILITY_VERSION_3;
+			if (syscall(SYS_capset, &h, d) < 0)
+				return -errno;
+			break;
+		}
 	if (getresuid(&ru, &eu, &su) < 0)
 		return -errno;
 	return ru == 0 || eu == 0 || su == 0 ? -EPERM : 0;
