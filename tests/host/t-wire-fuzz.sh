@@ -49,6 +49,15 @@ check "the helpers that mount(8) finds are the ASan build" \
 
 # clean FILE: stderr with nothing of a sanitizer in it.
 clean() { ! grep -qE 'Sanitizer|runtime error:|DEADLYSIGNAL' "$1"; }
+# libnfs 4.0's decoder crashes on some hostile replies (an array length it trusts; see the
+# end of this file). In mount.dvol that happens in the probe's own child process: one
+# sanitizer report, from inside libnfs's decoder, and the parent says so and mounts
+# nothing. Anything else in the report is dvol's and fails the round.
+contained() {
+	[ "$(grep -c '^==[0-9]*==ERROR' "$1")" -eq 1 ] &&
+		grep -qE '#0 .* in (libnfs_)?zdr_[A-Za-z0-9_]+ .*libnfs\.so' "$1" &&
+		grep -q 'the probe process ended without a result' "$1"
+}
 ms() { echo $(($(date +%s%N) / 1000000)); }
 # why SEED WHAT: the evidence of a failed round.
 why() {
@@ -95,7 +104,8 @@ while [ $rounds -lt "${DVOL_WIRE_ROUNDS:-1000}" ] &&
 		sh $TIMEOUT "127.0.0.1:/export" "$T/mnt" >/dev/null 2>"$T/err"
 	rc=$? el=$(($(ms) - t0))
 	msg=$(grep -m1 -E '^mount.dvol' "$T/err" | cut -c1-150)
-	if [ $rc -eq 32 ] && [ $el -le $((3 * TIMEOUT * 1000 + SLACK_MS)) ] && clean "$T/err" &&
+	if [ $rc -eq 32 ] && [ $el -le $((3 * TIMEOUT * 1000 + SLACK_MS)) ] &&
+		{ clean "$T/err" || contained "$T/err"; } &&
 		[ -n "$msg" ] && ! grep -q "LEFT MOUNTED" "$T/err" &&
 		! grep -qs "$T/mnt" /run/mount/utab; then
 		ok "seed $seed: mount.dvol: rc=32 in $el ms: $msg"
