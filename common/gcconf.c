@@ -148,55 +148,24 @@ static int set_error(struct dvol_gc_conf_error *err, const char *file, unsigned 
 	return -EINVAL;
 }
 
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; s && *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
-struct parse_errors {
-	unsigned first_line;
-};
-
-/* libmount calls this for a line it cannot parse; 1: go on (the load fails anyway). */
-static int on_parse_error(struct libmnt_table *tb, const char *filename, int line)
-{
-	struct parse_errors *pe = mnt_table_get_userdata(tb);
-
-	if (pe && !pe->first_line)
-		pe->first_line = line;
-	return 1;
-}
-
 int dvol_gc_conf_load_file(struct dvol_gc_conf *c, const char *path, struct dvol_gc_conf_error *err)
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
 	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
-	struct parse_errors pe = {0};
 	struct libmnt_fs *fs;
-	unsigned line;
+	unsigned line = 0, bad;
 	int r;
 
-	tb = mnt_new_table();
 	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!tb || !it)
+	if (!it)
 		return -ENOMEM;
-	/* Comments and blank lines are kept with the entry that follows them: counting
-	 * their lines gives each entry its line number. */
-	mnt_table_enable_comments(tb, 1);
-	mnt_table_set_userdata(tb, &pe);
-	mnt_table_set_parser_errcb(tb, on_parse_error);
-	r = mnt_table_parse_file(tb, path);
-	if (pe.first_line)
-		return set_error(err, path, pe.first_line, NULL, 0,
-				 "is not 'ROOT NAME OPTIONS' (three fields separated by blanks)");
+	r = dvol_mnt_table_load(path, &tb, &bad);
 	if (r < 0)
 		return r;
+	if (bad)
+		return set_error(err, path, bad, NULL, 0,
+				 "is not 'ROOT NAME OPTIONS' (three fields separated by blanks)");
 
-	line = count_lines(mnt_table_get_intro_comment(tb));
 	while (mnt_table_next_fs(tb, it, &fs) == 0) {
 		struct dvol_gc_root_conf rc = {0};
 		const char *src = mnt_fs_get_source(fs), *name = mnt_fs_get_target(fs);
@@ -205,7 +174,7 @@ int dvol_gc_conf_load_file(struct dvol_gc_conf *c, const char *path, struct dvol
 		char *o, *key, *val;
 		size_t keysz, valsz;
 
-		line += count_lines(mnt_fs_get_comment(fs)) + 1;
+		line = dvol_mnt_fs_line(tb, fs, line);
 		if (!src || src[0] != '/')
 			return set_error(err, path, line, NULL, 0,
 					 "ROOT must be an absolute folder");

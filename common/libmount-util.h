@@ -10,3 +10,14 @@ DEFINE_CLEANUP_FUNC(struct libmnt_context *, mnt_free_context)
 DEFINE_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table)
 DEFINE_CLEANUP_FUNC(struct libmnt_fs *, mnt_unref_fs)
 DEFINE_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter)
+
+/*
+ * PATH in fstab syntax, comments kept so that entries know their lines: *ret the table
+ * (caller unrefs). A line libmount cannot parse is *ret_bad_line (the first of them; 0 for
+ * none), with 0 returned and the table as far as it was read. -errno when PATH cannot be
+ * read at all.
+ */
+int dvol_mnt_table_load(const char *path, struct libmnt_table **ret, unsigned *ret_bad_line);
+
+/* The line of FS in TB's file, given the line of the entry before it (0 for the first). */
+unsigned dvol_mnt_fs_line(struct libmnt_table *tb, struct libmnt_fs *fs, unsigned prev);

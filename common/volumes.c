@@ -27,24 +27,6 @@ void dvol_volumes_done(struct dvol_volumes *vs)
 	*vs = (struct dvol_volumes){0};
 }
 
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; s && *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
-static int on_parse_error(struct libmnt_table *tb, const char *filename, int line)
-{
-	unsigned *first = mnt_table_get_userdata(tb);
-
-	if (first && !*first)
-		*first = line;
-	return 1;
-}
-
 static int fail(unsigned *ret_line, unsigned line, const char **ret_why, const char *why)
 {
 	*ret_line = line;
@@ -58,24 +40,19 @@ int dvol_volumes_load(struct dvol_volumes *vs, const char *path, unsigned *ret_l
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
 	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
 	struct libmnt_fs *fs;
-	unsigned bad = 0, line;
+	unsigned bad, line = 0;
 	int r;
 
-	tb = mnt_new_table();
 	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!tb || !it)
+	if (!it)
 		return -ENOMEM;
-	mnt_table_enable_comments(tb, 1);
-	mnt_table_set_userdata(tb, &bad);
-	mnt_table_set_parser_errcb(tb, on_parse_error);
-	r = mnt_table_parse_file(tb, path);
+	r = dvol_mnt_table_load(path, &tb, &bad);
+	if (r < 0)
+		return r;
 	if (bad)
 		return fail(ret_line, bad, ret_why,
 			    "is not an fstab line (SOURCE TARGET dvol OPTIONS)");
-	if (r < 0)
-		return r;
 
-	line = count_lines(mnt_table_get_intro_comment(tb));
 	while (mnt_table_next_fs(tb, it, &fs) == 0) {
 		_cleanup_(volume_done) struct dvol_volume v = {0};
 		struct dvol_spec t = {0};
@@ -84,7 +61,7 @@ int dvol_volumes_load(struct dvol_volumes *vs, const char *path, unsigned *ret_l
 		const char *why = NULL;
 		struct dvol_volume *n;
 
-		line += count_lines(mnt_fs_get_comment(fs)) + 1;
+		line = dvol_mnt_fs_line(tb, fs, line);
 		if (!type || strcmp(type, "dvol") != 0)
 			return fail(ret_line, line, ret_why, "is not of type dvol");
 		if (!src || !dst)
