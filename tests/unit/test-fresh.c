@@ -12,22 +12,9 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "fresh.h"
-
-static char dir[] = "/tmp/dvol-test-fresh.XXXXXX";
-
-static int setup(void **state)
-{
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
-}
 
 static void test_mark_take(void **state)
 {

@@ -12,35 +12,9 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "volumes.h"
-
-static char dir[] = "/tmp/dvol-test-volumes.XXXXXX";
-
-static char *write_file(const char *name, const char *text)
-{
-	char *p;
-	FILE *f;
-
-	assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return p;
-}
-
-static int setup(void **state)
-{
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
-}
 
 static void load(struct dvol_volumes *vs, const char *text)
 {
