@@ -195,7 +195,7 @@ uninstall:
 		rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	for r in $(notdir $(wildcard udev/*.rules)); do rm -f $(DESTDIR)$(UDEVDIR)/rules.d/$$r; done
 
-FORMAT_SRC = common/*.[ch] helpers/*.c tests/unit/*.c bench/*.c fuzz/*.c $(wildcard fuzz/wire/*.c)
+FORMAT_SRC = common/*.[ch] helpers/*.c tests/*.c tests/unit/*.c bench/*.c fuzz/*.c $(wildcard fuzz/wire/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 
@@ -207,7 +207,7 @@ format-check:
 # shell script; any finding fails.
 # LINT_PENDING: files left out of lint for a time, each with its reason; none now.
 LINT_PENDING :=
-LINT_C := $(filter-out $(LINT_PENDING),$(wildcard common/*.c helpers/*.c bench/*.c))
+LINT_C := $(filter-out $(LINT_PENDING),$(wildcard common/*.c helpers/*.c bench/*.c tests/*.c))
 LINT_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I common -I $(B)/gen -DDVOL_VERSION='"lint"' \
 	-DDVOL_SYSCONFDIR='"/etc"' -DDVOL_LIBNFS_VERSION='"lint"' $(PKG_CFLAGS)
 LINT_SH := .ci/run bench/run $(wildcard bench/*.sh bench/vm/*.sh) scripts/demo scripts/install-deps \

@@ -3,47 +3,12 @@
 # dvol-gc's walk over a tree of 1M (and 100k) empty files on tmpfs, against
 # `find -printf '%A@ %s %p\n'` (the same stat of every entry, printed) and against
 # `systemd-tmpfiles --clean` with an equivalent age rule. Peak RSS by GNU time at 100k and
-# at 1M files. The trees are made by a small C generator: 1000 files a folder.
+# at 1M files. The trees are made by tests/mkfiles.c: 1000 files a folder.
 . "$(dirname "$0")/lib.sh" "$@"
 
-cat >"$B/gen.c" <<'C'
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-/* gen ROOT N: N empty files, 1000 a folder, last used 0..60 days ago. */
-int main(int argc, char **argv)
-{
-	long n = atol(argv[2]), now = time(NULL);
-	char p[4096];
-
-	mkdir(argv[1], 0755);
-	for (long i = 0; i < n; i++) {
-		struct timespec t[2];
-		int fd;
-
-		if (i % 1000 == 0) {
-			snprintf(p, sizeof(p), "%s/d%ld", argv[1], i / 1000);
-			mkdir(p, 0755);
-		}
-		snprintf(p, sizeof(p), "%s/d%ld/f%ld", argv[1], i / 1000, i);
-		fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-		if (fd < 0)
-			return perror(p), 1;
-		t[0].tv_sec = t[1].tv_sec = now - (i * 7919) % (60 * 86400);
-		t[0].tv_nsec = t[1].tv_nsec = 0;
-		futimens(fd, t);
-		close(fd);
-	}
-	return 0;
-}
-C
-cc -O2 -o "$B/gen" "$B/gen.c"
-"$B/gen" "$B/t100k" 100000
-"$B/gen" "$B/t1m" 1000000
+cc -O2 -o "$B/gen" "$(dirname "$0")/../tests/mkfiles.c"
+"$B/gen" "$B/t100k" 100000 aged
+"$B/gen" "$B/t1m" 1000000 aged
 
 # One pass: a budget that needs nothing (max-size far above) and no max-age.
 scan() { echo "dvol-gc --dry-run --grace 0 --max-size 1P --root $1"; }

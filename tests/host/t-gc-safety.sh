@@ -220,37 +220,7 @@ expect_rc 0 "...while JSON carries them as they are" dvol-gc --json --dry-run --
 check "...(JSON parses)" sh -c "printf '%s' \"\$0\" | jq -e '.roots[0].evicted == 3' >/dev/null" "$OUT"
 
 # --- memory does not grow with the number of files ---------------------------------------------------
-cat >"$T/gen.c" <<'C'
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
-/* gen ROOT N: N empty files, 1000 a folder. */
-int main(int argc, char **argv)
-{
-	long n = atol(argv[2]);
-	char p[4096];
-
-	mkdir(argv[1], 0755);
-	for (long i = 0; i < n; i++) {
-		int fd;
-
-		if (i % 1000 == 0) {
-			snprintf(p, sizeof(p), "%s/d%ld", argv[1], i / 1000);
-			mkdir(p, 0755);
-		}
-		snprintf(p, sizeof(p), "%s/d%ld/f%ld", argv[1], i / 1000, i);
-		fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-		if (fd < 0)
-			return perror(p), 1;
-		close(fd);
-	}
-	return 0;
-}
-C
-cc -O2 -o "$T/gen" "$T/gen.c"
+cc -O2 -o "$T/gen" "$(dirname "$0")/../mkfiles.c"
 mkdir -p "$T/rss"
 mount -t tmpfs -o size=1g,nr_inodes=400k dvol-gc-rss "$T/rss"
 "$T/gen" "$T/rss/small" 20000 && "$T/gen" "$T/rss/large" 200000
