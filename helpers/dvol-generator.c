@@ -21,6 +21,7 @@
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
+#include "fdutil.h"
 #include "libmount-util.h"
 #include "log.h"
 #include "sandbox.h"
@@ -30,21 +31,24 @@
 /* Generators run before the journal: stderr is all there is (systemd passes it to kmsg). */
 #define gen_log(...) fprintf(stderr, "dvol-generator: " __VA_ARGS__)
 
+/* DIR/UNIT.d/50-dvol.conf holding TEXT; a failure is said here. 0, or 1 for the exit code. */
 static int write_dropin(const char *dir, const char *unit, const char *text)
 {
 	_cleanup_free_ char *d = NULL, *p = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	size_t l = strlen(text);
+	int r = 0;
 
 	if (asprintf(&d, "%s/%s.d", dir, unit) < 0 || asprintf(&p, "%s/50-dvol.conf", d) < 0)
-		return -ENOMEM;
-	if (mkdir(d, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, l) != (ssize_t)l)
-		return -EIO;
+		r = -ENOMEM;
+	else if ((mkdir(d, 0755) < 0 && errno != EEXIST) ||
+		 (fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
+		r = -errno;
+	else
+		r = dvol_write_all(fd, text, strlen(text));
+	if (r < 0) {
+		gen_log("cannot write the drop-in for %s in %s: %s\n", unit, dir, strerror(-r));
+		return 1;
+	}
 	return 0;
 }
 
@@ -129,22 +133,10 @@ int main(int argc, char *argv[])
 				"orders it into local-fs.target, before the network is up; add "
 				"_netdev (and nofail) to its options\n",
 				fstab, target);
-		if (g.wait_dropin) {
-			r = write_dropin(argv[1], g.wait_unit, g.wait_dropin);
-			if (r < 0) {
-				gen_log("cannot write the drop-in for %s in %s: %s\n", g.wait_unit,
-					argv[1], strerror(-r));
-				rc = 1;
-			}
-		}
-		if (g.dropin) {
-			r = write_dropin(argv[1], g.unit, g.dropin);
-			if (r < 0) {
-				gen_log("cannot write the drop-in for %s in %s: %s\n", g.unit,
-					argv[1], strerror(-r));
-				rc = 1;
-			}
-		}
+		if (g.wait_dropin && write_dropin(argv[1], g.wait_unit, g.wait_dropin))
+			rc = 1;
+		if (g.dropin && write_dropin(argv[1], g.unit, g.dropin))
+			rc = 1;
 		dvol_gen_line_done(&g);
 	}
 	return rc;
