@@ -12,12 +12,10 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,6 +36,7 @@
 #include "nfsmount.h"
 #include "nfsprobe.h"
 #include "options.h"
+#include "probechild.h"
 #include "sandbox.h"
 #include "spec.h"
 #include "strv.h"
@@ -575,128 +574,74 @@ static int nfs_prepare(struct plan *p)
 	return 0;
 }
 
-/*
- * The probe process: it parses what the network sends, so it holds nothing worth
- * having. Forked before the parent's first sandbox stage, it sheds root (nobody, no
- * groups, no capabilities), keeps stdio, rpath (the resolver's files) and inet, and
- * hands one fixed-size result to the parent over a pipe. The parent never holds inet.
- */
-static _Noreturn void nfs_probe_child(struct plan *p, int fd, pid_t parent)
+/* In the probe process, which has only stderr: why it stopped, and why it goes on. */
+static void nfs_probe_failed(enum dvol_probe_step step, int r, void *userdata)
 {
-	struct plan_nfs *n = &p->nfs;
-	struct dvol_nfs_target *t = &n->probe;
-	struct dvol_nfs_probe_params params = nfs_probe_params(p);
-	struct dvol_backoff backoff = DVOL_NFS_BACKOFF;
-	uint64_t deadline_ms, pause;
-	struct dvol_nfs_result res;
-	unsigned attempts = 0;
-	int r;
-
-	/* Nothing of the parent's but the pipe and stdio. */
-	if (fd > 3)
-		(void)close_range(3, (unsigned)fd - 1, 0);
-	(void)close_range((unsigned)fd + 1, ~0u, 0);
-	r = dvol_nfs_drop_privileges();
-	if (r < 0) {
+	switch (step) {
+	case DVOL_PROBE_STEP_PRIVILEGES:
 		log_error_errno(r, "probe: cannot drop privileges to uid %u", DVOL_NFS_PROBE_UID);
-		_exit(DVOL_EX_SYSERR);
-	}
-	/* Set after the uid change, which clears it: no orphan probes a server on. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(DVOL_EX_SYSERR);
-	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET);
-	if (r < 0) {
+		break;
+	case DVOL_PROBE_STEP_SANDBOX:
 		log_error_errno(r, "probe: cannot enter the sandbox");
-		_exit(DVOL_EX_SYSERR);
+		break;
+	case DVOL_PROBE_STEP_PROBE:
+		log_error_errno(r, "probing %s failed", arg_spec);
+		break;
 	}
-	/* A server that closes its end must not kill the probe with SIGPIPE. */
-	signal(SIGPIPE, SIG_IGN);
-	dvol_debug_stop("probe");
-
-	deadline_ms = p->opts.retry_ms ? dvol_now_ms() + p->opts.retry_ms : 0;
-	for (;;) {
-		attempts++;
-		r = dvol_nfs_probe(t, 1, &params);
-		if (r < 0) {
-			log_error_errno(r, "probing %s failed", arg_spec);
-			_exit(DVOL_EX_SYSERR);
-		}
-		if (t->err == DVOL_NFS_OK || !dvol_nfs_err_is_transient(t->err))
-			break;
-		pause = dvol_backoff_next(&backoff, dvol_now_ms(), deadline_ms);
-		if (!pause)
-			break;
-		log_info("%s: %s (%s); probing again in %" PRIu64 " ms", arg_spec,
-			 dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "", pause);
-		dvol_sleep_ms(pause);
-	}
-	dvol_nfs_result_pack(t, attempts, &res);
-	if (dvol_write_all(fd, &res, sizeof(res)) < 0)
-		_exit(DVOL_EX_SYSERR);
-	_exit(0);
 }
 
+static void nfs_probe_retrying(const struct dvol_nfs_target *t, uint64_t pause_ms, void *userdata)
+{
+	log_info("%s: %s (%s); probing again in %" PRIu64 " ms", arg_spec,
+		 dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "", pause_ms);
+}
+
+/* Before the parent's first sandbox stage: the probe process alone holds inet, as nobody. */
 static int nfs_probe_start(struct plan *p)
 {
-	pid_t parent = getpid(), pid;
-	int fds[2];
+	int r = dvol_probe_start(&(struct dvol_probe_job){.target = &p->nfs.probe,
+							  .params = nfs_probe_params(p),
+							  .retry_ms = p->opts.retry_ms,
+							  .failed = nfs_probe_failed,
+							  .retrying = nfs_probe_retrying},
+				 &p->nfs.probe_fd);
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return log_error_errno(-errno, "cannot make a pipe for the probe");
-	/* The probe and the mount process are never waited for (the sandbox has no wait4):
-	 * the kernel reaps them. */
-	signal(SIGCHLD, SIG_IGN);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		safe_close(fds[0]);
-		safe_close(fds[1]);
-		return log_error_errno(-errno, "cannot start the probe process");
-	}
-	if (pid == 0) {
-		safe_close(fds[0]);
-		nfs_probe_child(p, fds[1], parent);
-	}
-	safe_close(fds[1]);
-	p->nfs.probe_fd = fds[0];
-	return 0;
+	return r < 0 ? log_error_errno(r, "cannot start the probe process") : 0;
 }
 
 /* The probe process's verdict, checked field by field; -errno, logged, if there is none. */
 static int nfs_probe_wait(struct plan *p)
 {
 	struct plan_nfs *n = &p->nfs;
-	struct dvol_nfs_result res;
 	/* The probe keeps its own deadlines; this one is for a probe that cannot. */
 	uint64_t until = dvol_now_ms() + p->opts.retry_ms + p->opts.probe_timeout_ms + 10000;
 	int r;
 
-	r = dvol_read_all_until(n->probe_fd, &res, sizeof(res), until);
-	if (r == -ETIMEDOUT) {
+	r = dvol_probe_wait(n->probe_fd, until, &n->probe, &n->attempts);
+	n->probe_fd = safe_close(n->probe_fd);
+	switch (r) {
+	case 0:
+		return 0;
+	case -ETIMEDOUT:
 		log_error("cannot mount %s: the probe process gave no result by its deadline; "
 			  "nothing was mounted",
 			  arg_spec);
 		return r;
-	}
-	if (r == -EPIPE) {
+	case -EPIPE:
 		log_error("cannot mount %s: the probe process ended without a result (see its "
 			  "message above); nothing was mounted",
 			  arg_spec);
 		return -EIO;
-	}
-	if (r < 0)
-		return log_error_errno(r, "cannot read the probe process's result");
-	n->probe_fd = safe_close(n->probe_fd);
-	r = dvol_nfs_result_unpack(&res, &n->probe, &n->attempts);
-	if (r == -ENOMEM)
-		return log_error_errno(r, "out of memory");
-	if (r < 0) {
+	case -EBADMSG:
 		log_error("cannot mount %s: the probe process's result is malformed; nothing "
 			  "was mounted",
 			  arg_spec);
 		return r;
+	case -ENOMEM:
+		return log_error_errno(r, "out of memory");
+	default:
+		return log_error_errno(r, "cannot read the probe process's result");
 	}
-	return 0;
 }
 
 /*

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "fdutil.h"
+#include "log.h"
+#include "nfsmount.h"
+#include "probechild.h"
+#include "sandbox.h"
+#include "timeutil.h"
+
+static _Noreturn void child_fail(const struct dvol_probe_job *job, enum dvol_probe_step step, int r)
+{
+	if (job->failed)
+		job->failed(step, r, job->userdata);
+	_exit(DVOL_EX_SYSERR);
+}
+
+static _Noreturn void probe_child(const struct dvol_probe_job *job, int fd, pid_t parent)
+{
+	struct dvol_nfs_target *t = job->target;
+	struct dvol_backoff backoff = DVOL_NFS_BACKOFF;
+	struct dvol_probe_frame frame;
+	uint64_t deadline_ms, pause;
+	unsigned attempts = 0;
+	int r;
+
+	/* Nothing of the parent's but the pipe and stdio. */
+	if (fd > 3)
+		(void)close_range(3, (unsigned)fd - 1, 0);
+	(void)close_range((unsigned)fd + 1, ~0u, 0);
+	r = dvol_nfs_drop_privileges();
+	if (r < 0)
+		child_fail(job, DVOL_PROBE_STEP_PRIVILEGES, r);
+	/* Set after the uid change, which clears it: no orphan probes a server on. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(DVOL_EX_SYSERR);
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET);
+	if (r < 0)
+		child_fail(job, DVOL_PROBE_STEP_SANDBOX, r);
+	/* A server that closes its end must not kill the probe with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	dvol_debug_stop("probe");
+
+	deadline_ms = job->retry_ms ? dvol_now_ms() + job->retry_ms : 0;
+	for (;;) {
+		attempts++;
+		r = dvol_nfs_probe(t, 1, &job->params);
+		if (r < 0)
+			child_fail(job, DVOL_PROBE_STEP_PROBE, r);
+		if (t->err == DVOL_NFS_OK || !dvol_nfs_err_is_transient(t->err))
+			break;
+		pause = dvol_backoff_next(&backoff, dvol_now_ms(), deadline_ms);
+		if (!pause)
+			break;
+		if (job->retrying)
+			job->retrying(t, pause, job->userdata);
+		dvol_sleep_ms(pause);
+	}
+	dvol_probe_frame_pack(t, attempts, &frame);
+	if (dvol_write_all(fd, &frame, sizeof(frame)) < 0)
+		_exit(DVOL_EX_SYSERR);
+	_exit(0);
+}
+
+int dvol_probe_start(const struct dvol_probe_job *job, int *ret_fd)
+{
+	pid_t parent = getpid(), pid;
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	signal(SIGCHLD, SIG_IGN);
+	/* What stdio holds would otherwise be written twice, once by each process. */
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		safe_close(fds[0]);
+		safe_close(fds[1]);
+		return r;
+	}
+	if (pid == 0) {
+		safe_close(fds[0]);
+		probe_child(job, fds[1], parent);
+	}
+	safe_close(fds[1]);
+	*ret_fd = fds[0];
+	return 0;
+}
+
+/* Up to SIZE bytes from FD until its writer closes it: *ret_len of them. */
+static int read_to_end(int fd, void *buf, size_t size, uint64_t until_ms, size_t *ret_len)
+{
+	char *b = buf;
+	size_t n = 0;
+
+	for (;;) {
+		uint64_t now = dvol_now_ms();
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ssize_t k;
+		int r;
+
+		if (now >= until_ms)
+			return -ETIMEDOUT;
+		r = poll(&pfd, 1, until_ms - now > 60000 ? 60000 : (int)(until_ms - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			continue;
+		k = read(fd, b + n, size - n);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		n += (size_t)k;
+		if (n == size)
+			break;
+	}
+	*ret_len = n;
+	return 0;
+}
+
+int dvol_probe_wait(int fd, uint64_t until_ms, struct dvol_nfs_target *t, unsigned *ret_attempts)
+{
+	/* One byte more than a frame: a longer message is told from a whole one. */
+	union {
+		struct dvol_probe_frame frame;
+		char bytes[sizeof(struct dvol_probe_frame) + 1];
+	} buf;
+	size_t len = 0;
+	int r;
+
+	r = read_to_end(fd, buf.bytes, sizeof(buf.bytes), until_ms, &len);
+	if (r < 0)
+		return r;
+	if (len == 0)
+		return -EPIPE;
+	return dvol_probe_frame_unpack(buf.bytes, len, t, ret_attempts);
+}
+
+void dvol_probe_frame_pack(const struct dvol_nfs_target *t, unsigned attempts,
+			   struct dvol_probe_frame *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->magic = DVOL_PROBE_FRAME_MAGIC;
+	ret->version = DVOL_PROBE_FRAME_VERSION;
+	ret->size = sizeof(*ret);
+	dvol_nfs_result_pack(t, attempts, &ret->result);
+}
+
+int dvol_probe_frame_unpack(const void *buf, size_t len, struct dvol_nfs_target *t,
+			    unsigned *ret_attempts)
+{
+	struct dvol_probe_frame f;
+
+	if (len != sizeof(f))
+		return -EBADMSG;
+	/* A copy: BUF need not be aligned for the frame. */
+	memcpy(&f, buf, sizeof(f));
+	if (f.magic != DVOL_PROBE_FRAME_MAGIC || f.version != DVOL_PROBE_FRAME_VERSION ||
+	    f.size != sizeof(f) || f.reserved != 0)
+		return -EBADMSG;
+	return dvol_nfs_result_unpack(&f.result, t, ret_attempts);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nfsprobe.h"
+
+/*
+ * The probe process: the part of a helper that parses what the network sends, so it holds
+ * nothing worth having. Forked before the parent's first sandbox stage, it sheds root
+ * (nobody, no groups, no capabilities), keeps stdio, rpath (the resolver's files) and inet,
+ * probes, and hands one fixed-size frame to the parent over a pipe. The parent never holds
+ * inet, and believes the frame only after checking every byte of it.
+ */
+
+/* Where the probe process stopped short of a result. */
+enum dvol_probe_step {
+	DVOL_PROBE_STEP_PRIVILEGES, /* dvol_nfs_drop_privileges() */
+	DVOL_PROBE_STEP_SANDBOX,    /* the stdio, rpath, inet stage */
+	DVOL_PROBE_STEP_PROBE,	    /* dvol_nfs_probe() itself (memory, poll) */
+};
+
+struct dvol_probe_job {
+	struct dvol_nfs_target *target; /* the probe process's copy is the one probed */
+	struct dvol_nfs_probe_params params;
+	uint64_t retry_ms; /* probe again after a transient failure, for this long; 0: once */
+	/*
+	 * Called in the probe process, whose only voice is stderr: the helper's words for a
+	 * step that failed (then the process exits with DVOL_EX_SYSERR and no result), and for
+	 * a transient failure that is probed again after PAUSE_MS. Either may be NULL.
+	 */
+	void (*failed)(enum dvol_probe_step step, int r, void *userdata);
+	void (*retrying)(const struct dvol_nfs_target *t, uint64_t pause_ms, void *userdata);
+	void *userdata;
+};
+
+/*
+ * Fork the probe process for JOB; *ret_fd is the read end of its result. SIGCHLD is
+ * ignored from here on: the process is never waited for (the parent's sandbox has no
+ * wait4), the kernel reaps it. It dies with the parent. 0 or -errno.
+ */
+int dvol_probe_start(const struct dvol_probe_job *job, int *ret_fd);
+
+/*
+ * The result from FD, read by UNTIL_MS (dvol_now_ms()'s clock) and up to the end of the
+ * pipe, decoded into T. 0; -ETIMEDOUT; -EPIPE when the process ended without sending a
+ * byte (it said why itself, or it died); -EBADMSG for anything but one whole, valid frame;
+ * -ENOMEM; or another -errno of the read.
+ */
+int dvol_probe_wait(int fd, uint64_t until_ms, struct dvol_nfs_target *t, unsigned *ret_attempts);
+
+/* What goes over the pipe: a versioned frame around dvol_nfs_result. */
+#define DVOL_PROBE_FRAME_MAGIC	 0x64767066u /* "dvpf" */
+#define DVOL_PROBE_FRAME_VERSION 1u
+struct dvol_probe_frame {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t size; /* sizeof(struct dvol_probe_frame) */
+	uint32_t reserved;
+	struct dvol_nfs_result result;
+};
+
+void dvol_probe_frame_pack(const struct dvol_nfs_target *t, unsigned attempts,
+			   struct dvol_probe_frame *ret);
+/*
+ * LEN bytes read from a probe process into T: 0, or -EBADMSG when they are not exactly one
+ * frame of this version whose every field checks (T is then left as it was), or -ENOMEM.
+ */
+int dvol_probe_frame_unpack(const void *buf, size_t len, struct dvol_nfs_target *t,
+			    unsigned *ret_attempts);

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What a probe process hands its parent is believed only as one whole frame of this
+ * version: the table of refusals below. Then one real probe process, against a refused
+ * port on loopback, and what the parent makes of a pipe that says too little or too much.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fdutil.h"
+#include "probechild.h"
+#include "timeutil.h"
+
+static void target_ok(struct dvol_nfs_target *t)
+{
+	const char *why;
+
+	assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", t, &why), 0);
+	t->resolved = t->tcp = true;
+	t->versions = DVOL_NFS_V4 | DVOL_NFS_V4_2;
+	t->export_v4 = DVOL_NFS_YES;
+	strcpy(t->addr, "127.0.0.1");
+	t->detail = strdup("fine");
+	assert_non_null(t->detail);
+}
+
+enum change {
+	NONE,
+	TRUNC_1,
+	TRUNC_HALF,
+	EMPTY,
+	OVER_1,
+	OVER_2X,
+	MAGIC,
+	VERSION,
+	SIZE,
+	RESERVED,
+	FIELD,
+	GARBAGE,
+	ZEROS
+};
+
+static void test_frame_refusals(void **state)
+{
+	static const struct {
+		const char *name;
+		enum change change;
+		int want;
+	} cases[] = {
+	    {"a whole frame", NONE, 0},
+	    {"truncated by one byte", TRUNC_1, -EBADMSG},
+	    {"truncated to half", TRUNC_HALF, -EBADMSG},
+	    {"empty", EMPTY, -EBADMSG},
+	    {"one byte too many", OVER_1, -EBADMSG},
+	    {"two frames", OVER_2X, -EBADMSG},
+	    {"another magic", MAGIC, -EBADMSG},
+	    {"another version", VERSION, -EBADMSG},
+	    {"a size field that lies", SIZE, -EBADMSG},
+	    {"reserved bits set", RESERVED, -EBADMSG},
+	    {"a field out of range inside", FIELD, -EBADMSG},
+	    {"random bytes", GARBAGE, -EBADMSG},
+	    {"all zeros", ZEROS, -EBADMSG},
+	};
+	struct dvol_nfs_target t, u;
+	struct dvol_probe_frame f;
+	char buf[2 * sizeof(f) + 1];
+	const char *why;
+
+	target_ok(&t);
+	dvol_probe_frame_pack(&t, 2, &f);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dvol_probe_frame g = f;
+		size_t len = sizeof(g);
+		unsigned attempts = 0;
+
+		switch (cases[i].change) {
+		case TRUNC_1:
+			len--;
+			break;
+		case TRUNC_HALF:
+			len /= 2;
+			break;
+		case EMPTY:
+			len = 0;
+			break;
+		case OVER_1:
+			len++;
+			break;
+		case OVER_2X:
+			len *= 2;
+			break;
+		case MAGIC:
+			g.magic = DVOL_NFS_RESULT_MAGIC;
+			break;
+		case VERSION:
+			g.version = DVOL_PROBE_FRAME_VERSION + 1;
+			break;
+		case SIZE:
+			g.size--;
+			break;
+		case RESERVED:
+			g.reserved = 1;
+			break;
+		case FIELD:
+			g.result.err = _DVOL_NFS_ERR_MAX;
+			break;
+		case GARBAGE:
+			srand(12);
+			for (size_t k = 0; k < sizeof(g); k++)
+				((unsigned char *)&g)[k] = (unsigned char)rand();
+			break;
+		case ZEROS:
+			memset(&g, 0, sizeof(g));
+			break;
+		case NONE:
+			break;
+		}
+		memcpy(buf, &g, sizeof(g));
+		memcpy(buf + sizeof(g), &f, sizeof(f));
+		assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", &u, &why), 0);
+		print_message("%s\n", cases[i].name);
+		/* Unaligned on purpose: the bytes come from a pipe, not as a struct. */
+		memmove(buf + 1, buf, len);
+		assert_int_equal(dvol_probe_frame_unpack(buf + 1, len, &u, &attempts),
+				 cases[i].want);
+		if (cases[i].want == 0) {
+			assert_int_equal(attempts, 2);
+			assert_int_equal(u.err, DVOL_NFS_OK);
+			assert_int_equal(u.versions, t.versions);
+			assert_string_equal(u.detail, "fine");
+		} else {
+			/* A refused frame leaves the target as it was. */
+			assert_int_equal(u.err, DVOL_NFS_OK);
+			assert_int_equal(u.versions, 0);
+			assert_null(u.detail);
+		}
+		dvol_nfs_target_done(&u);
+	}
+	dvol_nfs_target_done(&t);
+}
+
+/* The parent reads to the end of the pipe: a frame with more behind it is refused too. */
+static void test_wait_on_pipe(void **state)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		int want;
+	} cases[] = {
+	    {"nothing at all", 0, -EPIPE},
+	    {"a short frame", sizeof(struct dvol_probe_frame) - 8, -EBADMSG},
+	    {"a whole frame", sizeof(struct dvol_probe_frame), 0},
+	    {"a frame and more", sizeof(struct dvol_probe_frame) + 100, -EBADMSG},
+	};
+	struct dvol_nfs_target t, u;
+	struct dvol_probe_frame f;
+	char buf[sizeof(f) + 100] = {0};
+	const char *why;
+
+	target_ok(&t);
+	dvol_probe_frame_pack(&t, 1, &f);
+	memcpy(buf, &f, sizeof(f));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int fds[2];
+
+		print_message("%s\n", cases[i].name);
+		assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+		assert_int_equal(dvol_write_all(fds[1], buf, cases[i].len), 0);
+		close(fds[1]);
+		assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", &u, &why), 0);
+		assert_int_equal(dvol_probe_wait(fds[0], dvol_now_ms() + 5000, &u, NULL),
+				 cases[i].want);
+		close(fds[0]);
+		dvol_nfs_target_done(&u);
+	}
+	dvol_nfs_target_done(&t);
+}
+
+/* A writer that says nothing and keeps its end open: the deadline ends the wait. */
+static void test_wait_deadline(void **state)
+{
+	struct dvol_nfs_target u;
+	const char *why;
+	uint64_t start = dvol_now_ms();
+	int fds[2];
+
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", &u, &why), 0);
+	assert_int_equal(dvol_probe_wait(fds[0], start + 200, &u, NULL), -ETIMEDOUT);
+	assert_true(dvol_now_ms() - start >= 200);
+	close(fds[0]);
+	close(fds[1]);
+	dvol_nfs_target_done(&u);
+}
+
+static unsigned failures;
+static void on_failed(enum dvol_probe_step step, int r, void *userdata)
+{
+	failures++;
+}
+
+/* A real probe process: it probes a refused port and its verdict arrives. */
+static void test_probe_process(void **state)
+{
+	struct dvol_nfs_target t;
+	const char *why;
+	unsigned attempts = 0;
+	int fd = -EBADF;
+
+	assert_int_equal(dvol_nfs_target_parse("127.0.0.1:1", &t, &why), 0);
+	assert_int_equal(dvol_probe_start(&(struct dvol_probe_job){.target = &t,
+								   .params = {.timeout_ms = 2000},
+								   .failed = on_failed},
+					  &fd),
+			 0);
+	assert_true(fd >= 0);
+	assert_int_equal(dvol_probe_wait(fd, dvol_now_ms() + 10000, &t, &attempts), 0);
+	assert_int_equal(t.err, DVOL_NFS_REFUSED);
+	assert_int_equal(t.err_errno, ECONNREFUSED);
+	assert_int_equal(attempts, 1);
+	assert_int_equal(failures, 0);
+	close(fd);
+	dvol_nfs_target_done(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_frame_refusals),
+	    cmocka_unit_test(test_wait_on_pipe),
+	    cmocka_unit_test(test_wait_deadline),
+	    cmocka_unit_test(test_probe_process),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
