@@ -6,6 +6,7 @@
 
 #include "blkdecide.h"
 #include "cleanup.h"
+#include "strv.h"
 
 #define KIB UINT64_C(1024)
 #define MIB (KIB * 1024)
@@ -299,4 +300,144 @@ const char *dvol_blk_action_to_string(enum dvol_blk_action a)
 	};
 
 	return (unsigned)a < ELEMENTSOF(names) ? names[a] : "?";
+}
+
+int dvol_blk_explain(enum dvol_blk_reason reason, const struct dvol_blk_words *w, char **ret_text)
+{
+	static const struct dvol_claim none = {.fstype = "?", .uuid = "?"};
+	const struct dvol_claim *c = w->claimed ? w->claimed : &none;
+	const char *mkfs = w->mkfs ? w->mkfs : "?", *node = w->node, *desc = w->desc;
+	const char *verb = w->mkfs ? "format" : "mount";
+	char *t = NULL;
+	int r;
+
+	switch (reason) {
+	case DVOL_WHY_FS:
+	case DVOL_WHY_BLANK:
+		*ret_text = NULL;
+		return 0;
+	case DVOL_WHY_CLAIM:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "%s: dvol's format as %s (UUID=%s) was started earlier and did not "
+		    "finish; its claim is on the medium and nothing else was found (%s): "
+		    "formatting it again",
+		    desc, c->fstype, c->uuid, w->what);
+		r = 0;
+		break;
+	case DVOL_WHY_FS_MISMATCH:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "%s holds an %s, but mkfs=%s was asked; dvol never formats over a "
+		    "filesystem: mount it as it is (drop mkfs=, or use mkfs=%s), or wipe it "
+		    "yourself first (wipefs -a %s)",
+		    desc, w->what, mkfs, w->fstype ? w->fstype : "?", node);
+		r = -EMEDIUMTYPE;
+		break;
+	case DVOL_WHY_NO_MKFS:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "%s is blank (%s) and no mkfs= was given; add -o mkfs=xfs or mkfs=ext4 "
+		    "to format it",
+		    desc, w->what);
+		r = -ENOMEDIUM;
+		break;
+	case DVOL_WHY_PROBES_DISAGREE:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "%s: two probes disagree (first %s, then %s); refusing to format a "
+		    "device that does not read the same twice",
+		    desc, w->first, w->what);
+		r = -EIO;
+		break;
+	case DVOL_WHY_DATA:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "refusing to %s %s: found %s. It may hold data that libblkid does not "
+		    "recognize. If it really holds nothing, zero it (blkdiscard -z %s) or add "
+		    "the option mkfs-ignore-nonzero-data",
+		    verb, desc, w->what, node);
+		r = -EMEDIUMTYPE;
+		break;
+	case DVOL_WHY_OTHER:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "refusing to %s %s: found %s. dvol formats only blank devices and "
+		    "mounts only filesystems; to reuse this device, wipe it yourself first "
+		    "(wipefs -a %s)",
+		    verb, desc, w->what, node);
+		r = -EMEDIUMTYPE;
+		break;
+	case DVOL_WHY_CLAIM_NO_MKFS:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "%s holds dvol's unfinished format as %s (UUID=%s; %s); add -o mkfs=%s "
+		    "to format it again",
+		    desc, c->fstype, c->uuid, w->what, c->fstype);
+		r = -EMEDIUMTYPE;
+		break;
+	case DVOL_WHY_CLAIM_FSTYPE:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "%s holds dvol's unfinished format as %s (UUID=%s), but mkfs=%s was "
+		    "asked; use mkfs=%s to finish it, or zero the device first "
+		    "(blkdiscard -z %s)",
+		    desc, c->fstype, c->uuid, mkfs, c->fstype, node);
+		r = -EMEDIUMTYPE;
+		break;
+	case DVOL_WHY_CLAIM_CONTENT:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "refusing to %s %s: it carries dvol's claim of an unfinished format as "
+		    "%s (UUID=%s), but now holds %s, which that format did not write. Keep "
+		    "it by mounting it with mount(8) yourself; to reuse the device, zero it "
+		    "(blkdiscard -z %s)",
+		    verb, desc, c->fstype, c->uuid, w->what, node);
+		r = -EMEDIUMTYPE;
+		break;
+	case DVOL_WHY_CLAIM_FOREIGN:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "refusing to %s %s: it carries a format claim of dvol's written for "
+		    "another device, size or place (resized, moved behind another offset, or "
+		    "remapped since); what it holds now may be data. Check it; to reuse the "
+		    "device, zero it (blkdiscard -z %s)",
+		    verb, desc, node);
+		r = -EMEDIUMTYPE;
+		break;
+	case DVOL_WHY_CLAIM_DAMAGED:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "refusing to %s %s: it carries a format claim of dvol's that was partly "
+		    "overwritten since, so it may hold data written after that format "
+		    "stopped. Check it; to reuse the device, zero it (blkdiscard -z %s)",
+		    verb, desc, node);
+		r = -EMEDIUMTYPE;
+		break;
+	case DVOL_WHY_READ_ONLY:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "%s is read-only (write-protected) and cannot be formatted; make it "
+		    "writable (blockdev --setrw %s, or a loop device without -r) or mount "
+		    "what it holds",
+		    desc, node);
+		r = -EROFS;
+		break;
+	case DVOL_WHY_IN_USE:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "%s is in use (mounted, or held by md, dm or swap): refusing to format "
+		    "it",
+		    desc);
+		r = -EBUSY;
+		break;
+	default:
+		(void)dvol_strextendf(&t, NULL, "%s: no words for reason %d", desc, (int)reason);
+		r = -EINVAL;
+		break;
+	}
+	if (!t)
+		return -ENOMEM;
+	*ret_text = t;
+	return r;
 }

@@ -124,6 +124,7 @@ enum dvol_blk_reason {
 	DVOL_WHY_CLAIM_DAMAGED,	  /* REFUSE: a claim copy overwritten by someone else */
 	DVOL_WHY_READ_ONLY,	  /* REFUSE: a format asked of a read-only device */
 	DVOL_WHY_IN_USE,	  /* REFUSE: a format asked of a device someone holds */
+	_DVOL_WHY_MAX,
 };
 
 struct dvol_blk_decision {
@@ -134,3 +135,22 @@ struct dvol_blk_decision {
 /* Pure: every combination of facts has exactly one answer (see test-blkdecide). */
 struct dvol_blk_decision dvol_blk_decide(const struct dvol_blk_facts *f);
 const char *dvol_blk_action_to_string(enum dvol_blk_action a);
+
+/* What a message about a decision names: the helper's words for the facts. */
+struct dvol_blk_words {
+	const char *desc;		  /* the device by identity: "serial S (/dev/nvme1n1)" */
+	const char *node;		  /* its /dev path, for the commands suggested */
+	const char *mkfs;		  /* mkfs= asked, or NULL */
+	const char *first;		  /* the probe before the lock, in words */
+	const char *what;		  /* the probe under the lock, in words */
+	const char *fstype;		  /* ...its filesystem type, if any */
+	const struct dvol_claim *claimed; /* OURS: what was claimed */
+};
+
+/*
+ * The one place a decision becomes words: what was found, why, and what to do. *ret_text
+ * (caller frees) is the message, or NULL for a reason that needs none (FS, BLANK). Returns
+ * the -errno the reason is as a failure, 0 for one that goes ahead (FS, BLANK, CLAIM), or
+ * -ENOMEM.
+ */
+int dvol_blk_explain(enum dvol_blk_reason reason, const struct dvol_blk_words *w, char **ret_text);

@@ -873,98 +873,27 @@ static enum dvol_blk_kind verdict_kind(enum dvol_blk_state s)
 	}
 }
 
-/* The one place a decision becomes words: what was found, why, and what to do. */
+/* The decision in words (blkdecide.c): a notice for a redo, an error for a refusal. */
 static int local_explain(const struct plan *p, const struct dvol_blk_verdict *first)
 {
 	const struct local *l = &p->local;
-	const struct dvol_blk_verdict *v = &l->verdict;
-	const struct dvol_claim *c = &l->claimed;
-	const char *mkfs = p->opts.mkfs, *node = l->dev.node;
-	const char *verb = mkfs ? "format" : "mount";
+	_cleanup_free_ char *text = NULL;
+	int r;
 
-	switch (l->decision.reason) {
-	case DVOL_WHY_FS:
-	case DVOL_WHY_BLANK:
-		return 0;
-	case DVOL_WHY_CLAIM:
-		log_notice("%s: dvol's format as %s (UUID=%s) was started earlier and did not "
-			   "finish; its claim is on the medium and nothing else was found (%s): "
-			   "formatting it again",
-			   l->desc, c->fstype, c->uuid, v->what);
-		return 0;
-	case DVOL_WHY_FS_MISMATCH:
-		log_error("%s holds an %s, but mkfs=%s was asked; dvol never formats over a "
-			  "filesystem: mount it as it is (drop mkfs=, or use mkfs=%s), or wipe it "
-			  "yourself first (wipefs -a %s)",
-			  l->desc, v->what, mkfs, v->fstype, node);
-		return -EMEDIUMTYPE;
-	case DVOL_WHY_NO_MKFS:
-		log_error("%s is blank (%s) and no mkfs= was given; add -o mkfs=xfs or mkfs=ext4 "
-			  "to format it",
-			  l->desc, v->what);
-		return -ENOMEDIUM;
-	case DVOL_WHY_PROBES_DISAGREE:
-		log_error("%s: two probes disagree (first %s, then %s); refusing to format a "
-			  "device that does not read the same twice",
-			  l->desc, first->what, v->what);
-		return -EIO;
-	case DVOL_WHY_DATA:
-		log_error(
-		    "refusing to %s %s: found %s. It may hold data that libblkid does not "
-		    "recognize. If it really holds nothing, zero it (blkdiscard -z %s) or add "
-		    "the option mkfs-ignore-nonzero-data",
-		    verb, l->desc, v->what, node);
-		return -EMEDIUMTYPE;
-	case DVOL_WHY_OTHER:
-		log_error("refusing to %s %s: found %s. dvol formats only blank devices and "
-			  "mounts only filesystems; to reuse this device, wipe it yourself first "
-			  "(wipefs -a %s)",
-			  verb, l->desc, v->what, node);
-		return -EMEDIUMTYPE;
-	case DVOL_WHY_CLAIM_NO_MKFS:
-		log_error("%s holds dvol's unfinished format as %s (UUID=%s; %s); add -o mkfs=%s "
-			  "to format it again",
-			  l->desc, c->fstype, c->uuid, v->what, c->fstype);
-		return -EMEDIUMTYPE;
-	case DVOL_WHY_CLAIM_FSTYPE:
-		log_error("%s holds dvol's unfinished format as %s (UUID=%s), but mkfs=%s was "
-			  "asked; use mkfs=%s to finish it, or zero the device first "
-			  "(blkdiscard -z %s)",
-			  l->desc, c->fstype, c->uuid, mkfs, c->fstype, node);
-		return -EMEDIUMTYPE;
-	case DVOL_WHY_CLAIM_CONTENT:
-		log_error("refusing to %s %s: it carries dvol's claim of an unfinished format as "
-			  "%s (UUID=%s), but now holds %s, which that format did not write. Keep "
-			  "it by mounting it with mount(8) yourself; to reuse the device, zero it "
-			  "(blkdiscard -z %s)",
-			  verb, l->desc, c->fstype, c->uuid, v->what, node);
-		return -EMEDIUMTYPE;
-	case DVOL_WHY_CLAIM_FOREIGN:
-		log_error("refusing to %s %s: it carries a format claim of dvol's written for "
-			  "another device, size or place (resized, moved behind another offset, or "
-			  "remapped since); what it holds now may be data. Check it; to reuse the "
-			  "device, zero it (blkdiscard -z %s)",
-			  verb, l->desc, node);
-		return -EMEDIUMTYPE;
-	case DVOL_WHY_CLAIM_DAMAGED:
-		log_error("refusing to %s %s: it carries a format claim of dvol's that was partly "
-			  "overwritten since, so it may hold data written after that format "
-			  "stopped. Check it; to reuse the device, zero it (blkdiscard -z %s)",
-			  verb, l->desc, node);
-		return -EMEDIUMTYPE;
-	case DVOL_WHY_READ_ONLY:
-		log_error("%s is read-only (write-protected) and cannot be formatted; make it "
-			  "writable (blockdev --setrw %s, or a loop device without -r) or mount "
-			  "what it holds",
-			  l->desc, node);
-		return -EROFS;
-	case DVOL_WHY_IN_USE:
-		log_error("%s is in use (mounted, or held by md, dm or swap): refusing to format "
-			  "it",
-			  l->desc);
-		return -EBUSY;
-	}
-	return -EINVAL;
+	r = dvol_blk_explain(l->decision.reason,
+			     &(struct dvol_blk_words){.desc = l->desc,
+						      .node = l->dev.node,
+						      .mkfs = p->opts.mkfs,
+						      .first = first->what,
+						      .what = l->verdict.what,
+						      .fstype = l->verdict.fstype,
+						      .claimed = &l->claimed},
+			     &text);
+	if (r == -ENOMEM)
+		return log_error_errno(r, "out of memory");
+	if (text)
+		dvol_log(r < 0 ? LOG_ERR : LOG_NOTICE, "%s", text);
+	return r;
 }
 
 /* Read the claim and decide, over the facts under the lock (blkdecide.h). */

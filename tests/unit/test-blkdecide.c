@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -359,6 +360,77 @@ static void test_decide_cases(void **state)
 	}
 }
 
+/* Every reason has its words and its -errno; only the ones that go ahead have no error. */
+static void test_explain_every_reason(void **state)
+{
+	static const struct {
+		enum dvol_blk_reason reason;
+		int want;
+		const char *starts; /* the message begins so; NULL: no message */
+	} t[] = {
+	    {DVOL_WHY_FS, 0, NULL},
+	    {DVOL_WHY_BLANK, 0, NULL},
+	    {DVOL_WHY_CLAIM, 0, "DISK: dvol's format as xfs (UUID=" U1 ") was started"},
+	    {DVOL_WHY_FS_MISMATCH, -EMEDIUMTYPE, "DISK holds an WHAT, but mkfs=ext4 was asked"},
+	    {DVOL_WHY_NO_MKFS, -ENOMEDIUM, "DISK is blank (WHAT) and no mkfs= was given"},
+	    {DVOL_WHY_PROBES_DISAGREE, -EIO, "DISK: two probes disagree (first FIRST, then WHAT)"},
+	    {DVOL_WHY_DATA, -EMEDIUMTYPE, "refusing to format DISK: found WHAT. It may hold"},
+	    {DVOL_WHY_OTHER, -EMEDIUMTYPE, "refusing to format DISK: found WHAT. dvol formats"},
+	    {DVOL_WHY_CLAIM_NO_MKFS, -EMEDIUMTYPE, "DISK holds dvol's unfinished format as xfs"},
+	    {DVOL_WHY_CLAIM_FSTYPE, -EMEDIUMTYPE, "DISK holds dvol's unfinished format as xfs"},
+	    {DVOL_WHY_CLAIM_CONTENT, -EMEDIUMTYPE, "refusing to format DISK: it carries dvol's"},
+	    {DVOL_WHY_CLAIM_FOREIGN, -EMEDIUMTYPE, "refusing to format DISK: it carries a format"},
+	    {DVOL_WHY_CLAIM_DAMAGED, -EMEDIUMTYPE, "refusing to format DISK: it carries a format"},
+	    {DVOL_WHY_READ_ONLY, -EROFS, "DISK is read-only (write-protected)"},
+	    {DVOL_WHY_IN_USE, -EBUSY, "DISK is in use"},
+	};
+	const struct dvol_blk_words w = {.desc = "DISK",
+					 .node = "/dev/loop7",
+					 .mkfs = "ext4",
+					 .first = "FIRST",
+					 .what = "WHAT",
+					 .fstype = "btrfs",
+					 .claimed = &claim_xfs};
+	bool seen[_DVOL_WHY_MAX] = {false};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		static char unset;
+		char *text = &unset;
+
+		print_message("reason %d\n", t[i].reason);
+		assert_int_equal(dvol_blk_explain(t[i].reason, &w, &text), t[i].want);
+		if (!t[i].starts) {
+			assert_null(text);
+		} else {
+			assert_non_null(text);
+			if (strncmp(text, t[i].starts, strlen(t[i].starts)) != 0)
+				fail_msg("reason %d: \"%s\"", t[i].reason, text);
+			assert_null(strstr(text, "(null)"));
+			/* A refusal says what to do about it, with the device's path. */
+			if (t[i].want < 0 && t[i].reason != DVOL_WHY_NO_MKFS &&
+			    t[i].reason != DVOL_WHY_PROBES_DISAGREE &&
+			    t[i].reason != DVOL_WHY_CLAIM_NO_MKFS && t[i].reason != DVOL_WHY_IN_USE)
+				assert_non_null(strstr(text, "/dev/loop7"));
+		}
+		if (text != &unset)
+			free(text);
+		seen[t[i].reason] = true;
+	}
+	for (int r = 0; r < _DVOL_WHY_MAX; r++)
+		if (!seen[r])
+			fail_msg("reason %d has no row in this table", r);
+	/* Without mkfs=, a refusal is of a mount. */
+	{
+		struct dvol_blk_words m = w;
+		char *text = NULL;
+
+		m.mkfs = NULL;
+		assert_int_equal(dvol_blk_explain(DVOL_WHY_DATA, &m, &text), -EMEDIUMTYPE);
+		assert_non_null(strstr(text, "refusing to mount DISK"));
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +440,7 @@ int main(void)
 	    cmocka_unit_test(test_combine),
 	    cmocka_unit_test(test_decide_every_combination),
 	    cmocka_unit_test(test_decide_cases),
+	    cmocka_unit_test(test_explain_every_reason),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
