@@ -23,6 +23,7 @@
 #include <libmount/libmount.h>
 
 #include "blkdecide.h"
+#include "blkformat.h"
 #include "blockdev.h"
 #include "cleanup.h"
 #include "escape.h"
@@ -69,7 +70,6 @@ struct local {
 	struct dvol_blk_dev dev;
 	char *desc; /* "serial S (/dev/nvme1n1)": for messages */
 	int fd;	    /* the device node, flock'ed from the second probe until the end */
-	int wfd;    /* the same, read-write: opened only to format (claim, mkfs, clear) */
 	struct dvol_blk_verdict verdict;
 	enum dvol_claim_state claim; /* dvol's format claim on the medium */
 	struct dvol_claim claimed;   /* ...what it claims, if OURS */
@@ -88,7 +88,6 @@ static void local_done(struct local *l)
 	dvol_blk_dev_done(&l->dev);
 	free(l->desc);
 	safe_close(l->fd);
-	safe_close(l->wfd);
 	dvol_blk_verdict_done(&l->verdict);
 	dvol_strv_free(l->mkfs_argv);
 }
@@ -1058,89 +1057,79 @@ static void print_plan_local(const struct plan *p)
 		       p->opts.gid_set ? (int)p->opts.gid : 0);
 }
 
-/* The claim goes once the format has failed or finished: a later run must not take a
- * device this format left half-written, or wrote and then failed to verify, for its own. */
-static void local_unclaim(struct local *l)
-{
-	int r = dvol_blk_claim_clear(l->wfd, &l->dev, l->uuid);
-
-	if (r < 0)
-		log_warning_errno(r,
-				  "cannot clear dvol's format claim on %s (the first sector "
-				  "and 768 KiB before the end); zero them before reusing it",
-				  l->desc);
-}
-
 /* act, stage 1: the claim, the format (under the lock, which mkfs inherits), a third
- * probe. */
+ * probe (blkformat.h). */
 static int act_local_format(struct plan *p)
 {
 	struct local *l = &p->local;
-	struct dvol_blk_verdict after = {0};
-	_cleanup_free_ char *out = NULL, *line = NULL;
-	struct dvol_claim claim = {.size = l->dev.size};
-	int status, r;
+	_cleanup_(dvol_blk_format_done) struct dvol_blk_format f = {
+	    .dev = &l->dev,
+	    .fd = l->fd,
+	    .fstype = l->fstype,
+	    .uuid = l->uuid,
+	    .argv = l->mkfs_argv,
+	    .timeout_ms = DVOL_MKFS_TIMEOUT_MS,
+	    .wfd = -EBADF,
+	};
+	_cleanup_free_ char *line = NULL;
+	const char *mkfs = l->mkfs_argv ? l->mkfs_argv[0] : "mkfs";
+	int r;
 
 	if (!l->format)
 		return 0;
-	snprintf(claim.fstype, sizeof(claim.fstype), "%s", l->fstype);
-	snprintf(claim.uuid, sizeof(claim.uuid), "%s", l->uuid);
-	snprintf(claim.ident, sizeof(claim.ident), "%s", l->dev.ident ? l->dev.ident : "");
-	/* Under the lock held on l->fd, which mkfs inherits; checked to be the same device. */
-	r = dvol_blk_open_write(&l->dev, &l->wfd);
-	if (r < 0)
+	r = dvol_blk_format_claim(&f);
+	if (r < 0 && f.fail == DVOL_FORMAT_OPEN)
 		return log_error_errno(r, "cannot open %s for writing; nothing was formatted",
 				       l->desc);
-	r = dvol_blk_claim_write(l->wfd, &l->dev, &claim);
-	if (r == -ERANGE)
-		log_debug("%s is smaller than %u bytes: no claim; an interrupted format will be "
-			  "refused, not redone",
-			  l->desc, DVOL_CLAIM_MIN_DEVSIZE);
-	else if (r < 0)
+	if (r < 0)
 		return log_error_errno(r,
 				       "cannot write dvol's format claim on %s; nothing was "
 				       "formatted",
 				       l->desc);
+	if (!f.claimed)
+		log_debug("%s is smaller than %u bytes: no claim; an interrupted format will be "
+			  "refused, not redone",
+			  l->desc, DVOL_CLAIM_MIN_DEVSIZE);
 
 	line = dvol_strv_join(l->mkfs_argv);
-	log_info("formatting %s: %s", l->desc, line ? line : l->mkfs_argv[0]);
+	log_info("formatting %s: %s", l->desc, line ? line : mkfs);
 	dvol_debug_stop("mkfs");
-	r = dvol_mkfs_run(l->mkfs_argv, l->fd, DVOL_MKFS_TIMEOUT_MS, &out, &status);
-	if (out && *out)
-		dvol_log(r < 0 ? LOG_ERR : LOG_INFO, "%s: %s", l->mkfs_argv[0], out);
-	/* Killed by someone else: interrupted, not failed. The claim stays, so that the
-	 * next run formats it again, as after a power loss. */
-	if (r == -EPROTO && WIFSIGNALED(status))
+	r = dvol_blk_format_run(&f);
+	if (f.output && *f.output)
+		dvol_log(r < 0 && f.fail != DVOL_FORMAT_VERIFY ? LOG_ERR : LOG_INFO, "%s: %s", mkfs,
+			 f.output);
+	if (f.unclaim < 0)
+		log_warning_errno(f.unclaim,
+				  "cannot clear dvol's format claim on %s (the first sector "
+				  "and 768 KiB before the end); zero them before reusing it",
+				  l->desc);
+	if (r == 0) {
+		log_notice("formatted %s as %s, UUID=%s LABEL=%s", l->desc, l->fstype, l->uuid,
+			   l->label);
+		return 0;
+	}
+	switch (f.fail) {
+	case DVOL_FORMAT_KILLED:
+		/* Interrupted, not failed: the claim stays, as after a power loss. */
 		return log_error_errno(r,
 				       "%s on %s was killed (signal %d); the device was not "
 				       "mounted, and the next run formats it again",
-				       l->mkfs_argv[0], l->desc, WTERMSIG(status));
-	if (r < 0)
-		local_unclaim(l);
-	if (r == -ETIMEDOUT)
-		return log_error_errno(r, "%s on %s did not finish in %u s and was killed",
-				       l->mkfs_argv[0], l->desc, DVOL_MKFS_TIMEOUT_MS / 1000);
-	if (r == -EPROTO)
-		return log_error_errno(r, "%s on %s failed (%s %d); the device was not mounted",
-				       l->mkfs_argv[0], l->desc,
-				       WIFEXITED(status) ? "exit status" : "signal",
-				       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-	if (r < 0)
-		return log_error_errno(r, "cannot run %s for %s", l->mkfs_argv[0], l->desc);
-
-	/* Believe the device, not mkfs's exit status. */
-	r = dvol_blk_probe(l->fd, &l->dev, true, &after);
-	if (r >= 0 && (after.state != DVOL_BLK_FS || strcmp(after.fstype, l->fstype) != 0 ||
-		       !after.uuid || strcmp(after.uuid, l->uuid) != 0))
-		r = -EIO;
-	dvol_blk_verdict_done(&after);
-	local_unclaim(l);
-	if (r < 0)
+				       mkfs, l->desc, WTERMSIG(f.status));
+	case DVOL_FORMAT_TIMEOUT:
+		return log_error_errno(r, "%s on %s did not finish in %u s and was killed", mkfs,
+				       l->desc, DVOL_MKFS_TIMEOUT_MS / 1000);
+	case DVOL_FORMAT_EXIT:
+		return log_error_errno(
+		    r, "%s on %s failed (%s %d); the device was not mounted", mkfs, l->desc,
+		    WIFEXITED(f.status) ? "exit status" : "signal",
+		    WIFEXITED(f.status) ? WEXITSTATUS(f.status) : WTERMSIG(f.status));
+	case DVOL_FORMAT_VERIFY:
 		return log_error_errno(r,
 				       "%s ran on %s, but its %s (UUID=%s) cannot be found there",
-				       l->mkfs_argv[0], l->desc, l->fstype, l->uuid);
-	log_notice("formatted %s as %s, UUID=%s LABEL=%s", l->desc, l->fstype, l->uuid, l->label);
-	return 0;
+				       mkfs, l->desc, l->fstype, l->uuid);
+	default:
+		return log_error_errno(r, "cannot run %s for %s", mkfs, l->desc);
+	}
 }
 
 /* act, stage 2: mount the device with the probed type, fd to fd. */
@@ -1468,11 +1457,8 @@ static int run(struct libmnt_context *cxt, struct plan *p)
 int main(int argc, char *argv[])
 {
 	_cleanup_(mnt_free_contextp) struct libmnt_context *cxt = NULL;
-	_cleanup_(plan_done) struct plan p = {.target_fd = -EBADF,
-					      .src_fd = -EBADF,
-					      .local.fd = -EBADF,
-					      .local.wfd = -EBADF,
-					      .nfs.probe_fd = -EBADF};
+	_cleanup_(plan_done) struct plan p = {
+	    .target_fd = -EBADF, .src_fd = -EBADF, .local.fd = -EBADF, .nfs.probe_fd = -EBADF};
 	const char *why;
 	int r;
 
