@@ -25,11 +25,12 @@ int dvol_write_all(int fd, const void *buf, size_t size)
 	return 0;
 }
 
-int dvol_read_all_until(int fd, void *buf, size_t size, uint64_t until_ms)
+int dvol_read_until(int fd, void *buf, size_t size, uint64_t until_ms, size_t *ret_len)
 {
 	char *b = buf;
+	size_t n = 0;
 
-	while (size > 0) {
+	while (n < size) {
 		uint64_t now = dvol_now_ms();
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		ssize_t k;
@@ -44,15 +45,23 @@ int dvol_read_all_until(int fd, void *buf, size_t size, uint64_t until_ms)
 			return -errno;
 		if (r == 0)
 			continue;
-		k = read(fd, b, size);
+		k = read(fd, b + n, size - n);
 		if (k < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (k < 0)
 			return -errno;
 		if (k == 0)
-			return -EPIPE;
-		b += k;
-		size -= (size_t)k;
+			break;
+		n += (size_t)k;
 	}
+	*ret_len = n;
 	return 0;
+}
+
+int dvol_read_all_until(int fd, void *buf, size_t size, uint64_t until_ms)
+{
+	size_t n = 0;
+	int r = dvol_read_until(fd, buf, size, until_ms, &n);
+
+	return r < 0 ? r : n < size ? -EPIPE : 0;
 }

@@ -15,3 +15,10 @@ int dvol_write_all(int fd, const void *buf, size_t size);
  * -errno for a failed poll or read.
  */
 int dvol_read_all_until(int fd, void *buf, size_t size, uint64_t until_ms);
+
+/*
+ * Read from FD into BUF until SIZE bytes are in or the other end is closed, by UNTIL_MS:
+ * 0 with *ret_len the bytes read (fewer than SIZE: the end came first); -ETIMEDOUT; or
+ * -errno for a failed poll or read.
+ */
+int dvol_read_until(int fd, void *buf, size_t size, uint64_t until_ms, size_t *ret_len);

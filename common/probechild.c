@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,42 +96,6 @@ int dvol_probe_start(const struct dvol_probe_job *job, int *ret_fd)
 	return 0;
 }
 
-/* Up to SIZE bytes from FD until its writer closes it: *ret_len of them. */
-static int read_to_end(int fd, void *buf, size_t size, uint64_t until_ms, size_t *ret_len)
-{
-	char *b = buf;
-	size_t n = 0;
-
-	for (;;) {
-		uint64_t now = dvol_now_ms();
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		ssize_t k;
-		int r;
-
-		if (now >= until_ms)
-			return -ETIMEDOUT;
-		r = poll(&pfd, 1, until_ms - now > 60000 ? 60000 : (int)(until_ms - now));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			continue;
-		k = read(fd, b + n, size - n);
-		if (k < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			break;
-		n += (size_t)k;
-		if (n == size)
-			break;
-	}
-	*ret_len = n;
-	return 0;
-}
-
 int dvol_probe_wait(int fd, uint64_t until_ms, struct dvol_nfs_target *t, unsigned *ret_attempts)
 {
 	/* One byte more than a frame: a longer message is told from a whole one. */
@@ -143,7 +106,7 @@ int dvol_probe_wait(int fd, uint64_t until_ms, struct dvol_nfs_target *t, unsign
 	size_t len = 0;
 	int r;
 
-	r = read_to_end(fd, buf.bytes, sizeof(buf.bytes), until_ms, &len);
+	r = dvol_read_until(fd, buf.bytes, sizeof(buf.bytes), until_ms, &len);
 	if (r < 0)
 		return r;
 	if (len == 0)

@@ -54,11 +54,34 @@ static void test_timeout(void **state)
 	assert_int_equal(dvol_write_all(fds[1], "x", 1), -EBADF);
 }
 
+/* To the end of the pipe: fewer bytes than asked is an answer, not an error. */
+static void test_read_to_end(void **state)
+{
+	char b[8] = {0};
+	size_t n = 99;
+	int fds[2];
+
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	assert_int_equal(dvol_write_all(fds[1], "abcdefghij", 10), 0);
+	close(fds[1]);
+	/* More than asked for stays in the pipe for the next read. */
+	assert_int_equal(dvol_read_until(fds[0], b, sizeof(b), dvol_now_ms() + 1000, &n), 0);
+	assert_int_equal(n, 8);
+	assert_memory_equal(b, "abcdefgh", 8);
+	assert_int_equal(dvol_read_until(fds[0], b, sizeof(b), dvol_now_ms() + 1000, &n), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(b, "ij", 2);
+	assert_int_equal(dvol_read_until(fds[0], b, sizeof(b), dvol_now_ms() + 1000, &n), 0);
+	assert_int_equal(n, 0);
+	close(fds[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_read_to_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
