@@ -156,10 +156,7 @@ int dvol_gc_conf_load_file(struct dvol_gc_conf *c, const char *path, struct dvol
 	unsigned line = 0, bad;
 	int r;
 
-	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!it)
-		return -ENOMEM;
-	r = dvol_mnt_table_load(path, &tb, &bad);
+	r = dvol_mnt_table_load_iter(path, &tb, &it, &bad);
 	if (r < 0)
 		return r;
 	if (bad)

@@ -44,6 +44,24 @@ int dvol_mnt_table_load(const char *path, struct libmnt_table **ret, unsigned *r
 	return 0;
 }
 
+int dvol_mnt_table_load_iter(const char *path, struct libmnt_table **ret,
+			     struct libmnt_iter **ret_it, unsigned *ret_bad_line)
+{
+	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	int r;
+
+	*ret_it = NULL;
+	if (!it) {
+		*ret = NULL;
+		*ret_bad_line = 0;
+		return -ENOMEM;
+	}
+	r = dvol_mnt_table_load(path, ret, ret_bad_line);
+	if (r >= 0)
+		*ret_it = TAKE_PTR(it);
+	return r;
+}
+
 unsigned dvol_mnt_fs_line(struct libmnt_table *tb, struct libmnt_fs *fs, unsigned prev)
 {
 	if (prev == 0)

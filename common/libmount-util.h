@@ -19,5 +19,9 @@ DEFINE_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter)
  */
 int dvol_mnt_table_load(const char *path, struct libmnt_table **ret, unsigned *ret_bad_line);
 
+/* dvol_mnt_table_load(), and *ret_it a forward iterator for its entries (caller frees). */
+int dvol_mnt_table_load_iter(const char *path, struct libmnt_table **ret,
+			     struct libmnt_iter **ret_it, unsigned *ret_bad_line);
+
 /* The line of FS in TB's file, given the line of the entry before it (0 for the first). */
 unsigned dvol_mnt_fs_line(struct libmnt_table *tb, struct libmnt_fs *fs, unsigned prev);

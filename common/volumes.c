@@ -43,10 +43,7 @@ int dvol_volumes_load(struct dvol_volumes *vs, const char *path, unsigned *ret_l
 	unsigned bad, line = 0;
 	int r;
 
-	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!it)
-		return -ENOMEM;
-	r = dvol_mnt_table_load(path, &tb, &bad);
+	r = dvol_mnt_table_load_iter(path, &tb, &it, &bad);
 	if (r < 0)
 		return r;
 	if (bad)
