@@ -311,3 +311,77 @@ int dvol_nfs_mount_within(const char *source, const char *target, const char *fs
 		return -ETIMEDOUT;
 	return r < 0 ? r : -res;
 }
+
+enum dvol_nfs_next dvol_nfs_try_next(int r)
+{
+	switch (-r) {
+	case 0:
+		return DVOL_NFS_NEXT_MOUNTED;
+	case ETIMEDOUT:
+		return DVOL_NFS_NEXT_TIMEOUT;
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ECONNRESET:
+	case EAGAIN:
+		return DVOL_NFS_NEXT_NETWORK;
+	case EPROTONOSUPPORT: /* a version the server offered and this kernel does not have */
+	case ENODEV:	      /* no NFS client at all: each version says so in turn */
+		return DVOL_NFS_NEXT_VERSION;
+	default:
+		return DVOL_NFS_NEXT_STOP;
+	}
+}
+
+/* After a timeout: did the mount land anyway, in the instant before the child died? */
+static bool landed(const char *target_path, const char *source)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
+
+	return dvol_open_dir(target_path, &fd) >= 0 && dvol_mount_info_at(fd, &mi) > 0 &&
+	       dvol_nfs_mount_is(&mi, source);
+}
+
+int dvol_nfs_mount_run(const struct dvol_nfs_mount_job *j, struct dvol_nfs_attempt *ret_last)
+{
+	struct dvol_backoff backoff = DVOL_NFS_BACKOFF;
+	uint64_t deadline = dvol_now_ms() + j->timeout_ms;
+	struct dvol_nfs_attempt a = {0};
+
+	/* retry= waits for a server that answered the probe; timeout_ms is for each go. */
+	if (j->retry_until > deadline)
+		deadline = j->retry_until;
+	*ret_last = a;
+	if (j->n_tries == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < j->n_tries;) {
+		uint64_t go = dvol_now_ms() + j->timeout_ms;
+
+		if (j->trying)
+			j->trying(&j->tries[i], j->userdata);
+		a = (struct dvol_nfs_attempt){.try = &j->tries[i]};
+		a.r = dvol_nfs_mount_within(j->source, j->target, a.try->fstype, j->flags,
+					    a.try->data, go < deadline ? go : deadline);
+		a.next = dvol_nfs_try_next(a.r);
+		if (a.next == DVOL_NFS_NEXT_MOUNTED)
+			break;
+		if (a.next == DVOL_NFS_NEXT_TIMEOUT)
+			a.landed = landed(j->target_path, j->source);
+		if (a.next == DVOL_NFS_NEXT_NETWORK)
+			a.pause_ms = dvol_backoff_next(&backoff, dvol_now_ms(), j->retry_until);
+		if (a.landed)
+			break;
+		if (j->failed)
+			j->failed(&a, j->userdata);
+		if (a.pause_ms) {
+			dvol_sleep_ms(a.pause_ms);
+			continue;
+		}
+		if (a.next != DVOL_NFS_NEXT_VERSION)
+			break;
+		i++;
+	}
+	*ret_last = a;
+	return a.next == DVOL_NFS_NEXT_MOUNTED || a.landed ? 0 : a.r;
+}

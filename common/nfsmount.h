@@ -80,3 +80,49 @@ bool dvol_nfs_mount_is(const struct dvol_mount_info *mi, const char *source);
  */
 int dvol_nfs_mount_within(const char *source, const char *target, const char *fstype,
 			  unsigned long flags, const char *data, uint64_t deadline_ms);
+
+/* What a failed kernel mount means for the ones after it. */
+enum dvol_nfs_next {
+	DVOL_NFS_NEXT_MOUNTED, /* not failed */
+	DVOL_NFS_NEXT_TIMEOUT, /* no answer by its deadline: stop, the deadline is spent */
+	DVOL_NFS_NEXT_NETWORK, /* a network error on a server that answered the probe: the
+				* same mount again after a pause, while retry= lasts */
+	DVOL_NFS_NEXT_VERSION, /* the kernel refuses this version: the next one down */
+	DVOL_NFS_NEXT_STOP,    /* the server or the kernel said no: stop */
+};
+
+/* The meaning of R, a kernel mount's 0, -ETIMEDOUT or mount(2) -errno. Pure. */
+enum dvol_nfs_next dvol_nfs_try_next(int r);
+
+/* One kernel mount made, for the caller's words. */
+struct dvol_nfs_attempt {
+	const struct dvol_nfs_try *try;
+	int r;			 /* 0, -ETIMEDOUT or mount(2)'s -errno */
+	enum dvol_nfs_next next; /* dvol_nfs_try_next(r) */
+	bool landed;		 /* TIMEOUT, but the mount is there: it finished at its deadline */
+	uint64_t pause_ms;	 /* NETWORK: the pause before it is made again, 0: none left */
+};
+
+/* The kernel mounts of a plan, best first, each within its own deadline. */
+struct dvol_nfs_mount_job {
+	const char *source;	 /* "host:/path" */
+	const char *target;	 /* the mount point, as mount(2) takes it */
+	const char *target_path; /* ...and as a path: where a mount that timed out may be */
+	unsigned long flags;	 /* MS_* */
+	const struct dvol_nfs_try *tries;
+	size_t n_tries;
+	uint64_t timeout_ms;  /* each mount's deadline (mount-timeout=) */
+	uint64_t retry_until; /* retry=: monotonic end of retries, or 0 */
+	/* Called before each mount, and after each that failed; may be NULL. */
+	void (*trying)(const struct dvol_nfs_try *t, void *userdata);
+	void (*failed)(const struct dvol_nfs_attempt *a, void *userdata);
+	void *userdata;
+};
+
+/*
+ * Make the mounts of J in turn until one holds: a network error makes the same one again
+ * after a pause (DVOL_NFS_BACKOFF, while retry= lasts), a version the kernel refuses the
+ * next one; anything else stops. All of them end by the later of TIMEOUT_MS from now and
+ * RETRY_UNTIL. *ret_last: the last mount made. 0 when mounted, else its -errno.
+ */
+int dvol_nfs_mount_run(const struct dvol_nfs_mount_job *j, struct dvol_nfs_attempt *ret_last);

@@ -63,6 +63,7 @@ struct plan_nfs {
 	unsigned long long deadline_ms; /* retry=: monotonic end of retries, or 0 */
 	uint64_t mount_timeout_ms;	/* the kernel mount's deadline */
 	int probe_fd;			/* the probe process's result, read end */
+	char *tried;			/* the kernel mounts that failed, in words */
 };
 
 /* A local volume: the device found, held locked, judged, and what will be done to it. */
@@ -111,6 +112,7 @@ static void plan_done(struct plan *p)
 	dvol_nfs_target_done(&p->nfs.probe);
 	dvol_nfs_mopts_done(&p->nfs.mopts);
 	free(p->nfs.source);
+	free(p->nfs.tried);
 	dvol_nfs_tries_done(p->nfs.tries, p->nfs.n_tries);
 	safe_close(p->nfs.probe_fd);
 	dvol_spec_done(&p->spec);
@@ -719,90 +721,71 @@ static void print_plan_nfs(const struct plan *p)
 	       (unsigned)DVOL_NFS_PROBE_UID);
 }
 
-static bool nfs_net_errno(int e)
+static void nfs_trying(const struct dvol_nfs_try *t, void *userdata)
 {
-	return e == ETIMEDOUT || e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH ||
-	       e == ECONNRESET || e == EAGAIN;
+	const struct plan *p = userdata;
+
+	log_debug("mount(\"%s\", \"%s\", \"%s\", 0x%lx, \"%s\")", p->nfs.source, p->target,
+		  t->fstype, p->opts.mflags, t->data);
 }
 
-/* After a timeout: did the mount land anyway, in the instant before the child died? */
-static bool nfs_landed(const struct plan *p)
+/* Each failed kernel mount: one item of the list the last message gives. */
+static void nfs_failed(const struct dvol_nfs_attempt *a, void *userdata)
 {
-	_cleanup_close_ int fd = -EBADF;
-	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
+	struct plan *p = userdata;
+	const char *vs = dvol_nfs_vers_to_string(a->try->vers);
 
-	return dvol_open_dir(p->target, &fd) >= 0 && dvol_mount_info_at(fd, &mi) > 0 &&
-	       dvol_nfs_mount_is(&mi, p->nfs.source);
+	/* Out of memory here only shortens the list in the message. */
+	(void)dvol_strextendf(&p->nfs.tried, "; ", "vers=%s: %s", vs,
+			      a->r == -ETIMEDOUT ? "no answer in time" : strerror(-a->r));
+	if (a->pause_ms)
+		log_info("mounting %s with vers=%s: %s; again in %" PRIu64 " ms", p->nfs.source, vs,
+			 strerror(-a->r), a->pause_ms);
 }
 
-/* act for NFS: the kernel mount, version by version, under one deadline; no network of
- * our own any more. */
+/* act for NFS: the kernel mounts of the plan (nfsmount.h); no network of our own any
+ * more. */
 static int act_nfs(struct plan *p)
 {
 	struct plan_nfs *n = &p->nfs;
-	_cleanup_free_ char *tried = NULL;
+	struct dvol_nfs_attempt last;
 	char target[64];
-	struct dvol_backoff backoff = DVOL_NFS_BACKOFF;
-	uint64_t deadline = dvol_now_ms() + n->mount_timeout_ms, pause;
-	int r = 0;
+	int r;
 
-	/* retry= waits for a server that answered the probe; mount-timeout= for each go. */
-	if (n->deadline_ms > deadline)
-		deadline = n->deadline_ms;
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", p->target_fd);
-	for (unsigned i = 0; i < n->n_tries;) {
-		const struct dvol_nfs_try *t = &n->tries[i];
-		const char *vs = dvol_nfs_vers_to_string(t->vers);
-		uint64_t go = dvol_now_ms() + n->mount_timeout_ms;
-
-		log_debug("mount(\"%s\", \"%s\", \"%s\", 0x%lx, \"%s\")", n->source, p->target,
-			  t->fstype, p->opts.mflags, t->data);
-		r = dvol_nfs_mount_within(n->source, target, t->fstype, p->opts.mflags, t->data,
-					  go < deadline ? go : deadline);
-		if (r == 0)
-			return 0;
-		if (r == -ETIMEDOUT && nfs_landed(p)) {
-			log_notice("the kernel mount of %s finished at its deadline", n->source);
-			return 0;
-		}
-		/* Out of memory here only shortens the list in the message. */
-		(void)dvol_strextendf(&tried, "; ", "vers=%s: %s", vs,
-				      r == -ETIMEDOUT ? "no answer in time" : strerror(-r));
-		if (r == -ETIMEDOUT) {
-			log_error(
-			    "cannot mount %s on %s: the server answered the probe, but the "
-			    "kernel mount (vers=%s) did not finish within %.1f s "
-			    "(mount-timeout=) and was stopped; nothing was mounted. Check the "
-			    "server's load and the network path to it, or allow longer with "
-			    "mount-timeout=",
-			    n->source, p->target, vs, n->mount_timeout_ms / 1000.0);
-			return r;
-		}
-		/* A network error on a server that answered the probe: retry= waits for it. */
-		pause = nfs_net_errno(-r)
-			    ? dvol_backoff_next(&backoff, dvol_now_ms(), n->deadline_ms)
-			    : 0;
-		if (pause) {
-			log_info("mounting %s with vers=%s: %s; again in %" PRIu64 " ms", n->source,
-				 vs, strerror(-r), pause);
-			dvol_sleep_ms(pause);
-			continue;
-		}
-		/* The kernel refuses a version the server offered: the next one down. */
-		if (r == -EPROTONOSUPPORT || r == -ENODEV) {
-			i++;
-			continue;
-		}
-		break;
+	r = dvol_nfs_mount_run(&(struct dvol_nfs_mount_job){.source = n->source,
+							    .target = target,
+							    .target_path = p->target,
+							    .flags = p->opts.mflags,
+							    .tries = n->tries,
+							    .n_tries = n->n_tries,
+							    .timeout_ms = n->mount_timeout_ms,
+							    .retry_until = n->deadline_ms,
+							    .trying = nfs_trying,
+							    .failed = nfs_failed,
+							    .userdata = p},
+			       &last);
+	if (r == 0 && last.landed)
+		log_notice("the kernel mount of %s finished at its deadline", n->source);
+	if (r == 0)
+		return 0;
+	if (last.next == DVOL_NFS_NEXT_TIMEOUT) {
+		log_error("cannot mount %s on %s: the server answered the probe, but the kernel "
+			  "mount (vers=%s) did not finish within %.1f s (mount-timeout=) and was "
+			  "stopped; nothing was mounted. Check the server's load and the network "
+			  "path to it, or allow longer with mount-timeout=",
+			  n->source, p->target, dvol_nfs_vers_to_string(last.try->vers),
+			  n->mount_timeout_ms / 1000.0);
+		return r;
 	}
 	if (r == -ENODEV)
 		log_error("cannot mount %s on %s: this kernel has no NFS client (%s); load the "
 			  "nfs and nfsv4 modules; nothing was mounted",
-			  n->source, p->target, tried ? tried : "?");
+			  n->source, p->target, n->tried ?: "?");
 	else
 		log_error("cannot mount %s on %s: the server answered the probe, but the kernel "
 			  "mount failed (%s); nothing was mounted",
-			  n->source, p->target, tried ? tried : "?");
+			  n->source, p->target, n->tried ?: "?");
 	return r;
 }
 

@@ -221,12 +221,83 @@ static void test_mount_within(void **state)
 	assert_true(r == -ENODEV || r == -EPERM || r == -ENOENT);
 }
 
+static void test_try_next(void **state)
+{
+	static const struct {
+		int r;
+		enum dvol_nfs_next want;
+	} t[] = {
+	    {0, DVOL_NFS_NEXT_MOUNTED},
+	    {-ETIMEDOUT, DVOL_NFS_NEXT_TIMEOUT},
+	    /* the server answered the probe: the path to it may come back */
+	    {-ECONNREFUSED, DVOL_NFS_NEXT_NETWORK},
+	    {-EHOSTUNREACH, DVOL_NFS_NEXT_NETWORK},
+	    {-ENETUNREACH, DVOL_NFS_NEXT_NETWORK},
+	    {-ECONNRESET, DVOL_NFS_NEXT_NETWORK},
+	    {-EAGAIN, DVOL_NFS_NEXT_NETWORK},
+	    /* this kernel, not the server: another version may do */
+	    {-EPROTONOSUPPORT, DVOL_NFS_NEXT_VERSION},
+	    {-ENODEV, DVOL_NFS_NEXT_VERSION},
+	    /* the server said no, or the mount point is wrong: no version helps */
+	    {-EACCES, DVOL_NFS_NEXT_STOP},
+	    {-EPERM, DVOL_NFS_NEXT_STOP},
+	    {-ENOENT, DVOL_NFS_NEXT_STOP},
+	    {-EINVAL, DVOL_NFS_NEXT_STOP},
+	    {-EIO, DVOL_NFS_NEXT_STOP},
+	    {-ENOMEM, DVOL_NFS_NEXT_STOP},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		print_message("case %zu: %d\n", i, t[i].r);
+		assert_int_equal(dvol_nfs_try_next(t[i].r), t[i].want);
+	}
+}
+
+static void count_failed(const struct dvol_nfs_attempt *a, void *userdata)
+{
+	unsigned *n = userdata;
+
+	assert_int_equal(a->next, DVOL_NFS_NEXT_VERSION);
+	(*n)++;
+}
+
+static void test_mount_run(void **state)
+{
+	struct dvol_nfs_try tries[] = {{DVOL_NFS_V4_2, "dvol-no-such-fs", (char *)"vers=4.2"},
+				       {DVOL_NFS_V3, "dvol-no-such-fs-either", (char *)"vers=3"}};
+	struct dvol_nfs_attempt last;
+	unsigned failed = 0;
+	int r;
+
+	signal(SIGCHLD, SIG_IGN);
+	assert_int_equal(dvol_nfs_mount_run(&(struct dvol_nfs_mount_job){.tries = tries}, &last),
+			 -EINVAL);
+	/* A filesystem type the kernel does not have, as on a kernel without an NFS
+	 * client: each version in turn, then its errno. */
+	r = dvol_nfs_mount_run(&(struct dvol_nfs_mount_job){.source = "srv:/e",
+							    .target = "/",
+							    .target_path = "/",
+							    .tries = tries,
+							    .n_tries = ELEMENTSOF(tries),
+							    .timeout_ms = 10000,
+							    .failed = count_failed,
+							    .userdata = &failed},
+			       &last);
+	if (r == -EPERM)
+		skip();
+	assert_int_equal(r, -ENODEV);
+	assert_int_equal(failed, 2);
+	assert_ptr_equal(last.try, &tries[1]);
+	assert_false(last.landed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mount_within), cmocka_unit_test(test_mount_is),
 	    cmocka_unit_test(test_parse_ok),	 cmocka_unit_test(test_parse_refused),
-	    cmocka_unit_test(test_tries),
+	    cmocka_unit_test(test_tries),	 cmocka_unit_test(test_try_next),
+	    cmocka_unit_test(test_mount_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
