@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "options.h"
 #include "parse.h"
+#include "strv.h"
 
 enum opt_type { OPT_FLAG, OPT_MODE, OPT_UID, OPT_GID, OPT_FSTYPE, OPT_DURATION };
 
@@ -272,4 +273,87 @@ enum dvol_opts_why dvol_optstr_check_kind(const char *optstr, enum dvol_vol vol,
 		return DVOL_OPTS_PROBE_ZERO;
 	}
 	return DVOL_OPTS_OK;
+}
+
+/*
+ * Loop and verity options: libmount would set those devices up when the mount is recorded,
+ * after the mount, in a sandbox without those ioctls, so the helper would die with the
+ * volume mounted and unrecorded. mount(8) handles them itself and never passes them on;
+ * only a direct call brings them here.
+ */
+int dvol_opts_explain(enum dvol_opts_why why, const struct dvol_opts_words *w, char **ret_text)
+{
+	_cleanup_free_ char *first = NULL;
+	const char *name = w->name, *spec = w->spec;
+	char *t = NULL;
+
+	switch (why) {
+	case DVOL_OPTS_OK:
+		*ret_text = NULL;
+		return 0;
+	case DVOL_OPTS_LOOP:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "option '%s' asks for a loop device, which mount.dvol does not set up; "
+		    "nothing was mounted. Attach the image with losetup and give the /dev/loopN "
+		    "as SOURCE, or let mount(8) do it: mount -t dvol -o loop IMAGE DIR",
+		    name);
+		break;
+	case DVOL_OPTS_VERITY:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "option '%s' asks for a dm-verity device, which mount.dvol does not set up; "
+		    "nothing was mounted. Open it with veritysetup and give the /dev/mapper/NAME "
+		    "as SOURCE",
+		    name);
+		break;
+	case DVOL_OPTS_UNKNOWN:
+		first = dvol_optstr_first(w->fs);
+		(void)dvol_strextendf(&t, NULL,
+				      "option '%s' is not known for a folder bind (%s); pass -s "
+				      "(mount -s) to ignore options dvol does not know",
+				      first ? first : w->fs, spec);
+		break;
+	case DVOL_OPTS_MKFS_FOLDER:
+		(void)dvol_strextendf(&t, NULL,
+				      "option 'mkfs=%s' applies to block devices, and '%s' is a "
+				      "folder",
+				      w->mkfs, spec);
+		break;
+	case DVOL_OPTS_CREATE_DEVICE:
+		(void)dvol_strextendf(&t, NULL,
+				      "option 'create' applies to folders, and '%s' is a block "
+				      "device",
+				      spec);
+		break;
+	case DVOL_OPTS_IGNORE_NO_MKFS:
+		(void)dvol_strextendf(&t, NULL, "option 'mkfs-ignore-nonzero-data' needs mkfs=");
+		break;
+	case DVOL_OPTS_FOREIGN:
+		(void)dvol_strextendf(&t, NULL,
+				      "option '%s' does not apply to %s ('%s'); remove it", name,
+				      w->vol == DVOL_VOL_BIND	 ? "a folder"
+				      : w->vol == DVOL_VOL_LOCAL ? "a block device"
+								 : "an NFS export",
+				      spec);
+		break;
+	case DVOL_OPTS_PROBE_ZERO:
+		(void)dvol_strextendf(&t, NULL,
+				      "option 'probe-timeout=0' leaves the probe no time; give it "
+				      "seconds");
+		break;
+	case DVOL_OPTS_LOCAL_ON_NFS:
+		(void)dvol_strextendf(&t, NULL,
+				      "option '%s' applies to local volumes, and '%s' is an NFS "
+				      "export",
+				      name, spec);
+		break;
+	default:
+		(void)dvol_strextendf(&t, NULL, "the options do not fit %s", spec);
+		break;
+	}
+	if (!t)
+		return -ENOMEM;
+	*ret_text = t;
+	return -EINVAL;
 }

@@ -88,3 +88,19 @@ enum dvol_opts_why dvol_optstr_check_setup(const char *optstr, char **ret_name);
  */
 enum dvol_opts_why dvol_optstr_check_kind(const char *optstr, enum dvol_vol vol,
 					  const char **ret_name);
+
+/* What the words of a reason are made of. */
+struct dvol_opts_words {
+	const char *name; /* the option at fault, as the check named it */
+	const char *spec; /* the SOURCE, as a message shows it */
+	const char *fs;	  /* the filesystem options: DVOL_OPTS_UNKNOWN names the first */
+	const char *mkfs; /* mkfs= asked */
+	enum dvol_vol vol;
+};
+
+/*
+ * The reason WHY in words, one sentence for a log line that says what does not fit and
+ * what to do instead: -EINVAL with *ret_text (caller frees), 0 with NULL for DVOL_OPTS_OK,
+ * or -ENOMEM. Every reason has its own words (test-options).
+ */
+int dvol_opts_explain(enum dvol_opts_why why, const struct dvol_opts_words *w, char **ret_text);

@@ -255,67 +255,22 @@ static char *shown(const char *s)
 	return dvol_escape_shown(s ? s : "", 256) ?: strdup("?");
 }
 
-/*
- * Options that do not fit the volume, in words. Loop and verity options: libmount would
- * set those devices up when the mount is recorded, after the mount, in a sandbox without
- * those ioctls, so the helper would die with the volume mounted and unrecorded. mount(8)
- * handles them itself and never passes them on; only a direct call brings them here.
- */
+/* Options that do not fit the volume, in words (options.c). */
 static int explain_options(const struct plan *p, enum dvol_opts_why why, const char *name)
 {
-	_cleanup_free_ char *first = NULL, *spec = shown(arg_spec);
+	_cleanup_free_ char *text = NULL, *spec = shown(arg_spec);
+	int r;
 
-	switch (why) {
-	case DVOL_OPTS_OK:
-		return 0;
-	case DVOL_OPTS_LOOP:
-		log_error("option '%s' asks for a loop device, which mount.dvol does not set up; "
-			  "nothing was mounted. Attach the image with losetup and give the "
-			  "/dev/loopN as SOURCE, or let mount(8) do it: mount -t dvol -o loop "
-			  "IMAGE DIR",
-			  name);
-		break;
-	case DVOL_OPTS_VERITY:
-		log_error("option '%s' asks for a dm-verity device, which mount.dvol does not set "
-			  "up; nothing was mounted. Open it with veritysetup and give the "
-			  "/dev/mapper/NAME as SOURCE",
-			  name);
-		break;
-	case DVOL_OPTS_UNKNOWN:
-		first = dvol_optstr_first(p->opts.fs);
-		log_error("option '%s' is not known for a folder bind (%s); pass -s (mount -s) to "
-			  "ignore options dvol does not know",
-			  first ? first : p->opts.fs, spec);
-		break;
-	case DVOL_OPTS_MKFS_FOLDER:
-		log_error("option 'mkfs=%s' applies to block devices, and '%s' is a folder",
-			  p->opts.mkfs, spec);
-		break;
-	case DVOL_OPTS_CREATE_DEVICE:
-		log_error("option 'create' applies to folders, and '%s' is a block device", spec);
-		break;
-	case DVOL_OPTS_IGNORE_NO_MKFS:
-		log_error("option 'mkfs-ignore-nonzero-data' needs mkfs=");
-		break;
-	case DVOL_OPTS_FOREIGN:
-		log_error("option '%s' does not apply to %s ('%s'); remove it", name,
-			  p->kind == DVOL_VOL_BIND    ? "a folder"
-			  : p->kind == DVOL_VOL_LOCAL ? "a block device"
-						      : "an NFS export",
-			  spec);
-		break;
-	case DVOL_OPTS_PROBE_ZERO:
-		log_error("option 'probe-timeout=0' leaves the probe no time; give it seconds");
-		break;
-	case DVOL_OPTS_LOCAL_ON_NFS:
-		log_error("option '%s' applies to local volumes, and '%s' is an NFS export", name,
-			  spec);
-		break;
-	default:
-		log_error("the options do not fit %s", spec);
-		break;
-	}
-	return -EINVAL;
+	r = dvol_opts_explain(
+	    why,
+	    &(struct dvol_opts_words){
+		.name = name, .spec = spec, .fs = p->opts.fs, .mkfs = p->opts.mkfs, .vol = p->kind},
+	    &text);
+	if (r == -ENOMEM)
+		return log_error_errno(r, "out of memory");
+	if (text)
+		log_error("%s", text);
+	return r;
 }
 
 /* parse: SOURCE and options become data; nothing is touched. */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "cleanup.h"
 #include "options.h"
 #include "parse.h"
 
@@ -295,6 +297,52 @@ static void test_check_setup(void **state)
 	}
 }
 
+/* Every reason in words of its own, with what it names; the next reason must have them. */
+static void test_explain(void **state)
+{
+	static const struct {
+		enum dvol_opts_why why;
+		const char *has[2];
+	} t[] = {
+	    {DVOL_OPTS_UNKNOWN, {"option 'nconnect=4' is not known", "(SRC)"}},
+	    {DVOL_OPTS_MKFS_FOLDER, {"'mkfs=xfs'", "'SRC' is a folder"}},
+	    {DVOL_OPTS_CREATE_DEVICE, {"'create'", "'SRC' is a block device"}},
+	    {DVOL_OPTS_IGNORE_NO_MKFS, {"'mkfs-ignore-nonzero-data' needs mkfs="}},
+	    {DVOL_OPTS_LOCAL_ON_NFS, {"option 'NAME' applies to local", "'SRC' is an NFS"}},
+	    {DVOL_OPTS_LOOP, {"option 'NAME' asks for a loop device", "losetup"}},
+	    {DVOL_OPTS_VERITY, {"option 'NAME' asks for a dm-verity", "veritysetup"}},
+	    {DVOL_OPTS_FOREIGN, {"option 'NAME' does not apply to an NFS export ('SRC')"}},
+	    {DVOL_OPTS_PROBE_ZERO, {"'probe-timeout=0'"}},
+	};
+	const struct dvol_opts_words w = {.name = "NAME",
+					  .spec = "SRC",
+					  .fs = "nconnect=4,hard",
+					  .mkfs = "xfs",
+					  .vol = DVOL_VOL_NFS};
+	bool seen[_DVOL_OPTS_WHY_MAX] = {0};
+	char *text = NULL;
+
+	assert_int_equal(dvol_opts_explain(DVOL_OPTS_OK, &w, &text), 0);
+	assert_null(text);
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		print_message("case %zu: reason %d\n", i, t[i].why);
+		assert_int_equal(dvol_opts_explain(t[i].why, &w, &text), -EINVAL);
+		assert_non_null(text);
+		for (size_t j = 0; j < ELEMENTSOF(t[i].has) && t[i].has[j]; j++)
+			assert_non_null(strstr(text, t[i].has[j]));
+		seen[t[i].why] = true;
+		free(text);
+	}
+	/* A reason without a row above, or without words of its own, fails here. */
+	for (int why = DVOL_OPTS_OK + 1; why < _DVOL_OPTS_WHY_MAX; why++) {
+		print_message("reason %d\n", why);
+		assert_true(seen[why]);
+		assert_int_equal(dvol_opts_explain(why, &w, &text), -EINVAL);
+		assert_null(strstr(text, "do not fit"));
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +357,7 @@ int main(void)
 	    cmocka_unit_test(test_check),
 	    cmocka_unit_test(test_check_kind),
 	    cmocka_unit_test(test_check_setup),
+	    cmocka_unit_test(test_explain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
