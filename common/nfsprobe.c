@@ -221,6 +221,7 @@ void dvol_nfs_target_reset(struct dvol_nfs_target *t)
 	free(t->exports);
 	free(t->detail);
 	t->exports = NULL;
+	t->exports_cut = false;
 	t->detail = NULL;
 	t->addr[0] = t->local_addr[0] = 0;
 	t->resolved = t->tcp = false;
@@ -1550,6 +1551,8 @@ int dvol_nfs_target_to_json(const struct dvol_nfs_target *t, bool with_exports, 
 		r = dvol_json_add_int(o, "mount_port", t->mount_port);
 	if (r >= 0 && with_exports)
 		r = dvol_json_add_strv(o, "exports", t->exports);
+	if (r >= 0 && with_exports && t->exports_cut)
+		r = dvol_json_add_bool(o, "exports_cut", true);
 	if (r >= 0)
 		r = add_tri(o, "export_v3", t->export_v3);
 	if (r >= 0)

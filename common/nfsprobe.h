@@ -84,6 +84,7 @@ struct dvol_nfs_target {
 	enum dvol_nfs_tri mountd;
 	uint16_t mount_port;
 	char **exports;		     /* MOUNT EXPORT, NULL-terminated; NULL if not listed */
+	bool exports_cut;	     /* the list is longer than a probe process hands over: cut */
 	enum dvol_nfs_tri export_v3; /* the export (or a parent of it) is in the list */
 	enum dvol_nfs_tri export_v4; /* LOOKUP of the path from the pseudo root */
 	double rtt_ms;		     /* median; < 0 if not measured */

@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "exitcode.h"
 #include "fdutil.h"
 #include "log.h"
@@ -114,6 +116,77 @@ int dvol_probe_wait(int fd, uint64_t until_ms, struct dvol_nfs_target *t, unsign
 	return dvol_probe_frame_unpack(buf.bytes, len, t, ret_attempts);
 }
 
+/* The list as far as it fits: whole names only, the first that does not fit ends it. */
+static void exports_pack(const struct dvol_nfs_target *t, struct dvol_probe_frame *f)
+{
+	char name[DVOL_PROBE_EXPORT_NAME_MAX + 1];
+
+	if (!t->exports)
+		return;
+	f->export_flags = DVOL_PROBE_EXPORTS_LISTED | (t->exports_cut ? DVOL_PROBE_EXPORTS_CUT : 0);
+	for (char **x = t->exports; *x; x++) {
+		size_t len = dvol_escape_name(*x, name, sizeof(name));
+
+		if (f->export_count == DVOL_PROBE_EXPORTS_MAX || len > DVOL_PROBE_EXPORT_NAME_MAX ||
+		    len + 1 > sizeof(f->exports) - f->export_bytes) {
+			f->export_flags |= DVOL_PROBE_EXPORTS_CUT;
+			return;
+		}
+		memcpy(f->exports + f->export_bytes, name, len + 1);
+		f->export_bytes += (uint32_t)len + 1;
+		f->export_count++;
+	}
+}
+
+/* Every name counted is there, whole, within bounds and printable; nothing else is. */
+static bool exports_valid(const struct dvol_probe_frame *f)
+{
+	size_t pos = 0;
+
+	if (f->export_reserved != 0 ||
+	    (f->export_flags & ~(DVOL_PROBE_EXPORTS_LISTED | DVOL_PROBE_EXPORTS_CUT)) ||
+	    f->export_count > DVOL_PROBE_EXPORTS_MAX || f->export_bytes > sizeof(f->exports))
+		return false;
+	if (!(f->export_flags & DVOL_PROBE_EXPORTS_LISTED) &&
+	    (f->export_flags || f->export_count || f->export_bytes))
+		return false;
+	for (uint32_t i = 0; i < f->export_count; i++) {
+		const char *s = f->exports + pos, *z = memchr(s, 0, f->export_bytes - pos);
+
+		if (!z || (size_t)(z - s) > DVOL_PROBE_EXPORT_NAME_MAX)
+			return false;
+		for (; s < z; s++)
+			if (*s < 0x20 || *s > 0x7e)
+				return false;
+		pos += (size_t)(z - (f->exports + pos)) + 1;
+	}
+	if (pos != f->export_bytes)
+		return false;
+	for (; pos < sizeof(f->exports); pos++)
+		if (f->exports[pos])
+			return false;
+	return true;
+}
+
+static int exports_unpack(const struct dvol_probe_frame *f, struct dvol_nfs_target *t)
+{
+	const char *s = f->exports;
+
+	if (!(f->export_flags & DVOL_PROBE_EXPORTS_LISTED))
+		return 0;
+	t->exports = calloc(f->export_count + 1, sizeof(char *));
+	if (!t->exports)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < f->export_count; i++) {
+		t->exports[i] = strdup(s);
+		if (!t->exports[i])
+			return -ENOMEM;
+		s += strlen(s) + 1;
+	}
+	t->exports_cut = f->export_flags & DVOL_PROBE_EXPORTS_CUT;
+	return 0;
+}
+
 void dvol_probe_frame_pack(const struct dvol_nfs_target *t, unsigned attempts,
 			   struct dvol_probe_frame *ret)
 {
@@ -122,19 +195,24 @@ void dvol_probe_frame_pack(const struct dvol_nfs_target *t, unsigned attempts,
 	ret->version = DVOL_PROBE_FRAME_VERSION;
 	ret->size = sizeof(*ret);
 	dvol_nfs_result_pack(t, attempts, &ret->result);
+	exports_pack(t, ret);
 }
 
 int dvol_probe_frame_unpack(const void *buf, size_t len, struct dvol_nfs_target *t,
 			    unsigned *ret_attempts)
 {
 	struct dvol_probe_frame f;
+	int r;
 
 	if (len != sizeof(f))
 		return -EBADMSG;
 	/* A copy: BUF need not be aligned for the frame. */
 	memcpy(&f, buf, sizeof(f));
 	if (f.magic != DVOL_PROBE_FRAME_MAGIC || f.version != DVOL_PROBE_FRAME_VERSION ||
-	    f.size != sizeof(f) || f.reserved != 0)
+	    f.size != sizeof(f) || f.reserved != 0 || !exports_valid(&f))
 		return -EBADMSG;
-	return dvol_nfs_result_unpack(&f.result, t, ret_attempts);
+	r = dvol_nfs_result_unpack(&f.result, t, ret_attempts);
+	if (r < 0)
+		return r;
+	return exports_unpack(&f, t);
 }

@@ -10,8 +10,9 @@
  * The probe process: the part of a helper that parses what the network sends, so it holds
  * nothing worth having. Forked before the parent's first sandbox stage, it sheds root
  * (nobody, no groups, no capabilities), keeps stdio, rpath (the resolver's files) and inet,
- * probes, and hands one fixed-size frame to the parent over a pipe. The parent never holds
- * inet, and believes the frame only after checking every byte of it.
+ * probes, and hands one fixed-size frame (its verdict and a bounded export list) to the
+ * parent over a pipe. The parent never holds inet, and believes the frame only after
+ * checking every byte of it.
  */
 
 /* Where the probe process stopped short of a result. */
@@ -50,22 +51,36 @@ int dvol_probe_start(const struct dvol_probe_job *job, int *ret_fd);
  */
 int dvol_probe_wait(int fd, uint64_t until_ms, struct dvol_nfs_target *t, unsigned *ret_attempts);
 
-/* What goes over the pipe: a versioned frame around dvol_nfs_result. */
+/* What goes over the pipe: a versioned frame around dvol_nfs_result and the export list. */
 #define DVOL_PROBE_FRAME_MAGIC	 0x64767066u /* "dvpf" */
-#define DVOL_PROBE_FRAME_VERSION 1u
+#define DVOL_PROBE_FRAME_VERSION 2u
+/* The export list a frame holds: names escaped (printable ASCII), each ended by a NUL. A
+ * longer list is cut, and says so (DVOL_PROBE_EXPORTS_CUT). */
+#define DVOL_PROBE_EXPORTS_MAX	   256
+#define DVOL_PROBE_EXPORT_NAME_MAX 4096 /* MNTPATHLEN 1024, each byte escaped as \ooo */
+#define DVOL_PROBE_EXPORTS_BYTES   16384
+#define DVOL_PROBE_EXPORTS_LISTED  (1u << 0) /* MOUNT EXPORT answered (maybe with none) */
+#define DVOL_PROBE_EXPORTS_CUT	   (1u << 1) /* the server listed more than the frame holds */
 struct dvol_probe_frame {
 	uint32_t magic;
 	uint32_t version;
 	uint32_t size; /* sizeof(struct dvol_probe_frame) */
 	uint32_t reserved;
 	struct dvol_nfs_result result;
+	uint32_t export_flags;
+	uint32_t export_count;
+	uint32_t export_bytes; /* used of exports[]; every byte after them is zero */
+	uint32_t export_reserved;
+	char exports[DVOL_PROBE_EXPORTS_BYTES];
 };
 
 void dvol_probe_frame_pack(const struct dvol_nfs_target *t, unsigned attempts,
 			   struct dvol_probe_frame *ret);
 /*
  * LEN bytes read from a probe process into T: 0, or -EBADMSG when they are not exactly one
- * frame of this version whose every field checks (T is then left as it was), or -ENOMEM.
+ * frame of this version whose every field checks, export list included: no more names
+ * than counted nor fewer, none longer than the limit, nothing but printable ASCII, zeros
+ * after the last (T is then left as it was); or -ENOMEM.
  */
 int dvol_probe_frame_unpack(const void *buf, size_t len, struct dvol_nfs_target *t,
 			    unsigned *ret_attempts);
