@@ -100,6 +100,10 @@ struct dvol_nfs_probe_params {
 	unsigned rtt_count;  /* NULL calls for the median; 0 for none */
 	bool v3_side;	     /* also ask the portmapper and MOUNT */
 	uint16_t mount_port; /* ask MOUNT on this port (mountport=), not the portmapper */
+	/* Told of each target as soon as its verdict is in, with its place in the array (a
+	 * probe process hands the verdicts on as they come); may be NULL. */
+	void (*finished)(const struct dvol_nfs_target *t, size_t index, void *userdata);
+	void *userdata;
 };
 
 /*
