@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "nfsprobe.h"
+#include "timeutil.h"
 
 /*
  * The probe process: the part of a helper that parses what the network sends, so it holds
@@ -24,8 +26,16 @@ enum dvol_probe_step {
 
 struct dvol_probe_job {
 	struct dvol_nfs_target *target; /* the probe process's copy is the one probed */
+	/*
+	 * More than 1: TARGET is an array of that many, probed at once in one poll loop, and
+	 * each verdict is handed over as it comes (dvol_probe_wait_all()); with retry_ms,
+	 * all are probed again until all are ok, and a later verdict replaces an earlier one.
+	 */
+	size_t n_targets;
 	struct dvol_nfs_probe_params params;
 	uint64_t retry_ms; /* probe again after a transient failure, for this long; 0: once */
+	bool retry_any;	   /* after any failure, not only a transient one (until ok) */
+	struct dvol_backoff backoff; /* pauses between probes; zero: DVOL_NFS_BACKOFF */
 	/*
 	 * Called in the probe process, whose only voice is stderr: the helper's words for a
 	 * step that failed (then the process exits with DVOL_EX_SYSERR and no result), and for
@@ -70,15 +80,26 @@ struct dvol_probe_frame {
 	uint32_t export_flags;
 	uint32_t export_count;
 	uint32_t export_bytes; /* used of exports[]; every byte after them is zero */
-	uint32_t export_reserved;
+	uint32_t index;	       /* the target's place in the job's array (0 for one) */
 	char exports[DVOL_PROBE_EXPORTS_BYTES];
 };
 
 void dvol_probe_frame_pack(const struct dvol_nfs_target *t, unsigned attempts,
 			   struct dvol_probe_frame *ret);
+
+/*
+ * The verdicts of a job of N targets from FD, frame by frame as they come, until the end
+ * of the pipe or UNTIL_MS: each into T[its index], with its ATTEMPTS[index], and
+ * GOT[index] set. 0 at the end of the pipe (the targets without GOT have no verdict: the
+ * process died first); -ETIMEDOUT; -EBADMSG at the first frame that is not whole and
+ * valid, or whose index is not below N (nothing after it is read); -ENOMEM; or another
+ * -errno of the read. Verdicts that came before any of these stay.
+ */
+int dvol_probe_wait_all(int fd, uint64_t until_ms, struct dvol_nfs_target *t, size_t n,
+			unsigned *attempts, bool *got);
 /*
  * LEN bytes read from a probe process into T: 0, or -EBADMSG when they are not exactly one
- * frame of this version whose every field checks, export list included: no more names
+ * frame of this version, for index 0, whose every field checks, export list included: no more names
  * than counted nor fewer, none longer than the limit, nothing but printable ASCII, zeros
  * after the last (T is then left as it was); or -ENOMEM.
  */

@@ -176,7 +176,7 @@ enum export_change {
 	X_FLAGS,	  /* an unknown flag */
 	X_CUT_UNLISTED,	  /* cut, but never listed */
 	X_UNLISTED_NAMES, /* names, but not listed */
-	X_RESERVED,
+	X_INDEX,
 };
 
 static void test_frame_exports(void **state)
@@ -198,7 +198,7 @@ static void test_frame_exports(void **state)
 	    {"an unknown flag", X_FLAGS, -EBADMSG},
 	    {"cut but not listed", X_CUT_UNLISTED, -EBADMSG},
 	    {"names but not listed", X_UNLISTED_NAMES, -EBADMSG},
-	    {"reserved bits set", X_RESERVED, -EBADMSG},
+	    {"an index past the one target", X_INDEX, -EBADMSG},
 	};
 	char *list[] = {"/srv/a", "/", "/srv/b", NULL};
 	static struct dvol_probe_frame f, g;
@@ -247,8 +247,8 @@ static void test_frame_exports(void **state)
 		case X_UNLISTED_NAMES:
 			g.export_flags = 0;
 			break;
-		case X_RESERVED:
-			g.export_reserved = 1;
+		case X_INDEX:
+			g.index = 1;
 			break;
 		case X_NONE:
 			break;
@@ -375,6 +375,60 @@ static void test_wait_deadline(void **state)
 	dvol_nfs_target_done(&u);
 }
 
+/* A job of several targets: verdicts as they come, by index, until the end or a bad one. */
+static void test_wait_all(void **state)
+{
+	static const struct {
+		const char *name;
+		int index[3]; /* frames sent, by index; -1: none; 9: half a frame */
+		int want;
+		bool got[2];
+	} cases[] = {
+	    {"nothing: no verdict", {-1, -1, -1}, 0, {false, false}},
+	    {"both, out of order", {1, 0, -1}, 0, {true, true}},
+	    {"one, then the end", {1, -1, -1}, 0, {false, true}},
+	    {"the same one twice: the later stays", {0, 0, -1}, 0, {true, false}},
+	    {"an index past the job", {0, 2, 1}, -EBADMSG, {true, false}},
+	    {"half a frame after one", {1, 9, -1}, -EBADMSG, {false, true}},
+	};
+	static struct dvol_probe_frame f;
+	struct dvol_nfs_target t, u[2];
+	const char *why;
+
+	target_ok(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned attempts[2] = {0, 0};
+		bool got[2] = {false, false};
+		int fds[2];
+
+		print_message("%s\n", cases[i].name);
+		assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+		for (size_t k = 0; k < 3 && cases[i].index[k] >= 0; k++) {
+			dvol_probe_frame_pack(&t, (unsigned)k + 1, &f);
+			f.index = (uint32_t)cases[i].index[k];
+			assert_int_equal(
+			    dvol_write_all(fds[1], &f,
+					   cases[i].index[k] == 9 ? sizeof(f) / 2 : sizeof(f)),
+			    0);
+		}
+		close(fds[1]);
+		for (size_t k = 0; k < 2; k++)
+			assert_int_equal(dvol_nfs_target_parse("127.0.0.1", &u[k], &why), 0);
+		assert_int_equal(
+		    dvol_probe_wait_all(fds[0], dvol_now_ms() + 5000, u, 2, attempts, got),
+		    cases[i].want);
+		for (size_t k = 0; k < 2; k++) {
+			assert_int_equal(got[k], cases[i].got[k]);
+			assert_int_equal(u[k].versions, got[k] ? t.versions : 0);
+			dvol_nfs_target_done(&u[k]);
+		}
+		if (cases[i].index[1] == 0 && cases[i].index[0] == 0)
+			assert_int_equal(attempts[0], 2);
+		close(fds[0]);
+	}
+	dvol_nfs_target_done(&t);
+}
+
 static unsigned failures;
 static void on_failed(enum dvol_probe_step step, int r, void *userdata)
 {
@@ -405,12 +459,41 @@ static void test_probe_process(void **state)
 	dvol_nfs_target_done(&t);
 }
 
+/* A real probe process for two targets: both verdicts arrive, each in its place. */
+static void test_probe_process_many(void **state)
+{
+	struct dvol_nfs_target t[2];
+	unsigned attempts[2] = {0, 0};
+	bool got[2] = {false, false};
+	const char *why;
+	int fd = -EBADF;
+
+	assert_int_equal(dvol_nfs_target_parse("127.0.0.1:1", &t[0], &why), 0);
+	assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1:2/x", &t[1], &why), 0);
+	assert_int_equal(dvol_probe_start(&(struct dvol_probe_job){.target = t,
+								   .n_targets = 2,
+								   .params = {.timeout_ms = 2000},
+								   .failed = on_failed},
+					  &fd),
+			 0);
+	assert_int_equal(dvol_probe_wait_all(fd, dvol_now_ms() + 10000, t, 2, attempts, got), 0);
+	assert_true(got[0] && got[1]);
+	assert_int_equal(t[0].err, DVOL_NFS_REFUSED);
+	assert_int_equal(t[1].err, DVOL_NFS_REFUSED);
+	assert_string_equal(t[1].export, "/x");
+	assert_int_equal(attempts[1], 1);
+	close(fd);
+	dvol_nfs_target_done(&t[0]);
+	dvol_nfs_target_done(&t[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_frame_refusals),     cmocka_unit_test(test_frame_exports),
 	    cmocka_unit_test(test_frame_exports_pack), cmocka_unit_test(test_wait_on_pipe),
-	    cmocka_unit_test(test_wait_deadline),      cmocka_unit_test(test_probe_process),
+	    cmocka_unit_test(test_wait_deadline),      cmocka_unit_test(test_wait_all),
+	    cmocka_unit_test(test_probe_process),      cmocka_unit_test(test_probe_process_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
