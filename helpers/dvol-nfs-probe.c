@@ -2,7 +2,8 @@
 /*
  * dvol-nfs-probe: is this NFS server there, what does it speak, does it have the export?
  *
- *   parse -> sandbox (inet, before the first packet) -> probe all at once -> report
+ *   parse -> probe process (nobody; stdio, rpath, inet) -> sandbox (stdio) -> its verdicts
+ *   as they come -> report
  *
  * Needs no privilege. Exit 0: every target is ok; 1: usage; 2: some target failed.
  */
@@ -175,7 +176,7 @@ static void report_table(const struct dvol_nfs_target *t, size_t n)
 			printf("%s: exports:", t[i].name);
 			for (char **x = t[i].exports; *x; x++)
 				printf(" %s", *x);
-			printf("\n");
+			printf("%s\n", t[i].exports_cut ? " (and more, cut)" : "");
 		}
 	}
 }
