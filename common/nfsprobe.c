@@ -103,6 +103,7 @@ struct probe {
 	enum nfs_step nfs_step;
 	enum v3_step v3_step;
 	bool finished;
+	bool told; /* p->finished was called */
 	bool v4_denied;
 	double rtt[DVOL_NFS_RTT_MAX];
 	unsigned rtt_sent;
@@ -221,6 +222,7 @@ void dvol_nfs_target_reset(struct dvol_nfs_target *t)
 	free(t->exports);
 	free(t->detail);
 	t->exports = NULL;
+	t->exports_cut = false;
 	t->detail = NULL;
 	t->addr[0] = t->local_addr[0] = 0;
 	t->resolved = t->tcp = false;
@@ -1101,6 +1103,15 @@ static int resolve_check(struct probe *pr)
 	return r < 0 ? r : 1;
 }
 
+static void tell_finished(struct probe *prs, size_t n, const struct dvol_nfs_probe_params *p)
+{
+	for (size_t i = 0; p->finished && i < n; i++)
+		if (prs[i].finished && !prs[i].told) {
+			prs[i].told = true;
+			p->finished(prs[i].t, i, p->userdata);
+		}
+}
+
 static void probes_free(struct probe *prs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -1185,6 +1196,8 @@ int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_pr
 		size_t k = 0;
 		int timeout_ms;
 
+		tell_finished(prs, n, p);
+
 		for (size_t i = 0; i < n; i++) {
 			struct probe *pr = &prs[i];
 
@@ -1230,8 +1243,10 @@ int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_pr
 			if (pr->deadline_us < next)
 				next = pr->deadline_us;
 		}
-		if (next == UINT64_MAX)
+		if (next == UINT64_MAX) {
+			tell_finished(prs, n, p);
 			break;
+		}
 		timeout_ms = (int)((next - now + 999) / 1000);
 		/* The resolver's threads do not wake the loop: look again soon. */
 		if (resolving && timeout_ms > RESOLVE_POLL_MS)
@@ -1550,6 +1565,8 @@ int dvol_nfs_target_to_json(const struct dvol_nfs_target *t, bool with_exports, 
 		r = dvol_json_add_int(o, "mount_port", t->mount_port);
 	if (r >= 0 && with_exports)
 		r = dvol_json_add_strv(o, "exports", t->exports);
+	if (r >= 0 && with_exports && t->exports_cut)
+		r = dvol_json_add_bool(o, "exports_cut", true);
 	if (r >= 0)
 		r = add_tri(o, "export_v3", t->export_v3);
 	if (r >= 0)

@@ -84,6 +84,7 @@ struct dvol_nfs_target {
 	enum dvol_nfs_tri mountd;
 	uint16_t mount_port;
 	char **exports;		     /* MOUNT EXPORT, NULL-terminated; NULL if not listed */
+	bool exports_cut;	     /* the list is longer than a probe process hands over: cut */
 	enum dvol_nfs_tri export_v3; /* the export (or a parent of it) is in the list */
 	enum dvol_nfs_tri export_v4; /* LOOKUP of the path from the pseudo root */
 	double rtt_ms;		     /* median; < 0 if not measured */
@@ -99,6 +100,10 @@ struct dvol_nfs_probe_params {
 	unsigned rtt_count;  /* NULL calls for the median; 0 for none */
 	bool v3_side;	     /* also ask the portmapper and MOUNT */
 	uint16_t mount_port; /* ask MOUNT on this port (mountport=), not the portmapper */
+	/* Told of each target as soon as its verdict is in, with its place in the array (a
+	 * probe process hands the verdicts on as they come); may be NULL. */
+	void (*finished)(const struct dvol_nfs_target *t, size_t index, void *userdata);
+	void *userdata;
 };
 
 /*

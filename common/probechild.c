@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "exitcode.h"
 #include "fdutil.h"
 #include "log.h"
@@ -22,10 +24,63 @@ static _Noreturn void child_fail(const struct dvol_probe_job *job, enum dvol_pro
 	_exit(DVOL_EX_SYSERR);
 }
 
+struct sender {
+	int fd;
+	unsigned attempts;
+};
+
+/* In the probe process: one target's verdict, as soon as it is in. */
+static void frame_send(const struct dvol_nfs_target *t, size_t index, void *userdata)
+{
+	const struct sender *s = userdata;
+	struct dvol_probe_frame frame;
+
+	dvol_probe_frame_pack(t, s->attempts, &frame);
+	frame.index = (uint32_t)index;
+	if (dvol_write_all(s->fd, &frame, sizeof(frame)) < 0)
+		_exit(DVOL_EX_SYSERR);
+}
+
+/* Many targets in one poll loop, each verdict handed over as it comes. */
+static _Noreturn void probe_many(const struct dvol_probe_job *job, int fd)
+{
+	struct dvol_backoff backoff = job->backoff.pause_ms ? job->backoff : DVOL_NFS_BACKOFF;
+	struct sender s = {.fd = fd};
+	struct dvol_nfs_probe_params params = job->params;
+	uint64_t deadline_ms = job->retry_ms ? dvol_now_ms() + job->retry_ms : 0, pause;
+	int r;
+
+	params.finished = frame_send;
+	params.userdata = &s;
+	for (;;) {
+		bool again = false;
+
+		s.attempts++;
+		r = dvol_nfs_probe(job->target, job->n_targets, &params);
+		if (r < 0)
+			child_fail(job, DVOL_PROBE_STEP_PROBE, r);
+		for (size_t i = 0; i < job->n_targets; i++)
+			if (job->target[i].err != DVOL_NFS_OK &&
+			    (job->retry_any || dvol_nfs_err_is_transient(job->target[i].err)))
+				again = true;
+		if (!again)
+			break;
+		pause = dvol_backoff_next(&backoff, dvol_now_ms(), deadline_ms);
+		if (!pause)
+			break;
+		if (job->retrying)
+			for (size_t i = 0; i < job->n_targets; i++)
+				if (job->target[i].err != DVOL_NFS_OK)
+					job->retrying(&job->target[i], pause, job->userdata);
+		dvol_sleep_ms(pause);
+	}
+	_exit(0);
+}
+
 static _Noreturn void probe_child(const struct dvol_probe_job *job, int fd, pid_t parent)
 {
 	struct dvol_nfs_target *t = job->target;
-	struct dvol_backoff backoff = DVOL_NFS_BACKOFF;
+	struct dvol_backoff backoff = job->backoff.pause_ms ? job->backoff : DVOL_NFS_BACKOFF;
 	struct dvol_probe_frame frame;
 	uint64_t deadline_ms, pause;
 	unsigned attempts = 0;
@@ -48,13 +103,16 @@ static _Noreturn void probe_child(const struct dvol_probe_job *job, int fd, pid_
 	signal(SIGPIPE, SIG_IGN);
 	dvol_debug_stop("probe");
 
+	if (job->n_targets > 1)
+		probe_many(job, fd);
 	deadline_ms = job->retry_ms ? dvol_now_ms() + job->retry_ms : 0;
 	for (;;) {
 		attempts++;
 		r = dvol_nfs_probe(t, 1, &job->params);
 		if (r < 0)
 			child_fail(job, DVOL_PROBE_STEP_PROBE, r);
-		if (t->err == DVOL_NFS_OK || !dvol_nfs_err_is_transient(t->err))
+		if (t->err == DVOL_NFS_OK ||
+		    (!job->retry_any && !dvol_nfs_err_is_transient(t->err)))
 			break;
 		pause = dvol_backoff_next(&backoff, dvol_now_ms(), deadline_ms);
 		if (!pause)
@@ -114,6 +172,76 @@ int dvol_probe_wait(int fd, uint64_t until_ms, struct dvol_nfs_target *t, unsign
 	return dvol_probe_frame_unpack(buf.bytes, len, t, ret_attempts);
 }
 
+/* The list as far as it fits: whole names only, the first that does not fit ends it. */
+static void exports_pack(const struct dvol_nfs_target *t, struct dvol_probe_frame *f)
+{
+	char name[DVOL_PROBE_EXPORT_NAME_MAX + 1];
+
+	if (!t->exports)
+		return;
+	f->export_flags = DVOL_PROBE_EXPORTS_LISTED | (t->exports_cut ? DVOL_PROBE_EXPORTS_CUT : 0);
+	for (char **x = t->exports; *x; x++) {
+		size_t len = dvol_escape_name(*x, name, sizeof(name));
+
+		if (f->export_count == DVOL_PROBE_EXPORTS_MAX || len > DVOL_PROBE_EXPORT_NAME_MAX ||
+		    len + 1 > sizeof(f->exports) - f->export_bytes) {
+			f->export_flags |= DVOL_PROBE_EXPORTS_CUT;
+			return;
+		}
+		memcpy(f->exports + f->export_bytes, name, len + 1);
+		f->export_bytes += (uint32_t)len + 1;
+		f->export_count++;
+	}
+}
+
+/* Every name counted is there, whole, within bounds and printable; nothing else is. */
+static bool exports_valid(const struct dvol_probe_frame *f)
+{
+	size_t pos = 0;
+
+	if ((f->export_flags & ~(DVOL_PROBE_EXPORTS_LISTED | DVOL_PROBE_EXPORTS_CUT)) ||
+	    f->export_count > DVOL_PROBE_EXPORTS_MAX || f->export_bytes > sizeof(f->exports))
+		return false;
+	if (!(f->export_flags & DVOL_PROBE_EXPORTS_LISTED) &&
+	    (f->export_flags || f->export_count || f->export_bytes))
+		return false;
+	for (uint32_t i = 0; i < f->export_count; i++) {
+		const char *s = f->exports + pos, *z = memchr(s, 0, f->export_bytes - pos);
+
+		if (!z || (size_t)(z - s) > DVOL_PROBE_EXPORT_NAME_MAX)
+			return false;
+		for (; s < z; s++)
+			if (*s < 0x20 || *s > 0x7e)
+				return false;
+		pos += (size_t)(z - (f->exports + pos)) + 1;
+	}
+	if (pos != f->export_bytes)
+		return false;
+	for (; pos < sizeof(f->exports); pos++)
+		if (f->exports[pos])
+			return false;
+	return true;
+}
+
+static int exports_unpack(const struct dvol_probe_frame *f, struct dvol_nfs_target *t)
+{
+	const char *s = f->exports;
+
+	if (!(f->export_flags & DVOL_PROBE_EXPORTS_LISTED))
+		return 0;
+	t->exports = calloc(f->export_count + 1, sizeof(char *));
+	if (!t->exports)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < f->export_count; i++) {
+		t->exports[i] = strdup(s);
+		if (!t->exports[i])
+			return -ENOMEM;
+		s += strlen(s) + 1;
+	}
+	t->exports_cut = f->export_flags & DVOL_PROBE_EXPORTS_CUT;
+	return 0;
+}
+
 void dvol_probe_frame_pack(const struct dvol_nfs_target *t, unsigned attempts,
 			   struct dvol_probe_frame *ret)
 {
@@ -122,19 +250,56 @@ void dvol_probe_frame_pack(const struct dvol_nfs_target *t, unsigned attempts,
 	ret->version = DVOL_PROBE_FRAME_VERSION;
 	ret->size = sizeof(*ret);
 	dvol_nfs_result_pack(t, attempts, &ret->result);
+	exports_pack(t, ret);
 }
 
-int dvol_probe_frame_unpack(const void *buf, size_t len, struct dvol_nfs_target *t,
-			    unsigned *ret_attempts)
+/* LEN bytes as one frame for a job of N targets, into T[index]; the index, or -errno. */
+static int frame_unpack(const void *buf, size_t len, struct dvol_nfs_target *t, size_t n,
+			unsigned *ret_attempts)
 {
 	struct dvol_probe_frame f;
+	int r;
 
 	if (len != sizeof(f))
 		return -EBADMSG;
 	/* A copy: BUF need not be aligned for the frame. */
 	memcpy(&f, buf, sizeof(f));
 	if (f.magic != DVOL_PROBE_FRAME_MAGIC || f.version != DVOL_PROBE_FRAME_VERSION ||
-	    f.size != sizeof(f) || f.reserved != 0)
+	    f.size != sizeof(f) || f.reserved != 0 || f.index >= n || !exports_valid(&f))
 		return -EBADMSG;
-	return dvol_nfs_result_unpack(&f.result, t, ret_attempts);
+	r = dvol_nfs_result_unpack(&f.result, &t[f.index], ret_attempts);
+	if (r < 0)
+		return r;
+	r = exports_unpack(&f, &t[f.index]);
+	return r < 0 ? r : (int)f.index;
+}
+
+int dvol_probe_frame_unpack(const void *buf, size_t len, struct dvol_nfs_target *t,
+			    unsigned *ret_attempts)
+{
+	int r = frame_unpack(buf, len, t, 1, ret_attempts);
+
+	return r < 0 ? r : 0;
+}
+
+int dvol_probe_wait_all(int fd, uint64_t until_ms, struct dvol_nfs_target *t, size_t n,
+			unsigned *attempts, bool *got)
+{
+	struct dvol_probe_frame buf;
+	unsigned a = 0;
+
+	for (;;) {
+		size_t len = 0;
+		int r = dvol_read_until(fd, &buf, sizeof(buf), until_ms, &len);
+
+		if (r < 0)
+			return r;
+		if (len == 0)
+			return 0;
+		r = frame_unpack(&buf, len, t, n, &a);
+		if (r < 0)
+			return r;
+		attempts[r] = a;
+		got[r] = true;
+	}
 }

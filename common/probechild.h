@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "nfsprobe.h"
+#include "timeutil.h"
 
 /*
  * The probe process: the part of a helper that parses what the network sends, so it holds
  * nothing worth having. Forked before the parent's first sandbox stage, it sheds root
  * (nobody, no groups, no capabilities), keeps stdio, rpath (the resolver's files) and inet,
- * probes, and hands one fixed-size frame to the parent over a pipe. The parent never holds
- * inet, and believes the frame only after checking every byte of it.
+ * probes, and hands one fixed-size frame (its verdict and a bounded export list) to the
+ * parent over a pipe. The parent never holds inet, and believes the frame only after
+ * checking every byte of it.
  */
 
 /* Where the probe process stopped short of a result. */
@@ -23,8 +26,16 @@ enum dvol_probe_step {
 
 struct dvol_probe_job {
 	struct dvol_nfs_target *target; /* the probe process's copy is the one probed */
+	/*
+	 * More than 1: TARGET is an array of that many, probed at once in one poll loop, and
+	 * each verdict is handed over as it comes (dvol_probe_wait_all()); with retry_ms,
+	 * all are probed again until all are ok, and a later verdict replaces an earlier one.
+	 */
+	size_t n_targets;
 	struct dvol_nfs_probe_params params;
 	uint64_t retry_ms; /* probe again after a transient failure, for this long; 0: once */
+	bool retry_any;	   /* after any failure, not only a transient one (until ok) */
+	struct dvol_backoff backoff; /* pauses between probes; zero: DVOL_NFS_BACKOFF */
 	/*
 	 * Called in the probe process, whose only voice is stderr: the helper's words for a
 	 * step that failed (then the process exits with DVOL_EX_SYSERR and no result), and for
@@ -50,22 +61,47 @@ int dvol_probe_start(const struct dvol_probe_job *job, int *ret_fd);
  */
 int dvol_probe_wait(int fd, uint64_t until_ms, struct dvol_nfs_target *t, unsigned *ret_attempts);
 
-/* What goes over the pipe: a versioned frame around dvol_nfs_result. */
+/* What goes over the pipe: a versioned frame around dvol_nfs_result and the export list. */
 #define DVOL_PROBE_FRAME_MAGIC	 0x64767066u /* "dvpf" */
-#define DVOL_PROBE_FRAME_VERSION 1u
+#define DVOL_PROBE_FRAME_VERSION 2u
+/* The export list a frame holds: names escaped (printable ASCII), each ended by a NUL. A
+ * longer list is cut, and says so (DVOL_PROBE_EXPORTS_CUT). */
+#define DVOL_PROBE_EXPORTS_MAX	   256
+#define DVOL_PROBE_EXPORT_NAME_MAX 4096 /* MNTPATHLEN 1024, each byte escaped as \ooo */
+#define DVOL_PROBE_EXPORTS_BYTES   16384
+#define DVOL_PROBE_EXPORTS_LISTED  (1u << 0) /* MOUNT EXPORT answered (maybe with none) */
+#define DVOL_PROBE_EXPORTS_CUT	   (1u << 1) /* the server listed more than the frame holds */
 struct dvol_probe_frame {
 	uint32_t magic;
 	uint32_t version;
 	uint32_t size; /* sizeof(struct dvol_probe_frame) */
 	uint32_t reserved;
 	struct dvol_nfs_result result;
+	uint32_t export_flags;
+	uint32_t export_count;
+	uint32_t export_bytes; /* used of exports[]; every byte after them is zero */
+	uint32_t index;	       /* the target's place in the job's array (0 for one) */
+	char exports[DVOL_PROBE_EXPORTS_BYTES];
 };
 
 void dvol_probe_frame_pack(const struct dvol_nfs_target *t, unsigned attempts,
 			   struct dvol_probe_frame *ret);
+
+/*
+ * The verdicts of a job of N targets from FD, frame by frame as they come, until the end
+ * of the pipe or UNTIL_MS: each into T[its index], with its ATTEMPTS[index], and
+ * GOT[index] set. 0 at the end of the pipe (the targets without GOT have no verdict: the
+ * process died first); -ETIMEDOUT; -EBADMSG at the first frame that is not whole and
+ * valid, or whose index is not below N (nothing after it is read); -ENOMEM; or another
+ * -errno of the read. Verdicts that came before any of these stay.
+ */
+int dvol_probe_wait_all(int fd, uint64_t until_ms, struct dvol_nfs_target *t, size_t n,
+			unsigned *attempts, bool *got);
 /*
  * LEN bytes read from a probe process into T: 0, or -EBADMSG when they are not exactly one
- * frame of this version whose every field checks (T is then left as it was), or -ENOMEM.
+ * frame of this version, for index 0, whose every field checks, export list included: no more names
+ * than counted nor fewer, none longer than the limit, nothing but printable ASCII, zeros
+ * after the last (T is then left as it was); or -ENOMEM.
  */
 int dvol_probe_frame_unpack(const void *buf, size_t len, struct dvol_nfs_target *t,
 			    unsigned *ret_attempts);

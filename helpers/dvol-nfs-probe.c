@@ -2,7 +2,8 @@
 /*
  * dvol-nfs-probe: is this NFS server there, what does it speak, does it have the export?
  *
- *   parse -> sandbox (inet, before the first packet) -> probe all at once -> report
+ *   parse -> probe process (nobody; stdio, rpath, inet) -> sandbox (stdio) -> its verdicts
+ *   as they come -> report
  *
  * Needs no privilege. Exit 0: every target is ok; 1: usage; 2: some target failed.
  */
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "nfsprobe.h"
 #include "parse.h"
+#include "probechild.h"
 #include "sandbox.h"
 #include "version.h"
 #include "timeutil.h"
@@ -30,6 +32,9 @@ static bool arg_exports;
 static uint64_t arg_timeout_ms = 3000;
 static uint64_t arg_wait_ms;
 static unsigned arg_rtt = 3;
+
+/* How long past its own deadline a probe process is waited for (fork, start-up, exit). */
+#define PROBE_SLACK_MS 2000
 
 static void help(void)
 {
@@ -122,14 +127,14 @@ static void targets_free(struct dvol_nfs_target *t, size_t n)
 	free(t);
 }
 
-static int report_json(const struct dvol_nfs_target *t, size_t n, unsigned attempts)
+static int report_json(const struct dvol_nfs_target *t, size_t n, const unsigned *attempts)
 {
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_json_ json_object *o = NULL;
 		int r = dvol_nfs_target_to_json(&t[i], arg_exports, &o);
 
-		if (r >= 0 && arg_wait_ms)
-			r = dvol_json_add_int(o, "attempts", attempts);
+		if (r >= 0 && arg_wait_ms && attempts[i])
+			r = dvol_json_add_int(o, "attempts", attempts[i]);
 		if (r >= 0)
 			r = dvol_json_print(o, stdout);
 		if (r < 0)
@@ -171,9 +176,94 @@ static void report_table(const struct dvol_nfs_target *t, size_t n)
 			printf("%s: exports:", t[i].name);
 			for (char **x = t[i].exports; *x; x++)
 				printf(" %s", *x);
-			printf("\n");
+			printf("%s\n", t[i].exports_cut ? " (and more, cut)" : "");
 		}
 	}
+}
+
+/* In a probe process, whose only voice is stderr: why it stopped, and why it goes on. */
+static void probe_failed(enum dvol_probe_step step, int r, void *userdata)
+{
+	if (step == DVOL_PROBE_STEP_PRIVILEGES)
+		log_error_errno(r, "probe process: cannot drop privileges to uid %u",
+				DVOL_NFS_PROBE_UID);
+	else if (step == DVOL_PROBE_STEP_SANDBOX)
+		log_error_errno(r, "probe process: cannot enter the sandbox");
+	else
+		log_error_errno(r, "probe process: probing failed");
+}
+
+static void probe_retrying(const struct dvol_nfs_target *t, uint64_t pause_ms, void *userdata)
+{
+	_cleanup_free_ char *a = dvol_escape_shown(t->name, 256);
+
+	log_debug("%s: %s; probing again in %llu ms", a ?: "?", dvol_nfs_err_to_string(t->err),
+		  (unsigned long long)pause_ms);
+}
+
+/* A verdict the probe process could not give: T gets ERR and the words for it. */
+static int verdict_without_probe(struct dvol_nfs_target *t, enum dvol_nfs_err err, int e,
+				 uint64_t start_ms, const char *what, const char *why)
+{
+	_cleanup_free_ char *host = dvol_escape_name_dup(t->host);
+
+	dvol_nfs_target_reset(t);
+	t->err = err;
+	t->err_errno = e;
+	t->elapsed_ms = dvol_now_ms() - start_ms;
+	if (asprintf(&t->detail, "%s %s%s%s", what, host ?: "?", why ? ": " : "", why ?: "") < 0) {
+		t->detail = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Every target without a verdict, when the probe process gave no more: CAUSE says why (0:
+ * it ended). 0 or -ENOMEM. */
+static int verdicts_missing(struct dvol_nfs_target *t, size_t n, const bool *got, int cause,
+			    uint64_t start_ms)
+{
+	enum dvol_nfs_err err = DVOL_NFS_PROTOCOL_ERROR;
+	size_t missing = 0;
+	char why[320];
+	int e = 0;
+
+	for (size_t i = 0; i < n; i++)
+		missing += !got[i];
+	if (cause == 0 && missing == 1)
+		snprintf(why, sizeof(why),
+			 "crashed on the server's reply (its process ended without a verdict); "
+			 "the server sent something libnfs could not decode");
+	else if (cause == 0)
+		snprintf(why, sizeof(why),
+			 "crashed on a server's reply (its process ended without a verdict for "
+			 "the %zu targets still being probed); this one's server or another's "
+			 "sent something libnfs could not decode: probe each alone to tell",
+			 missing);
+	else if (cause == -ETIMEDOUT) {
+		err = DVOL_NFS_TIMEOUT;
+		snprintf(why, sizeof(why),
+			 "gave no verdict by its deadline and a margin: it hung, most likely on "
+			 "a server's reply (killed when dvol-nfs-probe ends)");
+	} else if (cause == -EBADMSG)
+		snprintf(why, sizeof(why),
+			 "has no verdict: the probe process handed over a malformed one, and "
+			 "nothing after it was used");
+	else {
+		err = DVOL_NFS_LOCAL_ERROR;
+		e = -cause;
+		snprintf(
+		    why, sizeof(why), "cannot run the probe process: %s%s", strerror(e),
+		    e == EMFILE || e == ENFILE
+			? "; that is a limit of this process or machine, not the server: "
+			  "raise the open-file limit (ulimit -n) or probe fewer targets at once"
+			: "");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!got[i] &&
+		    verdict_without_probe(&t[i], err, e, start_ms, "the probe of", why) < 0)
+			return -ENOMEM;
+	return 0;
 }
 
 /* 0; -errno with *ret_fail: a bad target is usage (1), a failed target or probe 2. */
@@ -181,16 +271,20 @@ static int run(int argc, char *argv[], enum dvol_fail *ret_fail)
 {
 	struct dvol_nfs_target *t = NULL;
 	size_t n = (size_t)(argc - optind);
-	struct dvol_nfs_probe_params params = {
-	    .timeout_ms = arg_timeout_ms, .rtt_count = arg_rtt, .v3_side = true};
-	struct dvol_backoff backoff = DVOL_BACKOFF_INIT(250, 2000);
-	uint64_t until = dvol_now_ms() + arg_wait_ms, pause_ms;
-	unsigned attempts = 0;
-	int r, ok;
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ unsigned *attempts = NULL;
+	_cleanup_free_ bool *got = NULL;
+	uint64_t start_ms = dvol_now_ms();
+	size_t ok = 0;
+	int r;
 
 	t = calloc(n, sizeof(*t));
-	if (!t)
+	attempts = calloc(n, sizeof(*attempts));
+	got = calloc(n, sizeof(*got));
+	if (!t || !attempts || !got) {
+		free(t);
 		return log_error("out of memory"), -ENOMEM;
+	}
 	*ret_fail = DVOL_FAIL_USAGE;
 	for (size_t i = 0; i < n; i++) {
 		const char *why = "?";
@@ -211,23 +305,43 @@ static int run(int argc, char *argv[], enum dvol_fail *ret_fail)
 	}
 	*ret_fail = DVOL_FAIL_TARGET;
 
-	for (;;) {
-		attempts++;
-		ok = dvol_nfs_probe(t, n, &params);
-		if (ok < 0) {
-			log_error_errno(ok, "probing failed");
+	/* What the network sends is parsed in the probe process (nobody, stdio, rpath and
+	 * inet), all targets at once in its one poll loop, each verdict handed over as it
+	 * comes: a crash or a hang there costs only the targets it had not answered yet. */
+	r = dvol_probe_start(
+	    &(struct dvol_probe_job){
+		.target = t,
+		.n_targets = n,
+		.params = {.timeout_ms = arg_timeout_ms, .rtt_count = arg_rtt, .v3_side = true},
+		.retry_ms = arg_wait_ms,
+		.retry_any = true,
+		.backoff = DVOL_BACKOFF_INIT(250, 2000),
+		.failed = probe_failed,
+		.retrying = probe_retrying},
+	    &fd);
+	/* From here on: what the pipe says, and the report. No network at all. */
+	if (r >= 0) {
+		r = dvol_sandbox_enter(DVOL_SB_STDIO);
+		if (r < 0) {
+			log_error_errno(r, "cannot enter the sandbox");
 			targets_free(t, n);
-			return ok;
+			return r;
 		}
-		if ((size_t)ok == n)
-			break;
-		pause_ms = dvol_backoff_next(&backoff, dvol_now_ms(), until);
-		if (!pause_ms)
-			break;
-		log_debug("%zu of %zu targets ok; probing again in %llu ms", (size_t)ok, n,
-			  (unsigned long long)pause_ms);
-		dvol_sleep_ms(pause_ms);
+		/* The probe keeps its own deadlines; this one is for a probe that cannot. */
+		r = dvol_probe_wait_all(
+		    fd, dvol_now_ms() + arg_wait_ms + arg_timeout_ms + PROBE_SLACK_MS, t, n,
+		    attempts, got);
 	}
+	if (r != -ENOMEM)
+		r = verdicts_missing(t, n, got, r, start_ms);
+	if (r < 0) {
+		log_error("out of memory");
+		targets_free(t, n);
+		return r;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (t[i].err == DVOL_NFS_OK)
+			ok++;
 
 	if (arg_json)
 		r = report_json(t, n, attempts);
@@ -238,7 +352,7 @@ static int run(int argc, char *argv[], enum dvol_fail *ret_fail)
 	if (fflush(stdout) != 0)
 		r = -EIO;
 	targets_free(t, n);
-	return r < 0 ? r : (size_t)ok != n ? -EHOSTUNREACH : 0;
+	return r < 0 ? r : ok != n ? -EHOSTUNREACH : 0;
 }
 
 int main(int argc, char *argv[])
@@ -252,19 +366,14 @@ int main(int argc, char *argv[])
 		log_error("refusing to run: %s", why);
 		return dvol_exit_code(DVOL_FAIL_USAGE, -EPERM);
 	}
-	/* A probe needs no privilege, and parses what the network sends: run as root, it
-	 * becomes nobody (root without capabilities still owns /etc/shadow). This also
-	 * spares libnfs its hunt for a free reserved source port on every connection. */
+	/* A probe needs no privilege: run as root, it becomes nobody (root without
+	 * capabilities still owns /etc/shadow), before it reads a byte of its arguments. This
+	 * also spares libnfs its hunt for a free reserved source port on every connection. */
 	r = dvol_nfs_drop_privileges();
 	if (r < 0)
 		return log_error_errno(r, "cannot drop privileges to uid %u", DVOL_NFS_PROBE_UID),
 		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
-	/* Before the first packet and before any name is resolved: inet, nothing written. */
-	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET);
-	if (r < 0)
-		return log_error_errno(r, "cannot enter the sandbox"),
-		       dvol_exit_code(DVOL_FAIL_SYSTEM, r);
-	/* A server that closes its end must not kill us with SIGPIPE. */
+	/* A reader of the report that goes away must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 
 	r = parse_argv(argc, argv);
@@ -273,7 +382,6 @@ int main(int argc, char *argv[])
 			fprintf(stderr, "Try 'dvol-nfs-probe --help' for more information.\n");
 		return dvol_exit_code(DVOL_FAIL_USAGE, r);
 	}
-	dvol_debug_stop("probe");
 	r = run(argc, argv, &fail);
 	return dvol_exit_code(fail, r);
 }

@@ -15,10 +15,10 @@ accepted, and the connections of a round are numbered from 0 for each port, so t
 round replays alone with its seed.
 
 A COMPOUND reply whose result count is near 2^32 makes libnfs 4.0 write through the NULL
-that its allocation returns (SIGSEGV in zdr_malloc): rounds send such replies only when
-DVOL_WIRE_LIBNFS_ARRAY=1. A SEEDFILE that reads "libnfs-array" instead of a seed makes
-every COMPOUND reply one (the host test shows that mount.dvol, whose probe runs in a
-child process of its own, survives it).
+that its allocation returns (SIGSEGV in zdr_malloc): both helpers probe in child
+processes of their own and survive it, so rounds send such replies too
+(DVOL_WIRE_LIBNFS_ARRAY=0 leaves them out). A SEEDFILE that reads "libnfs-array" instead
+of a seed makes every COMPOUND reply one.
 """
 import os
 import random
@@ -30,7 +30,7 @@ import time
 
 seed_file = sys.argv[1]
 seed = None
-huge_arrays = os.environ.get("DVOL_WIRE_LIBNFS_ARRAY") == "1"
+huge_arrays = os.environ.get("DVOL_WIRE_LIBNFS_ARRAY") != "0"
 nfs_port, pmap_port, mount_port = (int(a) for a in sys.argv[2:5])
 log = open(sys.argv[5], "a", buffering=1)
 lock = threading.Lock()

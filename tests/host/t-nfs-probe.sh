@@ -105,11 +105,30 @@ check "json: detail says connected, but no RPC reply" sh -c "echo '$OUT' | jq -e
 kill -CONT "$(nfs_pid v4)"
 expect_rc 0 "the same server, continued, answers again" in_ns "$N4" $P --json nfs://127.0.0.1:20510/v4
 
-# The sandbox while it waits on the network.
+# The sandbox while it waits on the network, of the process that holds the socket.
+# inet_socks PID: how many of PID's sockets are IPv4/IPv6 ones (their inodes listed in its
+# network namespace's /proc/net/{tcp,udp}{,6}).
+inet_socks() {
+	local i n=0
+	for i in $(find /proc/"$1"/fd -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n'); do
+		awk -v i="$i" '$10 == i { f = 1 } END { exit !f }' /proc/"$1"/net/tcp \
+			/proc/"$1"/net/tcp6 /proc/"$1"/net/udp /proc/"$1"/net/udp6 && n=$((n + 1))
+	done
+	echo $n
+}
 in_ns "$N4" $P --timeout 5 127.0.0.2:20510 >/dev/null 2>&1 &
 bg=$!
-for _ in $(seq 50); do hp=$(ours dvol-nfs-probe | head -1); [ -n "$hp" ] && break; sleep 0.1; done
+hp=
+for _ in $(seq 50); do
+	for p in $(ours dvol-nfs-probe); do [ "$(inet_socks "$p")" -gt 0 ] && hp=$p; done
+	[ -n "$hp" ] && break
+	sleep 0.1
+done
 sleep 0.3
+pp=$(awk '/^PPid:/{print $2}' /proc/"$hp"/status 2>/dev/null)
+check "while probing: the socket is a probe process's, a child of dvol-nfs-probe" \
+	test -n "$hp" -a "$(cat /proc/"$pp"/comm 2>/dev/null)" = dvol-nfs-probe
+check "...and dvol-nfs-probe itself holds no inet socket" test "$(inet_socks "$pp")" -eq 0
 st=$(awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hp"/status 2>/dev/null)
 echo "# while probing: $st"
 sandbox_check "while probing: Seccomp: 2" sh -c "echo '$st' | grep -q 'Seccomp:2 '"
@@ -124,15 +143,22 @@ check "while probing, started as root: it is nobody (every uid and gid 65534, no
 wait $bg
 DVOL_DEBUG_STOP=probe in_ns "$N4" $P 127.0.0.1:20510 >/dev/null 2>&1 &
 bg=$!
+# The stopped one is the probe process (dvol-nfs-probe waits for it, not stopped).
+hp=
 for _ in $(seq 50); do
-	hp=$(ours dvol-nfs-probe | head -1)
-	[ -n "$hp" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hp"/status 2>/dev/null)" = T ] && break
+	for p in $(ours dvol-nfs-probe); do
+		[ "$(awk '/^State:/{print $2}' /proc/"$p"/status 2>/dev/null)" = T ] && hp=$p
+	done
+	[ -n "$hp" ] && break
 	sleep 0.1
 done
 st=$(awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/"$hp"/status 2>/dev/null)
 echo "# stopped before the first packet: $st"
 sandbox_check "before the first packet (DVOL_DEBUG_STOP=probe): Seccomp:2, one filter, NoNewPrivs:1" \
 	sh -c "echo '$st' | grep -q 'NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 '"
+ids=$(awk '/^(Uid|Gid):/{printf "%s %s %s %s %s ", $1, $2, $3, $4, $5} /^Groups:/{printf "Groups:%s", $2} /^CapEff:/{c = $2} END {printf " CapEff:%s", c}' /proc/"$hp"/status 2>/dev/null)
+check "...the stopped probe process is nobody, no groups, no capabilities ($ids)" \
+	test "$ids" = "Uid: 65534 65534 65534 65534 Gid: 65534 65534 65534 65534 Groups: CapEff:0000000000000000"
 kill -CONT "$hp"
 wait $bg
 check "...and it went on to probe after SIGCONT (exit 0)" test $? -eq 0

@@ -50,14 +50,16 @@ check "the helpers that mount(8) finds are the ASan build" \
 # clean FILE: stderr with nothing of a sanitizer in it.
 clean() { ! grep -qE 'Sanitizer|runtime error:|DEADLYSIGNAL' "$1"; }
 # libnfs 4.0's decoder crashes on some hostile replies (an array length it trusts; see the
-# end of this file). In mount.dvol that happens in the probe's own child process: one
-# sanitizer report, from inside libnfs's decoder, and the parent says so and mounts
-# nothing. Anything else in the report is dvol's and fails the round.
+# end of this file). Both helpers run their probes in child processes of their own: one
+# sanitizer report, from inside libnfs's decoder, and the parent says so in words MSG
+# (found in FILE2, stderr by default) and mounts nothing. Anything else in the report is
+# dvol's and fails the round.
 contained() {
 	[ "$(grep -c '^==[0-9]*==ERROR' "$1")" -eq 1 ] &&
 		grep -qE '#0 .* in (libnfs_)?zdr_[A-Za-z0-9_]+ .*libnfs\.so' "$1" &&
-		grep -q 'the probe process ended without a result' "$1"
+		grep -q "$2" "${3:-$1}"
 }
+PROBE_CRASHED="crashed on the server's reply"
 ms() { echo $(($(date +%s%N) / 1000000)); }
 # why SEED WHAT: the evidence of a failed round.
 why() {
@@ -85,8 +87,8 @@ while [ $rounds -lt "${DVOL_WIRE_ROUNDS:-1000}" ] &&
 	rc=$? el=$(($(ms) - t0))
 	cls=$(jq -r 'if .ok then "ok" else .error end' "$T/out" 2>/dev/null)
 	if { [ $rc -eq 0 ] || [ $rc -eq 2 ]; } && [ $el -le $((TIMEOUT * 1000 + SLACK_MS)) ] &&
-		clean "$T/err" && [ "$(wc -l <"$T/out")" -eq 1 ] &&
-		{ [ "$cls" = ok ] || [[ $cls =~ $CLASSES ]]; }; then
+		[ "$(wc -l <"$T/out")" -eq 1 ] && { [ "$cls" = ok ] || [[ $cls =~ $CLASSES ]]; } &&
+		{ clean "$T/err" || { [ "$cls" = protocol-error ] && contained "$T/err" "$PROBE_CRASHED" "$T/out"; }; }; then
 		ok "seed $seed: dvol-nfs-probe $tgt: $cls in $el ms"
 		seen[probe-$cls]=$((${seen[probe-$cls]:-0} + 1))
 	else
@@ -105,7 +107,7 @@ while [ $rounds -lt "${DVOL_WIRE_ROUNDS:-1000}" ] &&
 	rc=$? el=$(($(ms) - t0))
 	msg=$(grep -m1 -E '^mount.dvol' "$T/err" | cut -c1-150)
 	if [ $rc -eq 32 ] && [ $el -le $((3 * TIMEOUT * 1000 + SLACK_MS)) ] &&
-		{ clean "$T/err" || contained "$T/err"; } &&
+		{ clean "$T/err" || contained "$T/err" 'the probe process ended without a result'; } &&
 		[ -n "$msg" ] && ! grep -q "LEFT MOUNTED" "$T/err" &&
 		! grep -qs "$T/mnt" /run/mount/utab; then
 		ok "seed $seed: mount.dvol: rc=32 in $el ms: $msg"
@@ -118,9 +120,21 @@ while [ $rounds -lt "${DVOL_WIRE_ROUNDS:-1000}" ] &&
 	seed=$((seed + 1))
 done
 # libnfs 4.0 dies of SIGSEGV on a COMPOUND reply that claims 2^32-1 results (fuzz/wire/
-# server.py): mount.dvol's probe is a child process of its own, so mount.dvol itself
-# lives on to say so, exits 32, and mounts nothing.
+# server.py). Each helper's probe is a child process of its own: dvol-nfs-probe lives on
+# to classify that target and report the others; mount.dvol to say so, exit 32 and mount
+# nothing.
 echo libnfs-array >"$T/seed"
+in_ns "$NS" /usr/sbin/dvol-nfs-probe --json -t $TIMEOUT nfs://127.0.0.1/export 127.0.0.2:1 \
+	>"$T/out" 2>"$T/err"
+rc=$?
+check "a reply that crashes libnfs: dvol-nfs-probe exits 2 ($rc), its probe child crashed" \
+	test $rc -eq 2 -a "$(grep -c 'SEGV' "$T/err")" -ge 1
+check "...that target is a protocol-error that says the probe crashed on the server's reply" \
+	jq -se --arg m "$PROBE_CRASHED" '.[0].error == "protocol-error" and (.[0].detail | contains($m))' "$T/out"
+check "...the other target in the same run still has its own verdict (refused)" \
+	jq -se 'length == 2 and .[1].error == "refused"' "$T/out"
+check "...and the only sanitizer report is the probe child's, inside libnfs" \
+	contained "$T/err" "$PROBE_CRASHED" "$T/out"
 # shellcheck disable=SC2016 # the inner shell's arguments
 in_ns "$NS" sh -c 'mount -t dvol -o probe-timeout=$1 "$2" "$3"; rc=$?
 	findmnt -rn --mountpoint "$3" >&2 && echo "LEFT MOUNTED" >&2; exit $rc' \

@@ -90,11 +90,24 @@ static void test_versions(void **state)
 	assert_string_equal(dvol_nfs_err_to_string(DVOL_NFS_RPC_MISMATCH), "rpc-mismatch");
 }
 
+/* Each target is told once, with its place, and only with its verdict in. */
+static unsigned told[2];
+static void on_finished(const struct dvol_nfs_target *t, size_t index, void *userdata)
+{
+	const struct dvol_nfs_target *all = userdata;
+
+	assert_true(index < 2);
+	assert_ptr_equal(t, &all[index]);
+	assert_int_not_equal(t->err, DVOL_NFS_OK);
+	told[index]++;
+}
+
 /* Real sockets on loopback: port 1 has no listener on any sane machine. */
 static void test_probe_refused_and_unresolvable(void **state)
 {
 	struct dvol_nfs_target t[2];
-	struct dvol_nfs_probe_params p = {.timeout_ms = 2000, .rtt_count = 3};
+	struct dvol_nfs_probe_params p = {
+	    .timeout_ms = 2000, .rtt_count = 3, .finished = on_finished, .userdata = t};
 	const char *why;
 	json_object *o = NULL, *v;
 
@@ -106,6 +119,8 @@ static void test_probe_refused_and_unresolvable(void **state)
 	assert_false(t[0].tcp);
 	assert_int_equal(t[1].err, DVOL_NFS_UNRESOLVABLE);
 	assert_false(t[1].resolved);
+	assert_int_equal(told[0], 1);
+	assert_int_equal(told[1], 1);
 
 	assert_int_equal(dvol_nfs_target_to_json(&t[0], true, &o), 0);
 	assert_true(json_object_object_get_ex(o, "error", &v));

@@ -148,6 +148,179 @@ static void test_frame_refusals(void **state)
 	dvol_nfs_target_done(&t);
 }
 
+/* Exports: a frame with LIST packed (a NULL-terminated list, or NULL), unpacked into U. */
+static int export_roundtrip(char **list, struct dvol_probe_frame *f, struct dvol_nfs_target *u)
+{
+	struct dvol_nfs_target t;
+	const char *why;
+
+	target_ok(&t);
+	t.exports = list;
+	dvol_probe_frame_pack(&t, 1, f);
+	t.exports = NULL;
+	dvol_nfs_target_done(&t);
+	assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", u, &why), 0);
+	return dvol_probe_frame_unpack(f, sizeof(*f), u, NULL);
+}
+
+enum export_change {
+	X_NONE,
+	X_COUNT_MORE,	  /* a count larger than the names sent */
+	X_COUNT_LESS,	  /* more names than counted */
+	X_BYTES_SHORT,	  /* the last name's NUL outside the bytes said used */
+	X_BYTES_OVER,	  /* more bytes used than the frame holds */
+	X_COUNT_OVER,	  /* more names than any frame may hold */
+	X_LONG_NAME,	  /* one name longer than the limit */
+	X_UNPRINTABLE,	  /* a control byte inside a name */
+	X_TAIL,		  /* a byte after the used ones */
+	X_FLAGS,	  /* an unknown flag */
+	X_CUT_UNLISTED,	  /* cut, but never listed */
+	X_UNLISTED_NAMES, /* names, but not listed */
+	X_INDEX,
+};
+
+static void test_frame_exports(void **state)
+{
+	static const struct {
+		const char *name;
+		enum export_change change;
+		int want;
+	} cases[] = {
+	    {"the list as sent", X_NONE, 0},
+	    {"a count larger than the names sent", X_COUNT_MORE, -EBADMSG},
+	    {"more names than counted", X_COUNT_LESS, -EBADMSG},
+	    {"a list truncated inside its last name", X_BYTES_SHORT, -EBADMSG},
+	    {"a used length past the frame", X_BYTES_OVER, -EBADMSG},
+	    {"a count past the limit", X_COUNT_OVER, -EBADMSG},
+	    {"an over-long name", X_LONG_NAME, -EBADMSG},
+	    {"a control byte in a name", X_UNPRINTABLE, -EBADMSG},
+	    {"a byte after the list", X_TAIL, -EBADMSG},
+	    {"an unknown flag", X_FLAGS, -EBADMSG},
+	    {"cut but not listed", X_CUT_UNLISTED, -EBADMSG},
+	    {"names but not listed", X_UNLISTED_NAMES, -EBADMSG},
+	    {"an index past the one target", X_INDEX, -EBADMSG},
+	};
+	char *list[] = {"/srv/a", "/", "/srv/b", NULL};
+	static struct dvol_probe_frame f, g;
+	struct dvol_nfs_target u;
+	const char *why;
+
+	assert_int_equal(export_roundtrip(list, &f, &u), 0);
+	dvol_nfs_target_done(&u);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		g = f;
+		switch (cases[i].change) {
+		case X_COUNT_MORE:
+			g.export_count++;
+			break;
+		case X_COUNT_LESS:
+			g.export_count--;
+			break;
+		case X_BYTES_SHORT:
+			g.export_bytes -= 2;
+			break;
+		case X_BYTES_OVER:
+			g.export_bytes = sizeof(g.exports) + 1;
+			break;
+		case X_COUNT_OVER:
+			g.export_count = DVOL_PROBE_EXPORTS_MAX + 1;
+			break;
+		case X_LONG_NAME:
+			/* One name of limit + 1 bytes, counted and ended right. */
+			memset(g.exports, 'a', DVOL_PROBE_EXPORT_NAME_MAX + 1);
+			g.exports[DVOL_PROBE_EXPORT_NAME_MAX + 1] = 0;
+			g.export_count = 1;
+			g.export_bytes = DVOL_PROBE_EXPORT_NAME_MAX + 2;
+			break;
+		case X_UNPRINTABLE:
+			g.exports[1] = '\n';
+			break;
+		case X_TAIL:
+			g.exports[g.export_bytes + 3] = 'x';
+			break;
+		case X_FLAGS:
+			g.export_flags |= 1u << 7;
+			break;
+		case X_CUT_UNLISTED:
+			g.export_flags = DVOL_PROBE_EXPORTS_CUT;
+			break;
+		case X_UNLISTED_NAMES:
+			g.export_flags = 0;
+			break;
+		case X_INDEX:
+			g.index = 1;
+			break;
+		case X_NONE:
+			break;
+		}
+		print_message("%s\n", cases[i].name);
+		assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", &u, &why), 0);
+		assert_int_equal(dvol_probe_frame_unpack(&g, sizeof(g), &u, NULL), cases[i].want);
+		if (cases[i].want == 0) {
+			assert_non_null(u.exports);
+			assert_string_equal(u.exports[0], "/srv/a");
+			assert_string_equal(u.exports[1], "/");
+			assert_string_equal(u.exports[2], "/srv/b");
+			assert_null(u.exports[3]);
+			assert_false(u.exports_cut);
+		} else {
+			assert_null(u.exports);
+			assert_null(u.detail);
+		}
+		dvol_nfs_target_done(&u);
+	}
+}
+
+/* What the child packs: not listed, listed empty, escaped, and cut where it would not fit. */
+static void test_frame_exports_pack(void **state)
+{
+	static struct dvol_probe_frame f;
+	struct dvol_nfs_target u;
+	char *empty[] = {NULL};
+	char *odd[] = {"/a\nb", NULL};
+	char **many = calloc(DVOL_PROBE_EXPORTS_MAX + 2, sizeof(char *));
+	char *big = malloc(5000), *cut[3];
+
+	assert_non_null(many);
+	assert_non_null(big);
+	assert_int_equal(export_roundtrip(NULL, &f, &u), 0);
+	assert_null(u.exports);
+	dvol_nfs_target_done(&u);
+
+	assert_int_equal(export_roundtrip(empty, &f, &u), 0);
+	assert_non_null(u.exports);
+	assert_null(u.exports[0]);
+	assert_false(u.exports_cut);
+	dvol_nfs_target_done(&u);
+
+	assert_int_equal(export_roundtrip(odd, &f, &u), 0);
+	assert_string_equal(u.exports[0], "/a\\nb");
+	dvol_nfs_target_done(&u);
+
+	for (size_t i = 0; i <= DVOL_PROBE_EXPORTS_MAX; i++)
+		many[i] = "/e";
+	assert_int_equal(export_roundtrip(many, &f, &u), 0);
+	assert_int_equal(f.export_count, DVOL_PROBE_EXPORTS_MAX);
+	assert_true(u.exports_cut);
+	assert_non_null(u.exports[DVOL_PROBE_EXPORTS_MAX - 1]);
+	assert_null(u.exports[DVOL_PROBE_EXPORTS_MAX]);
+	dvol_nfs_target_done(&u);
+
+	/* A name too long to hand over ends the list there, and says so. */
+	memset(big, 'b', 4999);
+	big[4999] = 0;
+	cut[0] = "/first";
+	cut[1] = big;
+	cut[2] = NULL;
+	assert_int_equal(export_roundtrip(cut, &f, &u), 0);
+	assert_string_equal(u.exports[0], "/first");
+	assert_null(u.exports[1]);
+	assert_true(u.exports_cut);
+	dvol_nfs_target_done(&u);
+	free(big);
+	free(many);
+}
+
 /* The parent reads to the end of the pipe: a frame with more behind it is refused too. */
 static void test_wait_on_pipe(void **state)
 {
@@ -202,6 +375,60 @@ static void test_wait_deadline(void **state)
 	dvol_nfs_target_done(&u);
 }
 
+/* A job of several targets: verdicts as they come, by index, until the end or a bad one. */
+static void test_wait_all(void **state)
+{
+	static const struct {
+		const char *name;
+		int index[3]; /* frames sent, by index; -1: none; 9: half a frame */
+		int want;
+		bool got[2];
+	} cases[] = {
+	    {"nothing: no verdict", {-1, -1, -1}, 0, {false, false}},
+	    {"both, out of order", {1, 0, -1}, 0, {true, true}},
+	    {"one, then the end", {1, -1, -1}, 0, {false, true}},
+	    {"the same one twice: the later stays", {0, 0, -1}, 0, {true, false}},
+	    {"an index past the job", {0, 2, 1}, -EBADMSG, {true, false}},
+	    {"half a frame after one", {1, 9, -1}, -EBADMSG, {false, true}},
+	};
+	static struct dvol_probe_frame f;
+	struct dvol_nfs_target t, u[2];
+	const char *why;
+
+	target_ok(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned attempts[2] = {0, 0};
+		bool got[2] = {false, false};
+		int fds[2];
+
+		print_message("%s\n", cases[i].name);
+		assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+		for (size_t k = 0; k < 3 && cases[i].index[k] >= 0; k++) {
+			dvol_probe_frame_pack(&t, (unsigned)k + 1, &f);
+			f.index = (uint32_t)cases[i].index[k];
+			assert_int_equal(
+			    dvol_write_all(fds[1], &f,
+					   cases[i].index[k] == 9 ? sizeof(f) / 2 : sizeof(f)),
+			    0);
+		}
+		close(fds[1]);
+		for (size_t k = 0; k < 2; k++)
+			assert_int_equal(dvol_nfs_target_parse("127.0.0.1", &u[k], &why), 0);
+		assert_int_equal(
+		    dvol_probe_wait_all(fds[0], dvol_now_ms() + 5000, u, 2, attempts, got),
+		    cases[i].want);
+		for (size_t k = 0; k < 2; k++) {
+			assert_int_equal(got[k], cases[i].got[k]);
+			assert_int_equal(u[k].versions, got[k] ? t.versions : 0);
+			dvol_nfs_target_done(&u[k]);
+		}
+		if (cases[i].index[1] == 0 && cases[i].index[0] == 0)
+			assert_int_equal(attempts[0], 2);
+		close(fds[0]);
+	}
+	dvol_nfs_target_done(&t);
+}
+
 static unsigned failures;
 static void on_failed(enum dvol_probe_step step, int r, void *userdata)
 {
@@ -232,13 +459,41 @@ static void test_probe_process(void **state)
 	dvol_nfs_target_done(&t);
 }
 
+/* A real probe process for two targets: both verdicts arrive, each in its place. */
+static void test_probe_process_many(void **state)
+{
+	struct dvol_nfs_target t[2];
+	unsigned attempts[2] = {0, 0};
+	bool got[2] = {false, false};
+	const char *why;
+	int fd = -EBADF;
+
+	assert_int_equal(dvol_nfs_target_parse("127.0.0.1:1", &t[0], &why), 0);
+	assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1:2/x", &t[1], &why), 0);
+	assert_int_equal(dvol_probe_start(&(struct dvol_probe_job){.target = t,
+								   .n_targets = 2,
+								   .params = {.timeout_ms = 2000},
+								   .failed = on_failed},
+					  &fd),
+			 0);
+	assert_int_equal(dvol_probe_wait_all(fd, dvol_now_ms() + 10000, t, 2, attempts, got), 0);
+	assert_true(got[0] && got[1]);
+	assert_int_equal(t[0].err, DVOL_NFS_REFUSED);
+	assert_int_equal(t[1].err, DVOL_NFS_REFUSED);
+	assert_string_equal(t[1].export, "/x");
+	assert_int_equal(attempts[1], 1);
+	close(fd);
+	dvol_nfs_target_done(&t[0]);
+	dvol_nfs_target_done(&t[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_frame_refusals),
-	    cmocka_unit_test(test_wait_on_pipe),
-	    cmocka_unit_test(test_wait_deadline),
-	    cmocka_unit_test(test_probe_process),
+	    cmocka_unit_test(test_frame_refusals),     cmocka_unit_test(test_frame_exports),
+	    cmocka_unit_test(test_frame_exports_pack), cmocka_unit_test(test_wait_on_pipe),
+	    cmocka_unit_test(test_wait_deadline),      cmocka_unit_test(test_wait_all),
+	    cmocka_unit_test(test_probe_process),      cmocka_unit_test(test_probe_process_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
