@@ -55,7 +55,7 @@ ifneq ($(SANITIZE),)
 # the run (no recovery) so that an exit code shows it, not only a line on stderr.
 HARDEN  := -fPIE -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	   -DDVOL_SANITIZE
-LDHARDEN := -pie -fsanitize=$(SANITIZE)
+LDHARDEN := -pie -Wl,-z,relro,-z,now -fsanitize=$(SANITIZE)
 endif
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I common -I $(B)/gen -DDVOL_VERSION='"$(VERSION)"' \
 	     -DDVOL_SYSCONFDIR='"$(SYSCONFDIR)"' \

@@ -282,7 +282,7 @@ for _ in $(seq 100); do
 done
 st=$(awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/$gpid/status)
 echo "# at walk: $st"
-check "walking: seccomp filter mode, two stacked filters (start; after argv, without mount)" \
+sandbox_check "walking: seccomp filter mode, two stacked filters (start; after argv, without mount)" \
 	sh -c "echo '$st' | grep -q 'Seccomp:2 Seccomp_filters:2 '"
 kill -CONT "$gpid"
 wait "$gpid"
