@@ -19,6 +19,9 @@ that its allocation returns (SIGSEGV in zdr_malloc): rounds send such replies on
 DVOL_WIRE_LIBNFS_ARRAY=1. A SEEDFILE that reads "libnfs-array" instead of a seed makes
 every COMPOUND reply one (the host test shows that mount.dvol, whose probe runs in a
 child process of its own, survives it).
+So does a COMPOUND reply whose tag length lies past the record (bad-lengths): libnfs 4.0
+reads past its buffer (SEGV in libnfs_zdr_u_int under zdr_COMPOUND4res; seed 6075019 of
+t-wire-fuzz); such rounds also need DVOL_WIRE_LIBNFS_ARRAY=1.
 """
 import os
 import random
@@ -142,6 +145,10 @@ def reply_for(rng, xid, prog, vers, proc, args, fault):
         return [], True
     if fault == "trailing":
         return [(record(accepted(xid, stat, res) + bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 64)))), 0)], True
+    if fault == "bad-lengths" and prog == NFS and vers == 4 and proc == 1 and not huge_arrays:
+        fault = "truncate"  # libnfs 4.0 reads past its buffer: see the top of this file
+    if fault == "truncate":
+        return [(good[: rng.randint(1, max(1, len(good) - 1))], 0)], False
     if fault == "bad-lengths":
         # The results' lengths lie: a count or a string length far past the record.
         return [(record(accepted(xid, stat, xdr_u32(1) + xdr_u32(rng.choice([0xffffffff, 0x7ffffff0, 1 << 20])) + b"abc")), 0)], True
