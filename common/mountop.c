@@ -6,9 +6,11 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <libmount/libmount.h>
+#include <linux/magic.h>
 
 #include "cleanup.h"
 #include "libmount-util.h"
@@ -311,5 +313,96 @@ int dvol_mount_attach(int mfd, int target_fd, unsigned long mflags)
 	if (move_mount(mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
 	    0)
 		return -errno;
+	return 0;
+}
+
+/* Filesystems that hold the kernel's state and interfaces, never data: bound into a
+ * container they would hand it the host's processes, devices or controls. devtmpfs is not
+ * here: its f_type is tmpfs's, so it is told by the filesystem mounted on /dev. */
+static const struct {
+	uint64_t magic;
+	const char *name;
+} kernel_fs[] = {
+    {PROC_SUPER_MAGIC, "proc"},
+    {SYSFS_MAGIC, "sysfs"},
+    {DEVPTS_SUPER_MAGIC, "devpts"},
+    {CGROUP_SUPER_MAGIC, "cgroup"},
+    {CGROUP2_SUPER_MAGIC, "cgroup2"},
+    {SECURITYFS_MAGIC, "securityfs"},
+    {DEBUGFS_MAGIC, "debugfs"},
+    {TRACEFS_MAGIC, "tracefs"},
+    {BPF_FS_MAGIC, "bpf"},
+    {EFIVARFS_MAGIC, "efivarfs"},
+    {PSTOREFS_MAGIC, "pstore"},
+    {SELINUX_MAGIC, "selinuxfs"},
+    {SMACK_MAGIC, "smackfs"},
+    {BINFMTFS_MAGIC, "binfmt_misc"},
+    {NSFS_MAGIC, "nsfs"},
+    {0x62656570 /* configfs */, "configfs"},
+    {0x19800202 /* mqueue */, "mqueue"},
+    {0x65735543 /* fusectl */, "fusectl"},
+};
+
+static bool same_id(const struct dvol_bind_id *a, const struct dvol_bind_id *b)
+{
+	return a->known && b->known && a->dev == b->dev && a->ino == b->ino;
+}
+
+enum dvol_bind_src_why dvol_bind_src_decide(const struct dvol_bind_src_facts *f,
+					    const char **ret_what)
+{
+	const struct {
+		const struct dvol_bind_id *id;
+		const char *name;
+	} sys[] = {{&f->dev, "/dev"}, {&f->proc, "/proc"}, {&f->sys, "/sys"}};
+
+	*ret_what = NULL;
+	if (same_id(&f->src, &f->root)) {
+		*ret_what = "/";
+		return DVOL_BIND_SRC_ROOT;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(kernel_fs); i++)
+		if (f->f_type == kernel_fs[i].magic) {
+			*ret_what = kernel_fs[i].name;
+			return DVOL_BIND_SRC_KERNEL_FS;
+		}
+	for (size_t i = 0; i < ELEMENTSOF(sys); i++) {
+		const struct dvol_bind_id *s = sys[i].id;
+		/* A filesystem of its own there (devtmpfs on /dev): anything on it, wherever
+		 * else it is mounted. A plain folder of the root filesystem: that folder. */
+		bool own_fs = s->known && f->root.known && s->dev != f->root.dev;
+
+		if (same_id(&f->src, s) || (own_fs && f->src.known && f->src.dev == s->dev)) {
+			*ret_what = sys[i].name;
+			return DVOL_BIND_SRC_SYSTEM;
+		}
+	}
+	return DVOL_BIND_SRC_OK;
+}
+
+static struct dvol_bind_id file_id(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return (struct dvol_bind_id){0};
+	return (struct dvol_bind_id){.known = true, .dev = st.st_dev, .ino = st.st_ino};
+}
+
+int dvol_bind_src_facts(int src_fd, struct dvol_bind_src_facts *ret)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (fstat(src_fd, &st) < 0 || fstatfs(src_fd, &sfs) < 0)
+		return -errno;
+	*ret = (struct dvol_bind_src_facts){
+	    .src = {.known = true, .dev = st.st_dev, .ino = st.st_ino},
+	    .f_type = (uint64_t)sfs.f_type,
+	    .root = file_id("/"),
+	    .dev = file_id("/dev"),
+	    .proc = file_id("/proc"),
+	    .sys = file_id("/sys"),
+	};
 	return 0;
 }

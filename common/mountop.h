@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -42,6 +43,37 @@ void dvol_mount_info_done(struct dvol_mount_info *mi);
 /* Is FD the root of a mount? 1 with *ret filled (may be NULL), 0 if not (an autofs
  * automount point counts as not: the real mount goes over it), or -errno. */
 int dvol_mount_info_at(int fd, struct dvol_mount_info *ret);
+
+/*
+ * Is a folder fit to be bound as an instance volume? A "safe bind of a host folder" must not
+ * hand a container the host's root filesystem, its device nodes or the kernel's own state:
+ * decided from the opened folder (its inode and statfs f_type), never from its spelling, so
+ * "/./", "//" and links to them are the same folder.
+ */
+struct dvol_bind_id {
+	bool known; /* false: could not be looked at (e.g. no /sys in a chroot) */
+	dev_t dev;
+	ino_t ino;
+};
+struct dvol_bind_src_facts {
+	struct dvol_bind_id src;
+	uint64_t f_type; /* statfs(2) of the source */
+	/* this mount namespace's / and the folders whose filesystems are the kernel's */
+	struct dvol_bind_id root, dev, proc, sys;
+};
+enum dvol_bind_src_why {
+	DVOL_BIND_SRC_OK,
+	DVOL_BIND_SRC_ROOT,	 /* the root folder: the whole root filesystem */
+	DVOL_BIND_SRC_KERNEL_FS, /* on proc, sysfs, devpts, cgroup...: kernel state, not data */
+	DVOL_BIND_SRC_SYSTEM,	 /* /dev, /proc or /sys, or on the filesystem mounted there */
+};
+/* The first reason the source in F is refused, or DVOL_BIND_SRC_OK; *ret_what (static)
+ * names the filesystem or folder at fault. Pure. */
+enum dvol_bind_src_why dvol_bind_src_decide(const struct dvol_bind_src_facts *f,
+					    const char **ret_what);
+/* The facts about the opened folder SRC_FD (O_PATH) for dvol_bind_src_decide(). 0 or
+ * -errno (only the source itself must be readable). */
+int dvol_bind_src_facts(int src_fd, struct dvol_bind_src_facts *ret);
 
 /* Do the two fds name the same inode on the same device? */
 bool dvol_same_inode(int a, int b);

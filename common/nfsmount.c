@@ -84,6 +84,27 @@ static int fail(const char *name, const char *value, char **ret_bad, const char 
 	return -EINVAL;
 }
 
+/* Why an option's version is refused when the source's ?vers= named another: the message
+ * names both, and the reasons are static like every other. */
+static const char *url_vers_conflict(unsigned url)
+{
+	switch (url) {
+	case DVOL_NFS_V3:
+		return "names another NFS version than the source's ?vers=3; give it in one place";
+	case DVOL_NFS_V4:
+		return "names another NFS version than the source's ?vers=4; give it in one place";
+	case DVOL_NFS_V4_0:
+		return "names another NFS version than the source's ?vers=4.0; give it in one "
+		       "place";
+	case DVOL_NFS_V4_1:
+		return "names another NFS version than the source's ?vers=4.1; give it in one "
+		       "place";
+	default:
+		return "names another NFS version than the source's ?vers=4.2; give it in one "
+		       "place";
+	}
+}
+
 int dvol_nfs_mopts_parse(const char *fs, const char *url_vers, uint16_t url_port,
 			 struct dvol_nfs_mopts *ret, char **ret_bad, const char **ret_why)
 {
@@ -91,10 +112,22 @@ int dvol_nfs_mopts_parse(const char *fs, const char *url_vers, uint16_t url_port
 	long minor = -1;
 	char *s = (char *)fs, *name, *value;
 	size_t nl, vl;
+	unsigned url = 0;
+	bool from_url = false; /* o.vers is the source's ?vers=, no option named one yet */
 	int r;
 
 	*ret_bad = NULL;
 	*ret_why = NULL;
+	/* The source's ?vers= counts as the first of the version options: one that disagrees
+	 * with it is a usage error, as between two options (README, Version). */
+	if (url_vers) {
+		url = dvol_nfs_vers_from_string(url_vers);
+		if (!url)
+			return fail("vers", url_vers, ret_bad, ret_why,
+				    "is not an NFS version dvol knows (3, 4, 4.0, 4.1, 4.2)");
+		o.vers = url;
+		from_url = true;
+	}
 	while (s && mnt_optstr_next_option(&s, &name, &nl, &value, &vl) == 0) {
 		_cleanup_free_ char *n = strndup(name, nl);
 		_cleanup_free_ char *v = value ? strndup(value, vl) : NULL;
@@ -109,8 +142,11 @@ int dvol_nfs_mopts_parse(const char *fs, const char *url_vers, uint16_t url_port
 		if (r > 0) {
 			if (o.vers && o.vers != vb)
 				return fail(n, v, ret_bad, ret_why,
-					    "names another NFS version than an option before it");
+					    from_url ? url_vers_conflict(url)
+						     : "names another NFS version than an option "
+						       "before it");
 			o.vers = vb;
+			from_url = false;
 			continue;
 		}
 		if (!strcmp(n, "minorversion")) {
@@ -181,14 +217,9 @@ int dvol_nfs_mopts_parse(const char *fs, const char *url_vers, uint16_t url_port
 
 		if (o.vers && o.vers != DVOL_NFS_V4 && o.vers != vb)
 			return fail("minorversion", NULL, ret_bad, ret_why,
-				    "disagrees with the NFS version asked for");
+				    from_url ? url_vers_conflict(url)
+					     : "disagrees with the NFS version asked for");
 		o.vers = vb;
-	}
-	if (!o.vers && url_vers) {
-		o.vers = dvol_nfs_vers_from_string(url_vers);
-		if (!o.vers)
-			return fail("vers", url_vers, ret_bad, ret_why,
-				    "is not an NFS version dvol knows (3, 4, 4.0, 4.1, 4.2)");
 	}
 	if (!o.port)
 		o.port = url_port;

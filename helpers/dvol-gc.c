@@ -204,6 +204,8 @@ struct root_run {
 	const struct dvol_gc_root_conf *rc;
 	int fd;
 	int error; /* -errno: the root failed */
+	bool dup;  /* the same folder as an earlier root: walked there, once */
+	struct dvol_file_id id;
 	const char *what;
 	char *what_buf; /* WHAT, when it names more than the root */
 	char *epath;	/* the root's path, and its name, escaped for human output */
@@ -383,6 +385,7 @@ static int open_root(struct root_run *rr)
 	_cleanup_free_ char *at = NULL;
 	const char *p = rr->rc->path, *sys = NULL;
 	struct statvfs sv;
+	struct stat st;
 	int r;
 
 	if (p[0] != '/') {
@@ -433,6 +436,11 @@ static int open_root(struct root_run *rr)
 			rr->what = rr->what_buf;
 		return rr->error;
 	}
+	if (fstat(rr->fd, &st) < 0) {
+		rr->what = "cannot look at the root";
+		return rr->error = -errno;
+	}
+	rr->id = (struct dvol_file_id){.dev = st.st_dev, .ino = st.st_ino};
 	/* ProtectSystem=strict without a ReadWritePaths= for this root, or a ro mount. */
 	if (!arg_dry_run && fstatvfs(rr->fd, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
 		rr->what = "the root is read-only here; under dvol-gc.service, add it to "
@@ -440,6 +448,27 @@ static int open_root(struct root_run *rr)
 		return rr->error = -EROFS;
 	}
 	return 0;
+}
+
+/* The same folder named twice under two spellings ("/x" and "//x/", or a bind mount of
+ * it) would be walked twice, with two budgets: the first one counts, the other is said. */
+static void dedupe_root(struct root_run *runs, size_t i)
+{
+	_cleanup_free_ char *p = NULL, *first = NULL;
+
+	for (size_t j = 0; j < i; j++) {
+		if (runs[j].error || runs[j].dup ||
+		    dvol_rootdir_match(&runs[i].id, &runs[j].id, 1) < 0)
+			continue;
+		runs[i].dup = true;
+		runs[i].fd = safe_close(runs[i].fd);
+		p = dvol_escape_shown(runs[i].rc->path, 256);
+		first = dvol_escape_shown(runs[j].rc->path, 256);
+		log_notice("%s: the same folder as the root %s named before it; walked once, "
+			   "with the first one's budget (name each root once)",
+			   p ?: runs[i].epath, first ?: runs[j].epath);
+		return;
+	}
 }
 
 /* Open every root first; from here on the walk works only beneath these fds. A root that
@@ -469,6 +498,8 @@ static int open_roots(const struct dvol_gc_conf *conf, struct root_run **ret)
 
 			log_error_errno(runs[i].error, "%s: %s", p ?: runs[i].epath, runs[i].what);
 		}
+		if (!runs[i].error)
+			dedupe_root(runs, i);
 	}
 	return 0;
 }
@@ -533,6 +564,8 @@ static int walk_one(struct root_run *rr, json_object *jroots)
 				  .userdata = rr};
 	int r = 0;
 
+	if (rr->dup)
+		goto done;
 	if (!rr->error) {
 		r = dvol_gc_root_run(rr->fd, &go, &rr->st);
 		if (r < 0) {
@@ -547,6 +580,7 @@ static int walk_one(struct root_run *rr, json_object *jroots)
 		r = dvol_json_append(jroots, report_json(rr));
 	else
 		report_human(rr), r = 0;
+done:
 	rr->what = NULL;
 	free(rr->what_buf);
 	free(rr->epath);

@@ -426,6 +426,39 @@ static int check_existing(struct plan *p)
 	}
 }
 
+/* A bind of a host folder, not of the host itself: refused as a usage error (exit 1). */
+static int check_bind_source(struct plan *p)
+{
+	struct dvol_bind_src_facts f;
+	const char *what = NULL;
+	int r;
+
+	r = dvol_bind_src_facts(p->src_fd, &f);
+	if (r < 0)
+		return log_error_errno(r, "cannot look at source folder %s", p->spec.path);
+	switch (dvol_bind_src_decide(&f, &what)) {
+	case DVOL_BIND_SRC_OK:
+		return 0;
+	case DVOL_BIND_SRC_ROOT:
+		log_error("source %s is the root folder /: binding it would hand the whole root "
+			  "filesystem to the mount point; give a folder of its own",
+			  p->spec.path);
+		break;
+	case DVOL_BIND_SRC_KERNEL_FS:
+		log_error("source %s is on %s, a kernel filesystem, not a folder of data: it would "
+			  "hand over the host's kernel state; give a folder of its own",
+			  p->spec.path, what);
+		break;
+	case DVOL_BIND_SRC_SYSTEM:
+		log_error("source %s is %s or on the filesystem mounted there (the host's devices "
+			  "and kernel state), not a folder of data; give a folder of its own",
+			  p->spec.path, what);
+		break;
+	}
+	p->fail = DVOL_FAIL_USAGE;
+	return -EPERM;
+}
+
 /* resolve + plan for a folder bind. Nothing is created here: -f must not change a thing. */
 static int plan_bind(struct plan *p)
 {
@@ -450,6 +483,10 @@ static int plan_bind(struct plan *p)
 		return r;
 	} else if (r < 0) {
 		return log_error_errno(r, "cannot open source folder %s", p->spec.path);
+	} else {
+		r = check_bind_source(p);
+		if (r < 0)
+			return r;
 	}
 
 	return check_existing(p);
@@ -1210,6 +1247,9 @@ static int act_bind(struct plan *p)
 		if (r < 0)
 			return log_error_errno(r, "cannot open source folder %s after creating it",
 					       p->spec.path);
+		r = check_bind_source(p);
+		if (r < 0)
+			return r;
 	}
 
 	r = dvol_bind_fd(p->src_fd, p->target_fd, p->opts.mflags);

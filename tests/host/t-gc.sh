@@ -254,6 +254,27 @@ expect_rc 2 "one root failing among good ones is exit 2" \
 	dvol-gc --root "$T/nonexistent" --root "$T/cfgroot" --max-age 1d --grace 0
 check "...and the good root is still reported" sh -c "echo '$OUT' | grep -q '^$T/cfgroot:'"
 
+# --- the same root under other spellings: walked once, with the first line's budget --------
+D=$T/dup
+mkf "$D/x/old" 4 100
+mkf "$D/x/mid" 4 10
+mkdir -p "$D/bound"
+mount --bind "$D/x" "$D/bound"
+printf '%s first max-age=30d,grace=0\n%s second max-age=5d,grace=0\n%s third max-age=5d,grace=0\n' \
+	"$D/x" "$D//x/" "$D/bound" >"$C/dup.conf"
+expect_rc 0 "one root named three ways (a path, with // and /, a bind mount of it)" \
+	dvol-gc --json --config "$C/dup.conf"
+check "...is walked and reported once, as the first line" \
+	sh -c "printf '%s' '$OUT' | jq -e '[.roots[].root] == [\"$D/x\"]' >/dev/null"
+check "...with the first line's budget: the 100-day-old file went, the 10-day-old stayed" \
+	sh -c "[ ! -e $D/x/old ] && [ -f $D/x/mid ]"
+expect_msg "$D//x/: the same folder as the root $D/x named before it" "...and the second is said"
+expect_msg "$D/bound: the same folder as the root $D/x named before it" "...and the third"
+expect_rc 0 "the same on the command line" dvol-gc --root "$D/x" --root "$D/./x" --max-age 5d --grace 0
+check "...walks it once" test "$(printf '%s\n' "$OUT" | grep -c "^$D/")" -eq 1
+expect_msg "$D/\./x: the same folder as the root $D/x" "...and says so"
+check "...and applies the budget once, to the first" test ! -e "$D/x/mid"
+
 # --- stale dvol state in utab -------------------------------------------------------------
 mkdir -p "$T/vol/src" "$T/vol/live" "$T/vol/gone"
 expect_rc 0 "a live dvol mount" mount -t dvol "$T/vol/src" "$T/vol/live"
@@ -282,7 +303,7 @@ for _ in $(seq 100); do
 done
 st=$(awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/$gpid/status)
 echo "# at walk: $st"
-check "walking: seccomp filter mode, two stacked filters (start; after argv, without mount)" \
+sandbox_check "walking: seccomp filter mode, two stacked filters (start; after argv, without mount)" \
 	sh -c "echo '$st' | grep -q 'Seccomp:2 Seccomp_filters:2 '"
 kill -CONT "$gpid"
 wait "$gpid"

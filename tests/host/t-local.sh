@@ -567,7 +567,7 @@ hpid=$(wait_stopped "$s ")
 f2=$(filters "$hpid")
 kill -CONT "$hpid"
 wait "$mpid"
-check "formatting runs under one filter (stage 1: exec, blkdev), mounting under one more ($f1 then $f2)" \
+sandbox_check "formatting runs under one filter (stage 1: exec, blkdev), mounting under one more ($f1 then $f2)" \
 	test "$f1" = 1 -a "$f2" = 2
 check "...and the mount went on" mounted "$T/c"
 umount "$T/c"

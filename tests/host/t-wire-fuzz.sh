@@ -15,8 +15,9 @@
 # the server's log of every reply it chose is in the TAP output.
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${DVOL_IN_NS:-}" ]; then
-	# The sanitized helpers, beside the build the host tier hands over (BUILD/test).
-	w=$(cd "${1:?usage: t-wire-fuzz.sh BUILD/test}/.." && pwd)/fuzz/wire
+	# The sanitized helpers: where make check-host says (build/fuzz/wire, also when the
+	# tier runs build/san under SANITIZE=1), or beside the build it hands over (BUILD/test).
+	w=${DVOL_WIRE_DIR:-$(cd "${1:?usage: t-wire-fuzz.sh BUILD/test}/.." && pwd)/fuzz/wire}
 	if [ ! -x "$w/dvol-nfs-probe" ] || [ ! -x "$w/mount.dvol" ]; then
 		printf 'not ok 1 - no sanitized helpers in %s (make -C fuzz wire-helpers)\n1..1\n' "$w"
 		exit 1

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <fcntl.h>
 #include <sys/mount.h>
 
 #include <cmocka.h>
@@ -77,11 +78,106 @@ static void test_attr_from_flags(void **state)
 	}
 }
 
+/* A safe bind of a host folder: never the root folder, /dev, /proc, /sys or a kernel
+ * filesystem, decided from inodes and f_type, not from spelling. */
+static void test_bind_src(void **state)
+{
+#define ID(d, i)                                                                                   \
+	{                                                                                          \
+		.known = true, .dev = (d), .ino = (i)                                              \
+	}
+#define UNKNOWN                                                                                    \
+	{                                                                                          \
+		0                                                                                  \
+	}
+	/* the root filesystem is dev 1 (/ is inode 2); /dev is devtmpfs (dev 5), /proc proc
+	 * (dev 6), /sys sysfs (dev 7) */
+	static const struct dvol_bind_id root = ID(1, 2), dev = ID(5, 1), proc = ID(6, 1),
+					 sys = ID(7, 1), dev_plain = ID(1, 40);
+	static const struct {
+		struct dvol_bind_id src, dev;
+		uint64_t f_type;
+		enum dvol_bind_src_why want;
+		const char *what;
+	} t[] = {
+	    /* a folder of data, on the root filesystem or on tmpfs */
+	    {ID(1, 1234), dev, 0xEF53, DVOL_BIND_SRC_OK, NULL},
+	    {ID(9, 77), dev, 0x01021994, DVOL_BIND_SRC_OK, NULL},
+	    /* the root folder, however it was spelt or bound elsewhere */
+	    {ID(1, 2), dev, 0xEF53, DVOL_BIND_SRC_ROOT, "/"},
+	    /* the kernel's filesystems, wherever they are mounted */
+	    {ID(6, 1), dev, 0x9fa0, DVOL_BIND_SRC_KERNEL_FS, "proc"},
+	    {ID(6, 555), dev, 0x9fa0, DVOL_BIND_SRC_KERNEL_FS, "proc"},
+	    {ID(7, 1), dev, 0x62656572, DVOL_BIND_SRC_KERNEL_FS, "sysfs"},
+	    {ID(8, 1), dev, 0x1cd1, DVOL_BIND_SRC_KERNEL_FS, "devpts"},
+	    {ID(10, 1), dev, 0x63677270, DVOL_BIND_SRC_KERNEL_FS, "cgroup2"},
+	    /* devtmpfs has tmpfs's f_type: told by being /dev's filesystem */
+	    {ID(5, 1), dev, 0x01021994, DVOL_BIND_SRC_SYSTEM, "/dev"},
+	    {ID(5, 300), dev, 0x01021994, DVOL_BIND_SRC_SYSTEM, "/dev"},
+	    /* /dev a plain folder of the root filesystem (a chroot): that folder only */
+	    {ID(1, 40), dev_plain, 0xEF53, DVOL_BIND_SRC_SYSTEM, "/dev"},
+	    {ID(1, 41), dev_plain, 0xEF53, DVOL_BIND_SRC_OK, NULL},
+	    /* no /dev to compare with: only what the source itself shows */
+	    {ID(5, 300), UNKNOWN, 0x01021994, DVOL_BIND_SRC_OK, NULL},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		struct dvol_bind_src_facts f = {
+		    .src = t[i].src,
+		    .f_type = t[i].f_type,
+		    .root = root,
+		    .dev = t[i].dev,
+		    .proc = proc,
+		    .sys = sys,
+		};
+		const char *what = "unset";
+
+		print_message("case %zu\n", i);
+		assert_int_equal(dvol_bind_src_decide(&f, &what), t[i].want);
+		if (t[i].what)
+			assert_string_equal(what, t[i].what);
+		else
+			assert_null(what);
+	}
+#undef ID
+#undef UNKNOWN
+}
+
+/* The facts of this machine's own folders: / is the root, /proc is proc. */
+static void test_bind_src_facts(void **state)
+{
+	static const struct {
+		const char *path;
+		enum dvol_bind_src_why want;
+	} t[] = {
+	    {"/", DVOL_BIND_SRC_ROOT},
+	    {"//", DVOL_BIND_SRC_ROOT},
+	    {"/./", DVOL_BIND_SRC_ROOT},
+	    {"/proc", DVOL_BIND_SRC_KERNEL_FS},
+	    {"/proc/self/fd", DVOL_BIND_SRC_KERNEL_FS},
+	    {"/sys", DVOL_BIND_SRC_KERNEL_FS},
+	    {"/dev", DVOL_BIND_SRC_SYSTEM},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		_cleanup_close_ int fd = open(t[i].path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		struct dvol_bind_src_facts f;
+		const char *what;
+
+		print_message("%s\n", t[i].path);
+		assert_true(fd >= 0);
+		assert_int_equal(dvol_bind_src_facts(fd, &f), 0);
+		assert_int_equal(dvol_bind_src_decide(&f, &what), t[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mount_same),
 	    cmocka_unit_test(test_attr_from_flags),
+	    cmocka_unit_test(test_bind_src),
+	    cmocka_unit_test(test_bind_src_facts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,9 +33,11 @@ static void test_parse_ok(void **state)
 	} cases[] = {
 	    {NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL},
 	    {"nconnect=4,hard", NULL, 0, 0, 0, 0, NULL, NULL, NULL, 0, "nconnect=4,hard"},
-	    /* the URL's version, unless -o names one */
+	    /* the URL's version, and -o may say it again, the same */
 	    {NULL, "4.1", 0, DVOL_NFS_V4_1, 0, 0, NULL, NULL, NULL, 0, NULL},
-	    {"vers=3", "4.1", 0, DVOL_NFS_V3, 0, 0, NULL, NULL, NULL, 0, NULL},
+	    {"vers=4.1", "4.1", 0, DVOL_NFS_V4_1, 0, 0, NULL, NULL, NULL, 0, NULL},
+	    {"v3,nconnect=2", "3", 0, DVOL_NFS_V3, 0, 0, NULL, NULL, NULL, 0, "nconnect=2"},
+	    {"minorversion=1", "4", 0, DVOL_NFS_V4_1, 0, 0, NULL, NULL, NULL, 0, NULL},
 	    /* legacy spellings are normalised, never passed beside dvol's own vers= */
 	    {"nfsvers=4.2", NULL, 0, DVOL_NFS_V4_2, 0, 0, NULL, NULL, NULL, 0, NULL},
 	    {"v4.1,nconnect=2", NULL, 0, DVOL_NFS_V4_1, 0, 0, NULL, NULL, NULL, 0, "nconnect=2"},
@@ -106,6 +108,13 @@ static void test_parse_refused(void **state)
 	    {"mount-timeout=soon", NULL, 0, "mount-timeout=soon", "duration"},
 	    {"mount-timeout=0", NULL, 0, "mount-timeout=0", "duration"},
 	    {NULL, "9", 0, "vers=9", "NFS version"},
+	    /* the source's ?vers= and -o disagree: usage, naming both */
+	    {"vers=4", "3", 0, "vers=4", "source's ?vers=3"},
+	    {"vers=3", "4.1", 0, "vers=3", "source's ?vers=4.1"},
+	    {"nfsvers=4.2", "4.0", 0, "nfsvers=4.2", "source's ?vers=4.0"},
+	    {"v3", "4", 0, "v3", "source's ?vers=4"},
+	    {"minorversion=2", "4.1", 0, "minorversion", "source's ?vers=4.1"},
+	    {"minorversion=1", "3", 0, "minorversion", "source's ?vers=3"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
