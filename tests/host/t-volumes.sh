@@ -56,9 +56,9 @@ expect_msg "formatted $blank as xfs" "...mount.dvol says so"
 check "...it holds xfs now" test "$(blkid -p -o value -s TYPE "$blank")" = xfs
 check "...and nothing was mounted by the format step" not_mounted "$T/scratch"
 uuid=$(blkid -p -o value -s UUID "$blank")
-check "...which left the mark for mode= to the mount step" test -e "/run/dvol/fresh/$uuid"
+check "...which left the mark for mode= to the mount step" test -n "$uuid" -a -e "/run/dvol/fresh/$uuid"
 expect_rc 0 "the format step again changes nothing" dv format "$bk"
-check "...same filesystem (UUID $uuid)" test "$(blkid -p -o value -s UUID "$blank")" = "$uuid"
+check "...same filesystem (UUID $uuid)" test -n "$uuid" -a "$(blkid -p -o value -s UUID "$blank")" = "$uuid"
 
 expect_rc 0 "the mount step" dv mount "$bk"
 check "the volume is mounted" sh -c "findmnt -rn -o SOURCE --mountpoint '$T/scratch' | grep -qx '$blank'"

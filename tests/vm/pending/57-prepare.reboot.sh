@@ -43,7 +43,7 @@ k=$(basename "$(nvmet dev is1)")
 wait_for 60 mountpoint -q "$CACHE"
 check "the same volume at the same places: $SCR and $CACHE mounted" \
 	sh -c "mountpoint -q '$SCR' && mountpoint -q '$CACHE'"
-check "...not formatted again (UUID $uuid)" test "$(blkid -p -o value -s UUID "/dev/$k")" = "$uuid"
+check "...not formatted again (UUID $uuid)" test -n "$uuid" -a "$(blkid -p -o value -s UUID "/dev/$k")" = "$uuid"
 check "...the file of boot 1 is there" grep -q "boot 1" "$CACHE/marker"
 check "...the journal of the prepare step says nothing was formatted" \
 	sh -c "! journalctl -b --no-pager -o cat -t mount.dvol | grep -q 'formatted .*IS57'"

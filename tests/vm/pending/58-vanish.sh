@@ -87,7 +87,7 @@ after_vanish "round 3: gone before the mount"
 expect_rc 0 "...nvmet connect van" nvmet connect van
 expect_rc 0 "...the next mount mounts it" mount -t dvol "$SPEC" "$M" -o "$OPTS"
 check "...not formatted again (UUID $uuid)" \
-	test "$(blkid -p -o value -s UUID "$(nvmet dev van)")" = "$uuid"
+	test -n "$uuid" -a "$(blkid -p -o value -s UUID "$(nvmet dev van)")" = "$uuid"
 check "...the file is there" grep -qx kept "$M/file"
 umount "$M"
 done_testing
