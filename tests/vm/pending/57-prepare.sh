@@ -33,7 +33,8 @@ wait_for() {
 		sleep 1
 	done
 }
-on_exit "nvmet del full --purge; nvmet del ebs --purge; nvmet del is1"
+# ebs and is1 keep their backing files: boot 2 has them again (57-prepare.reboot.sh).
+on_exit "nvmet del full --purge; nvmet del ebs; nvmet del is1"
 
 # The udev rules are the other half of this work; until they are installed, the rule the
 # contract names, for this case only.
@@ -96,6 +97,7 @@ expect_rc 0 "nvmet add ebs (Amazon Elastic Block Store, 1 GiB, blank)" \
 	nvmet add ebs --model "Amazon Elastic Block Store" --serial vol0ebs57 --size 1G
 ke=$(k_of ebs)
 ebs_sum=$(sum "/dev/$ke")
+echo "$ebs_sum" >"$STATE/ebs.sha256"
 sleep 5
 # Its kernel name may be one an earlier controller had: look at what happened since.
 check "udev pulled in no prepare unit for the EBS volume" \
@@ -170,7 +172,28 @@ check "...mounted again, with the bind on top" \
 check "...the same filesystem: not formatted again (UUID $uuid)" \
 	test -n "$uuid" -a "$(blkid -p -o value -s UUID "/dev/$k")" = "$uuid"
 check "...with the file written before" grep -q "boot 1" "$CACHE/marker"
-# The reboot case adds it again; its backing file stays.
 nvmet del is1
 check "after nvmet del is1 the mounts are gone" sh -c "! mountpoint -q '$SCR'"
+
+# Boot 2 starts with both controllers there: a unit of this test connects them during the
+# boot, before multi-user.target, in the other order (EBS first: other kernel names).
+cat >/etc/systemd/system/dvol-test-nvme-at-boot.service <<EOU
+[Unit]
+Description=dvol test: instance-store and EBS controllers present at boot
+DefaultDependencies=no
+Requires=dvol-vm-install.service
+After=dvol-vm-install.service systemd-udevd.service
+Before=multi-user.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/bash /dvol-tests/nvmet add ebs --model "Amazon Elastic Block Store" --serial vol0ebs57 --size 1G
+ExecStart=/bin/bash /dvol-tests/nvmet add is1 --model "$AWS" --serial IS57 --size 1G
+
+[Install]
+WantedBy=multi-user.target
+EOU
+expect_rc 0 "a unit connects both controllers in boot 2's boot" \
+	systemctl enable dvol-test-nvme-at-boot.service
 done_testing
