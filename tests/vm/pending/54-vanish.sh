@@ -52,7 +52,7 @@ after_vanish() {
 
 expect_rc 0 "nvmet add van ($AWS, 1 GiB, blank)" \
 	nvmet add van --model "$AWS" --serial VAN58 --size 1G --fresh
-SPEC=serial:VAN58
+SPEC=nvme:serial=VAN58
 OPTS=mkfs=ext4,device-timeout=3
 
 # 1. Found blank, then gone before the plan is acted on.

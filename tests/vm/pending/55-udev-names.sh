@@ -117,7 +117,7 @@ mbr() { # one partition from LBA 256, 2048 LBAs long
 		printf '\x00\x00\x00\x00\x83\x00\x00\x00\x00\x01\x00\x00\x00\x08\x00\x00'
 		head -c 48 /dev/zero
 		printf '\x55\xaa'
-	} | dd of="$1" bs=512 count=1 conv=notrunc,fsync status=none
+	} | dd of="$1" bs=512 count=1 iflag=fullblock conv=notrunc,fsync status=none
 	blockdev --rereadpt "$1"
 	udevadm settle -t 30
 }

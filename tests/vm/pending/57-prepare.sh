@@ -142,7 +142,7 @@ check "systemd-analyze verify prints nothing for the installed units (rc=$RC)" \
 	test "$RC" -eq 0 -a -z "$OUT$ERR"
 printf '%s\n%s\n' "$OUT" "$ERR" | grep . | diag
 for u in "${units[@]}"; do
-	for m in $(systemctl show -p Documentation --value "$u"); do
+	for m in $(systemctl show -p Documentation --value "$u" | tr -d '"'); do
 		p=${m#man:} sec=${m##*(} p=${p%(*}
 		sec=${sec%)}
 		check "$u: its Documentation $m is installed" test -f "/usr/share/man/man$sec/$p.$sec"
