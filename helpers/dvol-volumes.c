@@ -509,6 +509,11 @@ int main(int argc, char *argv[])
 				       DVOL_SB_MOUNT | DVOL_SB_BLKDEV | DVOL_SB_EXEC);
 		if (r < 0)
 			return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
+		/* mount.dvol inherits a filter without socket(2): it cannot open a syslog
+		 * socket of its own, and would die trying. It writes to our stderr, which
+		 * is the journal under dvol-prepare@. */
+		if (setenv("DVOL_LOG", "stderr", 1) < 0)
+			return log_error_errno(-errno, "cannot set DVOL_LOG"), DVOL_EX_SYSERR;
 	}
 	return run();
 }
