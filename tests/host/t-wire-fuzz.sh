@@ -38,7 +38,9 @@ export LSAN_OPTIONS=exitcode=66
 
 netns_make wire NS || { not_ok "cannot make a network namespace"; done_testing; }
 echo 0 >"$T/seed"
-in_ns "$NS" python3 "$SERVER" "$T/seed" 2049 111 20048 "$T/wire.log" >"$T/wire.out" 2>&1 &
+# Not through in_ns: a function run in the background is a subshell, and its pid is not
+# the server's (killing it left the server running). ip netns exec execs the server.
+ip netns exec "$NS" python3 "$SERVER" "$T/seed" 2049 111 20048 "$T/wire.log" >"$T/wire.out" 2>&1 &
 echo $! >"$T/wire.pid"
 # shellcheck disable=SC2016 # expanded when the test ends
 on_exit 'kill "$(cat "$T/wire.pid")"'
