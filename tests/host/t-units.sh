@@ -58,8 +58,15 @@ for n in "${!MAX[@]}"; do
 done
 
 # The unit that mounts for the host has no mount namespace of its own.
-ns_opts=$(grep -oE '^(ProtectSystem|ProtectHome|PrivateTmp|PrivateDevices|PrivateMounts|ReadWritePaths|ReadOnlyPaths|InaccessiblePaths|TemporaryFileSystem|BindPaths|BindReadOnlyPaths|ProtectKernelTunables|ProtectKernelModules|ProtectKernelLogs|ProtectControlGroups|ProtectProc|ProcSubset|RootDirectory|RootImage|MountAPIVFS|RuntimeDirectory)=' \
-	"$U/dvol-mount@.service" | tr '\n' ' ')
+# PrivateIPC= and IPCNamespacePath= count too: systemd mounts /dev/mqueue for them, in a
+# mount namespace (the VM tier saw every mount of the unit go when it ended). PrivateNetwork=
+# needs PrivateMounts=no beside it, which systemd 254 and later read as "no namespace".
+ns_opts=$(grep -E '^(ProtectSystem|ProtectHome|PrivateTmp|PrivateDevices|PrivateMounts|ReadWritePaths|ReadOnlyPaths|InaccessiblePaths|TemporaryFileSystem|BindPaths|BindReadOnlyPaths|ProtectKernelTunables|ProtectKernelModules|ProtectKernelLogs|ProtectControlGroups|ProtectProc|ProcSubset|RootDirectory|RootImage|MountAPIVFS|RuntimeDirectory|PrivateIPC|IPCNamespacePath)=' \
+	"$U/dvol-mount@.service" | grep -vx 'PrivateMounts=no' | cut -d= -f1 | tr '\n' ' ')
+if grep -qE '^PrivateNetwork=(yes|true|1|on)' "$U/dvol-mount@.service" &&
+	! grep -qx 'PrivateMounts=no' "$U/dvol-mount@.service"; then
+	ns_opts="$ns_opts PrivateNetwork (without PrivateMounts=no)"
+fi
 check "dvol-mount@.service sets no option that gives it a mount namespace of its own${ns_opts:+ (it sets: $ns_opts)}" \
 	test -z "$ns_opts"
 

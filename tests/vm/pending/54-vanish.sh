@@ -44,7 +44,7 @@ resumed() {
 # after_vanish WHAT: the checks every vanish round makes.
 after_vanish() {
 	check "$1: exit 32 (rc=$RC)" test "$RC" -eq 32
-	expect_msg "serial VAN58" "...the message names the device by its serial"
+	expect_msg "VAN58" "...the message names the device by its serial"
 	check "...nothing mounted on $M" not_mounted "$M"
 	check "...no utab line for $M" sh -c "! grep -qF ' $M ' /run/mount/utab 2>/dev/null"
 	check "...no mount.dvol left running" sh -c "! pgrep -x mount.dvol"

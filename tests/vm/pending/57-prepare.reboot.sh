@@ -37,7 +37,7 @@ check "with no one acting, the same volume at the same places: $SCR and $CACHE m
 	sh -c "mountpoint -q '$SCR' && mountpoint -q '$CACHE'"
 check "...$SCR is is1 ($k)" test "$(findmnt -rn -o SOURCE --mountpoint "$SCR")" = "/dev/$k"
 check "...not formatted again (UUID $uuid)" test -n "$uuid" -a "$(blkid -p -o value -s UUID "/dev/$k")" = "$uuid"
-check "...the file of boot 1 is there" grep -q "boot 1" "$CACHE/marker"
+check "...the file of boot 1 is there" sh -c "mountpoint -q '$CACHE' && grep -q 'boot 1' '$CACHE/marker'"
 check "...the journal says nothing was formatted in this boot" \
 	sh -c "! journalctl -b --no-pager -o cat -t mount.dvol -t dvol-volumes | grep -q 'formatted .*IS57'"
 check "...dvol-mount@$k.service is active" systemctl is-active -q "dvol-mount@$k.service"

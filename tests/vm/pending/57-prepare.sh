@@ -171,7 +171,7 @@ check "...mounted again, with the bind on top" \
 	test "$(findmnt -rn -o SOURCE --mountpoint "$CACHE")" = "/dev/${k}[/cache]"
 check "...the same filesystem: not formatted again (UUID $uuid)" \
 	test -n "$uuid" -a "$(blkid -p -o value -s UUID "/dev/$k")" = "$uuid"
-check "...with the file written before" grep -q "boot 1" "$CACHE/marker"
+check "...with the file written before" sh -c "mountpoint -q '$CACHE' && grep -q 'boot 1' '$CACHE/marker'"
 nvmet del is1
 check "after nvmet del is1 the mounts are gone" sh -c "! mountpoint -q '$SCR'"
 
