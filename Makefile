@@ -218,7 +218,7 @@ LINT_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I common -I $(B)/gen -DDVOL_VERSION='"li
 	-DDVOL_SYSCONFDIR='"/etc"' -DDVOL_LIBNFS_VERSION='"lint"' $(PKG_CFLAGS)
 LINT_SH := .ci/run bench/run $(wildcard bench/*.sh bench/vm/*.sh) scripts/demo scripts/install-deps \
 	tests/tap-lib.sh tests/tap-summary tests/unit/run tests/host/run $(wildcard tests/host/*.sh) \
-	tests/vm/run $(wildcard tests/vm/cases/*.sh tests/vm/pending/*.sh) tests/vm/guest/guest-lib.sh \
+	tests/vm/run $(wildcard tests/vm/cases/*.sh) tests/vm/guest/guest-lib.sh \
 	tests/vm/guest/install tests/vm/guest/runner tests/vm/image/build
 lint: $(B)/gen/sandbox-filters.h
 	shellcheck --severity=warning $(LINT_SH)

@@ -131,7 +131,7 @@ expect_msg "formatted .*serial IS57.* as xfs" "...the journal says it was format
 expect_msg "mounted .*$CACHE" "...and what was mounted where"
 uuid=$(blkid -p -o value -s UUID "/dev/$k")
 echo "$uuid" >"$STATE/is1.uuid"
-echo "written in boot 1" >"$CACHE/marker"
+echo "written in boot 1" >"$CACHE/marker" && sync -f "$CACHE/marker"
 
 # --- the units, live ------------------------------------------------------------------------
 # The image has no man(1) (a minbase system): verify checks the man pages below instead.
