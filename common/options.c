@@ -11,7 +11,16 @@
 #include "parse.h"
 #include "strv.h"
 
-enum opt_type { OPT_FLAG, OPT_MODE, OPT_UID, OPT_GID, OPT_FSTYPE, OPT_DURATION };
+enum opt_type {
+	OPT_FLAG,
+	OPT_MODE,
+	OPT_UID,
+	OPT_GID,
+	OPT_FSTYPE,
+	OPT_DURATION,
+	OPT_MOUNTED, /* a flag, or a folder */
+	OPT_FSLIST,
+};
 
 static const struct own_opt {
 	const char *name;
@@ -28,11 +37,16 @@ static const struct own_opt {
     {"device-timeout", OPT_DURATION, offsetof(struct dvol_opts, device_timeout_ms), -1},
     {"probe-timeout", OPT_DURATION, offsetof(struct dvol_opts, probe_timeout_ms), -1},
     {"retry", OPT_DURATION, offsetof(struct dvol_opts, retry_ms), -1},
+    {"source-mounted", OPT_MOUNTED, offsetof(struct dvol_opts, source_mounted_at),
+     offsetof(struct dvol_opts, source_mounted)},
+    {"source-fs", OPT_FSLIST, offsetof(struct dvol_opts, source_fs), -1},
 };
 
 void dvol_opts_done(struct dvol_opts *o)
 {
 	free(o->mkfs);
+	free(o->source_mounted_at);
+	free(o->source_fs);
 	free(o->vfs);
 	free(o->fs);
 	free(o->user);
@@ -53,6 +67,22 @@ char *dvol_optstr_first(const char *optstr)
 	return strndup(name, namesz);
 }
 
+/* "nfs4|xfs": names of filesystem types, as /proc/filesystems spells them. */
+static bool fs_list_valid(const char *v)
+{
+	for (const char *p = v;; p++) {
+		size_t l = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789._-");
+
+		if (l == 0 || l > 64)
+			return false;
+		p += l;
+		if (!*p)
+			return true;
+		if (*p != '|')
+			return false;
+	}
+}
+
 static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, const char **why)
 {
 	char *base = (char *)o;
@@ -62,6 +92,12 @@ static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, 
 		if (v)
 			return *why = "takes no value", -EINVAL;
 		*(bool *)(base + d->offset) = true;
+		return 0;
+	}
+	if (d->type == OPT_MOUNTED && !v) {
+		free(*(char **)(base + d->offset));
+		*(char **)(base + d->offset) = NULL;
+		*(bool *)(base + d->set_offset) = true;
 		return 0;
 	}
 	if (!v || !*v)
@@ -100,6 +136,37 @@ static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, 
 		if (r < 0)
 			return *why = "is not a duration (like 30, 30s, 500ms, 2m)", -EINVAL;
 		break;
+	case OPT_MOUNTED:
+	case OPT_FSLIST: {
+		char **p = (char **)(base + d->offset), *n = NULL;
+		const char *bad = NULL;
+
+		if (d->type == OPT_MOUNTED) {
+			_cleanup_free_ char *uq = NULL;
+			size_t l = strlen(v);
+
+			/* A folder with a comma comes quoted: source-mounted="/srv/a,b". */
+			if (l >= 2 && v[0] == '"' && v[l - 1] == '"') {
+				uq = strndup(v + 1, l - 2);
+				if (!uq)
+					return -ENOMEM;
+				v = uq;
+			}
+			r = dvol_path_normalize(v, &n, &bad);
+			if (r == -EINVAL)
+				return *why = "is not an absolute folder without '.' or '..' "
+					      "components",
+				       r;
+		} else if (!fs_list_valid(v))
+			return *why = "is not a list of filesystem types (like nfs4|xfs)", -EINVAL;
+		else
+			n = strdup(v);
+		if (!n)
+			return -ENOMEM;
+		free(*p);
+		*p = n;
+		break;
+	}
 	case OPT_FLAG:
 		break;
 	}
@@ -255,6 +322,8 @@ enum dvol_opts_why dvol_optstr_check_kind(const char *optstr, enum dvol_vol vol,
 	    {"device-timeout", 1u << DVOL_VOL_LOCAL},
 	    {"probe-timeout", 1u << DVOL_VOL_NFS},
 	    {"retry", 1u << DVOL_VOL_NFS},
+	    {"source-mounted", 1u << DVOL_VOL_BIND},
+	    {"source-fs", 1u << DVOL_VOL_BIND},
 	};
 	char *value = NULL;
 	size_t valsz = 0;

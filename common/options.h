@@ -28,6 +28,10 @@ struct dvol_opts {
 	uint64_t device_timeout_ms;
 	uint64_t probe_timeout_ms;
 	uint64_t retry_ms; /* 0: no retry */
+	/* A folder's gate: source-mounted[=PATH], source-fs=TYPE[|TYPE...] */
+	bool source_mounted;	 /* on a mount other than the root filesystem's */
+	char *source_mounted_at; /* ... on the one mounted at this folder (NULL: any) */
+	char *source_fs;	 /* on one of these filesystem types, '|'-separated */
 
 	unsigned long mflags; /* MS_* of the VFS options */
 	char *vfs;	      /* "ro,nosuid" ... */

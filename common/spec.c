@@ -83,7 +83,7 @@ static bool has_control(const char *s)
  * An absolute path with no ".", ".." or empty components once repeated and trailing
  * slashes are folded. dvol refuses rather than guesses: "/srv/../etc" is an error.
  */
-static int normalize_path(const char *s, char **ret, const char **why)
+int dvol_path_normalize(const char *s, char **ret, const char **why)
 {
 	_cleanup_free_ char *out = NULL;
 	size_t n = 0, len = strlen(s);
@@ -214,7 +214,7 @@ static int parse_nfs_url(const char *s, struct dvol_spec *spec, const char **why
 	p = query ? strndup(path, query - path) : strdup(path);
 	if (!p)
 		return -ENOMEM;
-	r = normalize_path(p, &spec->path, why);
+	r = dvol_path_normalize(p, &spec->path, why);
 	if (r < 0)
 		return r;
 
@@ -316,7 +316,7 @@ int dvol_spec_parse(const char *s, struct dvol_spec *ret, const char **ret_why)
 		r = -EINVAL;
 		why = "empty source";
 	} else if (s[0] == '/') {
-		r = normalize_path(s, &spec.path, &why);
+		r = dvol_path_normalize(s, &spec.path, &why);
 		if (r >= 0) {
 			spec.kind = DVOL_SPEC_PATH;
 			spec.devlink = strncmp(spec.path, "/dev/disk/", 10) == 0;
@@ -337,7 +337,7 @@ int dvol_spec_parse(const char *s, struct dvol_spec *ret, const char **ret_why)
 				sep++;
 			r = parse_host_port(s, sep - s, false, &spec, &why);
 			if (r >= 0)
-				r = normalize_path(sep + 1, &spec.path, &why);
+				r = dvol_path_normalize(sep + 1, &spec.path, &why);
 			if (r >= 0)
 				spec.kind = DVOL_SPEC_NFS;
 		}

@@ -67,3 +67,8 @@ bool dvol_nfs_vers_valid(const char *v);
 
 /* NFS server as "host" or "[v6]" with ":port" when set; for messages. Caller frees. */
 char *dvol_spec_nfs_server(const struct dvol_spec *spec);
+
+/* S as an absolute path with repeated and trailing slashes folded: -EINVAL with *why
+ * (static) for a relative path, a '.' or '..' component, a control byte, or one too long.
+ * Pure. */
+int dvol_path_normalize(const char *s, char **ret, const char **why);

@@ -41,6 +41,7 @@
 #include "probechild.h"
 #include "sandbox.h"
 #include "spec.h"
+#include "srcgate.h"
 #include "strv.h"
 #include "version.h"
 #include "timeutil.h"
@@ -459,6 +460,61 @@ static int check_bind_source(struct plan *p)
 	return -EPERM;
 }
 
+/*
+ * source-mounted, source-fs=: the folder FD (the source, or where 'create' would make it)
+ * must lie on the volume it belongs on, not on the root disk beneath a volume that is not
+ * mounted yet. Refused with exit 32, as a volume that is not there yet.
+ */
+static int check_gate(struct plan *p, int fd)
+{
+	_cleanup_(dvol_src_gate_facts_done) struct dvol_src_gate_facts f = {0};
+	const struct dvol_src_gate_want w = {
+	    .mounted = p->opts.source_mounted,
+	    .at = p->opts.source_mounted_at,
+	    .fs = p->opts.source_fs,
+	};
+	const char *path = p->spec.path, *on = NULL, *type = NULL;
+	int r;
+
+	if (!dvol_src_gate_wanted(&w))
+		return 0;
+	r = dvol_src_gate_facts(fd, w.at, &f);
+	if (r < 0)
+		return log_error_errno(r, "cannot find the mount that source folder %s lies on",
+				       path);
+	on = f.mnt_target ? f.mnt_target : "?";
+	type = f.fstype ? f.fstype : "an unknown filesystem";
+	switch (dvol_src_gate_decide(&w, &f)) {
+	case DVOL_SRC_GATE_OK:
+		log_debug("source %s lies on %s mounted at %s", path, type, on);
+		return 0;
+	case DVOL_SRC_GATE_ON_ROOT:
+		log_error("source %s lies on the root filesystem, not on a volume mounted beneath "
+			  "it (source-mounted): nothing was bound. Mount its volume first, or drop "
+			  "the option if the folder belongs on the root disk",
+			  path);
+		break;
+	case DVOL_SRC_GATE_AT_NONE:
+		log_error("source %s must lie on the volume mounted at %s (source-mounted=), and "
+			  "nothing is mounted there: nothing was bound. Mount that volume first",
+			  path, w.at);
+		break;
+	case DVOL_SRC_GATE_NOT_AT:
+		log_error("source %s lies on %s mounted at %s, not on the volume mounted at %s "
+			  "(source-mounted=), maybe through a symbolic link on the way: nothing "
+			  "was bound. Give a folder of that volume",
+			  path, type, on, w.at);
+		break;
+	case DVOL_SRC_GATE_FS:
+		log_error("source %s lies on %s mounted at %s, and source-fs=%s asks for another "
+			  "filesystem: nothing was bound. Is its volume mounted?",
+			  path, type, on, w.fs);
+		break;
+	}
+	p->fail = DVOL_FAIL_MOUNT;
+	return -EREMOTEIO;
+}
+
 /* resolve + plan for a folder bind. Nothing is created here: -f must not change a thing. */
 static int plan_bind(struct plan *p)
 {
@@ -466,6 +522,15 @@ static int plan_bind(struct plan *p)
 
 	r = dvol_open_dir(p->spec.path, &p->src_fd);
 	if (r == -ENOENT && p->opts.create) {
+		_cleanup_close_ int afd = -EBADF;
+
+		/* Gated where it would be made: never make it on the bare folder beneath. */
+		r = dvol_open_existing_ancestor(p->spec.path, &afd);
+		if (r < 0)
+			return log_error_errno(r, "cannot open a folder above %s", p->spec.path);
+		r = check_gate(p, afd);
+		if (r < 0)
+			return r;
 		p->create_source = true;
 	} else if (r == -ENOENT) {
 		log_error("source folder %s does not exist; create it, or add the 'create' "
@@ -485,6 +550,9 @@ static int plan_bind(struct plan *p)
 		return log_error_errno(r, "cannot open source folder %s", p->spec.path);
 	} else {
 		r = check_bind_source(p);
+		if (r < 0)
+			return r;
+		r = check_gate(p, p->src_fd);
 		if (r < 0)
 			return r;
 	}
@@ -1134,6 +1202,15 @@ static void plan_rows_bind(const struct plan *p, struct rows *t)
 	    p->create_source ? ", missing: will be created" : "");
 	if (p->create_source)
 		row_owner(t, "create:", &p->opts, "");
+	if (p->opts.source_mounted || p->opts.source_fs)
+		row(t, "gate:", "passed: on %s%s%s%s%s",
+		    p->opts.source_mounted_at ? "the volume at " : "",
+		    p->opts.source_mounted_at ? p->opts.source_mounted_at
+		    : p->opts.source_mounted  ? "a mount other than /"
+					      : "",
+		    p->opts.source_mounted && p->opts.source_fs ? ", " : "",
+		    p->opts.source_fs ? "a filesystem of " : "",
+		    p->opts.source_fs ? p->opts.source_fs : "");
 	row(t, "target:", "%s", p->target);
 	if (p->already)
 		row(t, "action:", "none, %s is already bound there", p->spec.path);
@@ -1248,6 +1325,9 @@ static int act_bind(struct plan *p)
 			return log_error_errno(r, "cannot open source folder %s after creating it",
 					       p->spec.path);
 		r = check_bind_source(p);
+		if (r < 0)
+			return r;
+		r = check_gate(p, p->src_fd);
 		if (r < 0)
 			return r;
 	}

@@ -231,6 +231,59 @@ static void test_check(void **state)
 	}
 }
 
+/* The gate of a folder: source-mounted alone, with a folder (normalized, quoted when it
+ * holds a comma), and source-fs='s list; what each refuses. */
+static void test_gate_options(void **state)
+{
+	static const struct {
+		const char *optstr;
+		int r;
+		bool mounted;
+		const char *at, *fs, *bad;
+	} t[] = {
+	    {"source-mounted", 0, true, NULL, NULL, NULL},
+	    {"source-mounted=/var//lib/dvol/", 0, true, "/var/lib/dvol", NULL, NULL},
+	    {"source-mounted=\"/srv/a,b\"", 0, true, "/srv/a,b", NULL, NULL},
+	    {"source-mounted=/a,source-mounted", 0, true, NULL, NULL, NULL},
+	    {"source-mounted,source-mounted=/a", 0, true, "/a", NULL, NULL},
+	    {"source-fs=nfs4|xfs", 0, false, NULL, "nfs4|xfs", NULL},
+	    {"source-fs=fuse.sshfs", 0, false, NULL, "fuse.sshfs", NULL},
+	    {"source-mounted=rel", -EINVAL, false, NULL, NULL, "source-mounted=rel"},
+	    {"source-mounted=/a/../b", -EINVAL, false, NULL, NULL, "source-mounted=/a/../b"},
+	    {"source-mounted=", -EINVAL, false, NULL, NULL, "source-mounted="},
+	    {"source-fs=", -EINVAL, false, NULL, NULL, "source-fs="},
+	    {"source-fs", -EINVAL, false, NULL, NULL, "source-fs"},
+	    {"source-fs=xfs||nfs", -EINVAL, false, NULL, NULL, "source-fs=xfs||nfs"},
+	    {"source-fs=XFS", -EINVAL, false, NULL, NULL, "source-fs=XFS"},
+	    {"source-fs=xfs|", -EINVAL, false, NULL, NULL, "source-fs=xfs|"},
+	    {"source-fs=a b", -EINVAL, false, NULL, NULL, "source-fs=a b"},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dvol_opts o = {0};
+		_cleanup_free_ char *bad = NULL;
+		const char *why = NULL;
+
+		assert_int_equal(dvol_opts_parse(t[i].optstr, &o, &bad, &why), t[i].r);
+		if (t[i].r < 0) {
+			assert_non_null(why);
+			assert_string_equal(bad, t[i].bad);
+			continue;
+		}
+		assert_int_equal(o.source_mounted, t[i].mounted);
+		if (t[i].at)
+			assert_string_equal(o.source_mounted_at, t[i].at);
+		else
+			assert_null(o.source_mounted_at);
+		if (t[i].fs)
+			assert_string_equal(o.source_fs, t[i].fs);
+		else
+			assert_null(o.source_fs);
+		assert_null(o.fs);
+		dvol_opts_done(&o);
+	}
+}
+
 static void test_check_kind(void **state)
 {
 	static const struct {
@@ -253,6 +306,10 @@ static void test_check_kind(void **state)
 	    {"probe-timeout=0.5", DVOL_VOL_NFS, DVOL_OPTS_OK, NULL},
 	    {"", DVOL_VOL_NFS, DVOL_OPTS_OK, NULL},
 	    {NULL, DVOL_VOL_LOCAL, DVOL_OPTS_OK, NULL},
+	    {"source-mounted,source-fs=nfs", DVOL_VOL_BIND, DVOL_OPTS_OK, NULL},
+	    {"source-mounted", DVOL_VOL_NFS, DVOL_OPTS_FOREIGN, "source-mounted"},
+	    {"source-mounted=/srv", DVOL_VOL_LOCAL, DVOL_OPTS_FOREIGN, "source-mounted"},
+	    {"source-fs=xfs", DVOL_VOL_LOCAL, DVOL_OPTS_FOREIGN, "source-fs"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -355,6 +412,7 @@ int main(void)
 	    cmocka_unit_test(test_parsers),
 	    cmocka_unit_test(test_mkfs_options),
 	    cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_gate_options),
 	    cmocka_unit_test(test_check_kind),
 	    cmocka_unit_test(test_check_setup),
 	    cmocka_unit_test(test_explain),
