@@ -153,6 +153,18 @@ static int options_without_mkfs(const char *opts, char **ret, char **ret_mkfs)
 	return 0;
 }
 
+/* source-mounted=TARGET appended to *OPTS, quoted when TARGET holds a comma. */
+static int option_source_mounted(char **opts, const char *target)
+{
+	_cleanup_free_ char *q = NULL;
+
+	if (strchr(target, '"'))
+		return -EINVAL;
+	if (strchr(target, ',') && asprintf(&q, "\"%s\"", target) < 0)
+		return -ENOMEM;
+	return mnt_optstr_append_option(opts, "source-mounted", q ? q : target);
+}
+
 struct device {
 	struct dvol_blk_dev dev;
 	struct dvol_blk_tags tags;
@@ -331,6 +343,22 @@ static int do_mount(const struct dvol_volumes *vs, const struct device *d, const
 		r = options_without_mkfs(v->options, &opts, &mkfs);
 		if (r < 0)
 			return r;
+		/* mount(8) resolves links in the source: mount.dvol's gate keeps the bind on
+		 * the volume, where a link planted in it would lead elsewhere. */
+		if (!v->local && holder >= 0) {
+			r = option_source_mounted(&opts, vs->v[idx[holder]].target);
+			if (r == -EINVAL) {
+				log_error(
+				    "%s, line %u: %s is not bound on %s: the folder %s holds a "
+				    "'\"', which mount options cannot carry",
+				    arg_config, v->line, v->source, v->target,
+				    vs->v[idx[holder]].target);
+				failed++;
+				continue;
+			}
+			if (r < 0)
+				return r;
+		}
 		/* Without mkfs=, mount.dvol would mount any filesystem: the mount step takes
 		 * only the one the line asks for, as the format step judged it. */
 		if (v->local && mkfs && !(d->tags.type && strcmp(d->tags.type, mkfs) == 0)) {

@@ -85,6 +85,28 @@ check "...the binds" sh -c "! findmnt -rn --mountpoint '$T/pip' && ! findmnt -rn
 check "...and the volume" not_mounted "$T/scratch"
 check "...and forgets the record" test ! -e "/run/dvol/volumes/$bk"
 
+# --- a link planted in the volume, a bind beneath no volume -------------------------------
+# Whoever can write to the volume (a container, through a bind of it) can plant a link
+# where a line's source goes: the bind must stay on the volume, not follow it out.
+mkdir -p "$T/plant" "$T/outside/secrets"
+echo host-only >"$T/outside/secrets/f"
+mount "$blank" "$T/plant" && ln -s "$T/outside" "$T/plant/data" && umount "$T/plant"
+cat >"$T/v2" <<EOV
+$blank $T/scratch dvol mkfs=xfs 0 0
+$T/scratch/data/secrets $T/secrets dvol defaults 0 0
+$T/scratch/cache $T/cache dvol defaults 0 0
+EOV
+expect_rc 32 "the mount step with a bind whose source leads out through a planted link" \
+	dvol-volumes --config "$T/v2" mount "$bk"
+expect_msg "secrets lies on .*, not on the volume mounted at $T/scratch" \
+	"...mount.dvol says the folder is not on the volume"
+expect_msg "v2, line 2: mounting $T/scratch/data/secrets on $T/secrets failed" "...and dvol-volumes names the line"
+check "...nothing is bound on its target" not_mounted "$T/secrets"
+check "...the volume and the other bind are mounted" sh -c "findmnt -rn --mountpoint '$T/scratch' >/dev/null && findmnt -rn -o SOURCE --mountpoint '$T/cache' | grep -qx '$blank\[/cache\]'"
+expect_rc 0 "...and the stop unmounts what was mounted" dvol-volumes --config "$T/v2" umount "$bk"
+check "...all of it" sh -c "! findmnt -rn --mountpoint '$T/cache' && ! findmnt -rn --mountpoint '$T/scratch'"
+
+
 # --- a device that is not blank --------------------------------------------------------
 expect_rc 32 "the format step refuses the device holding ext4" dv format "$fk"
 expect_msg "ext4 filesystem, but mkfs=xfs was asked" "...mount.dvol says what it found"
