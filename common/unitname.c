@@ -79,12 +79,103 @@ int dvol_unit_path_escape(const char *path, char **ret)
 	return dvol_unit_escape(simple, ret);
 }
 
+int dvol_unit_setting_escape(const char *s, bool quote, char **ret)
+{
+	char *out = malloc(strlen(s) * 2 + 3), *o = out;
+
+	if (!out)
+		return -ENOMEM;
+	if (quote)
+		*o++ = '"';
+	for (const char *p = s; *p; p++) {
+		if (*p == '%')
+			*o++ = '%';
+		else if (quote && (*p == '\\' || *p == '"'))
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	if (quote)
+		*o++ = '"';
+	*o = '\0';
+	*ret = out;
+	return 0;
+}
+
+static int requires_mounts_for(const char *path, char **ret)
+{
+	_cleanup_free_ char *q = NULL;
+
+	if (dvol_unit_setting_escape(path, true, &q) < 0 ||
+	    asprintf(ret, "RequiresMountsFor=%s\n", q) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+int dvol_gen_bind_unit(const char *source, const char *target, const char *options,
+		       const char *config, unsigned line, bool netdev, char **ret_name,
+		       char **ret_text, const char **ret_why)
+{
+	_cleanup_free_ char *name = NULL, *what = NULL, *where = NULL, *opts = NULL;
+	_cleanup_free_ char *rmf = NULL, *conf = NULL;
+	bool own = options && *options && strcmp(options, "defaults") != 0;
+	int r;
+
+	*ret_name = *ret_text = NULL;
+	if (has_control(source) || has_control(target) || has_control(config) ||
+	    (options && has_control(options)))
+		return *ret_why = "a control character in the line", -EINVAL;
+	r = dvol_unit_path_escape(target, &name);
+	if (r < 0)
+		return *ret_why = "TARGET is not an absolute path without '..'", r;
+	if (dvol_unit_setting_escape(source, false, &what) < 0 ||
+	    dvol_unit_setting_escape(target, false, &where) < 0 ||
+	    dvol_unit_setting_escape(config, false, &conf) < 0 ||
+	    dvol_unit_setting_escape(own ? options : "", false, &opts) < 0 ||
+	    requires_mounts_for(source, &rmf) < 0)
+		return -ENOMEM;
+	netdev = netdev && !(own && mnt_optstr_get_option(options, "_netdev", NULL, NULL) == 0);
+	if (asprintf(ret_text,
+		     "# Written by dvol-generator from %s, line %u: a bind line beneath no\n"
+		     "# device line, mounted at boot after the mounts its source lies on.\n"
+		     "[Unit]\n"
+		     "Description=dvol bind of %s\n"
+		     "Documentation=man:dvol-volumes(5) man:mount.dvol(8)\n"
+		     "SourcePath=%s\n"
+		     "%s"
+		     "\n"
+		     "[Mount]\n"
+		     "What=%s\n"
+		     "Where=%s\n"
+		     "Type=dvol\n"
+		     "Options=%s%ssource-mounted%s\n",
+		     conf, line, what, conf, rmf, what, where, opts, own ? "," : "",
+		     netdev ? ",_netdev" : "") < 0) {
+		*ret_text = NULL;
+		return -ENOMEM;
+	}
+	if (asprintf(ret_name, "%s.mount", name) < 0) {
+		free(*ret_text);
+		*ret_name = *ret_text = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 void dvol_gen_line_done(struct dvol_gen_line *g)
 {
 	free(g->unit);
 	free(g->dropin);
 	free(g->wait_unit);
 	free(g->wait_dropin);
+	free(g->bind_path);
 	*g = (struct dvol_gen_line){0};
 }
 
@@ -127,6 +218,10 @@ int dvol_gen_line(const char *source, const char *target, const char *options,
 
 	*ret = (struct dvol_gen_line){0};
 	*ret_bad = NULL;
+	/* A newline would end the drop-in's comment that names the line, and start a
+	 * setting of its own. */
+	if (has_control(target))
+		return *ret_why = "TARGET has a control character", -EINVAL;
 	r = dvol_unit_path_escape(target, &wait);
 	if (r < 0)
 		return *ret_why = "TARGET is not an absolute path without '..'", r;
@@ -136,6 +231,24 @@ int dvol_gen_line(const char *source, const char *target, const char *options,
 	r = dvol_spec_parse(source, &spec, ret_why);
 	if (r < 0)
 		goto out;
+	if (spec.kind == DVOL_SPEC_PATH && !dvol_spec_is_block(&spec)) {
+		_cleanup_free_ char *rmf = NULL;
+
+		r = requires_mounts_for(spec.path, &rmf);
+		if (r < 0)
+			goto out;
+		if (asprintf(&ret->dropin,
+			     "# Written by dvol-generator for the dvol bind line of %s:\n"
+			     "# after the mounts its source lies on.\n"
+			     "[Unit]\n"
+			     "%s",
+			     target, rmf) < 0) {
+			ret->dropin = NULL;
+			r = -ENOMEM;
+			goto out;
+		}
+		ret->bind_path = TAKE_PTR(spec.path);
+	}
 	if (spec.kind != DVOL_SPEC_NFS) {
 		ret->unit = TAKE_PTR(unit);
 		goto out;

@@ -34,6 +34,29 @@ static int fail(unsigned *ret_line, unsigned line, const char **ret_why, const c
 	return -EINVAL;
 }
 
+/*
+ * Which bind lines lie beneath a device line's TARGET, or beneath the TARGET of a bind line
+ * that does (in any order in the file): dvol-volumes brings those up when the device
+ * appears. The others lie on volumes that fstab mounts, and are mounted at boot. On the
+ * spelling: a source that reaches a device's volume through a symbolic link is not beneath
+ * it here (and mount.dvol's gate refuses it while that volume is not mounted).
+ */
+static void mark_on_device(struct dvol_volumes *vs)
+{
+	bool grew = true;
+
+	for (size_t i = 0; i < vs->n; i++)
+		vs->v[i].on_device = vs->v[i].local;
+	while (grew) {
+		grew = false;
+		for (size_t i = 0; i < vs->n; i++)
+			for (size_t j = 0; !vs->v[i].on_device && j < vs->n; j++)
+				if (j != i && vs->v[j].on_device &&
+				    dvol_path_under(vs->v[i].spec.path, vs->v[j].target))
+					vs->v[i].on_device = grew = true;
+	}
+}
+
 int dvol_volumes_load(struct dvol_volumes *vs, const char *path, unsigned *ret_line,
 		      const char **ret_why)
 {
@@ -101,6 +124,7 @@ int dvol_volumes_load(struct dvol_volumes *vs, const char *path, unsigned *ret_l
 		vs->v[vs->n++] = v;
 		v = (struct dvol_volume){0};
 	}
+	mark_on_device(vs);
 	return 0;
 }
 

@@ -16,7 +16,9 @@
  *
  * A local line (a block device) is brought up when its device appears; a bind line whose
  * source lies under another line's target is bound only after that volume is mounted,
- * never on the bare folder beneath it.
+ * never on the bare folder beneath it. A bind line beneath no device line binds a folder
+ * of a volume that fstab mounts (an NFS share): dvol-generator makes it a mount unit,
+ * ordered after the mounts its source lies on.
  */
 
 #define DVOL_VOLUMES_FILE DVOL_SYSCONFDIR "/dvol/volumes"
@@ -24,9 +26,12 @@
 struct dvol_volume {
 	char *source; /* as written (unescaped) */
 	struct dvol_spec spec;
-	char *target;  /* normalized */
-	char *options; /* NULL: none */
-	bool local;    /* a block device; else a bind of a folder */
+	char *target;	/* normalized */
+	char *options;	/* NULL: none */
+	bool local;	/* a block device; else a bind of a folder */
+	bool on_device; /* local, or a bind beneath a device line's TARGET (maybe through
+			 * binds): brought up when the device appears; else at boot, by the
+			 * mount unit dvol-generator writes */
 	unsigned line;
 	dev_t devno; /* local PATH lines: the device the path names now (0: none); the caller
 		      * resolves it before planning, as that is I/O */

@@ -52,26 +52,121 @@ static int write_dropin(const char *dir, const char *unit, const char *text)
 	return 0;
 }
 
-/* dvol-volumes refuses the whole file for one bad line: say so at boot, where it shows. */
-static void check_volumes(void)
+/* The volumes file; dvol-volumes refuses the whole file for one bad line: say so at boot,
+ * where it shows. */
+static void load_volumes(struct dvol_volumes *vs, const char **ret_path)
 {
-	_cleanup_(dvol_volumes_done) struct dvol_volumes vs = {0};
 	const char *path = getenv("DVOL_VOLUMES"), *why = NULL;
 	unsigned line = 0;
 
 	if (!path || !*path)
 		path = DVOL_VOLUMES_FILE;
-	if (dvol_volumes_load(&vs, path, &line, &why) == -EINVAL)
+	*ret_path = path;
+	if (dvol_volumes_load(vs, path, &line, &why) == -EINVAL) {
 		gen_log("%s, line %u: %s; no device will be prepared until it is fixed (see "
 			"dvol-volumes(5))\n",
 			path, line, why);
+		dvol_volumes_done(vs);
+	}
+}
+
+/* Does PATH lie on a network mount of fstab? The fstab line with the deepest TARGET that
+ * holds PATH decides: NFS of the kernel or of dvol, any other network filesystem, or
+ * _netdev. */
+static bool on_network_mount(struct libmnt_table *tb, const char *path)
+{
+	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs, *best = NULL;
+	size_t best_len = 0;
+
+	while (it && mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *t = mnt_fs_get_target(fs);
+
+		if (t && t[0] == '/' && dvol_path_under(path, t) && strlen(t) >= best_len) {
+			best = fs;
+			best_len = strlen(t);
+		}
+	}
+	if (!best || best_len <= 1)
+		return false;
+	if (mnt_fs_is_netfs(best) ||
+	    (mnt_fs_get_options(best) &&
+	     mnt_optstr_get_option(mnt_fs_get_options(best), "_netdev", NULL, NULL) == 0))
+		return true;
+	if (mnt_fs_get_fstype(best) && strcmp(mnt_fs_get_fstype(best), "dvol") == 0 &&
+	    mnt_fs_get_source(best)) {
+		struct dvol_spec spec = {0};
+		const char *why = NULL;
+		bool nfs = dvol_spec_parse(mnt_fs_get_source(best), &spec, &why) == 0 &&
+			   spec.kind == DVOL_SPEC_NFS;
+
+		dvol_spec_done(&spec);
+		return nfs;
+	}
+	return false;
+}
+
+/* The mount unit of a volumes bind line beneath no device line, and its place in
+ * local-fs.target or remote-fs.target. 0, or 1 for the exit code. */
+static int write_bind_unit(const char *dir, const char *config, const struct dvol_volume *v,
+			   struct libmnt_table *tb)
+{
+	_cleanup_free_ char *name = NULL, *text = NULL, *path = NULL, *wants = NULL;
+	_cleanup_free_ char *link = NULL, *dest = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	bool netdev = on_network_mount(tb, v->spec.path);
+	struct libmnt_fs *fs;
+	const char *why = NULL;
+	int r;
+
+	/* systemd-fstab-generator writes fstab's units beside ours, maybe after us. */
+	while (it && mnt_table_next_fs(tb, it, &fs) == 0)
+		if (mnt_fs_streq_target(fs, v->target)) {
+			gen_log("%s, line %u: %s is mounted by an fstab line already; this bind "
+				"line is left out\n",
+				config, v->line, v->target);
+			return 1;
+		}
+
+	r = dvol_gen_bind_unit(v->spec.path, v->target, v->options, config, v->line, netdev, &name,
+			       &text, &why);
+	if (r == -EINVAL) {
+		gen_log("%s, line %u: %s; not mounted at boot\n", config, v->line, why);
+		return 1;
+	}
+	if (r < 0 || asprintf(&path, "%s/%s", dir, name) < 0 ||
+	    asprintf(&wants, "%s/%s", dir,
+		     netdev ? "remote-fs.target.wants" : "local-fs.target.wants") < 0 ||
+	    asprintf(&link, "%s/%s", wants, name) < 0 || asprintf(&dest, "../%s", name) < 0)
+		return 1;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST) {
+		gen_log("%s, line %u: a unit for %s exists already; this bind line is left "
+			"out\n",
+			config, v->line, v->target);
+		return 1;
+	}
+	if (fd < 0)
+		r = -errno;
+	else
+		r = dvol_write_all(fd, text, strlen(text));
+	if (r >= 0 && ((mkdir(wants, 0755) < 0 && errno != EEXIST) || symlink(dest, link) < 0))
+		r = -errno;
+	if (r < 0) {
+		gen_log("cannot write %s for %s, line %u: %s\n", path, config, v->line,
+			strerror(-r));
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char *argv[])
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
 	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
-	const char *fstab = getenv("SYSTEMD_FSTAB");
+	_cleanup_(dvol_volumes_done) struct dvol_volumes vs = {0};
+	const char *fstab = getenv("SYSTEMD_FSTAB"), *volumes = NULL;
 	struct libmnt_fs *fs;
 	int r, rc = 0;
 
@@ -98,11 +193,9 @@ int main(int argc, char *argv[])
 	it = mnt_new_iter(MNT_ITER_FORWARD);
 	if (!tb || !it)
 		return 1;
-	check_volumes();
+	load_volumes(&vs, &volumes);
 	r = mnt_table_parse_fstab(tb, fstab);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
+	if (r < 0 && r != -ENOENT) {
 		gen_log("cannot read %s: %s\n", fstab, strerror(-r));
 		return 1;
 	}
@@ -128,6 +221,13 @@ int main(int argc, char *argv[])
 			    why ? why : strerror(-r));
 			continue;
 		}
+		if (g.bind_path && on_network_mount(tb, g.bind_path) &&
+		    !(opts && mnt_optstr_get_option(opts, "_netdev", NULL, NULL) == 0))
+			gen_log(
+			    "%s: the dvol line for %s binds a folder of a network mount without "
+			    "_netdev: systemd would order it into local-fs.target, before that "
+			    "mount can be; add _netdev (and nofail) to its options\n",
+			    fstab, target);
 		if (g.warn_no_netdev)
 			gen_log("%s: the dvol line for %s is an NFS share without _netdev: systemd "
 				"orders it into local-fs.target, before the network is up; add "
@@ -139,5 +239,9 @@ int main(int argc, char *argv[])
 			rc = 1;
 		dvol_gen_line_done(&g);
 	}
+	for (size_t i = 0; i < vs.n; i++)
+		if (!vs.v[i].local && !vs.v[i].on_device &&
+		    write_bind_unit(argv[1], volumes, &vs.v[i], tb))
+			rc = 1;
 	return rc;
 }

@@ -6,11 +6,15 @@
 . "$(dirname "$0")/lib.sh" "$@"
 G=$(cd "$(dirname "$0")/generator" && pwd)
 
-# listing DIR: every file below DIR, sorted, with its contents.
+# listing DIR: every file below DIR, sorted, with its contents; a link with where it points.
 listing() {
-	(cd "$1" && find . -type f | LC_ALL=C sort | while read -r f; do
-		echo "== ${f#./}"
-		cat "$f"
+	(cd "$1" && find . -type f -o -type l | LC_ALL=C sort | while read -r f; do
+		if [ -L "$f" ]; then
+			echo "== ${f#./} -> $(readlink "$f")"
+		else
+			echo "== ${f#./}"
+			cat "$f"
+		fi
 	done)
 }
 
@@ -24,7 +28,7 @@ for f in "$G"/*.fstab; do
 		"$out/late" 2>"$out/stderr"
 	rc=$?
 	{
-		listing "$out/normal"
+		listing "$out/normal" | sed "s|$G/||g"
 		echo "-- stderr"
 		sed "s|$G/||g" "$out/stderr"
 		echo "rc=$rc"

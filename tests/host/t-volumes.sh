@@ -106,6 +106,14 @@ check "...the volume and the other bind are mounted" sh -c "findmnt -rn --mountp
 expect_rc 0 "...and the stop unmounts what was mounted" dvol-volumes --config "$T/v2" umount "$bk"
 check "...all of it" sh -c "! findmnt -rn --mountpoint '$T/cache' && ! findmnt -rn --mountpoint '$T/scratch'"
 
+# A bind beneath no device line is dvol-generator's, mounted at boot: not the device's.
+printf '%s %s dvol mkfs=xfs 0 0\n%s %s dvol create 0 0\n' "$blank" "$T/scratch" \
+	"$T/scratchy/cache" "$T/c2" >"$T/v3"
+expect_rc 0 "a bind line beneath no device line: the mount step brings up the device's" \
+	dvol-volumes --config "$T/v3" mount "$bk"
+check "...the volume is mounted" mounted "$T/scratch"
+check "...and the other bind is not, nor its folder made" sh -c "! findmnt -rn --mountpoint '$T/c2' && test ! -e '$T/scratchy'"
+expect_rc 0 "...and the stop unmounts the volume" dvol-volumes --config "$T/v3" umount "$bk"
 
 # --- a device that is not blank --------------------------------------------------------
 expect_rc 32 "the format step refuses the device holding ext4" dv format "$fk"

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "cleanup.h"
 #include "unitname.h"
 
 /* Expected values as systemd-escape (252) prints them. */
@@ -63,7 +64,9 @@ static void test_gen_line(void **state)
 	    {"srv:/e", "_netdev,mount-timeout=2m,x-systemd.automount,nofail", 0, true, false, false,
 	     "TimeoutSec=133000ms"},
 	    {"srv:/e", "nofail", 0, true, false, true, "TimeoutSec=43000ms"},
-	    {"/srv/cache", "create", 0, false, false, false, NULL},
+	    {"/srv//cache/", "create", 0, true, false, false, "RequiresMountsFor=\"/srv/cache\"\n"},
+	    {"/srv/50%", "create", 0, true, false, false, "RequiresMountsFor=\"/srv/50%%\"\n"},
+	    {"/srv/a\"b", "create", 0, true, false, false, "RequiresMountsFor=\"/srv/a\\\"b\"\n"},
 	    {"nvme:instance-store", "mkfs=xfs", 0, false, false, false, NULL},
 	    {"srv:/e", "_netdev,udp", -EINVAL, false, false, false, NULL},
 	    {"srv:/e", "_netdev,probe-timeout=soon", -EINVAL, false, false, false, NULL},
@@ -84,7 +87,7 @@ static void test_gen_line(void **state)
 			assert_int_equal(g.warn_no_netdev, t[i].warn);
 			if (t[i].timeout && !strstr(g.dropin, t[i].timeout))
 				fail_msg("case %zu: no %s in:\n%s", i, t[i].timeout, g.dropin);
-			if (t[i].dropin && !t[i].warn &&
+			if (t[i].dropin && !t[i].warn && t[i].src[0] != '/' &&
 			    (!strstr(g.dropin, "After=network-online.target") ||
 			     !strstr(g.dropin, "Requires=dvol-nfs-wait@")))
 				fail_msg("case %zu: not ordered after the network and the wait", i);
@@ -96,11 +99,58 @@ static void test_gen_line(void **state)
 	}
 }
 
+/* A bind line of the volumes file beneath no device line: a mount unit of its own. */
+static void test_gen_bind_unit(void **state)
+{
+	static const struct {
+		const char *src, *target, *opts;
+		bool netdev;
+		int r;
+		const char *name, *want; /* WANT: lines of the text, one after another */
+	} t[] = {
+	    {"/mnt/nfs/cache", "/root/.cache", "create,mode=0755", false, 0, "root-.cache.mount",
+	     "SourcePath=/etc/dvol/volumes\nRequiresMountsFor=\"/mnt/nfs/cache\"\n\n[Mount]\n"
+	     "What=/mnt/nfs/cache\nWhere=/root/.cache\nType=dvol\n"
+	     "Options=create,mode=0755,source-mounted\n"},
+	    {"/mnt/nfs/c", "/c", "defaults", true, 0, "c.mount",
+	     "Options=source-mounted,_netdev\n"},
+	    {"/mnt/nfs/c", "/c", "_netdev,ro", true, 0, "c.mount",
+	     "Options=_netdev,ro,source-mounted\n"},
+	    {"/mnt/nfs/c", "/c", NULL, false, 0, "c.mount", "Options=source-mounted\n"},
+	    {"/srv/100%", "/mnt/a b", "create", false, 0, "mnt-a\\x20b.mount",
+	     "RequiresMountsFor=\"/srv/100%%\"\n\n[Mount]\nWhat=/srv/100%%\nWhere=/mnt/a b\n"},
+	    {"/srv/x", "relative", NULL, false, -EINVAL, NULL, NULL},
+	    {"/srv/x", "/a/../b", NULL, false, -EINVAL, NULL, NULL},
+	    {"/srv/x", "/a\nExecStart=/bin/sh", NULL, false, -EINVAL, NULL, NULL},
+	    {"/srv/x", "/a", "ro\n[Service]", false, -EINVAL, NULL, NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		_cleanup_free_ char *name = NULL, *text = NULL;
+		const char *why = NULL;
+		int r = dvol_gen_bind_unit(t[i].src, t[i].target, t[i].opts, "/etc/dvol/volumes", 7,
+					   t[i].netdev, &name, &text, &why);
+
+		if (r != t[i].r)
+			fail_msg("case %zu: r=%d", i, r);
+		if (r < 0) {
+			assert_non_null(why);
+			assert_null(name);
+			continue;
+		}
+		assert_string_equal(name, t[i].name);
+		if (!strstr(text, t[i].want))
+			fail_msg("case %zu: no\n%s\nin\n%s", i, t[i].want, text);
+		assert_non_null(strstr(text, "line 7"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_escape),
 	    cmocka_unit_test(test_gen_line),
+	    cmocka_unit_test(test_gen_bind_unit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

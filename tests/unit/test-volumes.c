@@ -38,7 +38,7 @@ static void test_load(void **state)
 		  "/var/lib/dvol/scratch/cache  /root/.cache  dvol  create,mode=0755  0 0\n"
 		  "UUID=1234-abcd /mnt/u dvol defaults\n"
 		  "/dev/disk/by-dvol/serial/S1-n1 /mnt/s1 dvol mkfs=ext4\n"
-		  "/srv/with\\040space /mnt/w dvol create\n");
+		  "/mnt/u/with\\040space /mnt/w dvol create\n");
 	assert_int_equal(vs.n, 5);
 	assert_int_equal(vs.v[0].line, 2);
 	assert_true(vs.v[0].local);
@@ -51,7 +51,24 @@ static void test_load(void **state)
 	assert_true(vs.v[2].local);
 	assert_true(vs.v[3].local);
 	assert_false(vs.v[4].local);
-	assert_string_equal(vs.v[4].spec.path, "/srv/with space");
+	assert_string_equal(vs.v[4].spec.path, "/mnt/u/with space");
+	dvol_volumes_done(&vs);
+
+	/* A bind may come before the volume it lies beneath, and beneath a bind; the others
+	 * are mounted at boot: beneath none, beneath each other only, through a link. */
+	load(&vs, "/scratch/a/b /c dvol create\n"
+		  "/scratch/cache /scratch/a dvol create\n"
+		  "nvme:instance-store /scratch dvol mkfs=xfs\n"
+		  "/srv/plain /mnt/p dvol create\n"
+		  "/scratchy /mnt/nb dvol create\n"
+		  "/link/cache /root/.cache dvol\n"
+		  "/a/x /b dvol create\n"
+		  "/b/y /a dvol create\n"
+		  "/mnt/p/sub /mnt/q dvol create\n");
+	assert_int_equal(vs.n, 9);
+	for (size_t i = 0; i < vs.n; i++)
+		if (vs.v[i].on_device != (i < 3))
+			fail_msg("line %u: on_device %d", vs.v[i].line, vs.v[i].on_device);
 	dvol_volumes_done(&vs);
 }
 
@@ -126,20 +143,20 @@ static void test_plan(void **state)
 	static const char text[] =
 	    "nvme:instance-store          /scratch         dvol mkfs=xfs   0 0\n"  /* 1 */
 	    "/scratch/cache               /root/.cache     dvol create     0 0\n"  /* 2 */
-	    "/srv/plain                   /mnt/plain       dvol create     0 0\n"  /* 3 */
+	    "/u/plain                     /mnt/plain       dvol create     0 0\n"  /* 3 */
 	    "/root/.cache/pip             /home/u/.pip     dvol create     0 0\n"  /* 4 */
 	    "nvme:serial=PERS1            /data            dvol mkfs=ext4  0 0\n"  /* 5 */
 	    "/data/models                 /models          dvol create,ro  0 0\n"  /* 6 */
 	    "UUID=1111-2222               /u               dvol defaults   0 0\n"  /* 7 */
 	    "/dev/disk/by-dvol/serial/X-n1 /byl            dvol mkfs=xfs   0 0\n"  /* 8 */
 	    "nvme:model=nvme_card,index=1 /gcp1            dvol mkfs=xfs   0 0\n"  /* 9 */
-	    "/scratchy                    /mnt/not-beneath dvol create     0 0\n"; /* 10 */
+	    "/gcp1/x                      /mnt/x           dvol create     0 0\n"; /* 10 */
 	const struct {
 		struct dvol_vol_device d;
 		const char *plan;
 	} t[] = {
 	    /* instance store: the volume first, then the bind beneath it, then the bind
-	     * beneath that bind; /scratchy is not beneath /scratch */
+	     * beneath that bind; /gcp1/x is not beneath /scratch */
 	    {{.devno = 1,
 	      .serial = "AWS1",
 	      .model = "Amazon EC2 NVMe Instance Storage",
@@ -148,13 +165,13 @@ static void test_plan(void **state)
 	    {{.devno = 2, .serial = "PERS1", .model = "Amazon Elastic Block Store"}, "5 6"},
 	    /* persistent disk of another serial: nothing */
 	    {{.devno = 3, .serial = "PERS2", .model = "Amazon Elastic Block Store"}, ""},
-	    {{.devno = 4, .uuid = "1111-2222"}, "7"},
+	    {{.devno = 4, .uuid = "1111-2222"}, "7 3"},
 	    {{.devno = 4, .label = "1111-2222"}, ""},
 	    /* the path line, by the device it names now */
 	    {{.devno = makedev(259, 8)}, "8"},
 	    /* a GCP local SSD: instance store, and of model nvme_card */
 	    {{.devno = 5, .serial = "nvme_card", .model = "nvme_card", .instance_store = true},
-	     "1 9 2 4"},
+	     "1 9 2 10 4"},
 	    /* nothing known: nothing done */
 	    {{.devno = 6}, ""},
 	};
