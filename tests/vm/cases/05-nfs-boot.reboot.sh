@@ -49,4 +49,42 @@ run_rc journalctl -b -u "$wgone" -o cat --no-pager
 # shellcheck disable=SC2034 # read by expect_msg
 ERR=$OUT
 expect_msg "127\.0\.0\.3" "...the journal of the wait names the server"
+
+# --- binds of folders of the late NFS line (written in boot 1) ---------------------------
+fb=$(systemd-escape -p --suffix=mount /mnt/nfs-fbound)
+vb=$(systemd-escape -p --suffix=mount /mnt/nfs-vbound)
+EXP=/srv/nfs/export/sub
+check "the fstab bind line got RequiresMountsFor= its source" \
+	grep -qx 'RequiresMountsFor="/mnt/nfs-boot/fbind"' "$G/$fb.d/50-dvol.conf"
+check "...systemd orders it after the NFS line: $fb After= $up" \
+	sh -c "systemctl show -p After --value '$fb' | grep -qF '$up'"
+check "the volumes bind line is a mount unit of dvol-generator's" test -s "$G/$vb"
+check "...with source-mounted and _netdev (its source is on NFS)" \
+	grep -qx 'Options=create,source-mounted,_netdev' "$G/$vb"
+check "...in remote-fs.target" test -L "$G/remote-fs.target.wants/$vb"
+check "...systemd orders it after the NFS line: $vb After= $up" \
+	sh -c "systemctl show -p After --value '$vb' | grep -qF '$up'"
+for u in "$fb" "$vb"; do
+	for _ in $(seq 60); do
+		[ "$(systemctl show -p ActiveState --value "$u")" = activating ] || break
+		sleep 1
+	done
+	check "$u is active" systemctl is-active -q "$u"
+	s_up=$(systemctl show -p ActiveEnterTimestampMonotonic --value "$up")
+	s_b=$(systemctl show -p ActiveEnterTimestampMonotonic --value "$u")
+	check "...mounted after the NFS line was ($s_b >= $s_up)" test "$s_up" -gt 0 -a "$s_b" -ge "$s_up"
+done
+check "both binds are of the NFS filesystem" sh -c \
+	"findmnt -rn -o FSTYPE --mountpoint /mnt/nfs-fbound | grep -qx nfs4 && findmnt -rn -o FSTYPE --mountpoint /mnt/nfs-vbound | grep -qx nfs4"
+m=marker-$$-$RANDOM
+echo "$m" >"/mnt/nfs-fbound/$m" && echo "$m" >"/mnt/nfs-vbound/$m"
+check "a file written through each bind landed on the server" \
+	sh -c "grep -qx '$m' '$EXP/fbind/$m' && grep -qx '$m' '$EXP/vbind/$m'"
+# The root disk beneath the NFS line's mount point: nothing was ever made there.
+mkdir -p "$T/rootview" && mount --bind / "$T/rootview"
+check "...and nothing was made on the root disk beneath /mnt/nfs-boot" \
+	sh -c "test -z \"\$(ls -A '$T/rootview/mnt/nfs-boot')\""
+umount "$T/rootview"
+check "the consumer (RequiresMountsFor= both binds) ran after both were mounted" \
+	sh -c "systemctl is-active -q dvol-test-consumer.service && [ \"\$(cat /run/dvol-consumer.seen | paste -sd' ')\" = 'nfs4 nfs4' ]"
 done_testing

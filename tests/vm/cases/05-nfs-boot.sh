@@ -35,4 +35,26 @@ echo "# the mount unit for the gone server failed after $took s (probe-timeout=3
 check "...within its probe timeout and a margin for a booting guest: $took s < 10 (the kernel: minutes)" \
 	awk -v t="$took" 'BEGIN { exit !(t > 0 && t < 10) }'
 check "boot went on: multi-user.target is active" systemctl is-active -q multi-user.target
+
+# For boot 2 (05-nfs-boot.reboot.sh): a bind of a folder of the NFS line, from fstab, and
+# one from /etc/dvol/volumes (57-prepare.sh writes that file); and a unit that needs both,
+# as a container runtime would, through the recipe in the README.
+cat >>/etc/fstab <<'EOF2'
+# A folder of the NFS share above, for containers: after that mount, never the bare folder.
+/mnt/nfs-boot/fbind	/mnt/nfs-fbound	dvol	_netdev,nofail,create,source-mounted=/mnt/nfs-boot	0 0
+EOF2
+cat >/etc/systemd/system/dvol-test-consumer.service <<'EOF2'
+[Unit]
+Description=a consumer of dvol's binds (a container runtime, in the README's recipe)
+RequiresMountsFor=/mnt/nfs-fbound /mnt/nfs-vbound
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'findmnt -rn -o FSTYPE --mountpoint /mnt/nfs-fbound >/run/dvol-consumer.seen; findmnt -rn -o FSTYPE --mountpoint /mnt/nfs-vbound >>/run/dvol-consumer.seen'
+
+[Install]
+WantedBy=multi-user.target
+EOF2
+check "the consumer unit is enabled for boot 2" systemctl enable -q dvol-test-consumer.service
 done_testing

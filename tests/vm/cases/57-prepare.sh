@@ -72,6 +72,8 @@ mkdir -p /etc/dvol
 cat >"$V" <<EOV
 nvme:instance-store  $SCR  dvol  mkfs=xfs,mode=1777  0 0
 $SCR/cache  $CACHE  dvol  create,mode=0755  0 0
+# beneath no device line: a folder of fstab's NFS line, mounted at boot (05-nfs-boot.reboot)
+/mnt/nfs-boot/vbind  /mnt/nfs-vbound  dvol  create  0 0
 EOV
 # The rule must not depend on the kernel names this boot gave.
 t0=$SECONDS
