@@ -10,6 +10,7 @@ DEFINE_CLEANUP_FUNC(struct libmnt_context *, mnt_free_context)
 DEFINE_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table)
 DEFINE_CLEANUP_FUNC(struct libmnt_fs *, mnt_unref_fs)
 DEFINE_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter)
+DEFINE_CLEANUP_FUNC(struct libmnt_update *, mnt_free_update)
 
 /*
  * PATH in fstab syntax, comments kept so that entries know their lines: *ret the table

@@ -20,6 +20,7 @@ enum opt_type {
 	OPT_DURATION,
 	OPT_MOUNTED, /* a flag, or a folder */
 	OPT_FSLIST,
+	OPT_SIZE,
 };
 
 static const struct own_opt {
@@ -40,6 +41,9 @@ static const struct own_opt {
     {"source-mounted", OPT_MOUNTED, offsetof(struct dvol_opts, source_mounted_at),
      offsetof(struct dvol_opts, source_mounted)},
     {"source-fs", OPT_FSLIST, offsetof(struct dvol_opts, source_fs), -1},
+    {"optional", OPT_FLAG, offsetof(struct dvol_opts, optional), -1},
+    {"fallback-size", OPT_SIZE, offsetof(struct dvol_opts, fallback_size),
+     offsetof(struct dvol_opts, fallback_size_set)},
 };
 
 void dvol_opts_done(struct dvol_opts *o)
@@ -136,6 +140,11 @@ static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, 
 		if (r < 0)
 			return *why = "is not a duration (like 30, 30s, 500ms, 2m)", -EINVAL;
 		break;
+	case OPT_SIZE:
+		r = dvol_parse_size(v, (uint64_t *)(base + d->offset));
+		if (r < 0 || *(uint64_t *)(base + d->offset) == 0)
+			return *why = "is not a size (like 512M, 2G)", -EINVAL;
+		break;
 	case OPT_MOUNTED:
 	case OPT_FSLIST: {
 		char **p = (char **)(base + d->offset), *n = NULL;
@@ -199,6 +208,7 @@ int dvol_opts_parse(const char *optstr, struct dvol_opts *ret, char **ret_bad, c
 	_cleanup_(dvol_opts_done) struct dvol_opts o = {
 	    .device_timeout_ms = DVOL_DEVICE_TIMEOUT_MS_DEFAULT,
 	    .probe_timeout_ms = DVOL_PROBE_TIMEOUT_MS_DEFAULT,
+	    .fallback_size = DVOL_FALLBACK_SIZE_DEFAULT,
 	};
 	const char *why = NULL;
 	int r;
@@ -280,6 +290,8 @@ enum dvol_opts_why dvol_opts_check(const struct dvol_opts *o, enum dvol_vol vol,
 	default:
 		break;
 	}
+	if (why == DVOL_OPTS_OK && o->fallback_size_set && !o->optional)
+		why = DVOL_OPTS_FALLBACK_ALONE, name = "fallback-size";
 	if (ret_name)
 		*ret_name = name;
 	return why;
@@ -411,6 +423,12 @@ int dvol_opts_explain(enum dvol_opts_why why, const struct dvol_opts_words *w, c
 				      "option 'probe-timeout=0' leaves the probe no time; give it "
 				      "seconds");
 		break;
+	case DVOL_OPTS_FALLBACK_ALONE:
+		(void)dvol_strextendf(&t, NULL,
+				      "option 'fallback-size=' sizes the empty folder that "
+				      "'optional' mounts instead of a volume, and 'optional' is "
+				      "not given");
+		break;
 	case DVOL_OPTS_LOCAL_ON_NFS:
 		(void)dvol_strextendf(&t, NULL,
 				      "option '%s' applies to local volumes, and '%s' is an NFS "
@@ -425,4 +443,17 @@ int dvol_opts_explain(enum dvol_opts_why why, const struct dvol_opts_words *w, c
 		return -ENOMEM;
 	*ret_text = t;
 	return -EINVAL;
+}
+
+const char *dvol_degraded_reason(enum dvol_vol vol, int r)
+{
+	if (r == -EREMOTEIO)
+		return "not-mounted";
+	if (vol == DVOL_VOL_NFS)
+		return "unreachable";
+	if (vol == DVOL_VOL_LOCAL && (r == -EMEDIUMTYPE || r == -EEXIST || r == -ENOTEMPTY))
+		return "not-blank";
+	if (r == -ENOENT || r == -ENODEV || r == -ENXIO || r == -ETIMEDOUT || r == -ENOTDIR)
+		return "missing";
+	return "failed";
 }

@@ -32,6 +32,11 @@ struct dvol_opts {
 	bool source_mounted;	 /* on a mount other than the root filesystem's */
 	char *source_mounted_at; /* ... on the one mounted at this folder (NULL: any) */
 	char *source_fs;	 /* on one of these filesystem types, '|'-separated */
+	/* optional: a volume that cannot be made ready is an empty tmpfs instead, of at most
+	 * fallback_size bytes, said loudly, exit 0 */
+	bool optional;
+	uint64_t fallback_size;
+	bool fallback_size_set;
 
 	unsigned long mflags; /* MS_* of the VFS options */
 	char *vfs;	      /* "ro,nosuid" ... */
@@ -41,6 +46,7 @@ struct dvol_opts {
 
 #define DVOL_DEVICE_TIMEOUT_MS_DEFAULT 30000
 #define DVOL_PROBE_TIMEOUT_MS_DEFAULT  3000
+#define DVOL_FALLBACK_SIZE_DEFAULT     (1ULL << 30)
 
 /*
  * Parse OPTSTR (may be NULL). On -EINVAL, *ret_bad is the offending "name[=value]"
@@ -65,6 +71,7 @@ enum dvol_opts_why {
 	DVOL_OPTS_VERITY,	  /* verity.*: a dm-verity device */
 	DVOL_OPTS_FOREIGN,	  /* dvol's own option for another kind of volume */
 	DVOL_OPTS_PROBE_ZERO,	  /* probe-timeout=0: no time to probe */
+	DVOL_OPTS_FALLBACK_ALONE, /* fallback-size= without optional */
 	_DVOL_OPTS_WHY_MAX,
 };
 
@@ -108,3 +115,12 @@ struct dvol_opts_words {
  * or -ENOMEM. Every reason has its own words (test-options).
  */
 int dvol_opts_explain(enum dvol_opts_why why, const struct dvol_opts_words *w, char **ret_text);
+
+/*
+ * Why a volume of kind VOL was not made ready (R, the -errno its stage ended with), as the
+ * one word recorded in utab (dvol.degraded=) when 'optional' mounted the fallback in its
+ * place: "not-mounted" (a folder's gate: its volume is not mounted), "unreachable" (an NFS
+ * server), "not-blank" (a device refused), "missing" (a device or folder not there), or
+ * "failed". Static. Pure.
+ */
+const char *dvol_degraded_reason(enum dvol_vol vol, int r);

@@ -14,8 +14,6 @@
 #include "libmount-util.h"
 #include "stale.h"
 
-DEFINE_CLEANUP_FUNC(struct libmnt_update *, mnt_free_update)
-
 /* What is mounted. The utab fuzz target gives a table of its own: the kernel makes this
  * file anew on every read, which cost most of that target's time. */
 #ifndef DVOL_STALE_MOUNTINFO

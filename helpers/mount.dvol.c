@@ -100,11 +100,13 @@ struct plan {
 	enum dvol_fail fail; /* the stage under way, for the exit code */
 	struct dvol_spec spec;
 	struct dvol_opts opts;
-	char *target;	    /* normalized mount point */
-	int target_fd;	    /* O_PATH */
-	int src_fd;	    /* BIND: O_PATH of the folder, once it exists */
-	bool create_source; /* BIND: make the folder first */
-	bool already;	    /* the same source is mounted there: nothing to do */
+	char *target;	      /* normalized mount point */
+	int target_fd;	      /* O_PATH */
+	int src_fd;	      /* BIND: O_PATH of the folder, once it exists */
+	bool create_source;   /* BIND: make the folder first */
+	bool already;	      /* the same source is mounted there: nothing to do */
+	bool on_fallback;     /* optional: the empty folder of an earlier run is mounted there */
+	const char *degraded; /* optional: why the fallback went there instead (utab) */
 	struct plan_nfs nfs;
 	struct local local; /* LOCAL */
 };
@@ -357,6 +359,15 @@ static int open_target(struct plan *p, struct dvol_mount_info *ret_mi)
 	return r;
 }
 
+/* The empty folder that 'optional' mounts in a volume's place (see fallback()). */
+#define FALLBACK_SOURCE "dvol-fallback"
+
+static bool is_fallback(const struct dvol_mount_info *mi)
+{
+	return mi->fstype && strcmp(mi->fstype, "tmpfs") == 0 && mi->source &&
+	       strcmp(mi->source, FALLBACK_SOURCE) == 0;
+}
+
 /* Is what MI shows mounted the volume asked for? One predicate per kind. */
 static int mounted_same(const struct plan *p, const struct dvol_mount_info *mi,
 			enum dvol_mount_match *ret)
@@ -408,6 +419,11 @@ static int check_existing(struct plan *p)
 		return log_error_errno(r, "cannot tell what is mounted on %s", p->target);
 
 	rooted = mi.root && strcmp(mi.root, "/") != 0;
+	if (m == DVOL_MOUNT_OTHER && p->opts.optional && is_fallback(&mi)) {
+		/* Replaced once the volume is ready (run()); left while it is not. */
+		p->on_fallback = true;
+		return 0;
+	}
 	switch (m) {
 	case DVOL_MOUNT_SAME:
 		p->already = true;
@@ -1350,7 +1366,8 @@ static int record(struct libmnt_context *cxt, const struct plan *p)
 
 	if (arg_nomtab || p->already)
 		return 0;
-	if (asprintf(&attrs, "dvol.kind=%s", dvol_vol_to_string(p->kind)) < 0)
+	if (asprintf(&attrs, "dvol.kind=%s%s%s", dvol_vol_to_string(p->kind),
+		     p->degraded ? ",dvol.degraded=" : "", p->degraded ? p->degraded : "") < 0)
 		return -ENOMEM;
 	/* libmount must not evaluate or canonicalize SOURCE: it is dvol's, not a path. */
 	r = mnt_context_disable_canonicalize(cxt, 1);
@@ -1471,6 +1488,113 @@ static int act(struct plan *p)
 	return -EINVAL;
 }
 
+/* The fallback of an earlier run goes, now that the volume is ready; not while anything
+ * has it open (umount without MNT_DETACH), so that nothing written there is cut off. */
+static int fallback_remove(struct plan *p)
+{
+	_cleanup_(mnt_free_updatep) struct libmnt_update *upd = NULL;
+	int r;
+
+	/* Our own fd of its root would hold it busy. */
+	p->target_fd = safe_close(p->target_fd);
+	if (umount2(p->target, UMOUNT_NOFOLLOW) < 0) {
+		r = -errno;
+		if (r == -EBUSY)
+			log_error(
+			    "%s is ready, but the empty folder mounted on %s in its place is in "
+			    "use (open files, or a working directory there); it is left as it "
+			    "is. Stop what uses it, then mount again",
+			    arg_spec, p->target);
+		else
+			log_error_errno(r, "cannot unmount the empty folder on %s", p->target);
+		return r;
+	}
+	p->on_fallback = false;
+	log_notice("%s is ready: the empty folder mounted on %s in its place is gone", arg_spec,
+		   p->target);
+	/* Its utab line goes with it, as umount(8) would remove it. */
+	upd = mnt_new_update();
+	if (!arg_nomtab && upd && mnt_update_set_fs(upd, 0, p->target, NULL) == 0)
+		(void)mnt_update_table(upd, NULL);
+	r = dvol_open_dir(p->target, &p->target_fd);
+	if (r < 0)
+		return log_error_errno(r, "cannot open mount point %s again", p->target);
+	return 0;
+}
+
+/*
+ * optional: the volume could not be made ready (R; the stage said why). An empty tmpfs of
+ * at most fallback-size= goes on the target instead, so that what runs there finds an
+ * empty folder that is not the root disk's, and everyone is told: a warning (stderr, the
+ * journal) and dvol.degraded= in utab. Exit 0. A later run, once the volume is ready, puts
+ * it in the fallback's place (fallback_remove()).
+ */
+static int fallback(struct libmnt_context *cxt, struct plan *p, int r)
+{
+	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
+	_cleanup_close_ int mfd = -EBADF;
+	_cleanup_free_ char *fsopts = NULL;
+	int q;
+
+	if (!p->opts.optional || p->fail != DVOL_FAIL_MOUNT || arg_format_only || r == -EBUSY ||
+	    r == -ENOMEM || r == -EINTR)
+		return r;
+	p->degraded = dvol_degraded_reason(p->kind, r);
+	if (p->target_fd < 0) {
+		q = open_target(p, &mi);
+		if (q < 0)
+			return r;
+		p->on_fallback = q > 0 && is_fallback(&mi);
+		if (q > 0 && !p->on_fallback) {
+			log_error("%s is not ready, and something else is mounted on %s: no empty "
+				  "folder (optional) goes there either",
+				  arg_spec, p->target);
+			return r;
+		}
+	}
+	if (arg_fake) {
+		printf("fallback: %s (optional): an empty tmpfs of at most %" PRIu64
+		       " bytes on %s, dvol.degraded=%s\n",
+		       p->on_fallback ? "already mounted" : "would be mounted",
+		       p->opts.fallback_size, p->target, p->degraded);
+		return 0;
+	}
+	if (p->on_fallback) {
+		log_warning("%s is still not ready: the empty folder stays on %s in its place "
+			    "(optional; dvol.degraded=%s)",
+			    arg_spec, p->target, p->degraded);
+		return 0;
+	}
+	if (asprintf(&fsopts, "size=%" PRIu64 ",mode=%04o", p->opts.fallback_size,
+		     p->opts.mode_set ? (unsigned)p->opts.mode : 0755u) < 0)
+		return -ENOMEM;
+	q = dvol_mount_dev("tmpfs", FALLBACK_SOURCE, fsopts, false, &mfd);
+	if (q >= 0 && (p->opts.uid_set || p->opts.gid_set))
+		q = dvol_mount_chmod_root(mfd, (mode_t)-1,
+					  p->opts.uid_set ? p->opts.uid : (uid_t)-1,
+					  p->opts.gid_set ? p->opts.gid : (gid_t)-1);
+	if (q >= 0)
+		q = dvol_mount_attach(mfd, p->target_fd, p->opts.mflags);
+	if (q < 0) {
+		log_error_errno(q, "cannot mount the empty folder (optional) on %s either",
+				p->target);
+		return r;
+	}
+	log_warning("WARNING: %s is not ready (%s): an EMPTY folder is mounted on %s in its "
+		    "place (optional). It is not the volume: what is written there lives in "
+		    "memory, at most %" PRIu64 " bytes, and is lost at unmount. Mount again once "
+		    "the volume is ready to put it there",
+		    arg_spec, p->degraded, p->target, p->opts.fallback_size);
+	p->fail = DVOL_FAIL_RECORD;
+	q = record(cxt, p);
+	if (q < 0)
+		return log_error_errno(q,
+				       "the empty folder is mounted on %s, but recording it in "
+				       "utab failed",
+				       p->target);
+	return 0;
+}
+
 /*
  * The flow. Each stage sets p->fail before it starts (a stage that finds a usage error
  * says so itself), and main() turns the one -errno into the one exit code.
@@ -1513,7 +1637,7 @@ static int run(struct libmnt_context *cxt, struct plan *p)
 	p->fail = DVOL_FAIL_MOUNT;
 	r = plan(p);
 	if (r < 0)
-		return r;
+		return fallback(cxt, p, r);
 	if (arg_fake) {
 		print_plan(p);
 		return 0;
@@ -1524,7 +1648,7 @@ static int run(struct libmnt_context *cxt, struct plan *p)
 	}
 	r = act_prepare(p);
 	if (r < 0)
-		return r;
+		return fallback(cxt, p, r);
 	if (arg_format_only)
 		return format_only_done(p);
 
@@ -1537,9 +1661,14 @@ static int run(struct libmnt_context *cxt, struct plan *p)
 
 	dvol_debug_stop("act");
 	p->fail = DVOL_FAIL_MOUNT;
+	if (p->on_fallback) {
+		r = fallback_remove(p);
+		if (r < 0)
+			return r;
+	}
 	r = act(p);
 	if (r < 0)
-		return r;
+		return fallback(cxt, p, r);
 
 	/* Mounted; only the record is left. */
 	p->fail = DVOL_FAIL_SYSTEM;

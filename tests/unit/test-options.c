@@ -215,6 +215,10 @@ static void test_check(void **state)
 	    {"mkfs=xfs", DVOL_VOL_NFS, false, DVOL_OPTS_LOCAL_ON_NFS, "mkfs"},
 	    {"create", DVOL_VOL_NFS, false, DVOL_OPTS_LOCAL_ON_NFS, "create"},
 	    {"create,mkfs=xfs", DVOL_VOL_NFS, false, DVOL_OPTS_LOCAL_ON_NFS, "mkfs"},
+	    {"optional", DVOL_VOL_NFS, false, DVOL_OPTS_OK, NULL},
+	    {"optional,fallback-size=2G", DVOL_VOL_LOCAL, false, DVOL_OPTS_OK, NULL},
+	    {"fallback-size=2G", DVOL_VOL_BIND, false, DVOL_OPTS_FALLBACK_ALONE, "fallback-size"},
+	    {"fallback-size=2G", DVOL_VOL_NFS, true, DVOL_OPTS_FALLBACK_ALONE, "fallback-size"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -257,6 +261,9 @@ static void test_gate_options(void **state)
 	    {"source-fs=XFS", -EINVAL, false, NULL, NULL, "source-fs=XFS"},
 	    {"source-fs=xfs|", -EINVAL, false, NULL, NULL, "source-fs=xfs|"},
 	    {"source-fs=a b", -EINVAL, false, NULL, NULL, "source-fs=a b"},
+	    {"optional=yes", -EINVAL, false, NULL, NULL, "optional=yes"},
+	    {"fallback-size=0", -EINVAL, false, NULL, NULL, "fallback-size=0"},
+	    {"fallback-size=lots", -EINVAL, false, NULL, NULL, "fallback-size=lots"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -282,6 +289,36 @@ static void test_gate_options(void **state)
 		assert_null(o.fs);
 		dvol_opts_done(&o);
 	}
+	{
+		struct dvol_opts o = {0};
+
+		assert_int_equal(dvol_opts_parse("optional", &o, NULL, NULL), 0);
+		assert_true(o.optional);
+		assert_int_equal(o.fallback_size, DVOL_FALLBACK_SIZE_DEFAULT);
+		dvol_opts_done(&o);
+		assert_int_equal(dvol_opts_parse("optional,fallback-size=512M", &o, NULL, NULL), 0);
+		assert_int_equal(o.fallback_size, 512ULL << 20);
+		assert_null(o.fs);
+		dvol_opts_done(&o);
+	}
+}
+
+static void test_degraded_reason(void **state)
+{
+	static const struct {
+		enum dvol_vol vol;
+		int r;
+		const char *word;
+	} t[] = {
+	    {DVOL_VOL_BIND, -EREMOTEIO, "not-mounted"},	 {DVOL_VOL_BIND, -ENOENT, "missing"},
+	    {DVOL_VOL_NFS, -ETIMEDOUT, "unreachable"},	 {DVOL_VOL_NFS, -EPROTO, "unreachable"},
+	    {DVOL_VOL_LOCAL, -EMEDIUMTYPE, "not-blank"}, {DVOL_VOL_LOCAL, -ETIMEDOUT, "missing"},
+	    {DVOL_VOL_LOCAL, -ENODEV, "missing"},	 {DVOL_VOL_LOCAL, -EIO, "failed"},
+	    {DVOL_VOL_BIND, -EMEDIUMTYPE, "failed"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++)
+		assert_string_equal(dvol_degraded_reason(t[i].vol, t[i].r), t[i].word);
 }
 
 static void test_check_kind(void **state)
@@ -370,6 +407,7 @@ static void test_explain(void **state)
 	    {DVOL_OPTS_VERITY, {"option 'NAME' asks for a dm-verity", "veritysetup"}},
 	    {DVOL_OPTS_FOREIGN, {"option 'NAME' does not apply to an NFS export ('SRC')"}},
 	    {DVOL_OPTS_PROBE_ZERO, {"'probe-timeout=0'"}},
+	    {DVOL_OPTS_FALLBACK_ALONE, {"'fallback-size='", "'optional' is not given"}},
 	};
 	const struct dvol_opts_words w = {.name = "NAME",
 					  .spec = "SRC",
@@ -413,6 +451,7 @@ int main(void)
 	    cmocka_unit_test(test_mkfs_options),
 	    cmocka_unit_test(test_check),
 	    cmocka_unit_test(test_gate_options),
+	    cmocka_unit_test(test_degraded_reason),
 	    cmocka_unit_test(test_check_kind),
 	    cmocka_unit_test(test_check_setup),
 	    cmocka_unit_test(test_explain),
