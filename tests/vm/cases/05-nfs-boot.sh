@@ -9,6 +9,13 @@ set -u
 up=$(systemd-escape -p --suffix=mount /mnt/nfs-boot)
 gone=$(systemd-escape -p --suffix=mount /mnt/nfs-gone)
 
+# The guest's server starts late in the boot: when this case runs first, the mount may
+# still be under way.
+for _ in $(seq 120); do
+	[ "$(systemctl show -p ActiveState --value "$up")" = activating ] ||
+		[ -n "$(systemctl show -p Job --value "$up")" ] || break
+	sleep 1
+done
 check "an fstab NFS line (_netdev,nofail) was mounted at boot: $up is active" \
 	systemctl is-active -q "$up"
 check "...by the kernel NFS client" \
