@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "libmount-util.h"
 #include "srcgate.h"
+#include "strv.h"
 
 bool dvol_src_gate_wanted(const struct dvol_src_gate_want *w)
 {
@@ -47,6 +48,60 @@ enum dvol_src_gate_why dvol_src_gate_decide(const struct dvol_src_gate_want *w,
 	if (w->fs && !dvol_fs_in_list(f->fstype, w->fs))
 		return DVOL_SRC_GATE_FS;
 	return DVOL_SRC_GATE_OK;
+}
+
+int dvol_src_gate_explain(enum dvol_src_gate_why why, const char *path,
+			  const struct dvol_src_gate_want *w, const struct dvol_src_gate_facts *f,
+			  char **ret_text)
+{
+	const char *on = f->mnt_target ? f->mnt_target : "?";
+	const char *type = f->fstype ? f->fstype : "an unknown filesystem";
+	char *t = NULL;
+
+	*ret_text = NULL;
+	switch (why) {
+	case DVOL_SRC_GATE_OK:
+		return 0;
+	case DVOL_SRC_GATE_ON_ROOT:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "source %s lies on the root filesystem, not on a volume "
+		    "mounted beneath it (source-mounted): nothing was bound. Mount "
+		    "its volume first, or drop the option if the folder belongs on "
+		    "the root disk",
+		    path);
+		break;
+	case DVOL_SRC_GATE_AT_NONE:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "source %s must lie on the volume mounted at %s "
+		    "(source-mounted=), and nothing is mounted there: nothing was "
+		    "bound. Mount that volume first",
+		    path, w->at ? w->at : "?");
+		break;
+	case DVOL_SRC_GATE_NOT_AT:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "source %s lies on %s mounted at %s, not on the volume mounted "
+		    "at %s (source-mounted=), maybe through a symbolic link on the "
+		    "way: nothing was bound. Give a folder of that volume",
+		    path, type, on, w->at ? w->at : "?");
+		break;
+	case DVOL_SRC_GATE_FS:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "source %s lies on %s mounted at %s, and source-fs=%s asks for "
+		    "another filesystem: nothing was bound. Is its volume mounted?",
+		    path, type, on, w->fs ? w->fs : "?");
+		break;
+	default:
+		(void)dvol_strextendf(&t, NULL, "source %s is not where it must be", path);
+		break;
+	}
+	if (!t)
+		return -ENOMEM;
+	*ret_text = t;
+	return -EINVAL;
 }
 
 static int mnt_id_of(int dfd, const char *path, int flags, uint64_t *ret, bool *ret_root)

@@ -34,6 +34,15 @@ enum dvol_src_gate_why {
 	DVOL_SRC_GATE_FS,      /* on a filesystem type the list does not name */
 };
 
+/*
+ * The reason WHY in words, for the log line of a refused bind: what was asked, what was
+ * found, and what to do. PATH the source, F its facts, W what was asked. -EINVAL with
+ * *ret_text (caller frees), 0 with NULL for DVOL_SRC_GATE_OK, or -ENOMEM. Pure.
+ */
+int dvol_src_gate_explain(enum dvol_src_gate_why why, const char *path,
+			  const struct dvol_src_gate_want *w, const struct dvol_src_gate_facts *f,
+			  char **ret_text);
+
 /* Is anything asked of the source? Pure. */
 bool dvol_src_gate_wanted(const struct dvol_src_gate_want *w);
 

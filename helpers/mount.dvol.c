@@ -489,7 +489,9 @@ static int check_gate(struct plan *p, int fd)
 	    .at = p->opts.source_mounted_at,
 	    .fs = p->opts.source_fs,
 	};
-	const char *path = p->spec.path, *on = NULL, *type = NULL;
+	const char *path = p->spec.path;
+	_cleanup_free_ char *text = NULL;
+	enum dvol_src_gate_why why;
 	int r;
 
 	if (!dvol_src_gate_wanted(&w))
@@ -498,35 +500,15 @@ static int check_gate(struct plan *p, int fd)
 	if (r < 0)
 		return log_error_errno(r, "cannot find the mount that source folder %s lies on",
 				       path);
-	on = f.mnt_target ? f.mnt_target : "?";
-	type = f.fstype ? f.fstype : "an unknown filesystem";
-	switch (dvol_src_gate_decide(&w, &f)) {
-	case DVOL_SRC_GATE_OK:
-		log_debug("source %s lies on %s mounted at %s", path, type, on);
+	why = dvol_src_gate_decide(&w, &f);
+	if (why == DVOL_SRC_GATE_OK) {
+		log_debug("source %s lies on %s mounted at %s", path, f.fstype ? f.fstype : "?",
+			  f.mnt_target ? f.mnt_target : "?");
 		return 0;
-	case DVOL_SRC_GATE_ON_ROOT:
-		log_error("source %s lies on the root filesystem, not on a volume mounted beneath "
-			  "it (source-mounted): nothing was bound. Mount its volume first, or drop "
-			  "the option if the folder belongs on the root disk",
-			  path);
-		break;
-	case DVOL_SRC_GATE_AT_NONE:
-		log_error("source %s must lie on the volume mounted at %s (source-mounted=), and "
-			  "nothing is mounted there: nothing was bound. Mount that volume first",
-			  path, w.at);
-		break;
-	case DVOL_SRC_GATE_NOT_AT:
-		log_error("source %s lies on %s mounted at %s, not on the volume mounted at %s "
-			  "(source-mounted=), maybe through a symbolic link on the way: nothing "
-			  "was bound. Give a folder of that volume",
-			  path, type, on, w.at);
-		break;
-	case DVOL_SRC_GATE_FS:
-		log_error("source %s lies on %s mounted at %s, and source-fs=%s asks for another "
-			  "filesystem: nothing was bound. Is its volume mounted?",
-			  path, type, on, w.fs);
-		break;
 	}
+	if (dvol_src_gate_explain(why, path, &w, &f, &text) == -ENOMEM)
+		return -ENOMEM;
+	log_error("%s", text);
 	p->fail = DVOL_FAIL_MOUNT;
 	return -EREMOTEIO;
 }

@@ -74,6 +74,36 @@ static void test_decide(void **state)
 	assert_true(dvol_src_gate_wanted(&(struct dvol_src_gate_want){.fs = "xfs"}));
 }
 
+/* Every reason in words of its own, naming what was asked and what was found. */
+static void test_explain(void **state)
+{
+	static const struct {
+		enum dvol_src_gate_why why;
+		const char *has[3];
+	} t[] = {
+	    {DVOL_SRC_GATE_ON_ROOT,
+	     {"source /v/c lies on the root filesystem", "nothing was bound"}},
+	    {DVOL_SRC_GATE_AT_NONE,
+	     {"mounted at /v", "nothing is mounted there", "nothing was bound"}},
+	    {DVOL_SRC_GATE_NOT_AT,
+	     {"lies on ext4 mounted at /", "not on the volume mounted at /v", "nothing was bound"}},
+	    {DVOL_SRC_GATE_FS, {"lies on ext4 mounted at /", "source-fs=nfs", "nothing was bound"}},
+	};
+	const struct dvol_src_gate_want w = {.mounted = true, .at = "/v", .fs = "nfs"};
+	const struct dvol_src_gate_facts f = {.fstype = (char *)"ext4", .mnt_target = (char *)"/"};
+	char *text = (char *)"unset";
+
+	assert_int_equal(dvol_src_gate_explain(DVOL_SRC_GATE_OK, "/v/c", &w, &f, &text), 0);
+	assert_null(text);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(dvol_src_gate_explain(t[i].why, "/v/c", &w, &f, &text), -EINVAL);
+		for (size_t j = 0; j < 3 && t[i].has[j]; j++)
+			if (!strstr(text, t[i].has[j]))
+				fail_msg("reason %d: no '%s' in '%s'", t[i].why, t[i].has[j], text);
+		free(text);
+	}
+}
+
 /* The facts of folders of this machine: / lies on /, and a folder beneath it too (the
  * test runs where /proc is mounted, as every test does). */
 static void test_facts(void **state)
@@ -112,6 +142,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fs_in_list),
 	    cmocka_unit_test(test_decide),
+	    cmocka_unit_test(test_explain),
 	    cmocka_unit_test(test_facts),
 	};
 
