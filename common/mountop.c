@@ -343,21 +343,20 @@ static const struct {
     {0x65735543 /* fusectl */, "fusectl"},
 };
 
-static bool same_id(const struct dvol_bind_id *a, const struct dvol_bind_id *b)
-{
-	return a->known && b->known && a->dev == b->dev && a->ino == b->ino;
-}
-
 enum dvol_bind_src_why dvol_bind_src_decide(const struct dvol_bind_src_facts *f,
 					    const char **ret_what)
 {
 	const struct {
-		const struct dvol_bind_id *id;
+		const struct dvol_file_id *id;
+		unsigned have;
 		const char *name;
-	} sys[] = {{&f->dev, "/dev"}, {&f->proc, "/proc"}, {&f->sys, "/sys"}};
+	} sys[] = {{&f->dev, DVOL_BIND_HAVE_DEV, "/dev"},
+		   {&f->proc, DVOL_BIND_HAVE_PROC, "/proc"},
+		   {&f->sys, DVOL_BIND_HAVE_SYS, "/sys"}};
+	bool have_root = f->have & DVOL_BIND_HAVE_ROOT;
 
 	*ret_what = NULL;
-	if (same_id(&f->src, &f->root)) {
+	if (have_root && dvol_file_id_equal(&f->src, &f->root)) {
 		*ret_what = "/";
 		return DVOL_BIND_SRC_ROOT;
 	}
@@ -367,12 +366,14 @@ enum dvol_bind_src_why dvol_bind_src_decide(const struct dvol_bind_src_facts *f,
 			return DVOL_BIND_SRC_KERNEL_FS;
 		}
 	for (size_t i = 0; i < ELEMENTSOF(sys); i++) {
-		const struct dvol_bind_id *s = sys[i].id;
+		const struct dvol_file_id *s = sys[i].id;
 		/* A filesystem of its own there (devtmpfs on /dev): anything on it, wherever
 		 * else it is mounted. A plain folder of the root filesystem: that folder. */
-		bool own_fs = s->known && f->root.known && s->dev != f->root.dev;
+		bool own_fs = have_root && s->dev != f->root.dev;
 
-		if (same_id(&f->src, s) || (own_fs && f->src.known && f->src.dev == s->dev)) {
+		if (!(f->have & sys[i].have))
+			continue;
+		if (dvol_file_id_equal(&f->src, s) || (own_fs && f->src.dev == s->dev)) {
 			*ret_what = sys[i].name;
 			return DVOL_BIND_SRC_SYSTEM;
 		}
@@ -380,13 +381,15 @@ enum dvol_bind_src_why dvol_bind_src_decide(const struct dvol_bind_src_facts *f,
 	return DVOL_BIND_SRC_OK;
 }
 
-static struct dvol_bind_id file_id(const char *path)
+/* Sets *ret and BIT in *have if PATH could be looked at; leaves both alone if not. */
+static void file_id(const char *path, unsigned bit, struct dvol_file_id *ret, unsigned *have)
 {
 	struct stat st;
 
 	if (stat(path, &st) < 0)
-		return (struct dvol_bind_id){0};
-	return (struct dvol_bind_id){.known = true, .dev = st.st_dev, .ino = st.st_ino};
+		return;
+	*ret = (struct dvol_file_id){.dev = st.st_dev, .ino = st.st_ino};
+	*have |= bit;
 }
 
 int dvol_bind_src_facts(int src_fd, struct dvol_bind_src_facts *ret)
@@ -397,12 +400,12 @@ int dvol_bind_src_facts(int src_fd, struct dvol_bind_src_facts *ret)
 	if (fstat(src_fd, &st) < 0 || fstatfs(src_fd, &sfs) < 0)
 		return -errno;
 	*ret = (struct dvol_bind_src_facts){
-	    .src = {.known = true, .dev = st.st_dev, .ino = st.st_ino},
+	    .src = {.dev = st.st_dev, .ino = st.st_ino},
 	    .f_type = (uint64_t)sfs.f_type,
-	    .root = file_id("/"),
-	    .dev = file_id("/dev"),
-	    .proc = file_id("/proc"),
-	    .sys = file_id("/sys"),
 	};
+	file_id("/", DVOL_BIND_HAVE_ROOT, &ret->root, &ret->have);
+	file_id("/dev", DVOL_BIND_HAVE_DEV, &ret->dev, &ret->have);
+	file_id("/proc", DVOL_BIND_HAVE_PROC, &ret->proc, &ret->have);
+	file_id("/sys", DVOL_BIND_HAVE_SYS, &ret->sys, &ret->have);
 	return 0;
 }

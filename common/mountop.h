@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fileid.h"
+
 /*
  * fd-based mounting: every path is resolved once into an fd, and the mount is made from
  * fd to fd with the new mount API (open_tree, mount_setattr, move_mount), so nobody can
@@ -50,16 +52,20 @@ int dvol_mount_info_at(int fd, struct dvol_mount_info *ret);
  * decided from the opened folder (its inode and statfs f_type), never from its spelling, so
  * "/./", "//" and links to them are the same folder.
  */
-struct dvol_bind_id {
-	bool known; /* false: could not be looked at (e.g. no /sys in a chroot) */
-	dev_t dev;
-	ino_t ino;
+/* Which of the folders the source is compared with could be looked at (not, e.g., /sys in
+ * a chroot that has none): one that could not is compared with nothing. */
+enum {
+	DVOL_BIND_HAVE_ROOT = 1 << 0,
+	DVOL_BIND_HAVE_DEV = 1 << 1,
+	DVOL_BIND_HAVE_PROC = 1 << 2,
+	DVOL_BIND_HAVE_SYS = 1 << 3,
 };
 struct dvol_bind_src_facts {
-	struct dvol_bind_id src;
+	struct dvol_file_id src;
 	uint64_t f_type; /* statfs(2) of the source */
 	/* this mount namespace's / and the folders whose filesystems are the kernel's */
-	struct dvol_bind_id root, dev, proc, sys;
+	struct dvol_file_id root, dev, proc, sys;
+	unsigned have; /* DVOL_BIND_HAVE_*: which of root, dev, proc, sys are set */
 };
 enum dvol_bind_src_why {
 	DVOL_BIND_SRC_OK,

@@ -37,7 +37,7 @@ static void frame_send(const struct dvol_nfs_target *t, size_t index, void *user
 
 	dvol_probe_frame_pack(t, s->attempts, &frame);
 	frame.index = (uint32_t)index;
-	if (dvol_write_all(s->fd, &frame, sizeof(frame)) < 0)
+	if (dvol_write_all(s->fd, &frame, frame.size) < 0)
 		_exit(DVOL_EX_SYSERR);
 }
 
@@ -122,7 +122,7 @@ static _Noreturn void probe_child(const struct dvol_probe_job *job, int fd, pid_
 		dvol_sleep_ms(pause);
 	}
 	dvol_probe_frame_pack(t, attempts, &frame);
-	if (dvol_write_all(fd, &frame, sizeof(frame)) < 0)
+	if (dvol_write_all(fd, &frame, frame.size) < 0)
 		_exit(DVOL_EX_SYSERR);
 	_exit(0);
 }
@@ -156,10 +156,10 @@ int dvol_probe_start(const struct dvol_probe_job *job, int *ret_fd)
 
 int dvol_probe_wait(int fd, uint64_t until_ms, struct dvol_nfs_target *t, unsigned *ret_attempts)
 {
-	/* One byte more than a frame: a longer message is told from a whole one. */
+	/* One byte more than the longest frame: a longer message is told from a whole one. */
 	union {
 		struct dvol_probe_frame frame;
-		char bytes[sizeof(struct dvol_probe_frame) + 1];
+		char bytes[DVOL_PROBE_FRAME_MAX + 1];
 	} buf;
 	size_t len = 0;
 	int r;
@@ -215,12 +215,7 @@ static bool exports_valid(const struct dvol_probe_frame *f)
 				return false;
 		pos += (size_t)(z - (f->exports + pos)) + 1;
 	}
-	if (pos != f->export_bytes)
-		return false;
-	for (; pos < sizeof(f->exports); pos++)
-		if (f->exports[pos])
-			return false;
-	return true;
+	return pos == f->export_bytes;
 }
 
 static int exports_unpack(const struct dvol_probe_frame *f, struct dvol_nfs_target *t)
@@ -245,12 +240,24 @@ static int exports_unpack(const struct dvol_probe_frame *f, struct dvol_nfs_targ
 void dvol_probe_frame_pack(const struct dvol_nfs_target *t, unsigned attempts,
 			   struct dvol_probe_frame *ret)
 {
-	memset(ret, 0, sizeof(*ret));
+	/* The header only: exports_pack() writes the list, and no more of it is sent. */
+	memset(ret, 0, DVOL_PROBE_FRAME_HEADER);
 	ret->magic = DVOL_PROBE_FRAME_MAGIC;
 	ret->version = DVOL_PROBE_FRAME_VERSION;
-	ret->size = sizeof(*ret);
 	dvol_nfs_result_pack(t, attempts, &ret->result);
 	exports_pack(t, ret);
+	ret->size = (uint32_t)(DVOL_PROBE_FRAME_HEADER + ret->export_bytes);
+}
+
+/* The length of the frame whose header is H, from what it says of itself; -EBADMSG when
+ * that is not a frame of this version or is longer than any frame may be. */
+static ssize_t frame_len(const struct dvol_probe_frame *h)
+{
+	if (h->magic != DVOL_PROBE_FRAME_MAGIC || h->version != DVOL_PROBE_FRAME_VERSION ||
+	    h->export_bytes > DVOL_PROBE_EXPORTS_BYTES ||
+	    h->size != DVOL_PROBE_FRAME_HEADER + h->export_bytes)
+		return -EBADMSG;
+	return h->size;
 }
 
 /* LEN bytes as one frame for a job of N targets, into T[index]; the index, or -errno. */
@@ -260,12 +267,15 @@ static int frame_unpack(const void *buf, size_t len, struct dvol_nfs_target *t, 
 	struct dvol_probe_frame f;
 	int r;
 
-	if (len != sizeof(f))
+	if (len < DVOL_PROBE_FRAME_HEADER)
 		return -EBADMSG;
-	/* A copy: BUF need not be aligned for the frame. */
-	memcpy(&f, buf, sizeof(f));
-	if (f.magic != DVOL_PROBE_FRAME_MAGIC || f.version != DVOL_PROBE_FRAME_VERSION ||
-	    f.size != sizeof(f) || f.reserved != 0 || f.index >= n || !exports_valid(&f))
+	/* A copy: BUF need not be aligned for the frame. The header first, to learn how
+	 * long the frame says it is, and only then its list, never past LEN. */
+	memcpy(&f, buf, DVOL_PROBE_FRAME_HEADER);
+	if (frame_len(&f) != (ssize_t)len)
+		return -EBADMSG;
+	memcpy(f.exports, (const char *)buf + DVOL_PROBE_FRAME_HEADER, f.export_bytes);
+	if (f.reserved != 0 || f.index >= n || !exports_valid(&f))
 		return -EBADMSG;
 	r = dvol_nfs_result_unpack(&f.result, &t[f.index], ret_attempts);
 	if (r < 0)
@@ -289,14 +299,25 @@ int dvol_probe_wait_all(int fd, uint64_t until_ms, struct dvol_nfs_target *t, si
 	unsigned a = 0;
 
 	for (;;) {
-		size_t len = 0;
-		int r = dvol_read_until(fd, &buf, sizeof(buf), until_ms, &len);
+		size_t len = 0, more = 0;
+		ssize_t want;
+		int r = dvol_read_until(fd, &buf, DVOL_PROBE_FRAME_HEADER, until_ms, &len);
 
 		if (r < 0)
 			return r;
 		if (len == 0)
 			return 0;
-		r = frame_unpack(&buf, len, t, n, &a);
+		if (len < DVOL_PROBE_FRAME_HEADER)
+			return -EBADMSG;
+		want = frame_len(&buf);
+		if (want < 0)
+			return (int)want;
+		r = dvol_read_until(fd, buf.exports, buf.export_bytes, until_ms, &more);
+		if (r < 0)
+			return r;
+		if (more < buf.export_bytes)
+			return -EBADMSG;
+		r = frame_unpack(&buf, (size_t)want, t, n, &a);
 		if (r < 0)
 			return r;
 		attempts[r] = a;

@@ -12,9 +12,9 @@
  * The probe process: the part of a helper that parses what the network sends, so it holds
  * nothing worth having. Forked before the parent's first sandbox stage, it sheds root
  * (nobody, no groups, no capabilities), keeps stdio, rpath (the resolver's files) and inet,
- * probes, and hands one fixed-size frame (its verdict and a bounded export list) to the
- * parent over a pipe. The parent never holds inet, and believes the frame only after
- * checking every byte of it.
+ * probes, and hands one frame per verdict (the verdict and a bounded export list, sized by
+ * what the list holds) to the parent over a pipe. The parent never holds inet, and believes the
+ * frame only after checking every byte of it.
  */
 
 /* Where the probe process stopped short of a result. */
@@ -61,9 +61,13 @@ int dvol_probe_start(const struct dvol_probe_job *job, int *ret_fd);
  */
 int dvol_probe_wait(int fd, uint64_t until_ms, struct dvol_nfs_target *t, unsigned *ret_attempts);
 
-/* What goes over the pipe: a versioned frame around dvol_nfs_result and the export list. */
+/*
+ * What goes over the pipe: a versioned frame around dvol_nfs_result and the export list.
+ * Only the header and the EXPORT_BYTES used of exports[] are sent: most verdicts list no
+ * exports, and 256 targets would otherwise push 4 MiB of zeros through the pipe.
+ */
 #define DVOL_PROBE_FRAME_MAGIC	 0x64767066u /* "dvpf" */
-#define DVOL_PROBE_FRAME_VERSION 2u
+#define DVOL_PROBE_FRAME_VERSION 3u
 /* The export list a frame holds: names escaped (printable ASCII), each ended by a NUL. A
  * longer list is cut, and says so (DVOL_PROBE_EXPORTS_CUT). */
 #define DVOL_PROBE_EXPORTS_MAX	   256
@@ -74,16 +78,20 @@ int dvol_probe_wait(int fd, uint64_t until_ms, struct dvol_nfs_target *t, unsign
 struct dvol_probe_frame {
 	uint32_t magic;
 	uint32_t version;
-	uint32_t size; /* sizeof(struct dvol_probe_frame) */
+	uint32_t size; /* of this frame as sent: DVOL_PROBE_FRAME_HEADER + export_bytes */
 	uint32_t reserved;
 	struct dvol_nfs_result result;
 	uint32_t export_flags;
 	uint32_t export_count;
-	uint32_t export_bytes; /* used of exports[]; every byte after them is zero */
+	uint32_t export_bytes; /* used of exports[]; the frame ends after them */
 	uint32_t index;	       /* the target's place in the job's array (0 for one) */
 	char exports[DVOL_PROBE_EXPORTS_BYTES];
 };
+#define DVOL_PROBE_FRAME_HEADER offsetof(struct dvol_probe_frame, exports)
+#define DVOL_PROBE_FRAME_MAX	(DVOL_PROBE_FRAME_HEADER + DVOL_PROBE_EXPORTS_BYTES)
 
+/* The frame of T's verdict in *RET; what is sent of it is its first RET->size bytes (what
+ * follows in exports[] is not set). */
 void dvol_probe_frame_pack(const struct dvol_nfs_target *t, unsigned attempts,
 			   struct dvol_probe_frame *ret);
 
@@ -92,16 +100,18 @@ void dvol_probe_frame_pack(const struct dvol_nfs_target *t, unsigned attempts,
  * of the pipe or UNTIL_MS: each into T[its index], with its ATTEMPTS[index], and
  * GOT[index] set. 0 at the end of the pipe (the targets without GOT have no verdict: the
  * process died first); -ETIMEDOUT; -EBADMSG at the first frame that is not whole and
- * valid, or whose index is not below N (nothing after it is read); -ENOMEM; or another
- * -errno of the read. Verdicts that came before any of these stay.
+ * valid, or whose index is not below N (nothing after it is read; a header that says the
+ * frame is longer than DVOL_PROBE_FRAME_MAX is refused before its list is read); -ENOMEM;
+ * or another -errno of the read. Verdicts that came before any of these stay.
  */
 int dvol_probe_wait_all(int fd, uint64_t until_ms, struct dvol_nfs_target *t, size_t n,
 			unsigned *attempts, bool *got);
 /*
  * LEN bytes read from a probe process into T: 0, or -EBADMSG when they are not exactly one
- * frame of this version, for index 0, whose every field checks, export list included: no more names
- * than counted nor fewer, none longer than the limit, nothing but printable ASCII, zeros
- * after the last (T is then left as it was); or -ENOMEM.
+ * frame of this version (as long as its header says, and no longer than
+ * DVOL_PROBE_FRAME_MAX), for index 0, whose every field checks, export list included: no
+ * more names than counted nor fewer, none longer than the limit, nothing but printable
+ * ASCII, nothing after the last (T is then left as it was); or -ENOMEM.
  */
 int dvol_probe_frame_unpack(const void *buf, size_t len, struct dvol_nfs_target *t,
 			    unsigned *ret_attempts);

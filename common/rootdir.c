@@ -21,7 +21,7 @@ const size_t dvol_rootdir_n_system = ELEMENTSOF(dvol_rootdir_system);
 int dvol_rootdir_match(const struct dvol_file_id *id, const struct dvol_file_id *ids, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (ids[i].dev == id->dev && ids[i].ino == id->ino)
+		if (dvol_file_id_equal(&ids[i], id))
 			return (int)i;
 	return -1;
 }

@@ -2,7 +2,8 @@
 #pragma once
 
 #include <stddef.h>
-#include <stdint.h>
+
+#include "fileid.h"
 
 /*
  * Opening a folder that a program will delete beneath, from a path that other parties may
@@ -21,11 +22,6 @@
 int dvol_rootdir_open(const char *path, int *ret_fd, char **ret_at);
 /* The same, always by hand: what runs where openat2 cannot. */
 int dvol_rootdir_open_walk(const char *path, int *ret_fd, char **ret_at);
-
-struct dvol_file_id {
-	uint64_t dev;
-	uint64_t ino;
-};
 
 /* The folders no root may be: "/" first, then the system's and the kernel's own. */
 extern const char *const dvol_rootdir_system[];

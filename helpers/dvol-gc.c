@@ -210,6 +210,7 @@ struct root_run {
 	char *what_buf; /* WHAT, when it names more than the root */
 	char *epath;	/* the root's path, and its name, escaped for human output */
 	char *ename;
+	char *eshown; /* the path as a message shows it: escaped, and cut short past 256 bytes */
 	struct dvol_gc_stats st;
 };
 
@@ -454,19 +455,15 @@ static int open_root(struct root_run *rr)
  * it) would be walked twice, with two budgets: the first one counts, the other is said. */
 static void dedupe_root(struct root_run *runs, size_t i)
 {
-	_cleanup_free_ char *p = NULL, *first = NULL;
-
 	for (size_t j = 0; j < i; j++) {
 		if (runs[j].error || runs[j].dup ||
 		    dvol_rootdir_match(&runs[i].id, &runs[j].id, 1) < 0)
 			continue;
 		runs[i].dup = true;
 		runs[i].fd = safe_close(runs[i].fd);
-		p = dvol_escape_shown(runs[i].rc->path, 256);
-		first = dvol_escape_shown(runs[j].rc->path, 256);
 		log_notice("%s: the same folder as the root %s named before it; walked once, "
 			   "with the first one's budget (name each root once)",
-			   p ?: runs[i].epath, first ?: runs[j].epath);
+			   runs[i].eshown, runs[j].eshown);
 		return;
 	}
 }
@@ -485,19 +482,15 @@ static int open_roots(const struct dvol_gc_conf *conf, struct root_run **ret)
 		runs[i].epath = dvol_escape_name_dup(conf->roots[i].path);
 		runs[i].ename =
 		    conf->roots[i].name ? dvol_escape_name_dup(conf->roots[i].name) : NULL;
-		if (!runs[i].epath || (conf->roots[i].name && !runs[i].ename))
+		/* A long root is cut short in messages, or the reason would not fit in the line. */
+		runs[i].eshown = dvol_escape_shown(conf->roots[i].path, 256);
+		if (!runs[i].epath || (conf->roots[i].name && !runs[i].ename) || !runs[i].eshown)
 			return -ENOMEM;
-		/* A message of its own says all there is; strerror() would only blur it. A root
-		 * past 2 KiB is cut short, or the reason would not fit in the line. */
-		if (open_root(&runs[i]) < 0 && runs[i].what_buf) {
-			_cleanup_free_ char *p = dvol_escape_shown(conf->roots[i].path, 256);
-
-			log_error("%s: %s", p ?: runs[i].epath, runs[i].what);
-		} else if (runs[i].error) {
-			_cleanup_free_ char *p = dvol_escape_shown(conf->roots[i].path, 256);
-
-			log_error_errno(runs[i].error, "%s: %s", p ?: runs[i].epath, runs[i].what);
-		}
+		/* A message of its own says all there is; strerror() would only blur it. */
+		if (open_root(&runs[i]) < 0 && runs[i].what_buf)
+			log_error("%s: %s", runs[i].eshown, runs[i].what);
+		else if (runs[i].error)
+			log_error_errno(runs[i].error, "%s: %s", runs[i].eshown, runs[i].what);
 		if (!runs[i].error)
 			dedupe_root(runs, i);
 	}
@@ -585,7 +578,8 @@ done:
 	free(rr->what_buf);
 	free(rr->epath);
 	free(rr->ename);
-	rr->what_buf = rr->epath = rr->ename = NULL;
+	free(rr->eshown);
+	rr->what_buf = rr->epath = rr->ename = rr->eshown = NULL;
 	return r;
 }
 

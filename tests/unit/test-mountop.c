@@ -84,21 +84,18 @@ static void test_bind_src(void **state)
 {
 #define ID(d, i)                                                                                   \
 	{                                                                                          \
-		.known = true, .dev = (d), .ino = (i)                                              \
-	}
-#define UNKNOWN                                                                                    \
-	{                                                                                          \
-		0                                                                                  \
+		.dev = (d), .ino = (i)                                                             \
 	}
 	/* the root filesystem is dev 1 (/ is inode 2); /dev is devtmpfs (dev 5), /proc proc
 	 * (dev 6), /sys sysfs (dev 7) */
-	static const struct dvol_bind_id root = ID(1, 2), dev = ID(5, 1), proc = ID(6, 1),
+	static const struct dvol_file_id root = ID(1, 2), dev = ID(5, 1), proc = ID(6, 1),
 					 sys = ID(7, 1), dev_plain = ID(1, 40);
 	static const struct {
-		struct dvol_bind_id src, dev;
+		struct dvol_file_id src, dev;
 		uint64_t f_type;
 		enum dvol_bind_src_why want;
 		const char *what;
+		bool no_dev; /* /dev could not be looked at */
 	} t[] = {
 	    /* a folder of data, on the root filesystem or on tmpfs */
 	    {ID(1, 1234), dev, 0xEF53, DVOL_BIND_SRC_OK, NULL},
@@ -118,7 +115,8 @@ static void test_bind_src(void **state)
 	    {ID(1, 40), dev_plain, 0xEF53, DVOL_BIND_SRC_SYSTEM, "/dev"},
 	    {ID(1, 41), dev_plain, 0xEF53, DVOL_BIND_SRC_OK, NULL},
 	    /* no /dev to compare with: only what the source itself shows */
-	    {ID(5, 300), UNKNOWN, 0x01021994, DVOL_BIND_SRC_OK, NULL},
+	    {ID(5, 300), {0}, 0x01021994, DVOL_BIND_SRC_OK, NULL, true},
+	    {ID(5, 300), dev, 0x01021994, DVOL_BIND_SRC_OK, NULL, true},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
@@ -129,6 +127,8 @@ static void test_bind_src(void **state)
 		    .dev = t[i].dev,
 		    .proc = proc,
 		    .sys = sys,
+		    .have = DVOL_BIND_HAVE_ROOT | DVOL_BIND_HAVE_PROC | DVOL_BIND_HAVE_SYS |
+			    (t[i].no_dev ? 0 : DVOL_BIND_HAVE_DEV),
 		};
 		const char *what = "unset";
 
@@ -140,7 +140,6 @@ static void test_bind_src(void **state)
 			assert_null(what);
 	}
 #undef ID
-#undef UNKNOWN
 }
 
 /* The facts of this machine's own folders: / is the root, /proc is proc. */

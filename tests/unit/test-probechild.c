@@ -43,6 +43,8 @@ enum change {
 	MAGIC,
 	VERSION,
 	SIZE,
+	LEN_OVER,
+	LIST_MISSING,
 	RESERVED,
 	FIELD,
 	GARBAGE,
@@ -65,6 +67,8 @@ static void test_frame_refusals(void **state)
 	    {"another magic", MAGIC, -EBADMSG},
 	    {"another version", VERSION, -EBADMSG},
 	    {"a size field that lies", SIZE, -EBADMSG},
+	    {"a list longer than any frame's, not sent", LEN_OVER, -EBADMSG},
+	    {"a list said, but not sent", LIST_MISSING, -EBADMSG},
 	    {"reserved bits set", RESERVED, -EBADMSG},
 	    {"a field out of range inside", FIELD, -EBADMSG},
 	    {"random bytes", GARBAGE, -EBADMSG},
@@ -77,9 +81,11 @@ static void test_frame_refusals(void **state)
 
 	target_ok(&t);
 	dvol_probe_frame_pack(&t, 2, &f);
+	/* No export list: the header is the whole frame. */
+	assert_int_equal(f.size, DVOL_PROBE_FRAME_HEADER);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct dvol_probe_frame g = f;
-		size_t len = sizeof(g);
+		size_t len = f.size;
 		unsigned attempts = 0;
 
 		switch (cases[i].change) {
@@ -107,6 +113,16 @@ static void test_frame_refusals(void **state)
 		case SIZE:
 			g.size--;
 			break;
+		case LEN_OVER:
+			g.export_bytes = DVOL_PROBE_EXPORTS_BYTES + 1;
+			g.size = (uint32_t)(DVOL_PROBE_FRAME_HEADER + g.export_bytes);
+			break;
+		case LIST_MISSING:
+			g.export_flags = DVOL_PROBE_EXPORTS_LISTED;
+			g.export_count = 1;
+			g.export_bytes = 3;
+			g.size = (uint32_t)(DVOL_PROBE_FRAME_HEADER + g.export_bytes);
+			break;
 		case RESERVED:
 			g.reserved = 1;
 			break;
@@ -115,7 +131,7 @@ static void test_frame_refusals(void **state)
 			break;
 		case GARBAGE:
 			srand(12);
-			for (size_t k = 0; k < sizeof(g); k++)
+			for (size_t k = 0; k < len; k++)
 				((unsigned char *)&g)[k] = (unsigned char)rand();
 			break;
 		case ZEROS:
@@ -124,8 +140,8 @@ static void test_frame_refusals(void **state)
 		case NONE:
 			break;
 		}
-		memcpy(buf, &g, sizeof(g));
-		memcpy(buf + sizeof(g), &f, sizeof(f));
+		memcpy(buf, &g, f.size);
+		memcpy(buf + f.size, &f, f.size);
 		assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", &u, &why), 0);
 		print_message("%s\n", cases[i].name);
 		/* Unaligned on purpose: the bytes come from a pipe, not as a struct. */
@@ -160,7 +176,7 @@ static int export_roundtrip(char **list, struct dvol_probe_frame *f, struct dvol
 	t.exports = NULL;
 	dvol_nfs_target_done(&t);
 	assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", u, &why), 0);
-	return dvol_probe_frame_unpack(f, sizeof(*f), u, NULL);
+	return dvol_probe_frame_unpack(f, f->size, u, NULL);
 }
 
 enum export_change {
@@ -172,7 +188,7 @@ enum export_change {
 	X_COUNT_OVER,	  /* more names than any frame may hold */
 	X_LONG_NAME,	  /* one name longer than the limit */
 	X_UNPRINTABLE,	  /* a control byte inside a name */
-	X_TAIL,		  /* a byte after the used ones */
+	X_TAIL,		  /* a byte after the used ones, sent */
 	X_FLAGS,	  /* an unknown flag */
 	X_CUT_UNLISTED,	  /* cut, but never listed */
 	X_UNLISTED_NAMES, /* names, but not listed */
@@ -206,8 +222,11 @@ static void test_frame_exports(void **state)
 	const char *why;
 
 	assert_int_equal(export_roundtrip(list, &f, &u), 0);
+	assert_int_equal(f.size, DVOL_PROBE_FRAME_HEADER + sizeof("/srv/a\0/\0/srv/b"));
 	dvol_nfs_target_done(&u);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len;
+
 		g = f;
 		switch (cases[i].change) {
 		case X_COUNT_MORE:
@@ -236,7 +255,7 @@ static void test_frame_exports(void **state)
 			g.exports[1] = '\n';
 			break;
 		case X_TAIL:
-			g.exports[g.export_bytes + 3] = 'x';
+			g.exports[g.export_bytes] = 'x';
 			break;
 		case X_FLAGS:
 			g.export_flags |= 1u << 7;
@@ -253,9 +272,15 @@ static void test_frame_exports(void **state)
 		case X_NONE:
 			break;
 		}
+		/* The size agrees with the list said, so that the list itself is what is judged;
+		 * no more is sent than the frame holds. */
+		g.size = (uint32_t)(DVOL_PROBE_FRAME_HEADER + g.export_bytes);
+		len = g.size < sizeof(g) ? g.size : sizeof(g);
+		if (cases[i].change == X_TAIL)
+			len++;
 		print_message("%s\n", cases[i].name);
 		assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", &u, &why), 0);
-		assert_int_equal(dvol_probe_frame_unpack(&g, sizeof(g), &u, NULL), cases[i].want);
+		assert_int_equal(dvol_probe_frame_unpack(&g, len, &u, NULL), cases[i].want);
 		if (cases[i].want == 0) {
 			assert_non_null(u.exports);
 			assert_string_equal(u.exports[0], "/srv/a");
@@ -285,6 +310,7 @@ static void test_frame_exports_pack(void **state)
 	assert_non_null(big);
 	assert_int_equal(export_roundtrip(NULL, &f, &u), 0);
 	assert_null(u.exports);
+	assert_int_equal(f.size, DVOL_PROBE_FRAME_HEADER);
 	dvol_nfs_target_done(&u);
 
 	assert_int_equal(export_roundtrip(empty, &f, &u), 0);
@@ -301,6 +327,7 @@ static void test_frame_exports_pack(void **state)
 		many[i] = "/e";
 	assert_int_equal(export_roundtrip(many, &f, &u), 0);
 	assert_int_equal(f.export_count, DVOL_PROBE_EXPORTS_MAX);
+	assert_int_equal(f.size, DVOL_PROBE_FRAME_HEADER + 3 * DVOL_PROBE_EXPORTS_MAX);
 	assert_true(u.exports_cut);
 	assert_non_null(u.exports[DVOL_PROBE_EXPORTS_MAX - 1]);
 	assert_null(u.exports[DVOL_PROBE_EXPORTS_MAX]);
@@ -321,27 +348,37 @@ static void test_frame_exports_pack(void **state)
 	free(many);
 }
 
-/* The parent reads to the end of the pipe: a frame with more behind it is refused too. */
+/* The parent reads to the end of the pipe: a frame with more behind it is refused too, and
+ * so is one cut anywhere, in its header or in its list. */
 static void test_wait_on_pipe(void **state)
 {
-	static const struct {
+	char *list[] = {"/srv/a", "/srv/b", NULL};
+	static struct dvol_probe_frame f;
+	static char buf[sizeof(f) + 200];
+	struct dvol_nfs_target t, u;
+	const char *why;
+
+	target_ok(&t);
+	t.exports = list;
+	dvol_probe_frame_pack(&t, 1, &f);
+	t.exports = NULL;
+	memcpy(buf, &f, f.size);
+
+	const struct {
 		const char *name;
 		size_t len;
 		int want;
 	} cases[] = {
 	    {"nothing at all", 0, -EPIPE},
-	    {"a short frame", sizeof(struct dvol_probe_frame) - 8, -EBADMSG},
-	    {"a whole frame", sizeof(struct dvol_probe_frame), 0},
-	    {"a frame and more", sizeof(struct dvol_probe_frame) + 100, -EBADMSG},
+	    {"a short header", DVOL_PROBE_FRAME_HEADER - 8, -EBADMSG},
+	    {"the header without its list", DVOL_PROBE_FRAME_HEADER, -EBADMSG},
+	    {"a list cut short", f.size - 1, -EBADMSG},
+	    {"a whole frame", f.size, 0},
+	    {"a frame and more", f.size + 100, -EBADMSG},
+	    {"as long as the longest frame", DVOL_PROBE_FRAME_MAX, -EBADMSG},
+	    {"longer than any frame", DVOL_PROBE_FRAME_MAX + 100, -EBADMSG},
 	};
-	struct dvol_nfs_target t, u;
-	struct dvol_probe_frame f;
-	char buf[sizeof(f) + 100] = {0};
-	const char *why;
 
-	target_ok(&t);
-	dvol_probe_frame_pack(&t, 1, &f);
-	memcpy(buf, &f, sizeof(f));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int fds[2];
 
@@ -352,6 +389,12 @@ static void test_wait_on_pipe(void **state)
 		assert_int_equal(dvol_nfs_target_parse("nfs://127.0.0.1/x", &u, &why), 0);
 		assert_int_equal(dvol_probe_wait(fds[0], dvol_now_ms() + 5000, &u, NULL),
 				 cases[i].want);
+		if (cases[i].want == 0) {
+			assert_string_equal(u.exports[0], "/srv/a");
+			assert_string_equal(u.exports[1], "/srv/b");
+			assert_null(u.exports[2]);
+		} else
+			assert_null(u.exports);
 		close(fds[0]);
 		dvol_nfs_target_done(&u);
 	}
@@ -380,7 +423,9 @@ static void test_wait_all(void **state)
 {
 	static const struct {
 		const char *name;
-		int index[3]; /* frames sent, by index; -1: none; 9: half a frame */
+		/* frames sent, by index; -1: none; 9: half a frame; 8: a frame whose list is cut
+		 * short; 7: a header that says more than the longest frame */
+		int index[3];
 		int want;
 		bool got[2];
 	} cases[] = {
@@ -390,12 +435,16 @@ static void test_wait_all(void **state)
 	    {"the same one twice: the later stays", {0, 0, -1}, 0, {true, false}},
 	    {"an index past the job", {0, 2, 1}, -EBADMSG, {true, false}},
 	    {"half a frame after one", {1, 9, -1}, -EBADMSG, {false, true}},
+	    {"a list cut short after one", {1, 8, -1}, -EBADMSG, {false, true}},
+	    {"a length past the longest, then a whole one", {1, 7, 0}, -EBADMSG, {false, true}},
 	};
+	char *list[] = {"/srv/a", NULL};
 	static struct dvol_probe_frame f;
 	struct dvol_nfs_target t, u[2];
 	const char *why;
 
 	target_ok(&t);
+	t.exports = list;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unsigned attempts[2] = {0, 0};
 		bool got[2] = {false, false};
@@ -404,12 +453,28 @@ static void test_wait_all(void **state)
 		print_message("%s\n", cases[i].name);
 		assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 		for (size_t k = 0; k < 3 && cases[i].index[k] >= 0; k++) {
+			size_t len;
+
 			dvol_probe_frame_pack(&t, (unsigned)k + 1, &f);
-			f.index = (uint32_t)cases[i].index[k];
-			assert_int_equal(
-			    dvol_write_all(fds[1], &f,
-					   cases[i].index[k] == 9 ? sizeof(f) / 2 : sizeof(f)),
-			    0);
+			len = f.size;
+			switch (cases[i].index[k]) {
+			case 9:
+				len /= 2;
+				f.index = 0;
+				break;
+			case 8:
+				len--;
+				f.index = 0;
+				break;
+			case 7:
+				f.export_bytes = UINT32_MAX - (uint32_t)DVOL_PROBE_FRAME_HEADER;
+				f.size = UINT32_MAX;
+				f.index = 0;
+				break;
+			default:
+				f.index = (uint32_t)cases[i].index[k];
+			}
+			assert_int_equal(dvol_write_all(fds[1], &f, len), 0);
 		}
 		close(fds[1]);
 		for (size_t k = 0; k < 2; k++)
@@ -420,12 +485,15 @@ static void test_wait_all(void **state)
 		for (size_t k = 0; k < 2; k++) {
 			assert_int_equal(got[k], cases[i].got[k]);
 			assert_int_equal(u[k].versions, got[k] ? t.versions : 0);
+			if (got[k])
+				assert_string_equal(u[k].exports[0], "/srv/a");
 			dvol_nfs_target_done(&u[k]);
 		}
 		if (cases[i].index[1] == 0 && cases[i].index[0] == 0)
 			assert_int_equal(attempts[0], 2);
 		close(fds[0]);
 	}
+	t.exports = NULL;
 	dvol_nfs_target_done(&t);
 }
 
