@@ -68,3 +68,24 @@ unsigned dvol_mnt_fs_line(struct libmnt_table *tb, struct libmnt_fs *fs, unsigne
 		prev = count_lines(mnt_table_get_intro_comment(tb));
 	return prev + count_lines(mnt_fs_get_comment(fs)) + 1;
 }
+
+int dvol_mountinfo_find_id(uint64_t id, struct libmnt_table **ret_tb, struct libmnt_fs **ret_fs)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = mnt_new_table();
+	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_BACKWARD);
+	struct libmnt_fs *fs;
+	int r;
+
+	if (!tb || !it)
+		return -ENOMEM;
+	r = mnt_table_parse_file(tb, "/proc/self/mountinfo");
+	if (r < 0)
+		return r;
+	while (mnt_table_next_fs(tb, it, &fs) == 0)
+		if ((uint64_t)mnt_fs_get_id(fs) == id) {
+			*ret_fs = fs;
+			*ret_tb = TAKE_PTR(tb);
+			return 0;
+		}
+	return -ENOENT;
+}

@@ -2,6 +2,8 @@
 #pragma once
 
 /* libmount's handles, freed the way cleanup.h frees everything (systemd libmount-util.h). */
+#include <stdint.h>
+
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
@@ -26,3 +28,8 @@ int dvol_mnt_table_load_iter(const char *path, struct libmnt_table **ret,
 
 /* The line of FS in TB's file, given the line of the entry before it (0 for the first). */
 unsigned dvol_mnt_fs_line(struct libmnt_table *tb, struct libmnt_fs *fs, unsigned prev);
+
+/* The mount of this mount namespace whose id is ID (statx's STATX_MNT_ID, mountinfo's
+ * first field), read from /proc/self/mountinfo: *ret_tb holds the table (caller unrefs),
+ * *ret_fs the entry in it. -ENOENT when there is none. */
+int dvol_mountinfo_find_id(uint64_t id, struct libmnt_table **ret_tb, struct libmnt_fs **ret_fs);

@@ -160,8 +160,7 @@ bool dvol_same_inode(int a, int b)
 int dvol_mount_info_at(int fd, struct dvol_mount_info *ret)
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
-	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
-	struct libmnt_fs *fs, *found = NULL;
+	struct libmnt_fs *found = NULL;
 	struct statx stx;
 	int r;
 
@@ -172,20 +171,9 @@ int dvol_mount_info_at(int fd, struct dvol_mount_info *ret)
 	if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
 		return 0;
 
-	tb = mnt_new_table();
-	it = mnt_new_iter(MNT_ITER_BACKWARD);
-	if (!tb || !it)
-		return -ENOMEM;
-	r = mnt_table_parse_file(tb, "/proc/self/mountinfo");
+	r = dvol_mountinfo_find_id(stx.stx_mnt_id, &tb, &found);
 	if (r < 0)
 		return r;
-	while (mnt_table_next_fs(tb, it, &fs) == 0)
-		if ((uint64_t)mnt_fs_get_id(fs) == stx.stx_mnt_id) {
-			found = fs;
-			break;
-		}
-	if (!found)
-		return -ENOENT;
 	/* An automount point (x-systemd.automount) is where the real mount goes: it is
 	 * mounted over, as mount(8) does. */
 	if (mnt_fs_get_fstype(found) && strcmp(mnt_fs_get_fstype(found), "autofs") == 0)

@@ -129,9 +129,8 @@ void dvol_src_gate_facts_done(struct dvol_src_gate_facts *f)
 int dvol_src_gate_facts(int fd, const char *at, struct dvol_src_gate_facts *ret)
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
-	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
 	struct dvol_src_gate_facts f = {0};
-	struct libmnt_fs *fs;
+	struct libmnt_fs *fs = NULL;
 	int r;
 
 	r = mnt_id_of(fd, "", AT_EMPTY_PATH, &f.mnt_id, NULL);
@@ -152,25 +151,14 @@ int dvol_src_gate_facts(int fd, const char *at, struct dvol_src_gate_facts *ret)
 			f.at_mnt_id = 0;
 	}
 
-	tb = mnt_new_table();
-	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!tb || !it)
-		return -ENOMEM;
-	r = mnt_table_parse_mtab(tb, "/proc/self/mountinfo");
-	if (r < 0)
+	r = dvol_mountinfo_find_id(f.mnt_id, &tb, &fs);
+	if (r < 0 && r != -ENOENT)
 		return r;
-	while (mnt_table_next_fs(tb, it, &fs) == 0) {
-		const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs);
-
-		if ((uint64_t)mnt_fs_get_id(fs) != f.mnt_id)
-			continue;
-		f.fstype = type ? strdup(type) : NULL;
-		f.mnt_target = target ? strdup(target) : NULL;
-		if ((type && !f.fstype) || (target && !f.mnt_target)) {
-			dvol_src_gate_facts_done(&f);
-			return -ENOMEM;
-		}
-		break;
+	if (r == 0 &&
+	    ((mnt_fs_get_fstype(fs) && !(f.fstype = strdup(mnt_fs_get_fstype(fs)))) ||
+	     (mnt_fs_get_target(fs) && !(f.mnt_target = strdup(mnt_fs_get_target(fs)))))) {
+		dvol_src_gate_facts_done(&f);
+		return -ENOMEM;
 	}
 	*ret = f;
 	return 0;

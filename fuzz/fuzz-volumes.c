@@ -91,8 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			char *name = NULL, *text = NULL;
 			static size_t template_lines;
 
-			r = dvol_gen_bind_unit(v->spec.path, v->target, v->options, "/etc/dvol/volumes",
-					       v->line, i & 1, &name, &text, &why);
+			r = dvol_gen_bind_unit(v->spec.path, v->target, v->options,
+					       "/etc/dvol/volumes", v->line, i & 1, &name, &text,
+					       &why);
 			if (r == 0) {
 				if (strchr(name, '/') || !strstr(name, ".mount"))
 					abort();
