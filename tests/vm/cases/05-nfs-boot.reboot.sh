@@ -54,18 +54,22 @@ expect_msg "127\.0\.0\.3" "...the journal of the wait names the server"
 fb=$(systemd-escape -p --suffix=mount /mnt/nfs-fbound)
 vb=$(systemd-escape -p --suffix=mount /mnt/nfs-vbound)
 EXP=/srv/nfs/export/sub
+# systemctl show quotes a name with a backslash, and doubles the backslash.
+upq=${up//\\/\\\\}
 check "the fstab bind line got RequiresMountsFor= its source" \
 	grep -qx 'RequiresMountsFor="/mnt/nfs-boot/fbind"' "$G/$fb.d/50-dvol.conf"
 check "...systemd took it in: RequiresMountsFor= of $fb" \
 	sh -c "systemctl show -p RequiresMountsFor --value '$fb' | grep -qw /mnt/nfs-boot/fbind"
-echo "# $fb After=$(systemctl show -p After --value "$fb")"
+check "...and so orders it after the NFS line: $fb After= $up" \
+	sh -c "systemctl show -p After --value '$fb' | grep -qF '$upq'"
 check "the volumes bind line is a mount unit of dvol-generator's" test -s "$G/$vb"
 check "...with source-mounted and _netdev (its source is on NFS)" \
 	grep -qx 'Options=create,source-mounted,_netdev' "$G/$vb"
 check "...in remote-fs.target" test -L "$G/remote-fs.target.wants/$vb"
 check "...systemd took it in: RequiresMountsFor= of $vb" \
 	sh -c "systemctl show -p RequiresMountsFor --value '$vb' | grep -qw /mnt/nfs-boot/vbind"
-echo "# $vb After=$(systemctl show -p After --value "$vb")"
+check "...and so orders it after the NFS line: $vb After= $up" \
+	sh -c "systemctl show -p After --value '$vb' | grep -qF '$upq'"
 for u in "$fb" "$vb"; do
 	for _ in $(seq 60); do
 		[ "$(systemctl show -p ActiveState --value "$u")" = activating ] || break
