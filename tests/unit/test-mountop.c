@@ -98,22 +98,22 @@ static void test_bind_src(void **state)
 		bool no_dev; /* /dev could not be looked at */
 	} t[] = {
 	    /* a folder of data, on the root filesystem or on tmpfs */
-	    {ID(1, 1234), dev, 0xEF53, DVOL_BIND_SRC_OK, NULL},
-	    {ID(9, 77), dev, 0x01021994, DVOL_BIND_SRC_OK, NULL},
+	    {ID(1, 1234), dev, 0xEF53, DVOL_BIND_SRC_OK, NULL, false},
+	    {ID(9, 77), dev, 0x01021994, DVOL_BIND_SRC_OK, NULL, false},
 	    /* the root folder, however it was spelt or bound elsewhere */
-	    {ID(1, 2), dev, 0xEF53, DVOL_BIND_SRC_ROOT, "/"},
+	    {ID(1, 2), dev, 0xEF53, DVOL_BIND_SRC_ROOT, "/", false},
 	    /* the kernel's filesystems, wherever they are mounted */
-	    {ID(6, 1), dev, 0x9fa0, DVOL_BIND_SRC_KERNEL_FS, "proc"},
-	    {ID(6, 555), dev, 0x9fa0, DVOL_BIND_SRC_KERNEL_FS, "proc"},
-	    {ID(7, 1), dev, 0x62656572, DVOL_BIND_SRC_KERNEL_FS, "sysfs"},
-	    {ID(8, 1), dev, 0x1cd1, DVOL_BIND_SRC_KERNEL_FS, "devpts"},
-	    {ID(10, 1), dev, 0x63677270, DVOL_BIND_SRC_KERNEL_FS, "cgroup2"},
+	    {ID(6, 1), dev, 0x9fa0, DVOL_BIND_SRC_KERNEL_FS, "proc", false},
+	    {ID(6, 555), dev, 0x9fa0, DVOL_BIND_SRC_KERNEL_FS, "proc", false},
+	    {ID(7, 1), dev, 0x62656572, DVOL_BIND_SRC_KERNEL_FS, "sysfs", false},
+	    {ID(8, 1), dev, 0x1cd1, DVOL_BIND_SRC_KERNEL_FS, "devpts", false},
+	    {ID(10, 1), dev, 0x63677270, DVOL_BIND_SRC_KERNEL_FS, "cgroup2", false},
 	    /* devtmpfs has tmpfs's f_type: told by being /dev's filesystem */
-	    {ID(5, 1), dev, 0x01021994, DVOL_BIND_SRC_SYSTEM, "/dev"},
-	    {ID(5, 300), dev, 0x01021994, DVOL_BIND_SRC_SYSTEM, "/dev"},
+	    {ID(5, 1), dev, 0x01021994, DVOL_BIND_SRC_SYSTEM, "/dev", false},
+	    {ID(5, 300), dev, 0x01021994, DVOL_BIND_SRC_SYSTEM, "/dev", false},
 	    /* /dev a plain folder of the root filesystem (a chroot): that folder only */
-	    {ID(1, 40), dev_plain, 0xEF53, DVOL_BIND_SRC_SYSTEM, "/dev"},
-	    {ID(1, 41), dev_plain, 0xEF53, DVOL_BIND_SRC_OK, NULL},
+	    {ID(1, 40), dev_plain, 0xEF53, DVOL_BIND_SRC_SYSTEM, "/dev", false},
+	    {ID(1, 41), dev_plain, 0xEF53, DVOL_BIND_SRC_OK, NULL, false},
 	    /* no /dev to compare with: only what the source itself shows */
 	    {ID(5, 300), {0}, 0x01021994, DVOL_BIND_SRC_OK, NULL, true},
 	    {ID(5, 300), dev, 0x01021994, DVOL_BIND_SRC_OK, NULL, true},
