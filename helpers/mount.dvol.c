@@ -513,6 +513,14 @@ static int check_gate(struct plan *p, int fd)
 	return -EREMOTEIO;
 }
 
+/* The opened source folder: a folder of its own (exit 1), and where its gate asks (32). */
+static int check_source(struct plan *p)
+{
+	int r = check_bind_source(p);
+
+	return r < 0 ? r : check_gate(p, p->src_fd);
+}
+
 /* resolve + plan for a folder bind. Nothing is created here: -f must not change a thing. */
 static int plan_bind(struct plan *p)
 {
@@ -547,10 +555,7 @@ static int plan_bind(struct plan *p)
 	} else if (r < 0) {
 		return log_error_errno(r, "cannot open source folder %s", p->spec.path);
 	} else {
-		r = check_bind_source(p);
-		if (r < 0)
-			return r;
-		r = check_gate(p, p->src_fd);
+		r = check_source(p);
 		if (r < 0)
 			return r;
 	}
@@ -1322,10 +1327,7 @@ static int act_bind(struct plan *p)
 		if (r < 0)
 			return log_error_errno(r, "cannot open source folder %s after creating it",
 					       p->spec.path);
-		r = check_bind_source(p);
-		if (r < 0)
-			return r;
-		r = check_gate(p, p->src_fd);
+		r = check_source(p);
 		if (r < 0)
 			return r;
 	}

@@ -75,6 +75,34 @@ need() {
 	done_testing
 }
 
+# wait_for SECONDS CMD...: until CMD succeeds; 1 if it never did.
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 1
+	done
+}
+
+# stopped_helper SID TRIES: print the pid of a mount.dvol of session SID that is stopped at
+# its DVOL_DEBUG_STOP stage, waiting up to TRIES tenths of a second, and no longer once
+# the session's leader is gone; 1 (nothing printed) if none stopped.
+stopped_helper() {
+	local h i
+	for ((i = 0; i < $2; i++)); do
+		for h in $(pgrep -s "$1" -x mount.dvol); do
+			if [ "$(awk '/^State:/{print $2}' /proc/"$h"/status 2>/dev/null)" = T ]; then
+				echo "$h"
+				return 0
+			fi
+		done
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # stage_status STAGE CMD...: run CMD (a mount(8) that runs mount.dvol) with the helper
 # stopped at STAGE (DVOL_DEBUG_STOP), print its "Seccomp:N Seccomp_filters:N NoNewPrivs:N",
 # and let it go on.
@@ -90,13 +118,7 @@ stage_status() {
 	# Its own session, so that mount(8) and the stopped helper can be killed together.
 	DVOL_DEBUG_STOP=$stage setsid "$@" >/dev/null 2>&1 &
 	cpid=$!
-	for _ in $(seq 300); do
-		hpid=$(pgrep -s "$cpid" -x mount.dvol | head -1)
-		[ -n "$hpid" ] && [ "$(awk '/^State:/{print $2}' /proc/"$hpid"/status 2>/dev/null)" = T ] && break
-		hpid=''
-		sleep 0.1
-	done
-	if [ -z "$hpid" ]; then
+	if ! hpid=$(stopped_helper "$cpid" 300); then
 		echo "stage_status: no mount.dvol stopped at $stage within 30 s" >&2
 		kill -KILL -- -"$cpid" 2>/dev/null
 		wait "$cpid"

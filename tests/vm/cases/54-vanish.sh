@@ -22,15 +22,7 @@ stopped_at() {
 	test_hooks on
 	DVOL_DEBUG_STOP=$1 setsid mount -t dvol "$2" "$M" -o "$3" >"$T/out" 2>"$T/err" &
 	CPID=$!
-	HPID=''
-	for _ in $(seq 600); do
-		for h in $(pgrep -s "$CPID" -x mount.dvol); do
-			[ "$(awk '/^State:/{print $2}' /proc/"$h"/status 2>/dev/null)" = T ] && HPID=$h
-		done
-		[ -n "$HPID" ] && break
-		kill -0 "$CPID" 2>/dev/null || break
-		sleep 0.1
-	done
+	HPID=$(stopped_helper "$CPID" 600)
 }
 # resumed: continue the stopped helper, wait for mount(8); RC, OUT, ERR as run_rc sets them.
 resumed() {

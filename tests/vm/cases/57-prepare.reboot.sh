@@ -13,14 +13,6 @@ STATE=/var/lib/dvol-tests/57-prepare
 AWS="Amazon EC2 NVMe Instance Storage"
 SCR=/var/lib/dvol/scratch
 CACHE=/root/.cache
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 1
-	done
-}
 on_exit "nvmet del is1 --purge; nvmet del ebs --purge"
 on_exit systemctl disable dvol-test-nvme-at-boot.service
 check "boot 1 left its state and the volumes file" test -s "$STATE/is1.uuid" -a -s /etc/dvol/volumes

@@ -24,15 +24,6 @@ jnl() { # jnl KNAME: what the two units and the helpers said about the device, i
 	journalctl --since "$since" --no-pager -o cat -u "dvol-prepare@$1.service" -u "dvol-mount@$1.service"
 	journalctl --since "$since" --no-pager -o cat -t mount.dvol -t dvol-volumes | grep -F "$1"
 }
-# wait_for SECONDS CMD...: until CMD succeeds; 1 if it never did.
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 1
-	done
-}
 # ebs and is1 keep their backing files: boot 2 has them again (57-prepare.reboot.sh).
 on_exit "nvmet del full --purge; nvmet del ebs; nvmet del is1"
 

@@ -78,14 +78,7 @@ test_hooks on
 DVOL_DEBUG_STOP=act setsid mount -t dvol "nfs://127.0.0.2$E" "$M" -o probe-timeout=3,mount-timeout=5 \
 	>"$T/stall.out" 2>"$T/stall.err" &
 cpid=$!
-hpid=''
-for _ in $(seq 300); do
-	for h in $(pgrep -s "$cpid" -x mount.dvol); do
-		[ "$(awk '/^State:/{print $2}' /proc/"$h"/status 2>/dev/null)" = T ] && hpid=$h
-	done
-	[ -n "$hpid" ] && break
-	sleep 0.1
-done
+hpid=$(stopped_helper "$cpid" 300)
 check "a stalling server: the helper passed the probe and waits before the kernel mount" test -n "$hpid"
 nft add table inet dvolstall && nft add chain inet dvolstall in '{ type filter hook input priority 0; }' &&
 	nft add rule inet dvolstall in ip daddr 127.0.0.2 drop
