@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
@@ -110,6 +111,35 @@ int dvol_rootdir_open(const char *path, int *ret_fd, char **ret_at)
 	    errno != ENOTDIR)
 		return -errno;
 	return dvol_rootdir_open_walk(path, ret_fd, ret_at);
+}
+
+int dvol_rootdir_mkdirat(int dfd, const char *name, mode_t mode, uid_t uid, gid_t gid, int *ret_fd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+	bool made;
+
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	/* 0700 until the mode asked for is set on the fd: never wider in between. */
+	made = mkdirat(dfd, name, 0700) == 0;
+	if (!made && errno != EEXIST)
+		return -errno;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int r = -errno;
+
+		/* O_DIRECTORY answers ENOTDIR for a symlink before O_NOFOLLOW can. */
+		if (r == -ENOTDIR && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			r = -ELOOP;
+		return r;
+	}
+	if (made && (fchmod(fd, mode & 07777) < 0 ||
+		     ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)))
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return made;
 }
 
 static int id_of(int dfd, const char *path, int flags, struct dvol_file_id *ret)

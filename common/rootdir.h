@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "fileid.h"
 
@@ -22,6 +23,16 @@
 int dvol_rootdir_open(const char *path, int *ret_fd, char **ret_at);
 /* The same, always by hand: what runs where openat2 cannot. */
 int dvol_rootdir_open_walk(const char *path, int *ret_fd, char **ret_at);
+
+/*
+ * Make the folder NAME (one component) in the folder DFD unless it is there, and open it
+ * O_RDONLY|O_DIRECTORY without following a symbolic link: one step of a walk from "/"
+ * that dvol_rootdir_open() began. A folder made here gets MODE, UID and GID (-1:
+ * unchanged), set on the opened fd, never wider than MODE in between; one already there is
+ * left as it is. 1 (made) or 0 (already there) with *ret_fd; -ELOOP for a symbolic link,
+ * -ENOTDIR for something else, or -errno.
+ */
+int dvol_rootdir_mkdirat(int dfd, const char *name, mode_t mode, uid_t uid, gid_t gid, int *ret_fd);
 
 /* The folders no root may be: "/" first, then the system's and the kernel's own. */
 extern const char *const dvol_rootdir_system[];

@@ -158,12 +158,61 @@ static void test_open_walk(void **state)
 	check_links(dvol_rootdir_open_walk);
 }
 
+/* One step of a safe walk that makes what is missing: never through a link, never a mode
+ * wider than asked, and what is there already left as it is. */
+static void test_mkdirat(void **state)
+{
+	char tmpl[] = "/tmp/test-rootdir-mk.XXXXXX", cmd[128];
+	const char *d = mkdtemp(tmpl);
+	_cleanup_close_ int dfd = -EBADF;
+	struct stat st;
+	int fd = -EBADF;
+	mode_t um = umask(0077);
+
+	assert_non_null(d);
+	dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(mkdirat(dfd, "target", 0755), 0);
+	assert_int_equal(symlinkat("target", dfd, "link"), 0);
+	assert_int_equal(symlinkat("target/gone", dfd, "dangling"), 0);
+	close(openat(dfd, "file", O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+
+	/* Made: 1, with the mode asked for despite the umask, and the owner. */
+	assert_int_equal(dvol_rootdir_mkdirat(dfd, "new", 0751, 1234, 5678, &fd), 1);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0751);
+	assert_int_equal(st.st_uid, 1234);
+	assert_int_equal(st.st_gid, 5678);
+	close(fd);
+	/* There already: 0, left as it is. */
+	assert_int_equal(dvol_rootdir_mkdirat(dfd, "new", 0700, 0, 0, &fd), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0751);
+	assert_int_equal(st.st_uid, 1234);
+	close(fd);
+	/* Links, to a folder or to nothing, are refused; nothing is made at their target. */
+	assert_int_equal(dvol_rootdir_mkdirat(dfd, "link", 0700, -1, -1, &fd), -ELOOP);
+	assert_int_equal(dvol_rootdir_mkdirat(dfd, "dangling", 0700, -1, -1, &fd), -ELOOP);
+	assert_int_equal(fstatat(dfd, "target/gone", &st, AT_SYMLINK_NOFOLLOW), -1);
+	assert_int_equal(dvol_rootdir_mkdirat(dfd, "file", 0700, -1, -1, &fd), -ENOTDIR);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(dvol_rootdir_mkdirat(dfd,
+						      (const char *[]){"", ".", "..", "a/b"}[i],
+						      0700, -1, -1, &fd),
+				 -EINVAL);
+	umask(um);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_match),
 	    cmocka_unit_test(test_open),
 	    cmocka_unit_test(test_open_walk),
+	    cmocka_unit_test(test_mkdirat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
