@@ -21,6 +21,7 @@ enum opt_type {
 	OPT_MOUNTED, /* a flag, or a folder */
 	OPT_FSLIST,
 	OPT_SIZE,
+	OPT_FALLBACK,
 };
 
 static const struct own_opt {
@@ -44,7 +45,14 @@ static const struct own_opt {
     {"optional", OPT_FLAG, offsetof(struct dvol_opts, optional), -1},
     {"fallback-size", OPT_SIZE, offsetof(struct dvol_opts, fallback_size),
      offsetof(struct dvol_opts, fallback_size_set)},
+    {"fallback", OPT_FALLBACK, offsetof(struct dvol_opts, fallback),
+     offsetof(struct dvol_opts, fallback_set)},
 };
+
+const char *dvol_fallback_to_string(enum dvol_fallback f)
+{
+	return f == DVOL_FALLBACK_DISK ? "disk" : "tmpfs";
+}
 
 void dvol_opts_done(struct dvol_opts *o)
 {
@@ -144,6 +152,14 @@ static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, 
 		r = dvol_parse_size(v, (uint64_t *)(base + d->offset));
 		if (r < 0 || *(uint64_t *)(base + d->offset) == 0)
 			return *why = "is not a size (like 512M, 2G)", -EINVAL;
+		break;
+	case OPT_FALLBACK:
+		if (strcmp(v, "tmpfs") == 0)
+			*(enum dvol_fallback *)(base + d->offset) = DVOL_FALLBACK_TMPFS;
+		else if (strcmp(v, "disk") == 0)
+			*(enum dvol_fallback *)(base + d->offset) = DVOL_FALLBACK_DISK;
+		else
+			return *why = "is not a kind of fallback (tmpfs or disk)", -EINVAL;
 		break;
 	case OPT_MOUNTED:
 	case OPT_FSLIST: {
@@ -292,6 +308,10 @@ enum dvol_opts_why dvol_opts_check(const struct dvol_opts *o, enum dvol_vol vol,
 	}
 	if (why == DVOL_OPTS_OK && o->fallback_size_set && !o->optional)
 		why = DVOL_OPTS_FALLBACK_ALONE, name = "fallback-size";
+	else if (why == DVOL_OPTS_OK && o->fallback_set && !o->optional)
+		why = DVOL_OPTS_FALLBACK_ALONE, name = "fallback";
+	else if (why == DVOL_OPTS_OK && o->fallback == DVOL_FALLBACK_DISK && o->fallback_size_set)
+		why = DVOL_OPTS_DISK_CAPPED, name = "fallback-size";
 	if (ret_name)
 		*ret_name = name;
 	return why;
@@ -425,9 +445,15 @@ int dvol_opts_explain(enum dvol_opts_why why, const struct dvol_opts_words *w, c
 		break;
 	case DVOL_OPTS_FALLBACK_ALONE:
 		(void)dvol_strextendf(&t, NULL,
-				      "option 'fallback-size=' sizes the empty folder that "
-				      "'optional' mounts instead of a volume, and 'optional' is "
-				      "not given");
+				      "option '%s=' chooses the empty folder that 'optional' "
+				      "mounts instead of a volume, and 'optional' is not given",
+				      name);
+		break;
+	case DVOL_OPTS_DISK_CAPPED:
+		(void)dvol_strextendf(&t, NULL,
+				      "option 'fallback-size=' caps a tmpfs, and 'fallback=disk' "
+				      "binds a folder of the root disk, which no size caps; remove "
+				      "fallback-size=, or use fallback=tmpfs");
 		break;
 	case DVOL_OPTS_LOCAL_ON_NFS:
 		(void)dvol_strextendf(&t, NULL,

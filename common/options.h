@@ -7,6 +7,15 @@
 
 #include "spec.h"
 
+/* fallback=: what 'optional' mounts in a volume's place */
+enum dvol_fallback {
+	DVOL_FALLBACK_TMPFS, /* an empty tmpfs, in memory */
+	DVOL_FALLBACK_DISK,  /* a bind of /var/lib/dvol/fallback/<target escaped> */
+};
+
+/* "tmpfs", "disk" (static), as fallback= and utab's dvol.fallback= spell them. */
+const char *dvol_fallback_to_string(enum dvol_fallback f);
+
 /*
  * mount.dvol's -o string: dvol's own options are read and stripped with libmount's optstr
  * functions; what is left is split by libmount's own maps into VFS flags (ro, nosuid...),
@@ -32,11 +41,14 @@ struct dvol_opts {
 	bool source_mounted;	 /* on a mount other than the root filesystem's */
 	char *source_mounted_at; /* ... on the one mounted at this folder (NULL: any) */
 	char *source_fs;	 /* on one of these filesystem types, '|'-separated */
-	/* optional: a volume that cannot be made ready is an empty tmpfs instead, of at most
-	 * fallback_size bytes, said loudly, exit 0 */
+	/* optional: a volume that cannot be made ready is an empty folder instead, said loudly,
+	 * exit 0: a tmpfs of at most fallback_size bytes, or (fallback=disk) a folder of the
+	 * root disk, which no size caps */
 	bool optional;
 	uint64_t fallback_size;
 	bool fallback_size_set;
+	enum dvol_fallback fallback;
+	bool fallback_set;
 
 	unsigned long mflags; /* MS_* of the VFS options */
 	char *vfs;	      /* "ro,nosuid" ... */
@@ -71,7 +83,8 @@ enum dvol_opts_why {
 	DVOL_OPTS_VERITY,	  /* verity.*: a dm-verity device */
 	DVOL_OPTS_FOREIGN,	  /* dvol's own option for another kind of volume */
 	DVOL_OPTS_PROBE_ZERO,	  /* probe-timeout=0: no time to probe */
-	DVOL_OPTS_FALLBACK_ALONE, /* fallback-size= without optional */
+	DVOL_OPTS_FALLBACK_ALONE, /* fallback-size= or fallback= without optional */
+	DVOL_OPTS_DISK_CAPPED,	  /* fallback-size= with fallback=disk: nothing caps it */
 	_DVOL_OPTS_WHY_MAX,
 };
 

@@ -7,6 +7,7 @@
  * The plan is data: -f prints it and stops, so the dry run is the same plan that would
  * be carried out.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -39,10 +40,12 @@
 #include "nfsprobe.h"
 #include "options.h"
 #include "probechild.h"
+#include "rootdir.h"
 #include "sandbox.h"
 #include "spec.h"
 #include "srcgate.h"
 #include "strv.h"
+#include "unitname.h"
 #include "version.h"
 #include "timeutil.h"
 
@@ -107,6 +110,9 @@ struct plan {
 	bool already;	      /* the same source is mounted there: nothing to do */
 	bool on_fallback;     /* optional: the empty folder of an earlier run is mounted there */
 	const char *degraded; /* optional: why the fallback went there instead (utab) */
+	/* optional: which kind is mounted there (on_fallback); fallback=disk's folder */
+	enum dvol_fallback on_fallback_kind;
+	char *fallback_dir;
 	struct plan_nfs nfs;
 	struct local local; /* LOCAL */
 };
@@ -122,6 +128,7 @@ static void plan_done(struct plan *p)
 	dvol_spec_done(&p->spec);
 	dvol_opts_done(&p->opts);
 	free(p->target);
+	free(p->fallback_dir);
 	safe_close(p->target_fd);
 	safe_close(p->src_fd);
 	local_done(&p->local);
@@ -361,11 +368,52 @@ static int open_target(struct plan *p, struct dvol_mount_info *ret_mi)
 
 /* The empty folder that 'optional' mounts in a volume's place (see fallback()). */
 #define FALLBACK_SOURCE "dvol-fallback"
+/* fallback=disk: one folder a target, named as systemd names the target's mount unit. */
+#define FALLBACK_DIR "/var/lib/dvol/fallback"
 
-static bool is_fallback(const struct dvol_mount_info *mi)
+static int fallback_dir(struct plan *p)
 {
-	return mi->fstype && strcmp(mi->fstype, "tmpfs") == 0 && mi->source &&
-	       strcmp(mi->source, FALLBACK_SOURCE) == 0;
+	_cleanup_free_ char *name = NULL;
+	int r;
+
+	if (p->fallback_dir)
+		return 0;
+	r = dvol_unit_path_escape(p->target, &name);
+	if (r < 0)
+		return r;
+	return asprintf(&p->fallback_dir, FALLBACK_DIR "/%s", name) < 0 ? -ENOMEM : 0;
+}
+
+/*
+ * Is MI, mounted on the target, the fallback of an earlier run? The tmpfs by its source;
+ * the disk kind by what it is: a bind (not a whole filesystem) whose root is the very
+ * folder FALLBACK_DIR holds for this target, reached without a link. Neither a path in
+ * mountinfo nor an attribute in utab alone could tell it from a bind someone else made.
+ */
+static bool is_fallback(struct plan *p, const struct dvol_mount_info *mi,
+			enum dvol_fallback *ret_kind)
+{
+	_cleanup_close_ int fd = -EBADF;
+	const char *base;
+	size_t lr, lb;
+
+	if (mi->fstype && strcmp(mi->fstype, "tmpfs") == 0 && mi->source &&
+	    strcmp(mi->source, FALLBACK_SOURCE) == 0) {
+		*ret_kind = DVOL_FALLBACK_TMPFS;
+		return true;
+	}
+	if (!mi->root || strcmp(mi->root, "/") == 0 || p->target_fd < 0 || fallback_dir(p) < 0)
+		return false;
+	/* Its root, as the filesystem that holds it sees it, ends in ".../fallback/NAME". */
+	base = p->fallback_dir + strlen("/var/lib/dvol");
+	lr = strlen(mi->root);
+	lb = strlen(base);
+	if (lr < lb || strcmp(mi->root + lr - lb, base) != 0)
+		return false;
+	if (dvol_rootdir_open(p->fallback_dir, &fd, NULL) < 0 || !dvol_same_inode(fd, p->target_fd))
+		return false;
+	*ret_kind = DVOL_FALLBACK_DISK;
+	return true;
 }
 
 /* Is what MI shows mounted the volume asked for? One predicate per kind. */
@@ -419,7 +467,8 @@ static int check_existing(struct plan *p)
 		return log_error_errno(r, "cannot tell what is mounted on %s", p->target);
 
 	rooted = mi.root && strcmp(mi.root, "/") != 0;
-	if (m == DVOL_MOUNT_OTHER && p->opts.optional && is_fallback(&mi)) {
+	if (m == DVOL_MOUNT_OTHER && p->opts.optional &&
+	    is_fallback(p, &mi, &p->on_fallback_kind)) {
 		/* Replaced once the volume is ready (run()); left while it is not. */
 		p->on_fallback = true;
 		return 0;
@@ -1350,8 +1399,10 @@ static int record(struct libmnt_context *cxt, const struct plan *p)
 
 	if (arg_nomtab || p->already)
 		return 0;
-	if (asprintf(&attrs, "dvol.kind=%s%s%s", dvol_vol_to_string(p->kind),
-		     p->degraded ? ",dvol.degraded=" : "", p->degraded ? p->degraded : "") < 0)
+	if (asprintf(&attrs, "dvol.kind=%s%s%s%s%s", dvol_vol_to_string(p->kind),
+		     p->degraded ? ",dvol.degraded=" : "", p->degraded ? p->degraded : "",
+		     p->degraded ? ",dvol.fallback=" : "",
+		     p->degraded ? dvol_fallback_to_string(p->opts.fallback) : "") < 0)
 		return -ENOMEM;
 	/* libmount must not evaluate or canonicalize SOURCE: it is dvol's, not a path. */
 	r = mnt_context_disable_canonicalize(cxt, 1);
@@ -1494,8 +1545,14 @@ static int fallback_remove(struct plan *p)
 		return r;
 	}
 	p->on_fallback = false;
-	log_notice("%s is ready: the empty folder mounted on %s in its place is gone", arg_spec,
-		   p->target);
+	if (p->on_fallback_kind == DVOL_FALLBACK_DISK)
+		log_notice("%s is ready: the fallback folder bound on %s in its place is "
+			   "unmounted. What was written there meanwhile is kept in %s on the root "
+			   "disk: copy what is needed from there, then remove it",
+			   arg_spec, p->target, p->fallback_dir);
+	else
+		log_notice("%s is ready: the empty folder mounted on %s in its place is gone",
+			   arg_spec, p->target);
 	/* Its utab line goes with it, as umount(8) would remove it. */
 	upd = mnt_new_update();
 	if (!arg_nomtab && upd && mnt_update_set_fs(upd, 0, p->target, NULL) == 0)
@@ -1503,6 +1560,116 @@ static int fallback_remove(struct plan *p)
 	r = dvol_open_dir(p->target, &p->target_fd);
 	if (r < 0)
 		return log_error_errno(r, "cannot open mount point %s again", p->target);
+	return 0;
+}
+
+/* Does the folder at FD hold anything? */
+static bool dir_has_entries(int fd)
+{
+	_cleanup_close_ int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	bool any = false;
+	DIR *d;
+
+	if (dfd < 0 || !(d = fdopendir(dfd)))
+		return false;
+	dfd = -EBADF;
+	while (!any && (de = readdir(d)))
+		any = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return any;
+}
+
+/*
+ * fallback=disk: make (or find) FALLBACK_DIR's folder for the target, each component from
+ * its parent's fd and never through a link, so that nothing planted there can point the
+ * mkdir or the bind elsewhere; FALLBACK_DIR itself root's and 0700, as what it holds may be
+ * anyone's data. Bind it on the target, and say where what is written there goes.
+ */
+static int fallback_disk(struct plan *p)
+{
+	_cleanup_close_ int lib = -EBADF, dvol = -EBADF, top = -EBADF, leaf = -EBADF;
+	const char *at = "/var/lib";
+	struct stat st;
+	bool left;
+	int r;
+
+	r = dvol_rootdir_open("/var/lib", &lib, NULL);
+	if (r >= 0)
+		at = "/var/lib/dvol", r = dvol_rootdir_mkdirat(lib, "dvol", 0755, -1, -1, &dvol);
+	if (r >= 0)
+		at = FALLBACK_DIR, r = dvol_rootdir_mkdirat(dvol, "fallback", 0700, -1, -1, &top);
+	if (r >= 0 && fstat(top, &st) < 0)
+		r = -errno;
+	if (r >= 0 && st.st_uid != geteuid()) {
+		log_error("%s is not ready, and %s belongs to uid %u, not to this user: the "
+			  "fallback folder is not made in it, and nothing is mounted on %s. Find "
+			  "out who made it, then remove it",
+			  arg_spec, at, (unsigned)st.st_uid, p->target);
+		return -EPERM;
+	}
+	if (r >= 0 && (st.st_mode & 07777) != 0700 && fchmod(top, 0700) < 0)
+		r = -errno;
+	if (r >= 0)
+		at = p->fallback_dir,
+		r = dvol_rootdir_mkdirat(top, strrchr(p->fallback_dir, '/') + 1,
+					 p->opts.mode_set ? p->opts.mode : 0755,
+					 p->opts.uid_set ? p->opts.uid : (uid_t)-1,
+					 p->opts.gid_set ? p->opts.gid : (gid_t)-1, &leaf);
+	if (r == -ELOOP) {
+		log_error("%s is not ready, and %s (or a folder above it) is a symbolic link: the "
+			  "fallback folder is neither made nor bound through a link, which could "
+			  "point anywhere; nothing is mounted on %s. Remove the link",
+			  arg_spec, at, p->target);
+		return r;
+	}
+	if (r < 0)
+		return log_error_errno(r,
+				       "%s is not ready, and the fallback folder %s cannot be "
+				       "made; nothing is mounted on %s",
+				       arg_spec, at, p->target);
+	left = r == 0 && dir_has_entries(leaf);
+	r = dvol_bind_fd(leaf, p->target_fd, p->opts.mflags);
+	if (r < 0)
+		return log_error_errno(r, "cannot bind the fallback folder %s on %s either",
+				       p->fallback_dir, p->target);
+	log_warning("WARNING: %s is not ready (%s): %s folder is bound on %s in its place "
+		    "(optional). It is not the volume: what is written there goes to %s on the "
+		    "root disk, with no size cap, and stays there after the volume takes its "
+		    "place. Mount again once the volume is ready to put it there",
+		    arg_spec, p->degraded,
+		    left ? "a fallback folder that is NOT EMPTY (it holds what an earlier "
+			   "fallback left)"
+			 : "an EMPTY",
+		    p->target, p->fallback_dir);
+	return 0;
+}
+
+/* The default fallback: an empty tmpfs of at most fallback-size=, and the warning. */
+static int fallback_tmpfs(struct plan *p)
+{
+	_cleanup_close_ int mfd = -EBADF;
+	_cleanup_free_ char *fsopts = NULL;
+	int q;
+
+	if (asprintf(&fsopts, "size=%" PRIu64 ",mode=%04o", p->opts.fallback_size,
+		     p->opts.mode_set ? (unsigned)p->opts.mode : 0755u) < 0)
+		return -ENOMEM;
+	q = dvol_mount_dev("tmpfs", FALLBACK_SOURCE, fsopts, false, &mfd);
+	if (q >= 0 && (p->opts.uid_set || p->opts.gid_set))
+		q = dvol_mount_chmod_root(mfd, (mode_t)-1,
+					  p->opts.uid_set ? p->opts.uid : (uid_t)-1,
+					  p->opts.gid_set ? p->opts.gid : (gid_t)-1);
+	if (q >= 0)
+		q = dvol_mount_attach(mfd, p->target_fd, p->opts.mflags);
+	if (q < 0)
+		return log_error_errno(q, "cannot mount the empty folder (optional) on %s either",
+				       p->target);
+	log_warning("WARNING: %s is not ready (%s): an EMPTY folder is mounted on %s in its "
+		    "place (optional). It is not the volume: what is written there lives in "
+		    "memory, at most %" PRIu64 " bytes, and is lost at unmount. Mount again once "
+		    "the volume is ready to put it there",
+		    arg_spec, p->degraded, p->target, p->opts.fallback_size);
 	return 0;
 }
 
@@ -1516,8 +1683,6 @@ static int fallback_remove(struct plan *p)
 static int fallback(struct libmnt_context *cxt, struct plan *p, int r)
 {
 	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
-	_cleanup_close_ int mfd = -EBADF;
-	_cleanup_free_ char *fsopts = NULL;
 	int q;
 
 	if (!p->opts.optional || p->fail != DVOL_FAIL_MOUNT || arg_format_only || r == -EBUSY ||
@@ -1528,7 +1693,7 @@ static int fallback(struct libmnt_context *cxt, struct plan *p, int r)
 		q = open_target(p, &mi);
 		if (q < 0)
 			return r;
-		p->on_fallback = q > 0 && is_fallback(&mi);
+		p->on_fallback = q > 0 && is_fallback(p, &mi, &p->on_fallback_kind);
 		if (q > 0 && !p->on_fallback) {
 			log_error("%s is not ready, and something else is mounted on %s: no empty "
 				  "folder (optional) goes there either",
@@ -1536,39 +1701,33 @@ static int fallback(struct libmnt_context *cxt, struct plan *p, int r)
 			return r;
 		}
 	}
-	if (arg_fake) {
+	if (p->opts.fallback == DVOL_FALLBACK_DISK && fallback_dir(p) < 0) {
+		log_error("%s is not ready, and no fallback folder can be named for %s (a path "
+			  "too long to name a folder after): nothing is mounted there",
+			  arg_spec, p->target);
+		return r;
+	}
+	if (arg_fake && p->opts.fallback == DVOL_FALLBACK_DISK)
+		printf("fallback: %s (optional): the folder %s of the root disk, bound on %s, "
+		       "dvol.degraded=%s\n",
+		       p->on_fallback ? "already mounted" : "would be mounted", p->fallback_dir,
+		       p->target, p->degraded);
+	else if (arg_fake)
 		printf("fallback: %s (optional): an empty tmpfs of at most %" PRIu64
 		       " bytes on %s, dvol.degraded=%s\n",
 		       p->on_fallback ? "already mounted" : "would be mounted",
 		       p->opts.fallback_size, p->target, p->degraded);
+	if (arg_fake)
 		return 0;
-	}
 	if (p->on_fallback) {
 		log_warning("%s is still not ready: the empty folder stays on %s in its place "
 			    "(optional; dvol.degraded=%s)",
 			    arg_spec, p->target, p->degraded);
 		return 0;
 	}
-	if (asprintf(&fsopts, "size=%" PRIu64 ",mode=%04o", p->opts.fallback_size,
-		     p->opts.mode_set ? (unsigned)p->opts.mode : 0755u) < 0)
-		return -ENOMEM;
-	q = dvol_mount_dev("tmpfs", FALLBACK_SOURCE, fsopts, false, &mfd);
-	if (q >= 0 && (p->opts.uid_set || p->opts.gid_set))
-		q = dvol_mount_chmod_root(mfd, (mode_t)-1,
-					  p->opts.uid_set ? p->opts.uid : (uid_t)-1,
-					  p->opts.gid_set ? p->opts.gid : (gid_t)-1);
-	if (q >= 0)
-		q = dvol_mount_attach(mfd, p->target_fd, p->opts.mflags);
-	if (q < 0) {
-		log_error_errno(q, "cannot mount the empty folder (optional) on %s either",
-				p->target);
+	q = p->opts.fallback == DVOL_FALLBACK_DISK ? fallback_disk(p) : fallback_tmpfs(p);
+	if (q < 0)
 		return r;
-	}
-	log_warning("WARNING: %s is not ready (%s): an EMPTY folder is mounted on %s in its "
-		    "place (optional). It is not the volume: what is written there lives in "
-		    "memory, at most %" PRIu64 " bytes, and is lost at unmount. Mount again once "
-		    "the volume is ready to put it there",
-		    arg_spec, p->degraded, p->target, p->opts.fallback_size);
 	p->fail = DVOL_FAIL_RECORD;
 	q = record(cxt, p);
 	if (q < 0)

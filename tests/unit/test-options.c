@@ -219,6 +219,15 @@ static void test_check(void **state)
 	    {"optional,fallback-size=2G", DVOL_VOL_LOCAL, false, DVOL_OPTS_OK, NULL},
 	    {"fallback-size=2G", DVOL_VOL_BIND, false, DVOL_OPTS_FALLBACK_ALONE, "fallback-size"},
 	    {"fallback-size=2G", DVOL_VOL_NFS, true, DVOL_OPTS_FALLBACK_ALONE, "fallback-size"},
+	    {"optional,fallback=disk", DVOL_VOL_BIND, false, DVOL_OPTS_OK, NULL},
+	    {"optional,fallback=tmpfs,fallback-size=2G", DVOL_VOL_NFS, false, DVOL_OPTS_OK, NULL},
+	    {"fallback=disk", DVOL_VOL_LOCAL, false, DVOL_OPTS_FALLBACK_ALONE, "fallback"},
+	    {"fallback=tmpfs", DVOL_VOL_BIND, true, DVOL_OPTS_FALLBACK_ALONE, "fallback"},
+	    {"optional,fallback=disk,fallback-size=1M", DVOL_VOL_BIND, false, DVOL_OPTS_DISK_CAPPED,
+	     "fallback-size"},
+	    /* The last fallback= wins: tmpfs takes the cap. */
+	    {"optional,fallback=disk,fallback-size=1M,fallback=tmpfs", DVOL_VOL_LOCAL, false,
+	     DVOL_OPTS_OK, NULL},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -264,6 +273,10 @@ static void test_gate_options(void **state)
 	    {"optional=yes", -EINVAL, false, NULL, NULL, "optional=yes"},
 	    {"fallback-size=0", -EINVAL, false, NULL, NULL, "fallback-size=0"},
 	    {"fallback-size=lots", -EINVAL, false, NULL, NULL, "fallback-size=lots"},
+	    {"fallback=bogus", -EINVAL, false, NULL, NULL, "fallback=bogus"},
+	    {"fallback=", -EINVAL, false, NULL, NULL, "fallback="},
+	    {"fallback", -EINVAL, false, NULL, NULL, "fallback"},
+	    {"fallback=Disk", -EINVAL, false, NULL, NULL, "fallback=Disk"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -298,9 +311,23 @@ static void test_gate_options(void **state)
 		dvol_opts_done(&o);
 		assert_int_equal(dvol_opts_parse("optional,fallback-size=512M", &o, NULL, NULL), 0);
 		assert_int_equal(o.fallback_size, 512ULL << 20);
+		assert_int_equal(o.fallback, DVOL_FALLBACK_TMPFS);
+		assert_false(o.fallback_set);
 		assert_null(o.fs);
 		dvol_opts_done(&o);
+		assert_int_equal(dvol_opts_parse("optional,fallback=disk,ro", &o, NULL, NULL), 0);
+		assert_int_equal(o.fallback, DVOL_FALLBACK_DISK);
+		assert_true(o.fallback_set);
+		assert_string_equal(o.vfs, "ro");
+		assert_null(o.fs);
+		dvol_opts_done(&o);
+		assert_int_equal(dvol_opts_parse("fallback=disk,fallback=tmpfs", &o, NULL, NULL),
+				 0);
+		assert_int_equal(o.fallback, DVOL_FALLBACK_TMPFS);
+		dvol_opts_done(&o);
 	}
+	assert_string_equal(dvol_fallback_to_string(DVOL_FALLBACK_TMPFS), "tmpfs");
+	assert_string_equal(dvol_fallback_to_string(DVOL_FALLBACK_DISK), "disk");
 }
 
 static void test_degraded_reason(void **state)
@@ -407,7 +434,8 @@ static void test_explain(void **state)
 	    {DVOL_OPTS_VERITY, {"option 'NAME' asks for a dm-verity", "veritysetup"}},
 	    {DVOL_OPTS_FOREIGN, {"option 'NAME' does not apply to an NFS export ('SRC')"}},
 	    {DVOL_OPTS_PROBE_ZERO, {"'probe-timeout=0'"}},
-	    {DVOL_OPTS_FALLBACK_ALONE, {"'fallback-size='", "'optional' is not given"}},
+	    {DVOL_OPTS_FALLBACK_ALONE, {"option 'NAME='", "'optional' is not given"}},
+	    {DVOL_OPTS_DISK_CAPPED, {"'fallback=disk'", "no size caps"}},
 	};
 	const struct dvol_opts_words w = {.name = "NAME",
 					  .spec = "SRC",
