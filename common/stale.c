@@ -152,3 +152,114 @@ int dvol_stale_run(const struct dvol_stale_opts *o)
 	}
 	return n;
 }
+
+void dvol_utab_volume_done(struct dvol_utab_volume *v)
+{
+	free(v->source);
+	free(v->target);
+	free(v->kind);
+	free(v->degraded);
+	free(v->fallback);
+	*v = (struct dvol_utab_volume){0};
+}
+
+void dvol_utab_volumes_free(struct dvol_utab_volume *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		dvol_utab_volume_done(&v[i]);
+	free(v);
+}
+
+/* The value of attribute NAME in ATTRS into *ret (NULL when absent). 0 or -ENOMEM. */
+static int attr_get(const char *attrs, const char *name, char **ret)
+{
+	char *val = NULL;
+	size_t valsz = 0;
+
+	*ret = NULL;
+	if (mnt_optstr_get_option(attrs, name, &val, &valsz) != 0)
+		return 0;
+	*ret = strndup(val ? val : "", val ? valsz : 0);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int dvol_utab_attrs(const char *attrs, struct dvol_utab_volume *v)
+{
+	int r;
+
+	if (!attrs)
+		return -ENOENT;
+	r = attr_get(attrs, "dvol.kind", &v->kind);
+	if (r < 0)
+		return r;
+	if (!v->kind)
+		return -ENOENT;
+	r = attr_get(attrs, "dvol.degraded", &v->degraded);
+	if (r >= 0)
+		r = attr_get(attrs, "dvol.fallback", &v->fallback);
+	if (r >= 0 && v->degraded && !v->fallback && !(v->fallback = strdup("tmpfs")))
+		r = -ENOMEM;
+	if (r >= 0 && !v->degraded) {
+		free(v->fallback);
+		v->fallback = NULL;
+	}
+	return r;
+}
+
+int dvol_utab_volumes(struct dvol_utab_volume **ret, size_t *ret_n)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *mi = NULL;
+	_cleanup_(fclosep) FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	struct dvol_utab_volume *v = NULL;
+	size_t linesz = 0, n = 0;
+	int r = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	f = fopen(dvol_utab_path(), "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	mi = mnt_new_table();
+	if (!mi)
+		return -ENOMEM;
+	r = mnt_table_parse_file(mi, DVOL_STALE_MOUNTINFO);
+	if (r < 0)
+		return r;
+
+	while (getline(&line, &linesz, f) > 0) {
+		_cleanup_(utab_entry_done) struct utab_entry e = {0};
+		struct dvol_utab_volume *nv;
+
+		r = utab_entry_parse(line, &e);
+		if (r < 0)
+			break;
+		if (!e.target || !mnt_table_find_target(mi, e.target, MNT_ITER_BACKWARD))
+			continue;
+		nv = reallocarray(v, n + 1, sizeof(*v));
+		if (!nv) {
+			r = -ENOMEM;
+			break;
+		}
+		v = nv;
+		v[n] = (struct dvol_utab_volume){0};
+		r = dvol_utab_attrs(e.attrs, &v[n]);
+		if (r == -ENOENT) {
+			dvol_utab_volume_done(&v[n]);
+			r = 0;
+			continue; /* not dvol's */
+		}
+		v[n].source = TAKE_PTR(e.source);
+		v[n].target = TAKE_PTR(e.target);
+		n++;
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		dvol_utab_volumes_free(v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}

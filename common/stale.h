@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * dvol's own state for volumes that are gone: utab entries that mount.dvol recorded
@@ -32,3 +33,27 @@ const char *dvol_utab_path(void);
 /* Look at every dvol entry in utab. The number of events, or -errno when utab or
  * mountinfo could not be read. */
 int dvol_stale_run(const struct dvol_stale_opts *o);
+
+/* A volume that mount.dvol recorded in utab (SRC=, TARGET=, and its dvol.* ATTRS=). */
+struct dvol_utab_volume {
+	char *source; /* SRC=: the SOURCE as mount.dvol was given it */
+	char *target;
+	char *kind;	/* dvol.kind= */
+	char *degraded; /* dvol.degraded=: why optional's fallback is there; NULL if not */
+	char *fallback; /* dvol.fallback=: tmpfs or disk; NULL if not degraded */
+};
+void dvol_utab_volume_done(struct dvol_utab_volume *v);
+void dvol_utab_volumes_free(struct dvol_utab_volume *v, size_t n);
+
+/*
+ * The dvol attributes of ATTRS into V's kind, degraded and fallback. -ENOENT without
+ * dvol.kind= (not dvol's), -ENOMEM. A degraded entry of a mount.dvol from before
+ * dvol.fallback= was recorded had a tmpfs: "tmpfs". Pure.
+ */
+int dvol_utab_attrs(const char *attrs, struct dvol_utab_volume *v);
+
+/*
+ * Every dvol entry of utab whose target is mounted now (a stale one is dvol-gc's), in
+ * utab's order: *ret (dvol_utab_volumes_free()) and *ret_n. No utab: none. 0 or -errno.
+ */
+int dvol_utab_volumes(struct dvol_utab_volume **ret, size_t *ret_n);
