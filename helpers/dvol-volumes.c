@@ -10,6 +10,8 @@
  *   umount KNAME   the same unit's stop (also on hot-remove): what `mount` mounted, in
  *                  reverse order
  *   plan KNAME     print what would be done, and change nothing
+ *   status         list the volumes mount.dvol recorded in utab that are mounted, and which
+ *                  of them are optional's fallback (--json for a provisioning script)
  *
  * The blank verdict and the format are mount.dvol's alone; this helper only chooses the
  * lines and the order.
@@ -30,10 +32,13 @@
 #include "blockdev.h"
 #include "cleanup.h"
 #include "libmount-util.h"
+#include "escape.h"
 #include "exitcode.h"
+#include "json.h"
 #include "log.h"
 #include "mountop.h"
 #include "sandbox.h"
+#include "stale.h"
 #include "version.h"
 #include "volumes.h"
 
@@ -43,10 +48,12 @@
 static const char *arg_config = DVOL_VOLUMES_FILE;
 static const char *arg_verb;
 static const char *arg_name;
+static bool arg_json;
 
 static void help(void)
 {
 	printf("Usage: dvol-volumes [--config FILE] format|mount|umount|plan KNAME\n"
+	       "       dvol-volumes status [--json]\n"
 	       "\n"
 	       "Bring up the lines of %s that concern the block device KNAME\n"
 	       "(a kernel name such as nvme1n1), as dvol-prepare@KNAME.service and\n"
@@ -56,6 +63,9 @@ static void help(void)
 	       "  mount      mount the volume, then the bind lines beneath its target\n"
 	       "  umount     unmount what `mount` mounted, binds first\n"
 	       "  plan       print the lines and the order, change nothing\n"
+	       "  status     list dvol's mounted volumes, and which are degraded (optional's\n"
+	       "             fallback in their place)\n"
+	       "  --json     status: a JSON array of {target, source, kind, degraded, fallback}\n"
 	       "  --config FILE  read FILE instead of %s\n"
 	       "  -v         verbose\n"
 	       "  -h, --help, -V, --version\n"
@@ -67,15 +77,13 @@ static void help(void)
 static int parse_argv(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {},
+	    {"help", no_argument, NULL, 'h'},	      {"version", no_argument, NULL, 'V'},
+	    {"config", required_argument, NULL, 'c'}, {"verbose", no_argument, NULL, 'v'},
+	    {"json", no_argument, NULL, 'j'},	      {},
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hVc:v", longopts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "hVc:vj", longopts, NULL)) >= 0) {
 		switch (c) {
 		case 'h':
 			help();
@@ -89,9 +97,20 @@ static int parse_argv(int argc, char *argv[])
 		case 'v':
 			dvol_log_verbose();
 			break;
+		case 'j':
+			arg_json = true;
+			break;
 		default:
 			return -EINVAL;
 		}
+	}
+	if (argc - optind == 1 && strcmp(argv[optind], "status") == 0) {
+		arg_verb = argv[optind];
+		return 1;
+	}
+	if (arg_json) {
+		log_error("--json is for the status verb; try 'dvol-volumes --help'");
+		return -EINVAL;
 	}
 	if (argc - optind != 2) {
 		log_error("expected a verb and a kernel name; try 'dvol-volumes --help'");
@@ -478,6 +497,73 @@ static void print_plan(const struct dvol_volumes *vs, const struct device *d, co
 	}
 }
 
+/* KEY: V, or null where the volume has none (a key a script can always read). */
+static int add_or_null(json_object *o, const char *key, const char *v)
+{
+	if (v)
+		return dvol_json_add_string(o, key, v);
+	return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+}
+
+/*
+ * status: what mount.dvol recorded, for the volumes mounted now. Exit 0 whether or not some
+ * are degraded: the data says so. JSON has every key, null where a volume is not degraded,
+ * so that `jq '.[] | select(.degraded)'` needs no second case.
+ */
+static int do_status(void)
+{
+	_cleanup_json_ json_object *arr = NULL;
+	struct dvol_utab_volume *v = NULL;
+	size_t n = 0;
+	int r;
+
+	r = dvol_utab_volumes(&v, &n);
+	if (r < 0)
+		return log_error_errno(r, "cannot read dvol's mount records in %s",
+				       dvol_utab_path()),
+		       DVOL_EX_SYSERR;
+	if (!arg_json) {
+		printf("%-32s %-32s %-6s %-12s %s\n", "TARGET", "SOURCE", "KIND", "DEGRADED",
+		       "FALLBACK");
+		for (size_t i = 0; i < n; i++) {
+			_cleanup_free_ char *t = dvol_escape_name_dup(v[i].target);
+			_cleanup_free_ char *s =
+			    dvol_escape_name_dup(v[i].source ? v[i].source : "-");
+
+			printf("%-32s %-32s %-6s %-12s %s\n", t ? t : "?", s ? s : "?", v[i].kind,
+			       v[i].degraded ? v[i].degraded : "-",
+			       v[i].fallback ? v[i].fallback : "-");
+		}
+		dvol_utab_volumes_free(v, n);
+		return DVOL_EX_OK;
+	}
+	arr = json_object_new_array();
+	r = arr ? 0 : -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		json_object *o = json_object_new_object();
+
+		r = o ? 0 : -ENOMEM;
+		if (r >= 0)
+			r = dvol_json_add_string(o, "target", v[i].target);
+		if (r >= 0)
+			r = add_or_null(o, "source", v[i].source);
+		if (r >= 0)
+			r = dvol_json_add_string(o, "kind", v[i].kind);
+		if (r >= 0)
+			r = add_or_null(o, "degraded", v[i].degraded);
+		if (r >= 0)
+			r = add_or_null(o, "fallback", v[i].fallback);
+		if (o)
+			r = r < 0 ? (json_object_put(o), r) : dvol_json_append(arr, o);
+	}
+	dvol_utab_volumes_free(v, n);
+	if (r >= 0)
+		r = dvol_json_print(arr, stdout);
+	if (r < 0)
+		return log_error_errno(r, "cannot write the status as JSON"), DVOL_EX_SYSERR;
+	return DVOL_EX_OK;
+}
+
 static int run(void)
 {
 	_cleanup_(dvol_volumes_done) struct dvol_volumes vs = {0};
@@ -488,6 +574,8 @@ static int run(void)
 
 	if (strcmp(arg_verb, "umount") == 0)
 		return do_umount() < 0 ? DVOL_EX_FAIL : DVOL_EX_OK;
+	if (strcmp(arg_verb, "status") == 0)
+		return do_status();
 
 	r = load(&vs);
 	if (r < 0)
@@ -532,7 +620,11 @@ int main(int argc, char *argv[])
 	/* Never inet. mount.dvol inherits the filter and narrows it further itself; mount(8)
 	 * and umount(8) are not dvol's (they change uids, among others), so the steps that
 	 * run them are left to their unit's confinement. */
-	if (strcmp(arg_verb, "format") == 0 || strcmp(arg_verb, "plan") == 0) {
+	if (strcmp(arg_verb, "status") == 0) {
+		r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH);
+		if (r < 0)
+			return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
+	} else if (strcmp(arg_verb, "format") == 0 || strcmp(arg_verb, "plan") == 0) {
 		r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH |
 				       DVOL_SB_MOUNT | DVOL_SB_BLKDEV | DVOL_SB_EXEC);
 		if (r < 0)

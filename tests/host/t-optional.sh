@@ -8,6 +8,8 @@ need blkid sha256sum systemd-escape stat
 
 mkdir -p "$T/t1" "$T/t2" "$T/t3" "$T/t4" "$T/t5"
 utab_line() { grep "TARGET=$1 " /run/mount/utab 2>/dev/null; }
+# dvol-volumes status --json, for one target: [kind, source, degraded, fallback]
+status_of() { dvol-volumes status --json | jq -ce --arg t "$1" '.[] | select(.target == $t) | [.kind, .source, .degraded, .fallback]'; }
 fallback_on() { findmnt -rn -o FSTYPE,SOURCE --mountpoint "$1" | grep -qx 'tmpfs dvol-fallback'; }
 
 # --- a folder that is missing ----------------------------------------------------------
@@ -21,6 +23,12 @@ check "...with mode= (0700)" test "$(stat -c %a "$T/t1")" = 700
 check "...and it is empty" test -z "$(ls -A "$T/t1")"
 check "utab says it is degraded, and why" sh -c "utab_line() { grep \"TARGET=\$1 \" /run/mount/utab; }; utab_line '$T/t1' | grep -q 'ATTRS=dvol.kind=bind,dvol.degraded=missing,dvol.fallback=tmpfs'"
 check "...the source folder was not made" test ! -e "$T/src"
+expect_rc 0 "dvol-volumes status --json: exit 0 with a degraded volume" dvol-volumes status --json
+check "...it says $T/t1 is degraded (missing), a tmpfs in its place" \
+	test "$(status_of "$T/t1")" = "[\"bind\",\"$T/src/cache\",\"missing\",\"tmpfs\"]"
+expect_rc 0 "dvol-volumes status: exit 0" dvol-volumes status
+check "...a line for $T/t1 that says the same" \
+	sh -c "printf '%s\n' \"\$0\" | grep -Eq '^$T/t1 +$T/src/cache +bind +missing +tmpfs\$'" "$OUT"
 echo scratch >"$T/t1/written-while-degraded"
 expect_rc 0 "the same mount again, still missing: exit 0" mount -t dvol "$T/src/cache" "$T/t1" -o optional
 expect_msg "still not ready: the empty folder stays" "...saying the empty folder stays"
@@ -39,6 +47,8 @@ expect_rc 0 "ready, nothing uses the fallback: the volume takes its place" \
 expect_msg "ready: the empty folder mounted on $T/t1 in its place is gone" "...saying so"
 check "...the folder is bound there" grep -qx real "$T/t1/f"
 check "...one mount, not two stacked" test "$(findmnt -rn --mountpoint "$T/t1" | wc -l)" = 1
+check "dvol-volumes status --json: no longer degraded (null)" \
+	test "$(status_of "$T/t1")" = "[\"bind\",\"$T/src/cache\",null,null]"
 check "...and utab has one line for it, not degraded" \
 	sh -c "[ \$(grep -c 'TARGET=$T/t1 ' /run/mount/utab) = 1 ] && ! grep 'TARGET=$T/t1 ' /run/mount/utab | grep -q degraded"
 expect_rc 0 "umount" umount "$T/t1"
@@ -117,6 +127,8 @@ check "...the fallback folder itself is root's, 0700" test "$(stat -c %a:%u /var
 check "...utab: degraded, and which fallback" sh -c "grep 'TARGET=$T/t6 ' /run/mount/utab | grep -q 'ATTRS=dvol.kind=bind,dvol.degraded=missing,dvol.fallback=disk'"
 echo scratch >"$T/t6/written-while-degraded"
 check "...a file written there is in the fallback folder" grep -qx scratch "$FB6/written-while-degraded"
+check "...dvol-volumes status --json says so: degraded, fallback disk" \
+	test "$(status_of "$T/t6")" = "[\"bind\",\"$T/src6\",\"missing\",\"disk\"]"
 
 expect_rc 0 "the same mount again, still missing: exit 0" \
 	mount -t dvol "$T/src6" "$T/t6" -o optional,fallback=disk
@@ -132,6 +144,8 @@ check "...the folder is bound there" grep -qx real "$T/t6/f"
 check "...one mount, not two stacked" test "$(findmnt -rn --mountpoint "$T/t6" | wc -l)" = 1
 check "...the file written meanwhile is still in the fallback folder" \
 	grep -qx scratch "$FB6/written-while-degraded"
+check "...dvol-volumes status --json: not degraded" \
+	test "$(status_of "$T/t6")" = "[\"bind\",\"$T/src6\",null,null]"
 check "...utab: no longer degraded" sh -c "grep 'TARGET=$T/t6 ' /run/mount/utab | grep -q 'dvol.kind=bind' && ! grep 'TARGET=$T/t6 ' /run/mount/utab | grep -q degraded"
 expect_rc 0 "umount" umount "$T/t6"
 
