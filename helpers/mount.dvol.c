@@ -1719,6 +1719,13 @@ static int fallback(struct libmnt_context *cxt, struct plan *p, int r)
 		       p->opts.fallback_size, p->target, p->degraded);
 	if (arg_fake)
 		return 0;
+	if (p->on_fallback && p->on_fallback_kind == DVOL_FALLBACK_DISK) {
+		log_warning("%s is still not ready: the empty folder stays on %s in its place "
+			    "(optional; dvol.degraded=%s): what is written there goes to %s on "
+			    "the root disk",
+			    arg_spec, p->target, p->degraded, p->fallback_dir);
+		return 0;
+	}
 	if (p->on_fallback) {
 		log_warning("%s is still not ready: the empty folder stays on %s in its place "
 			    "(optional; dvol.degraded=%s)",

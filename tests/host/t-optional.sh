@@ -132,7 +132,8 @@ check "...dvol-volumes status --json says so: degraded, fallback disk" \
 
 expect_rc 0 "the same mount again, still missing: exit 0" \
 	mount -t dvol "$T/src6" "$T/t6" -o optional,fallback=disk
-expect_msg "still not ready: the empty folder stays" "...the bind of the fallback folder is recognized"
+expect_msg "still not ready: the empty folder stays .*goes to /var/lib/dvol/fallback/.*t6 on the root disk" \
+	"...the bind of the fallback folder is recognized, and the warning says where writes go"
 check "...nothing is stacked" test "$(findmnt -rn --mountpoint "$T/t6" | wc -l)" = 1
 
 mkdir -p "$T/src6" && echo real >"$T/src6/f"
