@@ -44,6 +44,7 @@ static const struct own_opt {
     {"optional", OPT_FLAG, offsetof(struct dvol_opts, optional), -1},
     {"fallback-size", OPT_SIZE, offsetof(struct dvol_opts, fallback_size),
      offsetof(struct dvol_opts, fallback_size_set)},
+    {"heal", OPT_FLAG, offsetof(struct dvol_opts, heal), -1},
 };
 
 void dvol_opts_done(struct dvol_opts *o)
@@ -336,6 +337,7 @@ enum dvol_opts_why dvol_optstr_check_kind(const char *optstr, enum dvol_vol vol,
 	    {"retry", 1u << DVOL_VOL_NFS},
 	    {"source-mounted", 1u << DVOL_VOL_BIND},
 	    {"source-fs", 1u << DVOL_VOL_BIND},
+	    {"heal", 1u << DVOL_VOL_NFS},
 	};
 	char *value = NULL;
 	size_t valsz = 0;

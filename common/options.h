@@ -37,6 +37,8 @@ struct dvol_opts {
 	bool optional;
 	uint64_t fallback_size;
 	bool fallback_size_set;
+	/* heal: an NFS mount found stale (ESTALE) is replaced by a fresh one in place */
+	bool heal;
 
 	unsigned long mflags; /* MS_* of the VFS options */
 	char *vfs;	      /* "ro,nosuid" ... */
