@@ -99,11 +99,13 @@ int dvol_mount_check_live(const char *path, uint64_t timeout_ms)
 
 uint64_t dvol_heal_pause_ms(unsigned failures)
 {
+	const uint64_t max = 30ULL * 60 * 1000;
+
 	if (failures == 0)
 		return 0;
 	if (failures > 7)
-		return 30ULL * 60 * 1000;
-	return 30000ULL << (failures - 1);
+		return max;
+	return (30000ULL << (failures - 1)) < max ? 30000ULL << (failures - 1) : max;
 }
 
 int dvol_attr_get(const char *attrs, const char *name, char **ret)

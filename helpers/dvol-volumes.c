@@ -567,11 +567,15 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 			    e->target, source, HEAL_CHECK_TIMEOUT_MS / 1000);
 		return 0;
 	}
+	if (r == 0) {
+		log_debug("%s (%s) answers", e->target, source);
+		/* Mended on its own (the export came back), or by a heal: no more pause. */
+		if (heal_backoff_path(e->target, &state) >= 0)
+			(void)unlink(state);
+		return 0;
+	}
 	if (r != -ESTALE) {
-		if (r < 0)
-			log_warning_errno(r, "cannot look at %s (%s)", e->target, source);
-		else
-			log_debug("%s (%s) answers", e->target, source);
+		log_warning_errno(r, "cannot look at %s (%s)", e->target, source);
 		return 0;
 	}
 	if (!heal) {
@@ -588,9 +592,9 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 	heal_backoff_read(state, &b);
 	now = dvol_now_ms();
 	if (b.failures && now < b.not_before_ms) {
-		log_info("%s (%s) is stale; %u heal%s failed in a row, the next in %" PRIu64 " s",
-			 e->target, source, b.failures, b.failures == 1 ? "" : "s",
-			 (b.not_before_ms - now + 999) / 1000);
+		log_notice("%s (%s) is stale; %u heal%s failed in a row, the next in %" PRIu64 " s",
+			   e->target, source, b.failures, b.failures == 1 ? "" : "s",
+			   (b.not_before_ms - now + 999) / 1000);
 		return 0;
 	}
 

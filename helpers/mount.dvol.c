@@ -1541,6 +1541,7 @@ static int heal_prepare(struct plan *p)
 		log_error("another run of mount.dvol is mounting or healing %s (it holds %s); "
 			  "nothing was done. Try again once it is done",
 			  p->target, lock);
+		p->fail = DVOL_FAIL_MOUNT;
 		return -EBUSY;
 	}
 
@@ -1553,6 +1554,7 @@ static int heal_prepare(struct plan *p)
 		log_error("%s does not answer within %.1f s (probe-timeout=): its server is not "
 			  "answering, which a fresh mount cannot mend; nothing was done",
 			  p->target, p->opts.probe_timeout_ms / 1000.0);
+		p->fail = DVOL_FAIL_MOUNT;
 		return r;
 	default:
 		/* Live, or not there: what is mounted is resolved as always. */

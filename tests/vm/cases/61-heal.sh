@@ -20,14 +20,14 @@ cleanup_heal() {
 	umount -l "$N"
 	exportfs -u "127.0.0.0/8:$S"
 	while findmnt -rn --mountpoint "$S" >/dev/null; do umount -l "$S" || break; done
-	for l in $(losetup -j "$T/a.img" -O NAME -n) $(losetup -j "$T/b.img" -O NAME -n); do
+	for l in $(for i in a b c; do losetup -j "$T/$i.img" -O NAME -n; done); do
 		losetup -d "$l"
 	done
 	rm -rf /run/dvol/heal
 }
 on_exit cleanup_heal
 
-for i in a b; do
+for i in a b c; do
 	truncate -s 64M "$T/$i.img" && mkfs.ext4 -q -F "$T/$i.img"
 done
 mount -o loop "$T/a.img" "$S" && echo "from a" >"$S/marker-a"
@@ -79,9 +79,9 @@ check "...and reported as such" \
 
 # One run at a time heals a target.
 lock=/run/dvol/heal/$(systemd-escape -p "$M").lock
-flock -n "$lock" sleep 30 &
+flock -n "$lock" sh -c "touch '$T/locked'; exec sleep 60" &
 lpid=$!
-sleep 1
+check "a run holds the lock" wait_for 10 test -e "$T/locked"
 expect_rc 32 "a second run while one holds the target's lock: exit 32" \
 	mount -t dvol "nfs://127.0.0.1$S" "$M" -o heal,vers=4.2
 expect_msg "another run of mount.dvol is mounting or healing $M" "...saying another run holds it"
@@ -102,10 +102,20 @@ run_rc systemctl start dvol-heal.service
 check "a run within the pause does not try again" \
 	sh -c "journalctl -u dvol-heal.service --since @$since --no-pager | grep -q '1 heal failed in a row, the next in'"
 check "...nor count another failure" grep -q '^1 ' "$backoff"
+# Exported again, from a third filesystem: the mount stays stale, and the first run after
+# the pause heals it.
+mount -o loop "$T/c.img" "$S" && echo "from c" >"$S/marker-c"
 exportfs -o rw,sync,no_subtree_check,no_root_squash "127.0.0.0/8:$S"
-expect_rc 0 "the export back, the next run after the pause heals it" \
+exportfs -f
+check "exported from a third filesystem: still stale" stale "$M"
+expect_rc 0 "the first run after the pause heals it" \
 	sh -c "sleep 31; systemctl start dvol-heal.service"
-check "...live again" test -e "$M/marker-b"
+check "...live again, on the third filesystem" test -e "$M/marker-c"
 check "...and the backoff is cleared" test ! -e "$backoff"
+
+# A mount that answers again by itself (its export came back) leaves no backoff behind.
+echo "1 0" >"$backoff"
+expect_rc 0 "a run while it answers" systemctl start dvol-heal.service
+check "...clears a backoff left from before" test ! -e "$backoff"
 
 done_testing
