@@ -43,13 +43,16 @@ expect_rc 0 "the same export on another folder, without heal" \
 check "both show the first filesystem" sh -c "test -e '$M/marker-a' && test -e '$N/marker-a'"
 expect_rc 0 "the watchdog with nothing stale: exit 0" systemctl start dvol-heal.service
 
-sleep 100000 <"$M/marker-a" &
+sleep 100000 9<"$M/marker-a" &
 holder=$!
 
 # Re-exported from a new filesystem: mounted over the old one, the export's caches flushed.
 mount -o loop "$T/b.img" "$S" && echo "from b" >"$S/marker-b"
 exportfs -f
-stale() { ls "$1" 2>&1 >/dev/null | grep -q 'Stale file handle'; }
+stale() {
+	ls "$1" >/dev/null 2>"$T/ls.err"
+	grep -q 'Stale file handle' "$T/ls.err"
+}
 check "the export re-exported from a new filesystem: the mounts answer ESTALE" \
 	wait_for 60 stale "$N"
 
@@ -68,7 +71,7 @@ check "...one utab line for it, still with heal" \
 check "...no folder of the fresh mount left" sh -c "! ls /run/dvol/heal | grep -q '^new\.'"
 check "...no mount left under /run/dvol/heal" sh -c "! findmnt -rn -o TARGET | grep -q '^/run/dvol/heal'"
 check "the process holding a file open is alive and keeps its old handle" \
-	sh -c "kill -0 $holder && readlink /proc/$holder/fd/0 | grep -q marker-a"
+	sh -c "kill -0 $holder && readlink /proc/$holder/fd/9 | grep -q marker-a"
 check "a write through the healed mount lands on the new filesystem" \
 	sh -c "echo healed >'$M/written' && test \"\$(cat '$S/written')\" = healed"
 check "the journal says it was healed" \
