@@ -140,6 +140,31 @@ int dvol_bind_fd(int src_fd, int target_fd, unsigned long mflags)
 	return dvol_mount_attach(tree, target_fd, mflags);
 }
 
+#ifndef MOVE_MOUNT_BENEATH
+#define MOVE_MOUNT_BENEATH 0x00000200
+#endif
+
+int dvol_mount_replace(int tree, const char *target, bool beneath, bool *ret_atomic)
+{
+	*ret_atomic = false;
+	if (beneath) {
+		/* Kernels before 6.5 answer EINVAL for the flag; so does one that cannot
+		 * go beneath this mount (the root, or a propagation it forbids). */
+		if (move_mount(tree, "", AT_FDCWD, target,
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_BENEATH) == 0) {
+			*ret_atomic = true;
+			return umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
+		}
+		if (errno != EINVAL)
+			return -errno;
+	}
+	if (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+		return -errno;
+	if (move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -EREMCHG;
+	return 0;
+}
+
 void dvol_mount_info_done(struct dvol_mount_info *mi)
 {
 	free(mi->source);
@@ -155,6 +180,28 @@ bool dvol_same_inode(int a, int b)
 
 	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
 	       sa.st_ino == sb.st_ino;
+}
+
+/* What FS shows, into *RET. 0 or -ENOMEM. */
+static int mount_info_fill(struct libmnt_fs *fs, struct dvol_mount_info *ret)
+{
+	*ret = (struct dvol_mount_info){0};
+#define DUP(field, getter)                                                                         \
+	do {                                                                                       \
+		const char *v_ = getter(fs);                                                       \
+		if (v_ && !(ret->field = strdup(v_))) {                                            \
+			dvol_mount_info_done(ret);                                                 \
+			return -ENOMEM;                                                            \
+		}                                                                                  \
+	} while (0)
+	DUP(source, mnt_fs_get_source);
+	DUP(root, mnt_fs_get_root);
+	DUP(fstype, mnt_fs_get_fstype);
+	DUP(options, mnt_fs_get_vfs_options);
+#undef DUP
+	ret->ro = mnt_fs_get_vfs_options(fs) &&
+		  mnt_optstr_get_option(mnt_fs_get_vfs_options(fs), "ro", NULL, NULL) == 0;
+	return 0;
 }
 
 int dvol_mount_info_at(int fd, struct dvol_mount_info *ret)
@@ -180,24 +227,27 @@ int dvol_mount_info_at(int fd, struct dvol_mount_info *ret)
 		return 0;
 	if (!ret)
 		return 1;
+	r = mount_info_fill(found, ret);
+	return r < 0 ? r : 1;
+}
 
-	*ret = (struct dvol_mount_info){0};
-#define DUP(field, getter)                                                                         \
-	do {                                                                                       \
-		const char *v_ = getter(found);                                                    \
-		if (v_ && !(ret->field = strdup(v_))) {                                            \
-			dvol_mount_info_done(ret);                                                 \
-			return -ENOMEM;                                                            \
-		}                                                                                  \
-	} while (0)
-	DUP(source, mnt_fs_get_source);
-	DUP(root, mnt_fs_get_root);
-	DUP(fstype, mnt_fs_get_fstype);
-	DUP(options, mnt_fs_get_vfs_options);
-#undef DUP
-	ret->ro = mnt_fs_get_vfs_options(found) &&
-		  mnt_optstr_get_option(mnt_fs_get_vfs_options(found), "ro", NULL, NULL) == 0;
-	return 1;
+int dvol_mount_info_top(const char *target, struct dvol_mount_info *ret)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = mnt_new_table();
+	struct libmnt_fs *fs;
+	int r;
+
+	if (!tb)
+		return -ENOMEM;
+	r = mnt_table_parse_file(tb, "/proc/self/mountinfo");
+	if (r < 0)
+		return r;
+	/* No cache is set: libmount compares the strings, and touches no path. */
+	fs = mnt_table_find_target(tb, target, MNT_ITER_BACKWARD);
+	if (!fs)
+		return 0;
+	r = mount_info_fill(fs, ret);
+	return r < 0 ? r : 1;
 }
 
 void dvol_mount_attr_from_flags(unsigned long mflags, struct mount_attr *attr)

@@ -46,6 +46,11 @@ void dvol_mount_info_done(struct dvol_mount_info *mi);
  * automount point counts as not: the real mount goes over it), or -errno. */
 int dvol_mount_info_at(int fd, struct dvol_mount_info *ret);
 
+/* The same for the top mount at the path TARGET (normalized), found by its spelling in
+ * mountinfo, without a look at TARGET itself: for a mount that may not answer. 1 with *ret
+ * filled, 0 if nothing is mounted there, or -errno. */
+int dvol_mount_info_top(const char *target, struct dvol_mount_info *ret);
+
 /*
  * Is a folder fit to be bound as an instance volume? A "safe bind of a host folder" must not
  * hand a container the host's root filesystem, its device nodes or the kernel's own state:
@@ -111,6 +116,17 @@ int dvol_mount_chmod_root(int mfd, mode_t mode, uid_t uid, gid_t gid);
 
 /* Apply the MS_* flags in MFLAGS to MFD, then attach it on TARGET_FD (O_PATH). */
 int dvol_mount_attach(int mfd, int target_fd, unsigned long mflags);
+
+/*
+ * Put the detached mount TREE in the place of the top mount at TARGET (a path), which is
+ * then detached lazily: whoever holds files open on the old mount keeps them, new opens
+ * see TREE. Where the kernel can (MOVE_MOUNT_BENEATH, Linux 6.5) and BENEATH allows it,
+ * TREE goes beneath the old mount first, so that TARGET is never without one of the two;
+ * otherwise the old mount is detached first, and for an instant TARGET is the folder
+ * beneath. *ret_atomic says which was done. On an error nothing was changed, except
+ * -EREMCHG: the old mount is detached and TREE is not in its place.
+ */
+int dvol_mount_replace(int tree, const char *target, bool beneath, bool *ret_atomic);
 
 /* The MS_* flags of MFLAGS that a detached mount takes (ro, nosuid, nodev, noexec,
  * nodiratime, an atime mode) as mount_setattr(2)'s attributes. Pure. */

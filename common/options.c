@@ -47,6 +47,7 @@ static const struct own_opt {
      offsetof(struct dvol_opts, fallback_size_set)},
     {"fallback", OPT_FALLBACK, offsetof(struct dvol_opts, fallback),
      offsetof(struct dvol_opts, fallback_set)},
+    {"heal", OPT_FLAG, offsetof(struct dvol_opts, heal), -1},
 };
 
 const char *dvol_fallback_to_string(enum dvol_fallback f)
@@ -356,6 +357,7 @@ enum dvol_opts_why dvol_optstr_check_kind(const char *optstr, enum dvol_vol vol,
 	    {"retry", 1u << DVOL_VOL_NFS},
 	    {"source-mounted", 1u << DVOL_VOL_BIND},
 	    {"source-fs", 1u << DVOL_VOL_BIND},
+	    {"heal", 1u << DVOL_VOL_NFS},
 	};
 	char *value = NULL;
 	size_t valsz = 0;

@@ -49,6 +49,8 @@ struct dvol_opts {
 	bool fallback_size_set;
 	enum dvol_fallback fallback;
 	bool fallback_set;
+	/* heal: an NFS mount found stale (ESTALE) is replaced by a fresh one in place */
+	bool heal;
 
 	unsigned long mflags; /* MS_* of the VFS options */
 	char *vfs;	      /* "ro,nosuid" ... */

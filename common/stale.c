@@ -3,16 +3,20 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
+#include "fdutil.h"
 #include "libmount-util.h"
 #include "stale.h"
+#include "timeutil.h"
 
 /* What is mounted. The utab fuzz target gives a table of its own: the kernel makes this
  * file anew on every read, which cost most of that target's time. */
@@ -27,8 +31,7 @@ const char *dvol_utab_path(void)
 	return e && *e ? e : "/run/mount/utab";
 }
 
-/* Remove TARGET's entry from utab, under libmount's utab lock. */
-static int utab_remove(const char *target)
+int dvol_utab_remove(const char *target)
 {
 	_cleanup_(mnt_free_updatep) struct libmnt_update *upd = mnt_new_update();
 	int r;
@@ -43,17 +46,79 @@ static int utab_remove(const char *target)
 	return mnt_update_table(upd, NULL);
 }
 
-/* Does TARGET's mount answer ESTALE? statfs goes to the server; a stat may be cached. */
-static bool is_estale(const char *target)
+/* Does TARGET's mount answer? statfs goes to the server; a stat may be cached, a forced
+ * one is not. 0 or -errno. */
+static int mount_answer(const char *target)
 {
 	struct statfs sfs;
 	struct statx sx;
 
-	if (statfs(target, &sfs) < 0 && errno == ESTALE)
-		return true;
-	return statx(AT_FDCWD, target, AT_NO_AUTOMOUNT | AT_STATX_FORCE_SYNC, STATX_TYPE, &sx) <
-		   0 &&
-	       errno == ESTALE;
+	if (statfs(target, &sfs) < 0)
+		return -errno;
+	if (statx(AT_FDCWD, target, AT_NO_AUTOMOUNT | AT_STATX_FORCE_SYNC, STATX_TYPE, &sx) < 0)
+		return -errno;
+	return 0;
+}
+
+static bool is_estale(const char *target)
+{
+	return mount_answer(target) == -ESTALE;
+}
+
+int dvol_mount_check_live(const char *path, uint64_t timeout_ms)
+{
+	_cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
+	int fds[2], answer = 0, r;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	rfd = fds[0];
+	wfd = fds[1];
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		answer = mount_answer(path);
+		_exit(dvol_write_all(wfd, &answer, sizeof(answer)) < 0 ? 1 : 0);
+	}
+	wfd = safe_close(wfd);
+	r = dvol_read_all_until(rfd, &answer, sizeof(answer), dvol_now_ms() + timeout_ms);
+	if (r < 0)
+		(void)kill(pid, SIGKILL);
+	/* NFS waits for its server killably: a killed child goes at once. One that does
+	 * not is left to be reaped with us rather than wait here. */
+	for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+		dvol_sleep_ms(10);
+	if (r == -ETIMEDOUT)
+		return r;
+	if (r < 0)
+		return -EIO;
+	return answer > 0 ? -EIO : answer;
+}
+
+uint64_t dvol_heal_pause_ms(unsigned failures)
+{
+	const uint64_t max = 30ULL * 60 * 1000;
+
+	if (failures == 0)
+		return 0;
+	if (failures > 7)
+		return max;
+	return (30000ULL << (failures - 1)) < max ? 30000ULL << (failures - 1) : max;
+}
+
+int dvol_attr_get(const char *attrs, const char *name, char **ret)
+{
+	char *val = NULL;
+	size_t valsz = 0;
+
+	if (!attrs || mnt_optstr_get_option(attrs, name, &val, &valsz) != 0)
+		return 0;
+	if (val && valsz >= 2 && val[0] == '"' && val[valsz - 1] == '"')
+		val++, valsz -= 2;
+	*ret = strndup(val ? val : "", val ? valsz : 0);
+	return *ret ? 1 : -ENOMEM;
 }
 
 /*
@@ -62,19 +127,15 @@ static bool is_estale(const char *target)
  * the entries that are still mounted, the very ones this is not about): split the line,
  * and leave unmangling to mnt_unmangle() and the attributes to libmount's optstr parser.
  */
-struct utab_entry {
-	char *source, *target, *attrs;
-};
-
-static void utab_entry_done(struct utab_entry *e)
+static void utab_entry_done(struct dvol_utab_entry *e)
 {
 	free(e->source);
 	free(e->target);
 	free(e->attrs);
-	*e = (struct utab_entry){0};
+	*e = (struct dvol_utab_entry){0};
 }
 
-static int utab_entry_parse(char *line, struct utab_entry *e)
+static int utab_entry_parse(char *line, struct dvol_utab_entry *e)
 {
 	char *save = NULL;
 
@@ -95,62 +156,56 @@ static int utab_entry_parse(char *line, struct utab_entry *e)
 	return 0;
 }
 
+struct stale_walk {
+	const struct dvol_stale_opts *o;
+	struct libmnt_table *mi;
+	int n;
+};
+
+static int stale_one(const struct dvol_utab_entry *e, void *userdata)
+{
+	struct stale_walk *w = userdata;
+	const struct dvol_stale_opts *o = w->o;
+	_cleanup_free_ char *kind = NULL;
+	int r;
+
+	if (dvol_attr_get(e->attrs, "dvol.kind", &kind) < 0)
+		return -ENOMEM;
+	if (!mnt_table_find_target(w->mi, e->target, MNT_ITER_BACKWARD)) {
+		r = o->dry_run ? 0 : dvol_utab_remove(e->target);
+		if (o->event)
+			o->event(o->userdata, DVOL_STALE_RECORD, e->source, e->target, kind, r);
+		w->n++;
+		return 0;
+	}
+	if (strcmp(kind, "nfs") != 0 || !is_estale(e->target))
+		return 0;
+	if (o->event)
+		o->event(o->userdata, DVOL_STALE_NFS, e->source, e->target, kind, 0);
+	w->n++;
+	if (!o->unmount || o->dry_run)
+		return 0;
+	r = umount2(e->target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
+	if (r == 0)
+		r = dvol_utab_remove(e->target);
+	if (o->event)
+		o->event(o->userdata, DVOL_STALE_UNMOUNTED, e->source, e->target, kind, r);
+	return 0;
+}
+
 int dvol_stale_run(const struct dvol_stale_opts *o)
 {
-	_cleanup_(mnt_unref_tablep) struct libmnt_table *mi = NULL;
-	_cleanup_(fclosep) FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
-	size_t linesz = 0;
-	int r, n = 0;
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *mi = mnt_new_table();
+	struct stale_walk w = {.o = o, .mi = mi};
+	int r;
 
-	f = fopen(dvol_utab_path(), "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	mi = mnt_new_table();
 	if (!mi)
 		return -ENOMEM;
 	r = mnt_table_parse_file(mi, DVOL_STALE_MOUNTINFO);
 	if (r < 0)
 		return r;
-
-	while (getline(&line, &linesz, f) > 0) {
-		_cleanup_(utab_entry_done) struct utab_entry e = {0};
-		_cleanup_free_ char *kind = NULL;
-		char *val;
-		size_t valsz;
-
-		r = utab_entry_parse(line, &e);
-		if (r < 0)
-			return r;
-		if (!e.target || !e.attrs ||
-		    mnt_optstr_get_option(e.attrs, "dvol.kind", &val, &valsz) != 0)
-			continue; /* not dvol's */
-		kind = strndup(val ? val : "", val ? valsz : 0);
-		if (!kind)
-			return -ENOMEM;
-
-		if (!mnt_table_find_target(mi, e.target, MNT_ITER_BACKWARD)) {
-			r = o->dry_run ? 0 : utab_remove(e.target);
-			if (o->event)
-				o->event(o->userdata, DVOL_STALE_RECORD, e.source, e.target, kind,
-					 r);
-			n++;
-			continue;
-		}
-		if (strcmp(kind, "nfs") != 0 || !is_estale(e.target))
-			continue;
-		if (o->event)
-			o->event(o->userdata, DVOL_STALE_NFS, e.source, e.target, kind, 0);
-		n++;
-		if (!o->unmount || o->dry_run)
-			continue;
-		r = umount2(e.target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
-		if (r == 0)
-			r = utab_remove(e.target);
-		if (o->event)
-			o->event(o->userdata, DVOL_STALE_UNMOUNTED, e.source, e.target, kind, r);
-	}
-	return n;
+	r = dvol_utab_foreach(stale_one, &w);
+	return r < 0 ? r : w.n;
 }
 
 void dvol_utab_volume_done(struct dvol_utab_volume *v)
@@ -170,96 +225,102 @@ void dvol_utab_volumes_free(struct dvol_utab_volume *v, size_t n)
 	free(v);
 }
 
-/* The value of attribute NAME in ATTRS into *ret (NULL when absent). 0 or -ENOMEM. */
-static int attr_get(const char *attrs, const char *name, char **ret)
-{
-	char *val = NULL;
-	size_t valsz = 0;
-
-	*ret = NULL;
-	if (mnt_optstr_get_option(attrs, name, &val, &valsz) != 0)
-		return 0;
-	*ret = strndup(val ? val : "", val ? valsz : 0);
-	return *ret ? 0 : -ENOMEM;
-}
-
 int dvol_utab_attrs(const char *attrs, struct dvol_utab_volume *v)
 {
 	int r;
 
-	if (!attrs)
-		return -ENOENT;
-	r = attr_get(attrs, "dvol.kind", &v->kind);
+	r = dvol_attr_get(attrs, "dvol.kind", &v->kind);
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT;
+	r = dvol_attr_get(attrs, "dvol.degraded", &v->degraded);
+	if (r > 0)
+		r = dvol_attr_get(attrs, "dvol.fallback", &v->fallback);
 	if (r < 0)
 		return r;
-	if (!v->kind)
-		return -ENOENT;
-	r = attr_get(attrs, "dvol.degraded", &v->degraded);
-	if (r >= 0)
-		r = attr_get(attrs, "dvol.fallback", &v->fallback);
-	if (r >= 0 && v->degraded && !v->fallback && !(v->fallback = strdup("tmpfs")))
-		r = -ENOMEM;
-	if (r >= 0 && !v->degraded) {
+	if (!v->degraded) {
 		free(v->fallback);
 		v->fallback = NULL;
+		return 0;
 	}
-	return r;
+	/* A mount.dvol from before dvol.fallback= knew tmpfs alone. */
+	if (!v->fallback && !(v->fallback = strdup("tmpfs")))
+		return -ENOMEM;
+	return 0;
+}
+
+struct volumes_collect {
+	struct libmnt_table *mi;
+	struct dvol_utab_volume *v;
+	size_t n;
+};
+
+static int volumes_collect(const struct dvol_utab_entry *e, void *userdata)
+{
+	struct volumes_collect *c = userdata;
+	struct dvol_utab_volume *nv;
+	int r;
+
+	if (!mnt_table_find_target(c->mi, e->target, MNT_ITER_BACKWARD))
+		return 0; /* gone: dvol-gc's */
+	nv = reallocarray(c->v, c->n + 1, sizeof(*c->v));
+	if (!nv)
+		return -ENOMEM;
+	c->v = nv;
+	nv = &c->v[c->n++];
+	*nv = (struct dvol_utab_volume){0};
+	r = dvol_utab_attrs(e->attrs, nv);
+	if (r < 0)
+		return r;
+	nv->source = e->source ? strdup(e->source) : NULL;
+	nv->target = strdup(e->target);
+	return (e->source && !nv->source) || !nv->target ? -ENOMEM : 0;
 }
 
 int dvol_utab_volumes(struct dvol_utab_volume **ret, size_t *ret_n)
 {
-	_cleanup_(mnt_unref_tablep) struct libmnt_table *mi = NULL;
-	_cleanup_(fclosep) FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
-	struct dvol_utab_volume *v = NULL;
-	size_t linesz = 0, n = 0;
-	int r = 0;
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *mi = mnt_new_table();
+	struct volumes_collect c = {.mi = mi};
+	int r;
 
 	*ret = NULL;
 	*ret_n = 0;
-	f = fopen(dvol_utab_path(), "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	mi = mnt_new_table();
 	if (!mi)
 		return -ENOMEM;
 	r = mnt_table_parse_file(mi, DVOL_STALE_MOUNTINFO);
 	if (r < 0)
 		return r;
+	r = dvol_utab_foreach(volumes_collect, &c);
+	if (r < 0) {
+		dvol_utab_volumes_free(c.v, c.n);
+		return r;
+	}
+	*ret = c.v;
+	*ret_n = c.n;
+	return 0;
+}
 
+int dvol_utab_foreach(dvol_utab_fn fn, void *userdata)
+{
+	_cleanup_(fclosep) FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t linesz = 0;
+	int r;
+
+	f = fopen(dvol_utab_path(), "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
 	while (getline(&line, &linesz, f) > 0) {
-		_cleanup_(utab_entry_done) struct utab_entry e = {0};
-		struct dvol_utab_volume *nv;
+		_cleanup_(utab_entry_done) struct dvol_utab_entry e = {0};
 
 		r = utab_entry_parse(line, &e);
 		if (r < 0)
-			break;
-		if (!e.target || !mnt_table_find_target(mi, e.target, MNT_ITER_BACKWARD))
-			continue;
-		nv = reallocarray(v, n + 1, sizeof(*v));
-		if (!nv) {
-			r = -ENOMEM;
-			break;
-		}
-		v = nv;
-		v[n] = (struct dvol_utab_volume){0};
-		r = dvol_utab_attrs(e.attrs, &v[n]);
-		if (r == -ENOENT) {
-			dvol_utab_volume_done(&v[n]);
-			r = 0;
+			return r;
+		if (!e.target || !e.attrs ||
+		    mnt_optstr_get_option(e.attrs, "dvol.kind", NULL, NULL))
 			continue; /* not dvol's */
-		}
-		v[n].source = TAKE_PTR(e.source);
-		v[n].target = TAKE_PTR(e.target);
-		n++;
+		r = fn(&e, userdata);
 		if (r < 0)
-			break;
+			return r;
 	}
-	if (r < 0) {
-		dvol_utab_volumes_free(v, n);
-		return r;
-	}
-	*ret = v;
-	*ret_n = n;
 	return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * dvol's own state for volumes that are gone: utab entries that mount.dvol recorded
@@ -57,3 +58,33 @@ int dvol_utab_attrs(const char *attrs, struct dvol_utab_volume *v);
  * utab's order: *ret (dvol_utab_volumes_free()) and *ret_n. No utab: none. 0 or -errno.
  */
 int dvol_utab_volumes(struct dvol_utab_volume **ret, size_t *ret_n);
+/*
+ * Does the mount at PATH answer? statfs and a forced statx, which an NFS client sends to
+ * its server, in a child process, so that a server that does not answer costs TIMEOUT_MS
+ * and no more: 0; -ESTALE, the server no longer knows the mount's file handle (it was
+ * restarted onto other storage, or the export changed); -ETIMEDOUT, no answer in time;
+ * or the -errno the calls gave.
+ */
+int dvol_mount_check_live(const char *path, uint64_t timeout_ms);
+
+/* Remove TARGET's entry from utab (the first, if there are several), under libmount's
+ * lock. 0 or -errno; -EROFS if libmount sees no writable utab. */
+int dvol_utab_remove(const char *target);
+
+/* One of dvol's utab entries (ATTRS holds dvol.kind=). */
+struct dvol_utab_entry {
+	char *source, *target, *attrs;
+};
+typedef int (*dvol_utab_fn)(const struct dvol_utab_entry *e, void *userdata);
+
+/* Call FN for each of dvol's entries in utab, in order; a negative return of FN stops the
+ * walk and is returned. 0, or -errno when utab could not be read (none: 0). */
+int dvol_utab_foreach(dvol_utab_fn fn, void *userdata);
+
+/* The value of the attribute NAME in ATTRS ("a=1,b=\"x,y\""), double quotes taken off:
+ * 1 with *ret (caller frees; "" for a flag), 0 if there is none, -ENOMEM. */
+int dvol_attr_get(const char *attrs, const char *name, char **ret);
+
+/* heal's pause after FAILURES failed heals in a row: 30 s, doubling, at most 30 min. 0
+ * for none. Pure. */
+uint64_t dvol_heal_pause_ms(unsigned failures);

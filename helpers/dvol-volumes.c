@@ -12,6 +12,9 @@
  *   plan KNAME     print what would be done, and change nothing
  *   status         list the volumes mount.dvol recorded in utab that are mounted, and which
  *                  of them are optional's fallback (--json for a provisioning script)
+ *   heal           dvol-heal.service, from its timer: dvol's NFS mounts that answer ESTALE
+ *                  and were mounted with heal are mounted again by mount.dvol, which puts
+ *                  a fresh mount in the stale one's place; the others are reported
  *
  * The blank verdict and the format are mount.dvol's alone; this helper only chooses the
  * lines and the order.
@@ -39,11 +42,16 @@
 #include "mountop.h"
 #include "sandbox.h"
 #include "stale.h"
+#include "timeutil.h"
+#include "unitname.h"
 #include "version.h"
 #include "volumes.h"
 
 #define MOUNT_HELPER "/sbin/mount.dvol"
 #define RECORD_DIR   "/run/dvol/volumes"
+#define HEAL_DIR     "/run/dvol/heal"
+/* How long a mount's server may take to answer the watchdog's look. */
+#define HEAL_CHECK_TIMEOUT_MS 10000
 
 static const char *arg_config = DVOL_VOLUMES_FILE;
 static const char *arg_verb;
@@ -54,6 +62,7 @@ static void help(void)
 {
 	printf("Usage: dvol-volumes [--config FILE] format|mount|umount|plan KNAME\n"
 	       "       dvol-volumes status [--json]\n"
+	       "       dvol-volumes heal\n"
 	       "\n"
 	       "Bring up the lines of %s that concern the block device KNAME\n"
 	       "(a kernel name such as nvme1n1), as dvol-prepare@KNAME.service and\n"
@@ -66,6 +75,7 @@ static void help(void)
 	       "  status     list dvol's mounted volumes, and which are degraded (optional's\n"
 	       "             fallback in their place)\n"
 	       "  --json     status: a JSON array of {target, source, kind, degraded, fallback}\n"
+	       "  heal       mount again dvol's stale NFS mounts that have heal\n"
 	       "  --config FILE  read FILE instead of %s\n"
 	       "  -v         verbose\n"
 	       "  -h, --help, -V, --version\n"
@@ -111,6 +121,10 @@ static int parse_argv(int argc, char *argv[])
 	if (arg_json) {
 		log_error("--json is for the status verb; try 'dvol-volumes --help'");
 		return -EINVAL;
+	}
+	if (argc - optind == 1 && strcmp(argv[optind], "heal") == 0) {
+		arg_verb = argv[optind];
+		return 1;
 	}
 	if (argc - optind != 2) {
 		log_error("expected a verb and a kernel name; try 'dvol-volumes --help'");
@@ -564,6 +578,144 @@ static int do_status(void)
 	return DVOL_EX_OK;
 }
 
+/* --- heal ------------------------------------------------------------------------------ */
+
+/* A target's failed heals in a row, and when the next may start: HEAL_DIR/NAME.backoff. */
+struct heal_backoff {
+	unsigned failures;
+	uint64_t not_before_ms; /* dvol_now_ms()'s clock; /run goes with the boot */
+};
+
+static int heal_backoff_path(const char *target, char **ret)
+{
+	_cleanup_free_ char *name = NULL;
+	int r = dvol_unit_path_escape(target, &name);
+
+	if (r < 0)
+		return r;
+	return asprintf(ret, HEAL_DIR "/%s.backoff", name) < 0 ? -ENOMEM : 0;
+}
+
+static void heal_backoff_read(const char *path, struct heal_backoff *ret)
+{
+	_cleanup_(fclosep) FILE *f = fopen(path, "re");
+
+	*ret = (struct heal_backoff){0};
+	if (f && fscanf(f, "%u %" SCNu64, &ret->failures, &ret->not_before_ms) != 2)
+		*ret = (struct heal_backoff){0};
+}
+
+static int heal_backoff_write(const char *path, const struct heal_backoff *b)
+{
+	_cleanup_(fclosep) FILE *f = NULL;
+
+	(void)mkdir("/run/dvol", 0700);
+	(void)mkdir(HEAL_DIR, 0700);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%u %" PRIu64 "\n", b->failures, b->not_before_ms);
+	return fflush(f) == 0 ? 0 : -errno;
+}
+
+struct heal_run {
+	unsigned failed;
+};
+
+/* One of dvol's utab entries: an NFS mount that answers is left; a stale one is mounted
+ * again if it has heal (with its recorded options), and reported if it has not. */
+static int heal_one(const struct dvol_utab_entry *e, void *userdata)
+{
+	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
+	_cleanup_free_ char *kind = NULL, *heal = NULL, *opts = NULL, *state = NULL;
+	struct heal_run *hr = userdata;
+	const char *source = e->source ? e->source : "?";
+	struct heal_backoff b;
+	uint64_t now;
+	int r;
+
+	if (dvol_attr_get(e->attrs, "dvol.kind", &kind) < 0 ||
+	    dvol_attr_get(e->attrs, "dvol.heal", &heal) < 0 ||
+	    dvol_attr_get(e->attrs, "dvol.opts", &opts) < 0)
+		return -ENOMEM;
+	if (!kind || strcmp(kind, "nfs") != 0)
+		return 0;
+	/* A line whose mount is gone is dvol-gc's to clear. */
+	r = dvol_mount_info_top(e->target, &mi);
+	if (r <= 0)
+		return r == -ENOMEM ? r : 0;
+
+	r = dvol_mount_check_live(e->target, HEAL_CHECK_TIMEOUT_MS);
+	if (r == -ETIMEDOUT) {
+		log_warning("%s (%s) does not answer within %d s: its server is not answering, "
+			    "which heal cannot mend",
+			    e->target, source, HEAL_CHECK_TIMEOUT_MS / 1000);
+		return 0;
+	}
+	if (r == 0) {
+		log_debug("%s (%s) answers", e->target, source);
+		/* Mended on its own (the export came back), or by a heal: no more pause. */
+		if (heal_backoff_path(e->target, &state) >= 0)
+			(void)unlink(state);
+		return 0;
+	}
+	if (r != -ESTALE) {
+		log_warning_errno(r, "cannot look at %s (%s)", e->target, source);
+		return 0;
+	}
+	if (!heal) {
+		log_warning("%s (%s) is stale (ESTALE), and was not mounted with heal: it is "
+			    "left as it is. Unmount it (umount -l %s) and mount it again, or "
+			    "mount it with -o heal",
+			    e->target, source, e->target);
+		return 0;
+	}
+
+	r = heal_backoff_path(e->target, &state);
+	if (r < 0)
+		return r;
+	heal_backoff_read(state, &b);
+	now = dvol_now_ms();
+	if (b.failures && now < b.not_before_ms) {
+		log_notice("%s (%s) is stale; %u heal%s failed in a row, the next in %" PRIu64 " s",
+			   e->target, source, b.failures, b.failures == 1 ? "" : "s",
+			   (b.not_before_ms - now + 999) / 1000);
+		return 0;
+	}
+
+	log_info("%s (%s) is stale (ESTALE): mounting it again", e->target, source);
+	r = spawn((char *const[]){(char *)MOUNT_HELPER, (char *)source, (char *)e->target,
+				  (char *)"-o", opts && *opts ? opts : (char *)"heal", NULL});
+	if (r == 0) {
+		(void)unlink(state);
+		return 0;
+	}
+	hr->failed++;
+	b.failures++;
+	b.not_before_ms = now + dvol_heal_pause_ms(b.failures);
+	log_error("the heal of %s (%s) failed (mount.dvol: %s %d, above); the next try in %" PRIu64
+		  " s",
+		  e->target, source, r < 0 ? "error" : "exit status", r < 0 ? -r : r,
+		  dvol_heal_pause_ms(b.failures) / 1000);
+	r = heal_backoff_write(state, &b);
+	if (r < 0)
+		log_warning_errno(r, "cannot write %s: the next run tries again at once", state);
+	return 0;
+}
+
+static int do_heal(void)
+{
+	struct heal_run hr = {0};
+	int r;
+
+	r = dvol_utab_foreach(heal_one, &hr);
+	if (r == -ENOMEM)
+		return log_error_errno(r, "out of memory");
+	if (r < 0)
+		return log_error_errno(r, "cannot read %s", dvol_utab_path());
+	return hr.failed ? -EIO : 0;
+}
+
 static int run(void)
 {
 	_cleanup_(dvol_volumes_done) struct dvol_volumes vs = {0};
@@ -576,6 +728,10 @@ static int run(void)
 		return do_umount() < 0 ? DVOL_EX_FAIL : DVOL_EX_OK;
 	if (strcmp(arg_verb, "status") == 0)
 		return do_status();
+	if (strcmp(arg_verb, "heal") == 0) {
+		r = do_heal();
+		return r == -ENOMEM ? DVOL_EX_SYSERR : r < 0 ? DVOL_EX_FAIL : DVOL_EX_OK;
+	}
 
 	r = load(&vs);
 	if (r < 0)
@@ -619,7 +775,9 @@ int main(int argc, char *argv[])
 		return r < 0 ? DVOL_EX_USAGE : DVOL_EX_OK;
 	/* Never inet. mount.dvol inherits the filter and narrows it further itself; mount(8)
 	 * and umount(8) are not dvol's (they change uids, among others), so the steps that
-	 * run them are left to their unit's confinement. */
+	 * run them are left to their unit's confinement. So is heal: the mount.dvol it runs
+	 * needs the network and a change of uid for its probe before its own sandbox, which
+	 * no filter of ours could allow without allowing nearly all. */
 	if (strcmp(arg_verb, "status") == 0) {
 		r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH);
 		if (r < 0)

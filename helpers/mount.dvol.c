@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -44,6 +45,7 @@
 #include "sandbox.h"
 #include "spec.h"
 #include "srcgate.h"
+#include "stale.h"
 #include "strv.h"
 #include "unitname.h"
 #include "version.h"
@@ -109,6 +111,9 @@ struct plan {
 	bool create_source;   /* BIND: make the folder first */
 	bool already;	      /* the same source is mounted there: nothing to do */
 	bool on_fallback;     /* optional: the empty folder of an earlier run is mounted there */
+	bool stale;	      /* heal: what is mounted there answered ESTALE (prepare()) */
+	bool heal;	      /* ...and it is this volume: a fresh mount replaces it */
+	int heal_lock;	      /* heal: flock'ed, so that one run at a time heals the target */
 	const char *degraded; /* optional: why the fallback went there instead (utab) */
 	/* optional: which kind is mounted there (on_fallback); fallback=disk's folder */
 	enum dvol_fallback on_fallback_kind;
@@ -131,6 +136,7 @@ static void plan_done(struct plan *p)
 	free(p->fallback_dir);
 	safe_close(p->target_fd);
 	safe_close(p->src_fd);
+	safe_close(p->heal_lock);
 	local_done(&p->local);
 }
 
@@ -329,6 +335,14 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 	}
 
 	p->kind = dvol_spec_vol(&p->spec);
+	/* heal's watchdog mounts again with the options utab keeps, in double quotes. */
+	if (p->opts.heal && strpbrk(mnt_context_get_options(cxt), "\"\n")) {
+		log_error("heal: the options of %s hold a double quote or a newline, which its "
+			  "record in utab cannot keep; heal could not mount it again. Leave them "
+			  "out",
+			  spec);
+		return -EINVAL;
+	}
 	ow = dvol_opts_check(&p->opts, p->kind, arg_sloppy, &name);
 	if (ow == DVOL_OPTS_OK)
 		ow = dvol_optstr_check_kind(mnt_context_get_options(cxt), p->kind, &name);
@@ -365,6 +379,9 @@ static int open_target(struct plan *p, struct dvol_mount_info *ret_mi)
 		return log_error_errno(r, "cannot tell what is mounted on %s", p->target);
 	return r;
 }
+
+/* heal's locks, and the folders its fresh mounts are made on. */
+#define HEAL_DIR "/run/dvol/heal"
 
 /* The empty folder that 'optional' mounts in a volume's place (see fallback()). */
 #define FALLBACK_SOURCE "dvol-fallback"
@@ -444,6 +461,35 @@ static int mounted_same(const struct plan *p, const struct dvol_mount_info *mi,
 }
 
 /*
+ * heal: the mount on the target answered ESTALE (prepare()), so it is looked up by its
+ * path alone, without a look at it. This volume is replaced (act_heal()); anything else
+ * is left, and refused as check_existing() refuses it.
+ */
+static int check_stale(struct plan *p)
+{
+	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
+	int r;
+
+	r = dvol_mount_info_top(p->target, &mi);
+	if (r < 0)
+		return log_error_errno(r, "cannot tell what is mounted on %s", p->target);
+	if (r > 0 && dvol_mount_same(&mi, dvol_nfs_mount_is(&mi, p->nfs.source), NULL,
+				     p->opts.mflags & MS_RDONLY) == DVOL_MOUNT_SAME) {
+		p->heal = true;
+		log_notice("%s on %s is stale (ESTALE: the server no longer knows its file "
+			   "handle); heal: a fresh mount replaces it",
+			   p->nfs.source, p->target);
+		return 0;
+	}
+	log_error("%s is stale (ESTALE), and it is %s%s%s, not %s as asked; heal replaces only "
+		  "the same volume. Unmount it first (umount -l %s)",
+		  p->target, r > 0 ? "a mount of " : "not a mount point",
+		  r > 0 && mi.source ? mi.source : "", r > 0 && mi.ro ? " (read-only)" : "",
+		  p->nfs.source, p->target);
+	return -EBUSY;
+}
+
+/*
  * resolve: the mount point, and what is mounted there already. The same volume is
  * nothing to do (p->already); another one is an error naming both.
  */
@@ -459,6 +505,8 @@ static int check_existing(struct plan *p)
 	bool rooted;
 	int r;
 
+	if (p->stale)
+		return check_stale(p);
 	r = open_target(p, &mi);
 	if (r <= 0)
 		return r;
@@ -875,6 +923,59 @@ static int act_nfs(struct plan *p)
 			  "mount failed (%s); nothing was mounted",
 			  n->source, p->target, n->tried ?: "?");
 	return r;
+}
+
+/*
+ * act for heal: the fresh mount is made by act_nfs() on a folder of its own under
+ * HEAL_DIR, taken from there as a detached copy (a mount beneath a shared one, as systemd
+ * makes them, cannot be moved), and put in the stale one's place.
+ */
+static int act_heal(struct plan *p)
+{
+	char staging[] = HEAL_DIR "/new.XXXXXX";
+	_cleanup_close_ int tree = -EBADF, sfd = -EBADF;
+	int target_fd, r;
+	bool atomic;
+
+	if (!mkdtemp(staging))
+		return log_error_errno(-errno, "heal: cannot make a folder in %s", HEAL_DIR);
+	r = dvol_open_dir(staging, &sfd);
+	if (r >= 0) {
+		target_fd = p->target_fd;
+		p->target_fd = sfd;
+		r = act_nfs(p);
+		p->target_fd = target_fd;
+	} else
+		log_error_errno(r, "heal: cannot open %s", staging);
+	if (r >= 0) {
+		tree = open_tree(AT_FDCWD, staging, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (tree < 0)
+			r = log_error_errno(-errno, "heal: cannot take the fresh mount from %s",
+					    staging);
+		(void)umount2(staging, MNT_DETACH | UMOUNT_NOFOLLOW);
+	}
+	(void)rmdir(staging);
+	if (r < 0)
+		return r;
+
+	p->target_fd = safe_close(p->target_fd);
+	r = dvol_mount_replace(tree, p->target, true, &atomic);
+	if (r == -EREMCHG) {
+		log_error("heal: the stale mount on %s is detached, but the fresh one could not "
+			  "be put in its place: %s is the bare folder now. Mount it again",
+			  p->target, p->target);
+		return r;
+	}
+	if (r < 0)
+		return log_error_errno(r,
+				       "heal: cannot put the fresh mount of %s in the place of "
+				       "the stale one on %s, which is left as it was",
+				       p->nfs.source, p->target);
+	log_notice("healed %s: the stale mount of %s is replaced by a fresh one%s. Files "
+		   "opened before keep the stale one until they are closed",
+		   p->target, p->nfs.source,
+		   atomic ? "" : " (detached first: this kernel cannot mount beneath)");
+	return 0;
 }
 
 static int local_find(struct plan *p)
@@ -1399,11 +1500,20 @@ static int record(struct libmnt_context *cxt, const struct plan *p)
 
 	if (arg_nomtab || p->already)
 		return 0;
-	if (asprintf(&attrs, "dvol.kind=%s%s%s%s%s", dvol_vol_to_string(p->kind),
+	if (asprintf(&attrs, "dvol.kind=%s%s%s%s%s%s%s%s", dvol_vol_to_string(p->kind),
 		     p->degraded ? ",dvol.degraded=" : "", p->degraded ? p->degraded : "",
 		     p->degraded ? ",dvol.fallback=" : "",
-		     p->degraded ? dvol_fallback_to_string(p->opts.fallback) : "") < 0)
+		     p->degraded ? dvol_fallback_to_string(p->opts.fallback) : "",
+		     p->opts.heal ? ",dvol.heal,dvol.opts=\"" : "",
+		     p->opts.heal ? mnt_context_get_options(cxt) : "",
+		     p->opts.heal ? "\"" : "") < 0)
 		return -ENOMEM;
+	/* The stale mount's line goes, as umount(8) would remove it. */
+	if (p->heal) {
+		r = dvol_utab_remove(p->target);
+		if (r < 0)
+			log_warning_errno(r, "cannot remove the stale mount's line from utab");
+	}
 	/* libmount must not evaluate or canonicalize SOURCE: it is dvol's, not a path. */
 	r = mnt_context_disable_canonicalize(cxt, 1);
 	/* A tag is recorded as the device it named, as mount(8) does: libmount would
@@ -1452,6 +1562,56 @@ static int format_only_done(struct plan *p)
 	return 0;
 }
 
+/*
+ * heal, before any sandbox: the target's lock, so that one run at a time heals it, and
+ * whether what is mounted there answers, asked in a child under the probe's deadline (a
+ * look at a mount whose server does not answer would hang). p->stale when it is ESTALE.
+ */
+static int heal_prepare(struct plan *p)
+{
+	_cleanup_free_ char *name = NULL, *lock = NULL;
+	int r;
+
+	if (!p->opts.heal || arg_fake)
+		return 0;
+	r = dvol_unit_path_escape(p->target, &name);
+	if (r < 0)
+		return log_error_errno(r, "out of memory");
+	if (asprintf(&lock, HEAL_DIR "/%s.lock", name) < 0)
+		return log_error_errno(-ENOMEM, "out of memory");
+	(void)mkdir("/run/dvol", 0700);
+	(void)mkdir(HEAL_DIR, 0700);
+	p->heal_lock = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (p->heal_lock < 0)
+		return log_error_errno(-errno, "heal: cannot open the lock %s", lock);
+	if (flock(p->heal_lock, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		if (r != -EWOULDBLOCK)
+			return log_error_errno(r, "heal: cannot lock %s", lock);
+		log_error("another run of mount.dvol is mounting or healing %s (it holds %s); "
+			  "nothing was done. Try again once it is done",
+			  p->target, lock);
+		p->fail = DVOL_FAIL_MOUNT;
+		return -EBUSY;
+	}
+
+	r = dvol_mount_check_live(p->target, p->opts.probe_timeout_ms);
+	switch (r) {
+	case -ESTALE:
+		p->stale = true;
+		return 0;
+	case -ETIMEDOUT:
+		log_error("%s does not answer within %.1f s (probe-timeout=): its server is not "
+			  "answering, which a fresh mount cannot mend; nothing was done",
+			  p->target, p->opts.probe_timeout_ms / 1000.0);
+		p->fail = DVOL_FAIL_MOUNT;
+		return r;
+	default:
+		/* Live, or not there: what is mounted is resolved as always. */
+		return 0;
+	}
+}
+
 /* Before the first sandbox stage: NFS starts its probe process, which alone holds inet
  * and sheds root, while this one goes on to open the mount point meanwhile. */
 static int prepare(struct plan *p)
@@ -1464,6 +1624,8 @@ static int prepare(struct plan *p)
 		return 0;
 	case DVOL_VOL_NFS:
 		r = nfs_prepare(p);
+		if (r >= 0)
+			r = heal_prepare(p);
 		return r < 0 ? r : nfs_probe_start(p);
 	}
 	return -EINVAL;
@@ -1518,7 +1680,7 @@ static int act(struct plan *p)
 	case DVOL_VOL_LOCAL:
 		return act_local_mount(p);
 	case DVOL_VOL_NFS:
-		return act_nfs(p);
+		return p->heal ? act_heal(p) : act_nfs(p);
 	}
 	return -EINVAL;
 }
@@ -1838,8 +2000,11 @@ static int run(struct libmnt_context *cxt, struct plan *p)
 int main(int argc, char *argv[])
 {
 	_cleanup_(mnt_free_contextp) struct libmnt_context *cxt = NULL;
-	_cleanup_(plan_done) struct plan p = {
-	    .target_fd = -EBADF, .src_fd = -EBADF, .local.fd = -EBADF, .nfs.probe_fd = -EBADF};
+	_cleanup_(plan_done) struct plan p = {.target_fd = -EBADF,
+					      .src_fd = -EBADF,
+					      .heal_lock = -EBADF,
+					      .local.fd = -EBADF,
+					      .nfs.probe_fd = -EBADF};
 	const char *why;
 	int r;
 

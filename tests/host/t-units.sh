@@ -3,7 +3,8 @@
 # the built helpers in /usr/sbin and the man pages from `make install`), the drop-ins of
 # dvol-generator beside systemd-fstab-generator's own units included; and
 # `systemd-analyze security --offline=true` scores each at most its threshold: 2.0 for a
-# unit that does not mount, 3.5 for the one that mounts for the host.
+# unit that does not mount, 3.5 for the one that mounts for the host, 4.7 for the one that
+# mounts for the host and reaches NFS servers.
 . "$(dirname "$0")/lib.sh" "$@"
 need systemd-analyze man
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,6 +15,7 @@ declare -A MAX=(
 	[dvol-nfs-wait@.service]=2.0
 	[dvol-prepare@.service]=2.0
 	[dvol-mount@.service]=3.5
+	[dvol-heal.service]=4.7
 )
 
 # The man pages the units name, where man(1) looks for them during the test.
@@ -61,14 +63,16 @@ done
 # PrivateIPC= and IPCNamespacePath= count too: systemd mounts /dev/mqueue for them, in a
 # mount namespace (the VM tier saw every mount of the unit go when it ended). PrivateNetwork=
 # needs PrivateMounts=no beside it, which systemd 254 and later read as "no namespace".
-ns_opts=$(grep -E '^(ProtectSystem|ProtectHome|PrivateTmp|PrivateDevices|PrivateMounts|ReadWritePaths|ReadOnlyPaths|InaccessiblePaths|TemporaryFileSystem|BindPaths|BindReadOnlyPaths|ProtectKernelTunables|ProtectKernelModules|ProtectKernelLogs|ProtectControlGroups|ProtectProc|ProcSubset|RootDirectory|RootImage|MountAPIVFS|RuntimeDirectory|PrivateIPC|IPCNamespacePath)=' \
-	"$U/dvol-mount@.service" | grep -vx 'PrivateMounts=no' | cut -d= -f1 | tr '\n' ' ')
-if grep -qE '^PrivateNetwork=(yes|true|1|on)' "$U/dvol-mount@.service" &&
-	! grep -qx 'PrivateMounts=no' "$U/dvol-mount@.service"; then
-	ns_opts="$ns_opts PrivateNetwork (without PrivateMounts=no)"
-fi
-check "dvol-mount@.service sets no option that gives it a mount namespace of its own${ns_opts:+ (it sets: $ns_opts)}" \
-	test -z "$ns_opts"
+for u in dvol-mount@.service dvol-heal.service; do
+	ns_opts=$(grep -E '^(ProtectSystem|ProtectHome|PrivateTmp|PrivateDevices|PrivateMounts|ReadWritePaths|ReadOnlyPaths|InaccessiblePaths|TemporaryFileSystem|BindPaths|BindReadOnlyPaths|ProtectKernelTunables|ProtectKernelModules|ProtectKernelLogs|ProtectControlGroups|ProtectProc|ProcSubset|RootDirectory|RootImage|MountAPIVFS|RuntimeDirectory|PrivateIPC|IPCNamespacePath)=' \
+		"$U/$u" | grep -vx 'PrivateMounts=no' | cut -d= -f1 | tr '\n' ' ')
+	if grep -qE '^PrivateNetwork=(yes|true|1|on)' "$U/$u" &&
+		! grep -qx 'PrivateMounts=no' "$U/$u"; then
+		ns_opts="$ns_opts PrivateNetwork (without PrivateMounts=no)"
+	fi
+	check "$u sets no option that gives it a mount namespace of its own${ns_opts:+ (it sets: $ns_opts)}" \
+		test -z "$ns_opts"
+done
 
 # dvol-generator's drop-ins beside systemd-fstab-generator's units verify cleanly too.
 FG=/lib/systemd/system-generators/systemd-fstab-generator

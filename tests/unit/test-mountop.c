@@ -5,8 +5,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -170,13 +178,120 @@ static void test_bind_src_facts(void **state)
 	}
 }
 
+/* Mounts of MOUNTPOINT in this namespace's mountinfo (the stacked ones too). */
+static int mounts_at(const char *mountpoint)
+{
+	_cleanup_(fclosep) FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096], mp[4096];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && strcmp(mp, mountpoint) == 0)
+			n++;
+	return n;
+}
+
+/* A new tmpfs, detached, holding the file NAME. */
+static int tmpfs_with(const char *name)
+{
+	_cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC), f = -EBADF;
+	int tree;
+
+	assert_true(fs >= 0);
+	assert_int_equal(fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0), 0);
+	tree = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	assert_true(tree >= 0);
+	f = openat(tree, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(f >= 0);
+	return tree;
+}
+
+static bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+
+	return uname(&u) == 0 && sscanf(u.release, "%d.%d", &a, &b) == 2 &&
+	       (a > major || (a == major && b >= minor));
+}
+
+/*
+ * A mount replaced in place, as heal does with a stale NFS mount: new opens see the new
+ * one, a file held open on the old one stays usable, and one mount is left at the target,
+ * beneath (atomic, Linux 6.5) or after a detach. Real mounts, in a mount namespace of the
+ * test's own; skipped where that cannot be made (not root).
+ */
+static void test_mount_replace(void **state)
+{
+	static char base[] = "/tmp/dvol-test-replace.XXXXXX";
+	char target[64], old_file[80];
+
+	if (unshare(CLONE_NEWNS) < 0) {
+		print_message("cannot make a mount namespace (%s): skipped\n", strerror(errno));
+		skip();
+	}
+	assert_int_equal(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	assert_non_null(mkdtemp(base));
+	assert_int_equal(mount("dvol-test", base, "tmpfs", 0, NULL), 0);
+	/* Shared, as systemd makes every mount: the move must still be allowed. */
+	assert_int_equal(mount(NULL, base, NULL, MS_SHARED, NULL), 0);
+	snprintf(target, sizeof(target), "%s/t", base);
+	snprintf(old_file, sizeof(old_file), "%s/old", target);
+	assert_int_equal(mkdir(target, 0755), 0);
+
+	for (int beneath = 1; beneath >= 0; beneath--) {
+		_cleanup_close_ int old = tmpfs_with("old"), fresh = tmpfs_with("new"),
+				    held = -EBADF, t = open(target, O_PATH | O_CLOEXEC);
+		struct stat st;
+		bool atomic = true;
+
+		print_message("beneath=%d\n", beneath);
+		assert_true(t >= 0);
+		assert_int_equal(
+		    move_mount(old, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+		    0);
+		held = open(old_file, O_RDONLY | O_CLOEXEC);
+		assert_true(held >= 0);
+
+		assert_int_equal(dvol_mount_replace(fresh, target, beneath, &atomic), 0);
+		if (!beneath)
+			assert_false(atomic);
+		else if (kernel_at_least(6, 5))
+			assert_true(atomic);
+		assert_int_equal(mounts_at(target), 1);
+		assert_int_equal(faccessat(AT_FDCWD, target, F_OK, 0), 0);
+		assert_int_equal(access(old_file, F_OK), -1);
+		assert_int_equal(fstat(held, &st), 0); /* the old handle still works */
+		{
+			char p[96];
+
+			snprintf(p, sizeof(p), "%s/new", target);
+			assert_int_equal(access(p, F_OK), 0);
+		}
+		/* The mount fd holds the mount it names busy. */
+		fresh = safe_close(fresh);
+		assert_int_equal(umount2(target, 0), 0);
+		assert_int_equal(mounts_at(target), 0);
+	}
+	/* Nothing at the target: there is no mount to replace. */
+	{
+		_cleanup_close_ int fresh = tmpfs_with("new");
+		bool atomic;
+
+		assert_int_equal(dvol_mount_replace(fresh, target, false, &atomic), -EINVAL);
+		assert_int_equal(mounts_at(target), 0);
+	}
+	assert_int_equal(umount2(base, MNT_DETACH), 0);
+	assert_int_equal(rmdir(base), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mount_same),
-	    cmocka_unit_test(test_attr_from_flags),
-	    cmocka_unit_test(test_bind_src),
-	    cmocka_unit_test(test_bind_src_facts),
+	    cmocka_unit_test(test_mount_same),	  cmocka_unit_test(test_attr_from_flags),
+	    cmocka_unit_test(test_bind_src),	  cmocka_unit_test(test_bind_src_facts),
+	    cmocka_unit_test(test_mount_replace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

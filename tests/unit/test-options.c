@@ -271,6 +271,7 @@ static void test_gate_options(void **state)
 	    {"source-fs=xfs|", -EINVAL, false, NULL, NULL, "source-fs=xfs|"},
 	    {"source-fs=a b", -EINVAL, false, NULL, NULL, "source-fs=a b"},
 	    {"optional=yes", -EINVAL, false, NULL, NULL, "optional=yes"},
+	    {"heal=1", -EINVAL, false, NULL, NULL, "heal=1"},
 	    {"fallback-size=0", -EINVAL, false, NULL, NULL, "fallback-size=0"},
 	    {"fallback-size=lots", -EINVAL, false, NULL, NULL, "fallback-size=lots"},
 	    {"fallback=bogus", -EINVAL, false, NULL, NULL, "fallback=bogus"},
@@ -374,6 +375,9 @@ static void test_check_kind(void **state)
 	    {"source-mounted", DVOL_VOL_NFS, DVOL_OPTS_FOREIGN, "source-mounted"},
 	    {"source-mounted=/srv", DVOL_VOL_LOCAL, DVOL_OPTS_FOREIGN, "source-mounted"},
 	    {"source-fs=xfs", DVOL_VOL_LOCAL, DVOL_OPTS_FOREIGN, "source-fs"},
+	    {"heal,vers=4.2", DVOL_VOL_NFS, DVOL_OPTS_OK, NULL},
+	    {"heal", DVOL_VOL_BIND, DVOL_OPTS_FOREIGN, "heal"},
+	    {"ro,heal", DVOL_VOL_LOCAL, DVOL_OPTS_FOREIGN, "heal"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
