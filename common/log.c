@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -15,7 +16,20 @@ static const char *log_ident = "dvol";
 static int log_level = LOG_NOTICE;
 static bool to_stderr = true;
 static bool to_syslog;
+static bool stderr_is_journal;
 static int syslog_fd = -EBADF;
+
+/* Under a unit, systemd sets $JOURNAL_STREAM to the device and inode of the stream it
+ * connected stderr to: a warning sent to the journal need not go there a second time. */
+static bool stderr_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 /*
  * The syslog socket is connected once, here, before any sandbox: the narrow stages allow
@@ -59,6 +73,7 @@ void dvol_log_open(const char *ident)
 	const char *e = getenv("DVOL_LOG");
 
 	log_ident = ident;
+	stderr_is_journal = stderr_journal();
 	to_stderr = isatty(STDERR_FILENO);
 	to_syslog = !to_stderr;
 	if (e && strcmp(e, "stderr") == 0)
@@ -106,7 +121,8 @@ static void log_va(int level, int r, const char *fmt, va_list ap)
 		size_t n = strlen(msg);
 		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(-r));
 	}
-	if ((to_syslog && !syslog_send(level, msg)) || to_stderr || level <= LOG_WARNING)
+	if ((to_syslog && !syslog_send(level, msg)) || to_stderr ||
+	    (level <= LOG_WARNING && !(to_syslog && stderr_is_journal)))
 		fprintf(stderr, "%s: %s\n", log_ident, msg);
 	errno = saved;
 }

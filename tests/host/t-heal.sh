@@ -19,15 +19,13 @@ expect_msg "heal=1' takes no value" "...saying heal takes no value"
 # The lock is taken before anything else: a second run finds it held and does nothing.
 lock=/run/dvol/heal/$(systemd-escape -p "$T/nfs").lock
 mkdir -p /run/dvol/heal
-flock -n "$lock" sh -c "touch '$T/locked'; exec sleep 60" &
-lpid=$!
-check "a run holds the lock" wait_for 5 test -e "$T/locked"
+exec 8>"$lock"
+check "the test holds the target's lock" flock -n 8
 expect_rc 32 "heal while another run holds the target's lock: exit 32" \
 	mount -t dvol "nfs://127.0.0.1/export" "$T/nfs" -o heal,probe-timeout=1
 expect_msg "another run of mount.dvol is mounting or healing $T/nfs" "...naming the target"
 check "...nothing mounted" not_mounted "$T/nfs"
-kill "$lpid"
-wait "$lpid" 2>/dev/null
+exec 8>&-
 
 # The watchdog: a bind of dvol's, and a line of an NFS volume whose mount is gone, are
 # not its business; it exits 0 and changes nothing.

@@ -82,13 +82,12 @@ check "...and reported as such" \
 
 # One run at a time heals a target.
 lock=/run/dvol/heal/$(systemd-escape -p "$M").lock
-flock -n "$lock" sh -c "touch '$T/locked'; exec sleep 60" &
-lpid=$!
-check "a run holds the lock" wait_for 10 test -e "$T/locked"
-expect_rc 32 "a second run while one holds the target's lock: exit 32" \
+exec 8>"$lock"
+check "the test holds the target's lock" flock -n 8
+expect_rc 32 "a run of mount.dvol meanwhile: exit 32" \
 	mount -t dvol "nfs://127.0.0.1$S" "$M" -o heal,vers=4.2
 expect_msg "another run of mount.dvol is mounting or healing $M" "...saying another run holds it"
-kill "$lpid"
+exec 8>&-
 
 # A heal that fails backs off: the export goes away, so the fresh mount cannot be made.
 systemctl stop dvol-heal.timer
@@ -96,8 +95,14 @@ exportfs -u "127.0.0.0/8:$S"
 exportfs -f
 check "the export withdrawn: the healed mount answers ESTALE" wait_for 60 stale "$M"
 backoff=/run/dvol/heal/$(systemd-escape -p "$M").backoff
+since=$(date +%s)
 run_rc systemctl start dvol-heal.service
 check "the watchdog fails while the heal cannot mount (rc=$RC)" test "$RC" -ne 0
+journalctl -u dvol-heal.service --since "@$since" --no-pager >"$T/failed.log"
+check "...because the mount failed, not because of the lock" \
+	sh -c "grep -q 'the heal of $M .*failed' '$T/failed.log' && ! grep -q 'another run' '$T/failed.log'"
+check "...and says it once (the journal is its stderr too)" \
+	test "$(grep -c 'the heal of $M .*failed' "$T/failed.log")" -eq 1
 check "...leaving a backoff of one failure" grep -q '^1 ' "$backoff"
 since=$(date +%s)
 sleep 1
