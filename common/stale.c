@@ -97,17 +97,6 @@ int dvol_mount_check_live(const char *path, uint64_t timeout_ms)
 	return answer > 0 ? -EIO : answer;
 }
 
-uint64_t dvol_heal_pause_ms(unsigned failures)
-{
-	const uint64_t max = 30ULL * 60 * 1000;
-
-	if (failures == 0)
-		return 0;
-	if (failures > 7)
-		return max;
-	return (30000ULL << (failures - 1)) < max ? 30000ULL << (failures - 1) : max;
-}
-
 int dvol_attr_get(const char *attrs, const char *name, char **ret)
 {
 	char *val = NULL;

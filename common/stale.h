@@ -84,7 +84,3 @@ int dvol_utab_foreach(dvol_utab_fn fn, void *userdata);
 /* The value of the attribute NAME in ATTRS ("a=1,b=\"x,y\""), double quotes taken off:
  * 1 with *ret (caller frees; "" for a flag), 0 if there is none, -ENOMEM. */
 int dvol_attr_get(const char *attrs, const char *name, char **ret);
-
-/* heal's pause after FAILURES failed heals in a row: 30 s, doubling, at most 30 min. 0
- * for none. Pure. */
-uint64_t dvol_heal_pause_ms(unsigned failures);

@@ -37,19 +37,19 @@
 #include "libmount-util.h"
 #include "escape.h"
 #include "exitcode.h"
+#include "fdutil.h"
 #include "json.h"
 #include "log.h"
 #include "mountop.h"
+#include "heal.h"
 #include "sandbox.h"
 #include "stale.h"
 #include "timeutil.h"
-#include "unitname.h"
 #include "version.h"
 #include "volumes.h"
 
 #define MOUNT_HELPER "/sbin/mount.dvol"
 #define RECORD_DIR   "/run/dvol/volumes"
-#define HEAL_DIR     "/run/dvol/heal"
 /* How long a mount's server may take to answer the watchdog's look. */
 #define HEAL_CHECK_TIMEOUT_MS 10000
 
@@ -580,47 +580,65 @@ static int do_status(void)
 
 /* --- heal ------------------------------------------------------------------------------ */
 
-/* A target's failed heals in a row, and when the next may start: HEAL_DIR/NAME.backoff. */
+/* A target's failed heals in a row, and when the next may start: DVOL_HEAL_DIR/NAME.backoff,
+ * opened from the folder's fd and never through a link. */
 struct heal_backoff {
 	unsigned failures;
 	uint64_t not_before_ms; /* dvol_now_ms()'s clock; /run goes with the boot */
 };
 
-static int heal_backoff_path(const char *target, char **ret)
-{
-	_cleanup_free_ char *name = NULL;
-	int r = dvol_unit_path_escape(target, &name);
+struct heal_run {
+	int dir; /* DVOL_HEAL_DIR, opened once a stale mount with heal needs it */
+	unsigned failed;
+};
 
-	if (r < 0)
-		return r;
-	return asprintf(ret, HEAL_DIR "/%s.backoff", name) < 0 ? -ENOMEM : 0;
+static void heal_run_done(struct heal_run *hr)
+{
+	safe_close(hr->dir);
 }
 
-static void heal_backoff_read(const char *path, struct heal_backoff *ret)
+static int heal_dir(struct heal_run *hr)
 {
-	_cleanup_(fclosep) FILE *f = fopen(path, "re");
+	int r;
+
+	if (hr->dir >= 0)
+		return hr->dir;
+	r = dvol_heal_dir_open(DVOL_HEAL_DIR, &hr->dir);
+	if (r == -ELOOP)
+		return log_error_errno(r,
+				       "%s, or a folder above it, is a symbolic link: heal keeps "
+				       "no state through one. Remove it",
+				       DVOL_HEAL_DIR);
+	if (r < 0)
+		return log_error_errno(r, "cannot open %s", DVOL_HEAL_DIR);
+	return hr->dir;
+}
+
+static void heal_backoff_read(int dir, const char *name, struct heal_backoff *ret)
+{
+	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_(fclosep) FILE *f = NULL;
 
 	*ret = (struct heal_backoff){0};
-	if (f && fscanf(f, "%u %" SCNu64, &ret->failures, &ret->not_before_ms) != 2)
+	if (fd < 0 || !(f = fdopen(fd, "r")))
+		return;
+	fd = -EBADF;
+	if (fscanf(f, "%u %" SCNu64, &ret->failures, &ret->not_before_ms) != 2)
 		*ret = (struct heal_backoff){0};
 }
 
-static int heal_backoff_write(const char *path, const struct heal_backoff *b)
+static int heal_backoff_write(int dir, const char *name, const struct heal_backoff *b)
 {
-	_cleanup_(fclosep) FILE *f = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	char buf[64];
+	int n;
 
-	(void)mkdir("/run/dvol", 0700);
-	(void)mkdir(HEAL_DIR, 0700);
-	f = fopen(path, "we");
-	if (!f)
+	fd = openat(dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return -errno;
-	fprintf(f, "%u %" PRIu64 "\n", b->failures, b->not_before_ms);
-	return fflush(f) == 0 ? 0 : -errno;
+	n = snprintf(buf, sizeof(buf), "%u %" PRIu64 "\n", b->failures, b->not_before_ms);
+	return dvol_write_all(fd, buf, (size_t)n);
 }
-
-struct heal_run {
-	unsigned failed;
-};
 
 /* One of dvol's utab entries: an NFS mount that answers is left; a stale one is mounted
  * again if it has heal (with its recorded options), and reported if it has not. */
@@ -628,6 +646,7 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 {
 	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
 	_cleanup_free_ char *kind = NULL, *heal = NULL, *opts = NULL, *state = NULL;
+	int dir;
 	struct heal_run *hr = userdata;
 	const char *source = e->source ? e->source : "?";
 	struct heal_backoff b;
@@ -655,8 +674,9 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 	if (r == 0) {
 		log_debug("%s (%s) answers", e->target, source);
 		/* Mended on its own (the export came back), or by a heal: no more pause. */
-		if (heal_backoff_path(e->target, &state) >= 0)
-			(void)unlink(state);
+		if (heal && heal_dir(hr) >= 0 &&
+		    dvol_heal_file_name(e->target, ".backoff", &state) >= 0)
+			(void)unlinkat(hr->dir, state, 0);
 		return 0;
 	}
 	if (r != -ESTALE) {
@@ -671,10 +691,15 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 		return 0;
 	}
 
-	r = heal_backoff_path(e->target, &state);
+	dir = heal_dir(hr);
+	if (dir < 0) {
+		hr->failed++;
+		return 0;
+	}
+	r = dvol_heal_file_name(e->target, ".backoff", &state);
 	if (r < 0)
 		return r;
-	heal_backoff_read(state, &b);
+	heal_backoff_read(dir, state, &b);
 	now = dvol_now_ms();
 	if (b.failures && now < b.not_before_ms) {
 		log_notice("%s (%s) is stale; %u heal%s failed in a row, the next in %" PRIu64 " s",
@@ -687,7 +712,7 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 	r = spawn((char *const[]){(char *)MOUNT_HELPER, (char *)source, (char *)e->target,
 				  (char *)"-o", opts && *opts ? opts : (char *)"heal", NULL});
 	if (r == 0) {
-		(void)unlink(state);
+		(void)unlinkat(dir, state, 0);
 		return 0;
 	}
 	hr->failed++;
@@ -697,15 +722,16 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 		  " s",
 		  e->target, source, r < 0 ? "error" : "exit status", r < 0 ? -r : r,
 		  dvol_heal_pause_ms(b.failures) / 1000);
-	r = heal_backoff_write(state, &b);
+	r = heal_backoff_write(dir, state, &b);
 	if (r < 0)
-		log_warning_errno(r, "cannot write %s: the next run tries again at once", state);
+		log_warning_errno(r, "cannot write %s/%s: the next run tries again at once",
+				  DVOL_HEAL_DIR, state);
 	return 0;
 }
 
 static int do_heal(void)
 {
-	struct heal_run hr = {0};
+	_cleanup_(heal_run_done) struct heal_run hr = {.dir = -EBADF};
 	int r;
 
 	r = dvol_utab_foreach(heal_one, &hr);

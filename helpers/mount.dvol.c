@@ -33,6 +33,7 @@
 #include "exitcode.h"
 #include "fdutil.h"
 #include "fresh.h"
+#include "heal.h"
 #include "libmount-util.h"
 #include "log.h"
 #include "mkfs.h"
@@ -113,6 +114,7 @@ struct plan {
 	bool on_fallback;     /* optional: the empty folder of an earlier run is mounted there */
 	bool stale;	      /* heal: what is mounted there answered ESTALE (prepare()) */
 	bool heal;	      /* ...and it is this volume: a fresh mount replaces it */
+	int heal_dir;	      /* heal: DVOL_HEAL_DIR, opened without following a link */
 	int heal_lock;	      /* heal: flock'ed, so that one run at a time heals the target */
 	const char *degraded; /* optional: why the fallback went there instead (utab) */
 	/* optional: which kind is mounted there (on_fallback); fallback=disk's folder */
@@ -137,6 +139,7 @@ static void plan_done(struct plan *p)
 	safe_close(p->target_fd);
 	safe_close(p->src_fd);
 	safe_close(p->heal_lock);
+	safe_close(p->heal_dir);
 	local_done(&p->local);
 }
 
@@ -379,9 +382,6 @@ static int open_target(struct plan *p, struct dvol_mount_info *ret_mi)
 		return log_error_errno(r, "cannot tell what is mounted on %s", p->target);
 	return r;
 }
-
-/* heal's locks, and the folders its fresh mounts are made on. */
-#define HEAL_DIR "/run/dvol/heal"
 
 /* The empty folder that 'optional' mounts in a volume's place (see fallback()). */
 #define FALLBACK_SOURCE "dvol-fallback"
@@ -926,35 +926,38 @@ static int act_nfs(struct plan *p)
 }
 
 /*
- * act for heal: the fresh mount is made by act_nfs() on a folder of its own under
- * HEAL_DIR, taken from there as a detached copy (a mount beneath a shared one, as systemd
- * makes them, cannot be moved), and put in the stale one's place.
+ * act for heal: the fresh mount is made by act_nfs() on a folder of its own in
+ * DVOL_HEAL_DIR (made from the folder's fd: nothing planted there can move it), taken
+ * from there as a detached copy (a mount beneath a shared one, as systemd makes them,
+ * cannot be moved), and put in the stale one's place.
  */
 static int act_heal(struct plan *p)
 {
-	char staging[] = HEAL_DIR "/new.XXXXXX";
 	_cleanup_close_ int tree = -EBADF, sfd = -EBADF;
+	char name[32], at[64];
 	int target_fd, r;
 	bool atomic;
 
-	if (!mkdtemp(staging))
-		return log_error_errno(-errno, "heal: cannot make a folder in %s", HEAL_DIR);
-	r = dvol_open_dir(staging, &sfd);
+	snprintf(name, sizeof(name), "new.%d", (int)getpid());
+	snprintf(at, sizeof(at), "/proc/self/fd/%d/%s", p->heal_dir, name);
+	if (mkdirat(p->heal_dir, name, 0700) < 0)
+		return log_error_errno(-errno, "heal: cannot make %s/%s", DVOL_HEAL_DIR, name);
+	sfd = openat(p->heal_dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	r = sfd < 0 ? log_error_errno(-errno, "heal: cannot open %s/%s", DVOL_HEAL_DIR, name) : 0;
 	if (r >= 0) {
 		target_fd = p->target_fd;
 		p->target_fd = sfd;
 		r = act_nfs(p);
 		p->target_fd = target_fd;
-	} else
-		log_error_errno(r, "heal: cannot open %s", staging);
-	if (r >= 0) {
-		tree = open_tree(AT_FDCWD, staging, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		if (tree < 0)
-			r = log_error_errno(-errno, "heal: cannot take the fresh mount from %s",
-					    staging);
-		(void)umount2(staging, MNT_DETACH | UMOUNT_NOFOLLOW);
 	}
-	(void)rmdir(staging);
+	if (r >= 0) {
+		tree = open_tree(p->heal_dir, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (tree < 0)
+			r = log_error_errno(-errno, "heal: cannot take the fresh mount from %s/%s",
+					    DVOL_HEAL_DIR, name);
+		(void)umount2(at, MNT_DETACH | UMOUNT_NOFOLLOW);
+	}
+	(void)unlinkat(p->heal_dir, name, AT_REMOVEDIR);
 	if (r < 0)
 		return r;
 
@@ -1569,28 +1572,36 @@ static int format_only_done(struct plan *p)
  */
 static int heal_prepare(struct plan *p)
 {
-	_cleanup_free_ char *name = NULL, *lock = NULL;
+	_cleanup_free_ char *lock = NULL;
 	int r;
 
 	if (!p->opts.heal || arg_fake)
 		return 0;
-	r = dvol_unit_path_escape(p->target, &name);
+	r = dvol_heal_dir_open(DVOL_HEAL_DIR, &p->heal_dir);
+	if (r == -ELOOP || r == -EPERM) {
+		log_error("heal: %s, or a folder above it, is %s: heal keeps no lock and makes no "
+			  "mount there; nothing was done. Remove it",
+			  DVOL_HEAL_DIR,
+			  r == -ELOOP ? "a symbolic link" : "not this user's, or not a folder");
+		p->fail = DVOL_FAIL_MOUNT;
+		return r;
+	}
+	if (r < 0)
+		return log_error_errno(r, "heal: cannot open %s", DVOL_HEAL_DIR);
+	r = dvol_heal_file_name(p->target, ".lock", &lock);
 	if (r < 0)
 		return log_error_errno(r, "out of memory");
-	if (asprintf(&lock, HEAL_DIR "/%s.lock", name) < 0)
-		return log_error_errno(-ENOMEM, "out of memory");
-	(void)mkdir("/run/dvol", 0700);
-	(void)mkdir(HEAL_DIR, 0700);
-	p->heal_lock = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	p->heal_lock = openat(p->heal_dir, lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (p->heal_lock < 0)
-		return log_error_errno(-errno, "heal: cannot open the lock %s", lock);
+		return log_error_errno(-errno, "heal: cannot open the lock %s/%s", DVOL_HEAL_DIR,
+				       lock);
 	if (flock(p->heal_lock, LOCK_EX | LOCK_NB) < 0) {
 		r = -errno;
 		if (r != -EWOULDBLOCK)
-			return log_error_errno(r, "heal: cannot lock %s", lock);
-		log_error("another run of mount.dvol is mounting or healing %s (it holds %s); "
+			return log_error_errno(r, "heal: cannot lock %s/%s", DVOL_HEAL_DIR, lock);
+		log_error("another run of mount.dvol is mounting or healing %s (it holds %s/%s); "
 			  "nothing was done. Try again once it is done",
-			  p->target, lock);
+			  p->target, DVOL_HEAL_DIR, lock);
 		p->fail = DVOL_FAIL_MOUNT;
 		return -EBUSY;
 	}
@@ -2003,6 +2014,7 @@ int main(int argc, char *argv[])
 	_cleanup_(plan_done) struct plan p = {.target_fd = -EBADF,
 					      .src_fd = -EBADF,
 					      .heal_lock = -EBADF,
+					      .heal_dir = -EBADF,
 					      .local.fd = -EBADF,
 					      .nfs.probe_fd = -EBADF};
 	const char *why;

@@ -27,6 +27,19 @@ expect_msg "another run of mount.dvol is mounting or healing $T/nfs" "...naming 
 check "...nothing mounted" not_mounted "$T/nfs"
 exec 8>&-
 
+# A link planted where heal keeps its locks and makes its fresh mounts: refused, and
+# nothing is made through it.
+mkdir -p "$T/elsewhere"
+rm -rf /run/dvol/heal
+ln -s "$T/elsewhere" /run/dvol/heal
+expect_rc 32 "/run/dvol/heal a symbolic link: exit 32" \
+	mount -t dvol "nfs://127.0.0.1/export" "$T/nfs" -o heal,probe-timeout=1
+expect_msg "/run/dvol/heal, or a folder above it, is a symbolic link" "...naming it"
+check "...nothing made where it points" test -z "$(ls -A "$T/elsewhere")"
+check "...nothing mounted" not_mounted "$T/nfs"
+rm /run/dvol/heal
+# (A link higher up, at /run/dvol, is test-heal's: /run here is the host's own.)
+
 # The watchdog: a bind of dvol's, and a line of an NFS volume whose mount is gone, are
 # not its business; it exits 0 and changes nothing.
 expect_rc 0 "a bind of dvol's" mount -t dvol "$T/src" "$T/dst"

@@ -126,21 +126,6 @@ static void test_attr_get(void **state)
 #undef ATTRS
 }
 
-/* heal's pauses: none before a failure, then 30 s doubling, at most 30 min. */
-static void test_heal_pause(void **state)
-{
-	static const struct {
-		unsigned failures;
-		uint64_t ms;
-	} t[] = {
-	    {0, 0},	  {1, 30000},	{2, 60000},    {3, 120000},	      {6, 960000},
-	    {7, 1800000}, {8, 1800000}, {64, 1800000}, {UINT32_MAX, 1800000},
-	};
-
-	for (size_t i = 0; i < ELEMENTSOF(t); i++)
-		assert_int_equal(dvol_heal_pause_ms(t[i].failures), t[i].ms);
-}
-
 /* The look in a child: a folder that answers, one that is not there, and proc (which
  * answers too). A stale NFS mount is the VM tier's (this kernel has no NFS). */
 static void test_check_live(void **state)
@@ -156,8 +141,9 @@ static void test_check_live(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_attrs),      cmocka_unit_test(test_volumes),
-	    cmocka_unit_test(test_attr_get),   cmocka_unit_test(test_heal_pause),
+	    cmocka_unit_test(test_attrs),
+	    cmocka_unit_test(test_volumes),
+	    cmocka_unit_test(test_attr_get),
 	    cmocka_unit_test(test_check_live),
 	};
 

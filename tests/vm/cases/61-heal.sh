@@ -15,6 +15,8 @@ mkdir -p "$S" "$M" "$N"
 holder=
 cleanup_heal() {
 	systemctl stop dvol-heal.timer
+	nft delete table inet dvolheal
+	umount -l "$M-dead"
 	[ -n "$holder" ] && kill "$holder"
 	umount -l "$M"
 	umount -l "$N"
@@ -125,5 +127,25 @@ check "...and the backoff is cleared" test ! -e "$backoff"
 echo "1 0" >"$backoff"
 expect_rc 0 "a run while it answers" systemctl start dvol-heal.service
 check "...clears a backoff left from before" test ! -e "$backoff"
+
+# A server that does not answer at all (it half-answers: the mount was made, then its
+# traffic is dropped). The watchdog's look at it gives up after 10 s and says so; the
+# run ends, and nothing is mounted again.
+H=$M-dead
+mkdir -p "$H"
+expect_rc 0 "a heal volume through another address of the server" \
+	mount -t dvol "nfs://127.0.0.4$S" "$H" -o heal,vers=4.2
+nft add table inet dvolheal &&
+	nft add chain inet dvolheal in '{ type filter hook input priority 0; }' &&
+	nft add rule inet dvolheal in ip daddr 127.0.0.4 drop
+since=$(date +%s)
+s=$SECONDS
+expect_rc 0 "its traffic dropped: the watchdog run still ends, exit 0" systemctl start dvol-heal.service
+echo "# the watchdog's run with a server that does not answer took $((SECONDS - s)) s"
+check "...saying the mount does not answer" \
+	sh -c "journalctl -u dvol-heal.service --since @$since --no-pager | grep -q '$H (.*) does not answer within 10 s'"
+check "...one mount there still, the same" test "$(findmnt -rn --mountpoint "$H" | wc -l)" -eq 1
+nft delete table inet dvolheal
+umount -l "$H"
 
 done_testing

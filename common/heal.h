@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+/*
+ * heal's own state, in a folder of root's: a lock a target (one run at a time heals it),
+ * the folders its fresh mounts are made on, and the pause after failed heals.
+ */
+#define DVOL_HEAL_DIR "/run/dvol/heal"
+
+/*
+ * Open the absolute folder PATH (DVOL_HEAL_DIR), making it and its missing parents, without
+ * following a symbolic link anywhere on the way, and leave it this user's and 0700. 0 with
+ * *ret_fd (O_RDONLY|O_DIRECTORY), -ELOOP for a link on the way, -EPERM when the folder
+ * belongs to someone else, or -errno.
+ */
+int dvol_heal_dir_open(const char *path, int *ret_fd);
+
+/* TARGET's file in that folder: TARGET escaped as `systemd-escape -p` does, then SUFFIX
+ * (".lock", ".backoff"). 0 with *ret (caller frees), or -ENOMEM/-EINVAL. */
+int dvol_heal_file_name(const char *target, const char *suffix, char **ret);
+
+/* heal's pause after FAILURES failed heals in a row: 30 s, doubling, at most 30 min. 0
+ * for none. Pure. */
+uint64_t dvol_heal_pause_ms(unsigned failures);
