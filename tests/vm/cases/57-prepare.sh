@@ -128,7 +128,7 @@ echo "written in boot 1" >"$CACHE/marker" && sync -f "$CACHE/marker"
 
 # --- the units, live ------------------------------------------------------------------------
 # The image has no man(1) (a minbase system): verify checks the man pages below instead.
-units=("dvol-prepare@$k.service" "dvol-mount@$k.service" dvol-gc.service dvol-gc.timer
+units=("dvol-prepare@$k.service" "dvol-mount@$k.service" dvol-gc.service dvol-gc.timer dvol-heal.service dvol-heal.timer
 	dvol-nfs-wait@srv.service)
 run_rc systemd-analyze verify --man=no "${units[@]}"
 check "systemd-analyze verify prints nothing for the installed units (rc=$RC)" \
