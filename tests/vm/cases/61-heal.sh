@@ -104,7 +104,7 @@ journalctl -u dvol-heal.service --since "@$since" --no-pager >"$T/failed.log"
 check "...because the mount failed, not because of the lock" \
 	sh -c "grep -q 'the heal of $M .*failed' '$T/failed.log' && ! grep -q 'another run' '$T/failed.log'"
 check "...and says it once (the journal is its stderr too)" \
-	test "$(grep -c 'the heal of $M .*failed' "$T/failed.log")" -eq 1
+	test "$(grep -c "the heal of $M .*failed" "$T/failed.log")" -eq 1
 check "...leaving a backoff of one failure" grep -q '^1 ' "$backoff"
 since=$(date +%s)
 sleep 1
