@@ -147,7 +147,6 @@ static int utab_entry_parse(char *line, struct dvol_utab_entry *e)
 
 struct stale_walk {
 	const struct dvol_stale_opts *o;
-	struct libmnt_table *mi;
 	int n;
 };
 
@@ -160,7 +159,7 @@ static int stale_one(const struct dvol_utab_entry *e, void *userdata)
 
 	if (dvol_attr_get(e->attrs, "dvol.kind", &kind) < 0)
 		return -ENOMEM;
-	if (!mnt_table_find_target(w->mi, e->target, MNT_ITER_BACKWARD)) {
+	if (!e->mounted) {
 		r = o->dry_run ? 0 : dvol_utab_remove(e->target);
 		if (o->event)
 			o->event(o->userdata, DVOL_STALE_RECORD, e->source, e->target, kind, r);
@@ -184,15 +183,9 @@ static int stale_one(const struct dvol_utab_entry *e, void *userdata)
 
 int dvol_stale_run(const struct dvol_stale_opts *o)
 {
-	_cleanup_(mnt_unref_tablep) struct libmnt_table *mi = mnt_new_table();
-	struct stale_walk w = {.o = o, .mi = mi};
+	struct stale_walk w = {.o = o};
 	int r;
 
-	if (!mi)
-		return -ENOMEM;
-	r = mnt_table_parse_file(mi, DVOL_STALE_MOUNTINFO);
-	if (r < 0)
-		return r;
 	r = dvol_utab_foreach(stale_one, &w);
 	return r < 0 ? r : w.n;
 }
@@ -238,7 +231,6 @@ int dvol_utab_attrs(const char *attrs, struct dvol_utab_volume *v)
 }
 
 struct volumes_collect {
-	struct libmnt_table *mi;
 	struct dvol_utab_volume *v;
 	size_t n;
 };
@@ -249,7 +241,7 @@ static int volumes_collect(const struct dvol_utab_entry *e, void *userdata)
 	struct dvol_utab_volume *nv;
 	int r;
 
-	if (!mnt_table_find_target(c->mi, e->target, MNT_ITER_BACKWARD))
+	if (!e->mounted)
 		return 0; /* gone: dvol-gc's */
 	nv = reallocarray(c->v, c->n + 1, sizeof(*c->v));
 	if (!nv)
@@ -267,17 +259,11 @@ static int volumes_collect(const struct dvol_utab_entry *e, void *userdata)
 
 int dvol_utab_volumes(struct dvol_utab_volume **ret, size_t *ret_n)
 {
-	_cleanup_(mnt_unref_tablep) struct libmnt_table *mi = mnt_new_table();
-	struct volumes_collect c = {.mi = mi};
+	struct volumes_collect c = {0};
 	int r;
 
 	*ret = NULL;
 	*ret_n = 0;
-	if (!mi)
-		return -ENOMEM;
-	r = mnt_table_parse_file(mi, DVOL_STALE_MOUNTINFO);
-	if (r < 0)
-		return r;
 	r = dvol_utab_foreach(volumes_collect, &c);
 	if (r < 0) {
 		dvol_utab_volumes_free(c.v, c.n);
@@ -290,6 +276,7 @@ int dvol_utab_volumes(struct dvol_utab_volume **ret, size_t *ret_n)
 
 int dvol_utab_foreach(dvol_utab_fn fn, void *userdata)
 {
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *mi = NULL;
 	_cleanup_(fclosep) FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
 	size_t linesz = 0;
@@ -298,6 +285,12 @@ int dvol_utab_foreach(dvol_utab_fn fn, void *userdata)
 	f = fopen(dvol_utab_path(), "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
+	mi = mnt_new_table();
+	if (!mi)
+		return -ENOMEM;
+	r = mnt_table_parse_file(mi, DVOL_STALE_MOUNTINFO);
+	if (r < 0)
+		return r;
 	while (getline(&line, &linesz, f) > 0) {
 		_cleanup_(utab_entry_done) struct dvol_utab_entry e = {0};
 
@@ -307,6 +300,7 @@ int dvol_utab_foreach(dvol_utab_fn fn, void *userdata)
 		if (!e.target || !e.attrs ||
 		    mnt_optstr_get_option(e.attrs, "dvol.kind", NULL, NULL))
 			continue; /* not dvol's */
+		e.mounted = mnt_table_find_target(mi, e.target, MNT_ITER_BACKWARD) != NULL;
 		r = fn(&e, userdata);
 		if (r < 0)
 			return r;

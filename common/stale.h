@@ -74,11 +74,13 @@ int dvol_utab_remove(const char *target);
 /* One of dvol's utab entries (ATTRS holds dvol.kind=). */
 struct dvol_utab_entry {
 	char *source, *target, *attrs;
+	bool mounted; /* TARGET is a mount point now (mountinfo) */
 };
 typedef int (*dvol_utab_fn)(const struct dvol_utab_entry *e, void *userdata);
 
 /* Call FN for each of dvol's entries in utab, in order; a negative return of FN stops the
- * walk and is returned. 0, or -errno when utab could not be read (none: 0). */
+ * walk and is returned. 0, or -errno when utab or mountinfo could not be read (no utab:
+ * 0). */
 int dvol_utab_foreach(dvol_utab_fn fn, void *userdata);
 
 /* The value of the attribute NAME in ATTRS ("a=1,b=\"x,y\""), double quotes taken off:

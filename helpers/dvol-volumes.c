@@ -644,7 +644,6 @@ static int heal_backoff_write(int dir, const char *name, const struct heal_backo
  * again if it has heal (with its recorded options), and reported if it has not. */
 static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 {
-	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
 	_cleanup_free_ char *kind = NULL, *heal = NULL, *opts = NULL, *state = NULL;
 	int dir;
 	struct heal_run *hr = userdata;
@@ -660,9 +659,8 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 	if (!kind || strcmp(kind, "nfs") != 0)
 		return 0;
 	/* A line whose mount is gone is dvol-gc's to clear. */
-	r = dvol_mount_info_top(e->target, &mi);
-	if (r <= 0)
-		return r == -ENOMEM ? r : 0;
+	if (!e->mounted)
+		return 0;
 
 	r = dvol_mount_check_live(e->target, HEAL_CHECK_TIMEOUT_MS);
 	if (r == -ETIMEDOUT) {
