@@ -213,6 +213,7 @@ int dvol_gen_line(const char *source, const char *target, const char *options,
 	struct dvol_opts o = {0};
 	struct dvol_nfs_mopts mo = {0};
 	uint64_t mount_ms, total_ms;
+	const char *heal;
 	bool netdev;
 	int r;
 
@@ -270,6 +271,10 @@ int dvol_gen_line(const char *source, const char *target, const char *options,
 	r = dvol_unit_escape(source, &wait);
 	if (r < 0)
 		goto out;
+	/* heal: the watchdog that mends the mount is started with it. */
+	heal = o.heal ? "# heal: the watchdog of stale mounts is started with it.\n"
+			"Wants=dvol-heal.timer\n"
+		      : "";
 	if (netdev)
 		r = asprintf(&ret->dropin,
 			     "# Written by dvol-generator for the dvol NFS line of %s:\n"
@@ -279,12 +284,13 @@ int dvol_gen_line(const char *source, const char *target, const char *options,
 			     "After=network-online.target\n"
 			     "Requires=dvol-nfs-wait@%s.service\n"
 			     "After=dvol-nfs-wait@%s.service\n"
+			     "%s"
 			     "\n"
 			     "[Mount]\n"
 			     "# retry=%" PRIu64 "ms + probe-timeout=%" PRIu64
 			     "ms + mount-timeout=%" PRIu64 "ms + %ums\n"
 			     "TimeoutSec=%" PRIu64 "ms\n",
-			     target, wait, wait, o.retry_ms, o.probe_timeout_ms, mount_ms,
+			     target, wait, wait, heal, o.retry_ms, o.probe_timeout_ms, mount_ms,
 			     DVOL_GEN_TIMEOUT_MARGIN_MS, total_ms);
 	else
 		r = asprintf(
@@ -292,12 +298,13 @@ int dvol_gen_line(const char *source, const char *target, const char *options,
 		    "# Written by dvol-generator for the dvol NFS line of %s.\n"
 		    "# No _netdev: it is ordered into local-fs.target, before the network,\n"
 		    "# so only the deadline is set here. Add _netdev to the line.\n"
+		    "%s%s%s"
 		    "[Mount]\n"
 		    "# retry=%" PRIu64 "ms + probe-timeout=%" PRIu64 "ms + mount-timeout=%" PRIu64
 		    "ms + %ums\n"
 		    "TimeoutSec=%" PRIu64 "ms\n",
-		    target, o.retry_ms, o.probe_timeout_ms, mount_ms, DVOL_GEN_TIMEOUT_MARGIN_MS,
-		    total_ms);
+		    target, *heal ? "[Unit]\n" : "", heal, *heal ? "\n" : "", o.retry_ms,
+		    o.probe_timeout_ms, mount_ms, DVOL_GEN_TIMEOUT_MARGIN_MS, total_ms);
 	if (r < 0) {
 		ret->dropin = NULL;
 		r = -ENOMEM;
