@@ -9,13 +9,7 @@
  */
 #define DVOL_HEAL_DIR "/run/dvol/heal"
 
-/*
- * Open the absolute folder PATH (DVOL_HEAL_DIR), making it and its missing parents, without
- * following a symbolic link anywhere on the way, and leave it this user's and 0700. 0 with
- * *ret_fd (O_RDONLY|O_DIRECTORY), -ELOOP for a link on the way, -EPERM when the folder
- * belongs to someone else, or -errno.
- */
-int dvol_heal_dir_open(const char *path, int *ret_fd);
+/* The folder is opened with dvol_rootdir_private(DVOL_HEAL_DIR, 0700, ...). */
 
 /* TARGET's file in that folder: TARGET escaped as `systemd-escape -p` does, then SUFFIX
  * (".lock", ".backoff"). 0 with *ret (caller frees), or -ENOMEM/-EINVAL. */

@@ -142,6 +142,55 @@ int dvol_rootdir_mkdirat(int dfd, const char *name, mode_t mode, uid_t uid, gid_
 	return made;
 }
 
+int dvol_rootdir_private(const char *path, mode_t parents_mode, int *ret_fd, char **ret_at)
+{
+	_cleanup_free_ char *copy = strdup(path), *at = strdup(path);
+	_cleanup_close_ int fd = -EBADF;
+	size_t size = strlen(path) + 1, len = 0;
+	char *save = NULL, *c, *next_c;
+	struct stat st;
+	int r;
+
+	if (!copy || !at)
+		return -ENOMEM;
+	if (path[0] != '/')
+		return -EINVAL;
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	at[0] = '\0';
+	for (c = strtok_r(copy, "/", &save); c; c = next_c) {
+		int next = -EBADF;
+
+		next_c = strtok_r(NULL, "/", &save);
+		/* The components joined again fit in PATH's length: "//" only shortens. */
+		len += (size_t)snprintf(at + len, size - len, "/%s", c);
+		r = dvol_rootdir_mkdirat(fd, c, next_c ? parents_mode : 0700, -1, -1, &next);
+		if (r < 0)
+			goto fail;
+		safe_close(fd);
+		fd = next;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (st.st_uid != geteuid()) {
+		r = -EPERM;
+		goto fail;
+	}
+	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+fail:
+	if (ret_at)
+		*ret_at = TAKE_PTR(at);
+	return r;
+}
+
 static int id_of(int dfd, const char *path, int flags, struct dvol_file_id *ret)
 {
 	struct stat st;

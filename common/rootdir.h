@@ -34,6 +34,16 @@ int dvol_rootdir_open_walk(const char *path, int *ret_fd, char **ret_at);
  */
 int dvol_rootdir_mkdirat(int dfd, const char *name, mode_t mode, uid_t uid, gid_t gid, int *ret_fd);
 
+/*
+ * A folder for dvol's own state: open the absolute PATH, making it and its missing parents
+ * (PARENTS_MODE; the folder itself 0700), without following a symbolic link in any
+ * component; the folder must be this user's, and is left 0700. 0 with *ret_fd
+ * (O_RDONLY|O_DIRECTORY), or -ELOOP (a link on the way), -EPERM (someone else's folder),
+ * -EINVAL (not absolute) or -errno, with *ret_at (may be NULL; caller frees) the path up
+ * to the component at fault.
+ */
+int dvol_rootdir_private(const char *path, mode_t parents_mode, int *ret_fd, char **ret_at);
+
 /* The folders no root may be: "/" first, then the system's and the kernel's own. */
 extern const char *const dvol_rootdir_system[];
 extern const size_t dvol_rootdir_n_system;

@@ -42,6 +42,7 @@
 #include "log.h"
 #include "mountop.h"
 #include "heal.h"
+#include "rootdir.h"
 #include "sandbox.h"
 #include "stale.h"
 #include "timeutil.h"
@@ -603,7 +604,7 @@ static int heal_dir(struct heal_run *hr)
 
 	if (hr->dir >= 0)
 		return hr->dir;
-	r = dvol_heal_dir_open(DVOL_HEAL_DIR, &hr->dir);
+	r = dvol_rootdir_private(DVOL_HEAL_DIR, 0700, &hr->dir, NULL);
 	if (r == -ELOOP)
 		return log_error_errno(r,
 				       "%s, or a folder above it, is a symbolic link: heal keeps "

@@ -1577,7 +1577,7 @@ static int heal_prepare(struct plan *p)
 
 	if (!p->opts.heal || arg_fake)
 		return 0;
-	r = dvol_heal_dir_open(DVOL_HEAL_DIR, &p->heal_dir);
+	r = dvol_rootdir_private(DVOL_HEAL_DIR, 0700, &p->heal_dir, NULL);
 	if (r == -ELOOP || r == -EPERM) {
 		log_error("heal: %s, or a folder above it, is %s: heal keeps no lock and makes no "
 			  "mount there; nothing was done. Remove it",
@@ -1761,28 +1761,24 @@ static bool dir_has_entries(int fd)
  */
 static int fallback_disk(struct plan *p)
 {
-	_cleanup_close_ int lib = -EBADF, dvol = -EBADF, top = -EBADF, leaf = -EBADF;
-	const char *at = "/var/lib";
+	_cleanup_close_ int top = -EBADF, leaf = -EBADF;
+	_cleanup_free_ char *failed_at = NULL;
+	const char *at = FALLBACK_DIR;
 	struct stat st;
 	bool left;
 	int r;
 
-	r = dvol_rootdir_open("/var/lib", &lib, NULL);
-	if (r >= 0)
-		at = "/var/lib/dvol", r = dvol_rootdir_mkdirat(lib, "dvol", 0755, -1, -1, &dvol);
-	if (r >= 0)
-		at = FALLBACK_DIR, r = dvol_rootdir_mkdirat(dvol, "fallback", 0700, -1, -1, &top);
-	if (r >= 0 && fstat(top, &st) < 0)
-		r = -errno;
-	if (r >= 0 && st.st_uid != geteuid()) {
+	r = dvol_rootdir_private(FALLBACK_DIR, 0755, &top, &failed_at);
+	if (failed_at)
+		at = failed_at;
+	if (r == -EPERM) {
 		log_error("%s is not ready, and %s belongs to uid %u, not to this user: the "
 			  "fallback folder is not made in it, and nothing is mounted on %s. Find "
 			  "out who made it, then remove it",
-			  arg_spec, at, (unsigned)st.st_uid, p->target);
-		return -EPERM;
+			  arg_spec, at, lstat(at, &st) == 0 ? (unsigned)st.st_uid : (unsigned)-1,
+			  p->target);
+		return r;
 	}
-	if (r >= 0 && (st.st_mode & 07777) != 0700 && fchmod(top, 0700) < 0)
-		r = -errno;
 	if (r >= 0)
 		at = p->fallback_dir,
 		r = dvol_rootdir_mkdirat(top, strrchr(p->fallback_dir, '/') + 1,

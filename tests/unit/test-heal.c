@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "heal.h"
+#include "rootdir.h"
 #include "tmpdir.h"
 
 /* heal's pauses: none before a failure, then 30 s doubling, at most 30 min. */
@@ -68,14 +69,14 @@ static void test_dir_open(void **state)
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/run/dvol/heal", dir);
-	assert_int_equal(dvol_heal_dir_open(path, &fd), 0);
+	assert_int_equal(dvol_rootdir_private(path, 0700, &fd, NULL), 0);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	fd = safe_close(fd);
 
 	/* Too wide: narrowed. */
 	assert_int_equal(chmod(path, 0777), 0);
-	assert_int_equal(dvol_heal_dir_open(path, &fd), 0);
+	assert_int_equal(dvol_rootdir_private(path, 0700, &fd, NULL), 0);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	fd = safe_close(fd);
@@ -85,12 +86,12 @@ static void test_dir_open(void **state)
 	assert_int_equal(mkdir(other, 0755), 0);
 	assert_int_equal(rmdir(path), 0);
 	assert_int_equal(symlink(other, path), 0);
-	assert_int_equal(dvol_heal_dir_open(path, &fd), -ELOOP);
+	assert_int_equal(dvol_rootdir_private(path, 0700, &fd, NULL), -ELOOP);
 	assert_int_equal(unlink(path), 0);
 	snprintf(link, sizeof(link), "%s/run2", dir);
 	assert_int_equal(symlink("run", link), 0);
 	snprintf(path, sizeof(path), "%s/run2/dvol/heal", dir);
-	assert_int_equal(dvol_heal_dir_open(path, &fd), -ELOOP);
+	assert_int_equal(dvol_rootdir_private(path, 0700, &fd, NULL), -ELOOP);
 	/* Nothing was made through either link. */
 	snprintf(path, sizeof(path), "%s/elsewhere", dir);
 	assert_int_equal(rmdir(path), 0);
@@ -100,9 +101,9 @@ static void test_dir_open(void **state)
 		snprintf(path, sizeof(path), "%s/run/dvol/heal", dir);
 		assert_int_equal(mkdir(path, 0700), 0);
 		assert_int_equal(chown(path, 1234, 1234), 0);
-		assert_int_equal(dvol_heal_dir_open(path, &fd), -EPERM);
+		assert_int_equal(dvol_rootdir_private(path, 0700, &fd, NULL), -EPERM);
 	}
-	assert_int_equal(dvol_heal_dir_open("relative/heal", &fd), -EINVAL);
+	assert_int_equal(dvol_rootdir_private("relative/heal", 0700, &fd, NULL), -EINVAL);
 }
 
 int main(void)
