@@ -67,6 +67,8 @@ COMMON_SRC := $(filter-out common/sandbox-gen.c,$(wildcard common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 HELPER_SRC := $(wildcard helpers/*.c)
 HELPERS    := $(HELPER_SRC:helpers/%.c=$(B)/%)
+# mount.dvol's pieces beside its flow (helpers/mount-dvol/mount-dvol.h).
+MOUNT_DVOL_SRC := $(wildcard helpers/mount-dvol/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 UNIT_TESTS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 MANPAGES   := $(wildcard man/*.[1-8])
@@ -124,10 +126,10 @@ $(TB)/%: $(TB)/helpers/%.o $(TB)/libdvol.a
 MOUNT_DVOL_LIBS = $(shell pkg-config --libs mount blkid) \
 	-Wl,-Bstatic $(shell pkg-config --libs --static libnfs libseccomp json-c) -Wl,-Bdynamic
 
-$(B)/mount.dvol: $(B)/helpers/mount.dvol.o $(B)/libdvol.a
+$(B)/mount.dvol: $(B)/helpers/mount.dvol.o $(MOUNT_DVOL_SRC:%.c=$(B)/%.o) $(B)/libdvol.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MOUNT_DVOL_LIBS)
 
-$(TB)/mount.dvol: $(TB)/helpers/mount.dvol.o $(TB)/libdvol.a
+$(TB)/mount.dvol: $(TB)/helpers/mount.dvol.o $(MOUNT_DVOL_SRC:%.c=$(TB)/%.o) $(TB)/libdvol.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MOUNT_DVOL_LIBS)
 
 # Unit tests link the test build: test-sandbox drives DVOL_SANDBOX=log.
@@ -201,7 +203,7 @@ uninstall:
 		rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	for r in $(notdir $(wildcard udev/*.rules)); do rm -f $(DESTDIR)$(UDEVDIR)/rules.d/$$r; done
 
-FORMAT_SRC = common/*.[ch] helpers/*.c tests/*.c tests/unit/*.c bench/*.c fuzz/*.c $(wildcard fuzz/wire/*.c)
+FORMAT_SRC = common/*.[ch] helpers/*.c helpers/mount-dvol/*.[ch] tests/*.c tests/unit/*.c bench/*.c fuzz/*.c $(wildcard fuzz/wire/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 
@@ -213,7 +215,7 @@ format-check:
 # shell script; any finding fails.
 # LINT_PENDING: files left out of lint for a time, each with its reason; none now.
 LINT_PENDING :=
-LINT_C := $(filter-out $(LINT_PENDING),$(wildcard common/*.c helpers/*.c bench/*.c tests/*.c))
+LINT_C := $(filter-out $(LINT_PENDING),$(wildcard common/*.c helpers/*.c helpers/mount-dvol/*.c bench/*.c tests/*.c))
 LINT_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I common -I $(B)/gen -DDVOL_VERSION='"lint"' \
 	-DDVOL_SYSCONFDIR='"/etc"' -DDVOL_LIBNFS_VERSION='"lint"' $(PKG_CFLAGS)
 LINT_SH := .ci/run bench/run $(wildcard bench/*.sh bench/vm/*.sh) scripts/demo scripts/install-deps \
@@ -230,5 +232,6 @@ clean:
 	rm -rf $(B)
 
 -include $(COMMON_OBJ:.o=.d) $(HELPER_SRC:%.c=$(B)/%.d) $(UNIT_SRC:%.c=$(B)/%.d) \
-	$(TEST_OBJ:.o=.d) $(HELPER_SRC:%.c=$(TB)/%.d)
+	$(TEST_OBJ:.o=.d) $(HELPER_SRC:%.c=$(TB)/%.d) \
+	$(MOUNT_DVOL_SRC:%.c=$(B)/%.d) $(MOUNT_DVOL_SRC:%.c=$(TB)/%.d)
 .SECONDARY:

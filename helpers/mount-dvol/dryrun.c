@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * mount.dvol, -f: the plan as rows of a label and a value, which each kind fills in.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cleanup.h"
+#include "mkfs.h"
+#include "nfsprobe.h"
+#include "probechild.h"
+#include "strv.h"
+
+#include "mount-dvol.h"
+
+/* -f: the plan as rows of a label and a value, which each kind fills in. */
+struct rows {
+	struct {
+		const char *label;
+		char *value;
+	} r[16];
+	size_t n;
+};
+
+static void rows_done(struct rows *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->r[i].value);
+}
+
+__attribute__((format(printf, 3, 4))) static void row(struct rows *t, const char *label,
+						      const char *fmt, ...)
+{
+	va_list ap;
+	char *v;
+
+	if (t->n == ELEMENTSOF(t->r))
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&v, fmt, ap) < 0)
+		v = NULL;
+	va_end(ap);
+	t->r[t->n].label = label;
+	t->r[t->n++].value = v;
+}
+
+/* The root of a folder made by create, or of a new filesystem. */
+static void row_owner(struct rows *t, const char *label, const struct dvol_opts *o,
+		      const char *tail)
+{
+	row(t, label, "mode %04o, owner %d:%d%s", o->mode_set ? (unsigned)o->mode : 0755u,
+	    o->uid_set ? (int)o->uid : 0, o->gid_set ? (int)o->gid : 0, tail);
+}
+
+static void plan_rows_bind(const struct plan *p, struct rows *t)
+{
+	row(t, "source:", "%s (folder%s)", p->spec.path,
+	    p->create_source ? ", missing: will be created" : "");
+	if (p->create_source)
+		row_owner(t, "create:", &p->opts, "");
+	if (p->opts.source_mounted || p->opts.source_fs)
+		row(t, "gate:", "passed: on %s%s%s%s%s",
+		    p->opts.source_mounted_at ? "the volume at " : "",
+		    p->opts.source_mounted_at ? p->opts.source_mounted_at
+		    : p->opts.source_mounted  ? "a mount other than /"
+					      : "",
+		    p->opts.source_mounted && p->opts.source_fs ? ", " : "",
+		    p->opts.source_fs ? "a filesystem of " : "",
+		    p->opts.source_fs ? p->opts.source_fs : "");
+	row(t, "target:", "%s", p->target);
+	if (p->already)
+		row(t, "action:", "none, %s is already bound there", p->spec.path);
+	else
+		row(t, "action:", "bind (open_tree, mount_setattr, move_mount)%s%s%s",
+		    p->opts.vfs ? ", flags " : "", p->opts.vfs ? p->opts.vfs : "",
+		    p->opts.mflags & MS_RDONLY ? " (read-only before it appears)" : "");
+}
+
+static void plan_rows_local(const struct plan *p, struct rows *t)
+{
+	const struct local *l = &p->local;
+	_cleanup_free_ char *line = l->mkfs_argv ? dvol_strv_join(l->mkfs_argv) : NULL;
+	bool ro = (p->opts.mflags & MS_RDONLY) || l->dev.read_only;
+	bool ours = l->claim == DVOL_CLAIM_OURS;
+
+	row(t, "source:", "%s", arg_spec);
+	row(t, "device:", "%s, %.1f GiB, found by %s%s%s%s%s", l->desc, l->dev.size / 1073741824.0,
+	    dvol_spec_kind_to_string(p->spec.kind), l->dev.found_via ? " (" : "",
+	    l->dev.found_via ? l->dev.found_via : "", l->dev.found_via ? ")" : "",
+	    l->dev.read_only ? ", read-only" : "");
+	if (p->already) {
+		row(t, "target:", "%s", p->target);
+		row(t, "action:", "none, %s is already mounted there", l->dev.node);
+		return;
+	}
+	row(t, "verdict:", "%s: %s%s", l->verdict.state == DVOL_BLK_BLANK ? "blank" : "not blank",
+	    l->verdict.what, l->redo ? " (an interrupted format of dvol's own)" : "");
+	if (l->claim != DVOL_CLAIM_NONE)
+		row(t, "claim:", "%s%s%s%s%s", dvol_claim_state_to_string(l->claim),
+		    ours ? ", " : "", ours ? l->claimed.fstype : "", ours ? " UUID=" : "",
+		    ours ? l->claimed.uuid : "");
+	if (l->verdict.uuid && !l->format)
+		row(t, "identity:", "UUID=%s%s%s", l->verdict.uuid,
+		    l->verdict.label ? " LABEL=" : "", l->verdict.label ? l->verdict.label : "");
+	row(t, "mkfs:", "%s", line ? line : "none");
+	if (l->format)
+		row(t, "identity:", "UUID=%s LABEL=%s (new; a real run draws its own random UUID)",
+		    l->uuid, l->label);
+	row(t, "target:", "%s", p->target);
+	row(t, "action:", "mount %s %s (fsopen, fsmount, move_mount)%s%s%s%s%s", l->fstype,
+	    l->dev.node, ro ? ", superblock read-only" : "", p->opts.fs ? ", options " : "",
+	    p->opts.fs ? p->opts.fs : "", p->opts.vfs ? ", flags " : "",
+	    p->opts.vfs ? p->opts.vfs : "");
+	if (l->fresh && (p->opts.mode_set || p->opts.uid_set || p->opts.gid_set))
+		row_owner(t, "root:", &p->opts, " (new filesystem only)");
+}
+
+static void plan_rows_nfs(const struct plan *p, struct rows *t)
+{
+	const struct plan_nfs *n = &p->nfs;
+	_cleanup_free_ char *summary = NULL;
+
+	row(t, "source:", "%s (NFS export %s on %s)", arg_spec, p->spec.path, p->spec.host);
+	row(t, "target:", "%s", p->target);
+	if (p->already) {
+		row(t, "action:", "none, %s is already mounted there", n->source);
+		return;
+	}
+	summary = dvol_nfs_target_summary(&n->probe);
+	row(t, "probe:", "%s (%s) ok in %llu ms: %s", n->probe.host, n->probe.addr,
+	    (unsigned long long)n->probe.elapsed_ms, summary ? summary : "?");
+	for (unsigned i = 0; i < n->n_tries; i++)
+		row(t,
+		    i == 0 ? "action:" : "  else:", "mount(\"%s\", \"%s\", \"%s\", %s%s, \"%s\")",
+		    n->source, p->target, n->tries[i].fstype, p->opts.vfs ? "MS:" : "0",
+		    p->opts.vfs ? p->opts.vfs : "", n->tries[i].data);
+	row(t, "deadline:", "the kernel mount within %.1f s (mount-timeout=), then stopped",
+	    n->mount_timeout_ms / 1000.0);
+	row(t, "sandbox:",
+	    "the probe ran as uid %u with stdio, rpath and inet only; the process that mounts "
+	    "never had inet",
+	    (unsigned)DVOL_NFS_PROBE_UID);
+}
+
+void print_plan(const struct plan *p)
+{
+	_cleanup_(rows_done) struct rows t = {0};
+
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+		plan_rows_bind(p, &t);
+		break;
+	case DVOL_VOL_LOCAL:
+		plan_rows_local(p, &t);
+		break;
+	case DVOL_VOL_NFS:
+		plan_rows_nfs(p, &t);
+		break;
+	}
+	row(&t, "record:", "%s", arg_nomtab || p->already ? "no" : "utab");
+	for (size_t i = 0; i < t.n; i++)
+		printf("%-10s%s\n", t.r[i].label, t.r[i].value ? t.r[i].value : "?");
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * mount.dvol's own pieces, one file a kind or a stage, around the flow in
+ * helpers/mount.dvol.c:
+ *
+ *   resolve.c   the mount point, and whether what is mounted there is what was asked
+ *   bind.c      a host folder: its checks, its plan, its bind
+ *   nfs.c       an NFS export: the probe process, the try list, the kernel mounts
+ *   heal.c      heal: the target's lock, the liveness look, the fresh mount's swap
+ *   local.c     a block device: find, lock, judge, format, mount
+ *   fallback.c  optional: what goes on the target when the volume is not ready
+ *   dryrun.c    -f: the plan, as rows
+ *
+ * The decisions themselves are in common/, as pure functions with table tests (the
+ * verdict in blkdecide.c, the try list in nfsmount.c, the option fit in options.c, the
+ * gate in srcgate.c, the match in mountop.c); these files gather their facts, act on
+ * their answers, and say what happened.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libmount/libmount.h>
+
+#include "blkdecide.h"
+#include "blockdev.h"
+#include "exitcode.h"
+#include "mountop.h"
+#include "nfsmount.h"
+#include "nfsprobe.h"
+#include "options.h"
+#include "spec.h"
+
+/* The command line, as mount(8) gave it (mount.dvol.c). */
+extern const char *arg_spec;
+extern const char *arg_target;
+extern bool arg_fake;
+extern bool arg_nomtab;
+extern bool arg_format_only;
+
+/* NFS: the probe's answer and the kernel mounts to try, best first. */
+struct plan_nfs {
+	struct dvol_nfs_target probe;
+	struct dvol_nfs_mopts mopts; /* the user's NFS options, read */
+	char *source;		     /* "host:/path" as the kernel and findmnt show it */
+	struct dvol_nfs_try tries[DVOL_NFS_TRIES_MAX];
+	unsigned n_tries;
+	unsigned attempts;		/* probe runs */
+	unsigned long long deadline_ms; /* retry=: monotonic end of retries, or 0 */
+	uint64_t mount_timeout_ms;	/* the kernel mount's deadline */
+	int probe_fd;			/* the probe process's result, read end */
+	char *tried;			/* the kernel mounts that failed, in words */
+};
+
+/* A local volume: the device found, held locked, judged, and what will be done to it. */
+struct local {
+	struct dvol_blk_dev dev;
+	char *desc; /* "serial S (/dev/nvme1n1)": for messages */
+	int fd;	    /* the device node, flock'ed from the second probe until the end */
+	struct dvol_blk_verdict verdict;
+	enum dvol_claim_state claim; /* dvol's format claim on the medium */
+	struct dvol_claim claimed;   /* ...what it claims, if OURS */
+	struct dvol_blk_decision decision;
+	bool format;
+	bool redo; /* an interrupted format of dvol's own is done again */
+	char **mkfs_argv;
+	char uuid[37];
+	char label[13];
+	const char *fstype; /* what will be mounted */
+	bool fresh;	    /* made here: mode=, uid=, gid= apply to its root */
+};
+
+struct plan {
+	enum dvol_vol kind;
+	enum dvol_fail fail; /* the stage under way, for the exit code */
+	struct dvol_spec spec;
+	struct dvol_opts opts;
+	char *target;	      /* normalized mount point */
+	int target_fd;	      /* O_PATH */
+	int src_fd;	      /* BIND: O_PATH of the folder, once it exists */
+	bool create_source;   /* BIND: make the folder first */
+	bool already;	      /* the same source is mounted there: nothing to do */
+	bool on_fallback;     /* optional: the empty folder of an earlier run is mounted there */
+	bool stale;	      /* heal: what is mounted there answered ESTALE (prepare()) */
+	bool heal;	      /* ...and it is this volume: a fresh mount replaces it */
+	int heal_dir;	      /* heal: DVOL_HEAL_DIR, opened without following a link */
+	int heal_lock;	      /* heal: flock'ed, so that one run at a time heals the target */
+	const char *degraded; /* optional: why the fallback went there instead (utab) */
+	/* optional: which kind is mounted there (on_fallback); fallback=disk's folder */
+	enum dvol_fallback on_fallback_kind;
+	char *fallback_dir;
+	struct plan_nfs nfs;
+	struct local local; /* LOCAL */
+};
+
+/* mount.dvol.c */
+char *shown(const char *s);
+int record(struct libmnt_context *cxt, const struct plan *p);
+
+/* resolve.c */
+int open_target(struct plan *p, struct dvol_mount_info *ret_mi);
+int check_existing(struct plan *p);
+
+/* bind.c */
+int plan_bind(struct plan *p);
+int act_bind(struct plan *p);
+
+/* nfs.c */
+int nfs_prepare(struct plan *p);
+int nfs_probe_start(struct plan *p);
+int plan_nfs(struct plan *p);
+int act_nfs(struct plan *p);
+
+/* heal.c */
+int heal_prepare(struct plan *p);
+int act_heal(struct plan *p);
+
+/* local.c */
+void local_done(struct local *l);
+int plan_local(struct plan *p);
+int act_local_format(struct plan *p);
+int act_local_mount(struct plan *p);
+int format_only_done(struct plan *p);
+
+/* fallback.c */
+bool is_fallback(struct plan *p, const struct dvol_mount_info *mi, enum dvol_fallback *ret_kind);
+int fallback_remove(struct plan *p);
+int fallback(struct libmnt_context *cxt, struct plan *p, int r);
+
+/* dryrun.c */
+void print_plan(const struct plan *p);

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * mount.dvol, an NFS export: the probe process, the kernel mounts to try, and their run.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fdutil.h"
+#include "log.h"
+#include "probechild.h"
+#include "strv.h"
+#include "timeutil.h"
+
+#include "mount-dvol.h"
+
+/* What the probe process asks of the server: one place, for the probe and its message. */
+static struct dvol_nfs_probe_params nfs_probe_params(const struct plan *p)
+{
+	return (struct dvol_nfs_probe_params){
+	    .timeout_ms = p->opts.probe_timeout_ms,
+	    /* The portmapper and MOUNT matter for v3 only. */
+	    .v3_side = !p->nfs.probe.want || p->nfs.probe.want == DVOL_NFS_V3,
+	    .mount_port = p->nfs.mopts.mountport,
+	};
+}
+
+static void nfs_log_failure(const struct plan *p)
+{
+	const struct dvol_nfs_target *t = &p->nfs.probe;
+	struct dvol_nfs_probe_params params = nfs_probe_params(p);
+	_cleanup_free_ char *server = dvol_spec_nfs_server(&p->spec);
+	_cleanup_free_ char *summary = dvol_nfs_target_summary(t);
+	_cleanup_free_ char *tried = dvol_nfs_probe_describe(t, &params);
+
+	log_error("cannot mount %s: NFS server %s%s%s%s is not usable: %s (%s)%s", arg_spec,
+		  server ? server : p->spec.host, t->resolved ? " (" : "",
+		  t->resolved ? t->addr : "", t->resolved ? ")" : "",
+		  dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "no detail",
+		  p->nfs.attempts > 1 ? "; probed again until retry= ran out" : "");
+	log_error("tried: %s; answered: %s; nothing was mounted", tried ? tried : "?",
+		  summary ? summary : "?");
+}
+
+/*
+ * parse for NFS, before any sandbox: the user's NFS options (what the probe depends on is
+ * probed and used as given, or refused here), and the probe's target. Nothing is touched.
+ */
+int nfs_prepare(struct plan *p)
+{
+	struct plan_nfs *n = &p->nfs;
+	struct dvol_nfs_target *t = &n->probe;
+	_cleanup_free_ char *bad = NULL;
+	const char *why = NULL;
+	int r;
+
+	r = dvol_nfs_mopts_parse(p->opts.fs, p->spec.vers, p->spec.port, &n->mopts, &bad, &why);
+	if (r == -ENOMEM)
+		return log_error_errno(r, "out of memory");
+	if (r < 0) {
+		_cleanup_free_ char *b = shown(bad);
+
+		log_error("option '%s' %s", b, why ? why : "is invalid");
+		p->fail = DVOL_FAIL_USAGE;
+		return r;
+	}
+	n->mount_timeout_ms = n->mopts.mount_timeout_ms
+				  ? n->mopts.mount_timeout_ms
+				  : p->opts.probe_timeout_ms * DVOL_NFS_MOUNT_TIMEOUT_FACTOR;
+	if (asprintf(&n->source, p->spec.host_is_ipv6 ? "[%s]:%s" : "%s:%s", p->spec.host,
+		     p->spec.path) < 0)
+		return log_error_errno(-ENOMEM, "out of memory");
+
+	r = dvol_nfs_target_parse(arg_spec, t, &why);
+	if (r < 0) /* SOURCE parsed already: only memory can fail here */
+		return log_error_errno(r, "cannot set up the probe of %s", arg_spec);
+	/* The probe goes where the kernel mount will: addr= instead of the name, port=. */
+	if (n->mopts.addr) {
+		char *h = strdup(n->mopts.addr);
+
+		if (!h)
+			return log_error_errno(-ENOMEM, "out of memory");
+		free(t->host);
+		t->host = h;
+	}
+	t->port = n->mopts.port;
+	t->want = n->mopts.vers;
+	return 0;
+}
+
+/* In the probe process, which has only stderr: why it stopped, and why it goes on. */
+static void nfs_probe_failed(enum dvol_probe_step step, int r, void *userdata)
+{
+	switch (step) {
+	case DVOL_PROBE_STEP_PRIVILEGES:
+		log_error_errno(r, "probe: cannot drop privileges to uid %u", DVOL_NFS_PROBE_UID);
+		break;
+	case DVOL_PROBE_STEP_SANDBOX:
+		log_error_errno(r, "probe: cannot enter the sandbox");
+		break;
+	case DVOL_PROBE_STEP_PROBE:
+		log_error_errno(r, "probing %s failed", arg_spec);
+		break;
+	}
+}
+
+static void nfs_probe_retrying(const struct dvol_nfs_target *t, uint64_t pause_ms, void *userdata)
+{
+	log_info("%s: %s (%s); probing again in %" PRIu64 " ms", arg_spec,
+		 dvol_nfs_err_to_string(t->err), t->detail ? t->detail : "", pause_ms);
+}
+
+/* Before the parent's first sandbox stage: the probe process alone holds inet, as nobody. */
+int nfs_probe_start(struct plan *p)
+{
+	int r = dvol_probe_start(&(struct dvol_probe_job){.target = &p->nfs.probe,
+							  .params = nfs_probe_params(p),
+							  .retry_ms = p->opts.retry_ms,
+							  .failed = nfs_probe_failed,
+							  .retrying = nfs_probe_retrying},
+				 &p->nfs.probe_fd);
+
+	return r < 0 ? log_error_errno(r, "cannot start the probe process") : 0;
+}
+
+/* The probe process's verdict, checked field by field; -errno, logged, if there is none. */
+static int nfs_probe_wait(struct plan *p)
+{
+	struct plan_nfs *n = &p->nfs;
+	/* The probe keeps its own deadlines; this one is for a probe that cannot. */
+	uint64_t until = dvol_now_ms() + p->opts.retry_ms + p->opts.probe_timeout_ms + 10000;
+	int r;
+
+	r = dvol_probe_wait(n->probe_fd, until, &n->probe, &n->attempts);
+	n->probe_fd = safe_close(n->probe_fd);
+	switch (r) {
+	case 0:
+		return 0;
+	case -ETIMEDOUT:
+		log_error("cannot mount %s: the probe process gave no result by its deadline; "
+			  "nothing was mounted",
+			  arg_spec);
+		return r;
+	case -EPIPE:
+		log_error("cannot mount %s: the probe process ended without a result (see its "
+			  "message above); nothing was mounted",
+			  arg_spec);
+		return -EIO;
+	case -EBADMSG:
+		log_error("cannot mount %s: the probe process's result is malformed; nothing "
+			  "was mounted",
+			  arg_spec);
+		return r;
+	case -ENOMEM:
+		return log_error_errno(r, "out of memory");
+	default:
+		return log_error_errno(r, "cannot read the probe process's result");
+	}
+}
+
+/*
+ * Have the kernel load its NFS client (sunrpc, nfs...) now, which on a booting machine can
+ * take longer than a mount: mount-timeout= is for the server, not for module loading. Only
+ * once the server passed, so that a dead one is still told in its probe timeout. No server
+ * is contacted, nothing is mounted.
+ */
+static void nfs_load_client(void)
+{
+	_cleanup_close_ int fs = fsopen("nfs4", FSOPEN_CLOEXEC);
+
+	if (fs < 0)
+		log_debug_errno(-errno, "fsopen(\"nfs4\") to load the NFS client");
+}
+
+/* resolve + plan for NFS: the mount point, what is already there, then the probe's answer. */
+int plan_nfs(struct plan *p)
+{
+	struct plan_nfs *n = &p->nfs;
+	struct dvol_nfs_target *t = &n->probe;
+	int r;
+
+	r = check_existing(p);
+	if (r < 0 || p->already)
+		return r;
+
+	/* retry= applies to the kernel mount as well, from the same start. */
+	n->deadline_ms = p->opts.retry_ms ? dvol_now_ms() + p->opts.retry_ms : 0;
+	r = nfs_probe_wait(p);
+	if (r < 0)
+		return r;
+	if (t->err != DVOL_NFS_OK) {
+		nfs_log_failure(p);
+		return t->err == DVOL_NFS_TIMEOUT ? -ETIMEDOUT : -EHOSTUNREACH;
+	}
+	if (!arg_fake)
+		nfs_load_client();
+
+	r = dvol_nfs_tries(&n->mopts, t->versions, t->addr, t->local_addr, t->mount_port, n->tries);
+	if (r < 0)
+		return log_error_errno(r, "out of memory");
+	n->n_tries = (unsigned)r;
+	if (n->n_tries == 0) {
+		/* The probe's ok says a wanted version was proven: this is a bug. */
+		log_error("cannot mount %s: the probe passed, but no NFS version to mount is left",
+			  arg_spec);
+		p->fail = DVOL_FAIL_BUG;
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static void nfs_trying(const struct dvol_nfs_try *t, void *userdata)
+{
+	const struct plan *p = userdata;
+
+	log_debug("mount(\"%s\", \"%s\", \"%s\", 0x%lx, \"%s\")", p->nfs.source, p->target,
+		  t->fstype, p->opts.mflags, t->data);
+}
+
+/* Each failed kernel mount: one item of the list the last message gives. */
+static void nfs_failed(const struct dvol_nfs_attempt *a, void *userdata)
+{
+	struct plan *p = userdata;
+	const char *vs = dvol_nfs_vers_to_string(a->try->vers);
+
+	/* Out of memory here only shortens the list in the message. */
+	(void)dvol_strextendf(&p->nfs.tried, "; ", "vers=%s: %s", vs,
+			      a->r == -ETIMEDOUT ? "no answer in time" : strerror(-a->r));
+	if (a->pause_ms)
+		log_info("mounting %s with vers=%s: %s; again in %" PRIu64 " ms", p->nfs.source, vs,
+			 strerror(-a->r), a->pause_ms);
+}
+
+/* act for NFS: the kernel mounts of the plan (nfsmount.h); no network of our own any
+ * more. */
+int act_nfs(struct plan *p)
+{
+	struct plan_nfs *n = &p->nfs;
+	struct dvol_nfs_attempt last;
+	char target[64];
+	int r;
+
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", p->target_fd);
+	r = dvol_nfs_mount_run(&(struct dvol_nfs_mount_job){.source = n->source,
+							    .target = target,
+							    .target_path = p->target,
+							    .flags = p->opts.mflags,
+							    .tries = n->tries,
+							    .n_tries = n->n_tries,
+							    .timeout_ms = n->mount_timeout_ms,
+							    .retry_until = n->deadline_ms,
+							    .trying = nfs_trying,
+							    .failed = nfs_failed,
+							    .userdata = p},
+			       &last);
+	if (r == 0 && last.landed)
+		log_notice("the kernel mount of %s finished at its deadline", n->source);
+	if (r == 0)
+		return 0;
+	if (last.next == DVOL_NFS_NEXT_TIMEOUT) {
+		log_error("cannot mount %s on %s: the server answered the probe, but the kernel "
+			  "mount (vers=%s) did not finish within %.1f s (mount-timeout=) and was "
+			  "stopped; nothing was mounted. Check the server's load and the network "
+			  "path to it, or allow longer with mount-timeout=",
+			  n->source, p->target, dvol_nfs_vers_to_string(last.try->vers),
+			  n->mount_timeout_ms / 1000.0);
+		return r;
+	}
+	if (r == -ENODEV)
+		log_error("cannot mount %s on %s: this kernel has no NFS client (%s); load the "
+			  "nfs and nfsv4 modules; nothing was mounted",
+			  n->source, p->target, n->tried ?: "?");
+	else
+		log_error("cannot mount %s on %s: the server answered the probe, but the kernel "
+			  "mount failed (%s); nothing was mounted",
+			  n->source, p->target, n->tried ?: "?");
+	return r;
+}
