@@ -13,56 +13,36 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "fallback.h"
 #include "fdutil.h"
 #include "libmount-util.h"
 #include "log.h"
 #include "rootdir.h"
-#include "unitname.h"
 
 #include "mount-dvol.h"
 
-/* The empty folder that 'optional' mounts in a volume's place (see fallback()). */
-#define FALLBACK_SOURCE "dvol-fallback"
-/* fallback=disk: one folder a target, named as systemd names the target's mount unit. */
-#define FALLBACK_DIR "/var/lib/dvol/fallback"
-
 static int fallback_dir(struct plan *p)
 {
-	_cleanup_free_ char *name = NULL;
-	int r;
-
-	if (p->fallback_dir)
-		return 0;
-	r = dvol_unit_path_escape(p->target, &name);
-	if (r < 0)
-		return r;
-	return asprintf(&p->fallback_dir, FALLBACK_DIR "/%s", name) < 0 ? -ENOMEM : 0;
+	return p->fallback_dir ? 0 : dvol_fallback_dir(p->target, &p->fallback_dir);
 }
 
 /*
  * Is MI, mounted on the target, the fallback of an earlier run? The tmpfs by its source;
  * the disk kind by what it is: a bind (not a whole filesystem) whose root is the very
- * folder FALLBACK_DIR holds for this target, reached without a link. Neither a path in
+ * folder DVOL_FALLBACK_DIR holds for this target, reached without a link. Neither a path in
  * mountinfo nor an attribute in utab alone could tell it from a bind someone else made.
  */
 bool is_fallback(struct plan *p, const struct dvol_mount_info *mi, enum dvol_fallback *ret_kind)
 {
 	_cleanup_close_ int fd = -EBADF;
-	const char *base;
-	size_t lr, lb;
 
 	if (mi->fstype && strcmp(mi->fstype, "tmpfs") == 0 && mi->source &&
-	    strcmp(mi->source, FALLBACK_SOURCE) == 0) {
+	    strcmp(mi->source, DVOL_FALLBACK_SOURCE) == 0) {
 		*ret_kind = DVOL_FALLBACK_TMPFS;
 		return true;
 	}
-	if (!mi->root || strcmp(mi->root, "/") == 0 || p->target_fd < 0 || fallback_dir(p) < 0)
-		return false;
-	/* Its root, as the filesystem that holds it sees it, ends in ".../fallback/NAME". */
-	base = p->fallback_dir + strlen("/var/lib/dvol");
-	lr = strlen(mi->root);
-	lb = strlen(base);
-	if (lr < lb || strcmp(mi->root + lr - lb, base) != 0)
+	if (p->target_fd < 0 || fallback_dir(p) < 0 ||
+	    !dvol_fallback_root_matches(mi->root, p->fallback_dir))
 		return false;
 	if (dvol_rootdir_open(p->fallback_dir, &fd, NULL) < 0 || !dvol_same_inode(fd, p->target_fd))
 		return false;
@@ -126,21 +106,21 @@ static bool dir_has_entries(int fd)
 }
 
 /*
- * fallback=disk: make (or find) FALLBACK_DIR's folder for the target, each component from
+ * fallback=disk: make (or find) DVOL_FALLBACK_DIR's folder for the target, each component from
  * its parent's fd and never through a link, so that nothing planted there can point the
- * mkdir or the bind elsewhere; FALLBACK_DIR itself root's and 0700, as what it holds may be
+ * mkdir or the bind elsewhere; DVOL_FALLBACK_DIR itself root's and 0700, as what it holds may be
  * anyone's data. Bind it on the target, and say where what is written there goes.
  */
 static int fallback_disk(struct plan *p)
 {
 	_cleanup_close_ int top = -EBADF, leaf = -EBADF;
 	_cleanup_free_ char *failed_at = NULL;
-	const char *at = FALLBACK_DIR;
+	const char *at = DVOL_FALLBACK_DIR;
 	struct stat st;
 	bool left;
 	int r;
 
-	r = dvol_rootdir_private(FALLBACK_DIR, 0755, &top, &failed_at);
+	r = dvol_rootdir_private(DVOL_FALLBACK_DIR, 0755, &top, &failed_at);
 	if (failed_at)
 		at = failed_at;
 	if (r == -EPERM) {
@@ -196,7 +176,7 @@ static int fallback_tmpfs(struct plan *p)
 	if (asprintf(&fsopts, "size=%" PRIu64 ",mode=%04o", p->opts.fallback_size,
 		     p->opts.mode_set ? (unsigned)p->opts.mode : 0755u) < 0)
 		return -ENOMEM;
-	q = dvol_mount_dev("tmpfs", FALLBACK_SOURCE, fsopts, false, &mfd);
+	q = dvol_mount_dev("tmpfs", DVOL_FALLBACK_SOURCE, fsopts, false, &mfd);
 	if (q >= 0 && (p->opts.uid_set || p->opts.gid_set))
 		q = dvol_mount_chmod_root(mfd, (mode_t)-1,
 					  p->opts.uid_set ? p->opts.uid : (uid_t)-1,
@@ -214,66 +194,99 @@ static int fallback_tmpfs(struct plan *p)
 	return 0;
 }
 
+/* -f: what the fallback would be, or is already. */
+static void fallback_print(const struct plan *p)
+{
+	const char *state = p->on_fallback ? "already mounted" : "would be mounted";
+
+	if (p->opts.fallback == DVOL_FALLBACK_DISK)
+		printf("fallback: %s (optional): the folder %s of the root disk, bound on %s, "
+		       "dvol.degraded=%s\n",
+		       state, p->fallback_dir, p->target, p->degraded);
+	else
+		printf("fallback: %s (optional): an empty tmpfs of at most %" PRIu64
+		       " bytes on %s, dvol.degraded=%s\n",
+		       state, p->opts.fallback_size, p->target, p->degraded);
+}
+
+/* The earlier fallback stays while the volume is still not ready: said again. */
+static void fallback_keep(const struct plan *p)
+{
+	if (p->on_fallback_kind == DVOL_FALLBACK_DISK)
+		log_warning("%s is still not ready: the empty folder stays on %s in its place "
+			    "(optional; dvol.degraded=%s): what is written there goes to %s on "
+			    "the root disk",
+			    arg_spec, p->target, p->degraded, p->fallback_dir);
+	else
+		log_warning("%s is still not ready: the empty folder stays on %s in its place "
+			    "(optional; dvol.degraded=%s)",
+			    arg_spec, p->target, p->degraded);
+}
+
 /*
  * optional: the volume could not be made ready (R; the stage said why). An empty tmpfs of
- * at most fallback-size= goes on the target instead, so that what runs there finds an
- * empty folder that is not the root disk's, and everyone is told: a warning (stderr, the
- * journal) and dvol.degraded= in utab. Exit 0. A later run, once the volume is ready, puts
- * it in the fallback's place (fallback_remove()).
+ * at most fallback-size= (or fallback=disk's folder) goes on the target instead, so that
+ * what runs there finds a folder that is not the volume's, and everyone is told: a warning
+ * (stderr, the journal) and dvol.degraded= in utab. Exit 0. A later run, once the volume
+ * is ready, puts it in the fallback's place (fallback_remove()). The decision is
+ * dvol_fallback_decide()'s (common/fallback.h); this gathers its facts and carries it out.
  */
 int fallback(struct libmnt_context *cxt, struct plan *p, int r)
 {
 	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
-	int q;
+	struct dvol_fallback_facts f = {
+	    .optional = p->opts.optional,
+	    .stage = p->fail,
+	    .format_only = arg_format_only,
+	    .r = r,
+	    .want = p->opts.fallback,
+	};
+	enum dvol_fallback_action action;
+	int q = 0;
 
-	if (!p->opts.optional || p->fail != DVOL_FAIL_MOUNT || arg_format_only || r == -EBUSY ||
-	    r == -ENOMEM || r == -EINTR)
+	if (!dvol_fallback_wanted(&f))
 		return r;
 	p->degraded = dvol_degraded_reason(p->kind, r);
+	/* A stage that failed before the target was opened: what is mounted there now. */
 	if (p->target_fd < 0) {
 		q = open_target(p, &mi);
 		if (q < 0)
 			return r;
 		p->on_fallback = q > 0 && is_fallback(p, &mi, &p->on_fallback_kind);
-		if (q > 0 && !p->on_fallback) {
-			log_error("%s is not ready, and something else is mounted on %s: no empty "
-				  "folder (optional) goes there either",
-				  arg_spec, p->target);
-			return r;
-		}
 	}
-	if (p->opts.fallback == DVOL_FALLBACK_DISK && fallback_dir(p) < 0) {
+	f.on = p->on_fallback ? DVOL_FALLBACK_ON_OURS
+	       : q > 0	      ? DVOL_FALLBACK_ON_OTHER
+			      : DVOL_FALLBACK_ON_NOTHING;
+	f.named = f.want != DVOL_FALLBACK_DISK || fallback_dir(p) >= 0;
+
+	action = dvol_fallback_decide(&f);
+	switch (action) {
+	case DVOL_FALLBACK_NO:
+		return r;
+	case DVOL_FALLBACK_NO_OTHER:
+		log_error("%s is not ready, and something else is mounted on %s: no empty folder "
+			  "(optional) goes there either",
+			  arg_spec, p->target);
+		return r;
+	case DVOL_FALLBACK_NO_NAME:
 		log_error("%s is not ready, and no fallback folder can be named for %s (a path "
 			  "too long to name a folder after): nothing is mounted there",
 			  arg_spec, p->target);
 		return r;
+	case DVOL_FALLBACK_KEEP:
+	case DVOL_FALLBACK_MOUNT_TMPFS:
+	case DVOL_FALLBACK_MOUNT_DISK:
+		break;
 	}
-	if (arg_fake && p->opts.fallback == DVOL_FALLBACK_DISK)
-		printf("fallback: %s (optional): the folder %s of the root disk, bound on %s, "
-		       "dvol.degraded=%s\n",
-		       p->on_fallback ? "already mounted" : "would be mounted", p->fallback_dir,
-		       p->target, p->degraded);
-	else if (arg_fake)
-		printf("fallback: %s (optional): an empty tmpfs of at most %" PRIu64
-		       " bytes on %s, dvol.degraded=%s\n",
-		       p->on_fallback ? "already mounted" : "would be mounted",
-		       p->opts.fallback_size, p->target, p->degraded);
-	if (arg_fake)
-		return 0;
-	if (p->on_fallback && p->on_fallback_kind == DVOL_FALLBACK_DISK) {
-		log_warning("%s is still not ready: the empty folder stays on %s in its place "
-			    "(optional; dvol.degraded=%s): what is written there goes to %s on "
-			    "the root disk",
-			    arg_spec, p->target, p->degraded, p->fallback_dir);
+	if (arg_fake) {
+		fallback_print(p);
 		return 0;
 	}
-	if (p->on_fallback) {
-		log_warning("%s is still not ready: the empty folder stays on %s in its place "
-			    "(optional; dvol.degraded=%s)",
-			    arg_spec, p->target, p->degraded);
+	if (action == DVOL_FALLBACK_KEEP) {
+		fallback_keep(p);
 		return 0;
 	}
-	q = p->opts.fallback == DVOL_FALLBACK_DISK ? fallback_disk(p) : fallback_tmpfs(p);
+	q = action == DVOL_FALLBACK_MOUNT_DISK ? fallback_disk(p) : fallback_tmpfs(p);
 	if (q < 0)
 		return r;
 	p->fail = DVOL_FAIL_RECORD;
