@@ -62,20 +62,22 @@ int heal_prepare(struct plan *p)
 	}
 
 	r = dvol_mount_check_live(p->target, p->opts.probe_timeout_ms);
-	switch (r) {
-	case -ESTALE:
+	switch (dvol_heal_look_of(r)) {
+	case DVOL_HEAL_LOOK_STALE:
 		p->stale = true;
 		return 0;
-	case -ETIMEDOUT:
+	case DVOL_HEAL_LOOK_HUNG:
 		log_error("%s does not answer within %.1f s (probe-timeout=): its server is not "
 			  "answering, which a fresh mount cannot mend; nothing was done",
 			  p->target, p->opts.probe_timeout_ms / 1000.0);
 		p->fail = DVOL_FAIL_MOUNT;
 		return r;
-	default:
+	case DVOL_HEAL_LOOK_LIVE:
+	case DVOL_HEAL_LOOK_ERROR:
 		/* Live, or not there: what is mounted is resolved as always. */
 		return 0;
 	}
+	return 0;
 }
 
 /*

@@ -33,6 +33,61 @@ static void test_heal_pause(void **state)
 		assert_int_equal(dvol_heal_pause_ms(t[i].failures), t[i].ms);
 }
 
+/* What a look found, from dvol_mount_check_live()'s answer. */
+static void test_look_of(void **state)
+{
+	static const struct {
+		int r;
+		enum dvol_heal_look look;
+	} t[] = {
+	    {0, DVOL_HEAL_LOOK_LIVE},	       {-ESTALE, DVOL_HEAL_LOOK_STALE},
+	    {-ETIMEDOUT, DVOL_HEAL_LOOK_HUNG}, {-ENOENT, DVOL_HEAL_LOOK_ERROR},
+	    {-EIO, DVOL_HEAL_LOOK_ERROR},      {-EACCES, DVOL_HEAL_LOOK_ERROR},
+	    {-ENOTCONN, DVOL_HEAL_LOOK_ERROR},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++)
+		assert_int_equal(dvol_heal_look_of(t[i].r), t[i].look);
+}
+
+/* The watchdog's decision: only a stale mount with heal, out of its pause, is healed. */
+static void test_decide(void **state)
+{
+	static const struct {
+		enum dvol_heal_look look;
+		bool heal;
+		unsigned failures;
+		uint64_t not_before_ms, now_ms;
+		enum dvol_heal_action action;
+	} t[] = {
+	    {DVOL_HEAL_LOOK_LIVE, true, 0, 0, 1000, DVOL_HEAL_LIVE},
+	    {DVOL_HEAL_LOOK_LIVE, true, 3, 99999, 1000, DVOL_HEAL_LIVE}, /* mended: pause goes */
+	    {DVOL_HEAL_LOOK_LIVE, false, 0, 0, 1000, DVOL_HEAL_LIVE},
+	    {DVOL_HEAL_LOOK_HUNG, true, 0, 0, 1000, DVOL_HEAL_HUNG},
+	    {DVOL_HEAL_LOOK_HUNG, false, 0, 0, 1000, DVOL_HEAL_HUNG},
+	    {DVOL_HEAL_LOOK_ERROR, true, 0, 0, 1000, DVOL_HEAL_UNKNOWN},
+	    {DVOL_HEAL_LOOK_STALE, false, 0, 0, 1000, DVOL_HEAL_NOT_ASKED},
+	    {DVOL_HEAL_LOOK_STALE, false, 2, 99999, 1000, DVOL_HEAL_NOT_ASKED},
+	    {DVOL_HEAL_LOOK_STALE, true, 0, 0, 1000, DVOL_HEAL_RUN},
+	    {DVOL_HEAL_LOOK_STALE, true, 1, 31000, 1000, DVOL_HEAL_PAUSED},
+	    {DVOL_HEAL_LOOK_STALE, true, 1, 31000, 30999, DVOL_HEAL_PAUSED},
+	    {DVOL_HEAL_LOOK_STALE, true, 1, 31000, 31000, DVOL_HEAL_RUN}, /* pause over */
+	    {DVOL_HEAL_LOOK_STALE, true, 0, 31000, 1000, DVOL_HEAL_RUN},  /* no failure yet */
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		struct dvol_heal_facts f = {
+		    .look = t[i].look,
+		    .heal = t[i].heal,
+		    .failures = t[i].failures,
+		    .not_before_ms = t[i].not_before_ms,
+		    .now_ms = t[i].now_ms,
+		};
+
+		assert_int_equal(dvol_heal_decide(&f), t[i].action);
+	}
+}
+
 /* The names of a target's files: its path escaped, as the unit of its mount is named. */
 static void test_file_name(void **state)
 {
@@ -109,8 +164,8 @@ static void test_dir_open(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_heal_pause),
-	    cmocka_unit_test(test_file_name),
+	    cmocka_unit_test(test_heal_pause), cmocka_unit_test(test_look_of),
+	    cmocka_unit_test(test_decide),     cmocka_unit_test(test_file_name),
 	    cmocka_unit_test(test_dir_open),
 	};
 
