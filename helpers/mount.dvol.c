@@ -267,6 +267,21 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 	return explain_options(p, ow, name);
 }
 
+/* SOURCE as utab keeps it: as given, except that a tag is recorded as the device it named,
+ * as mount(8) does: libmount would evaluate it again, and udev's links it relies on may
+ * not exist. */
+static const char *recorded_source(const struct plan *p)
+{
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+	case DVOL_VOL_NFS:
+		return arg_spec;
+	case DVOL_VOL_LOCAL:
+		return p->spec.kind == DVOL_SPEC_TAG ? p->local.dev.node : arg_spec;
+	}
+	return arg_spec;
+}
+
 /*
  * record: utab through libmount, as a mount helper does. The entry carries the dvol
  * SOURCE (SRC=), the userspace options, and an attribute naming the kind, so that there
@@ -295,13 +310,8 @@ int record(struct libmnt_context *cxt, const struct plan *p)
 	}
 	/* libmount must not evaluate or canonicalize SOURCE: it is dvol's, not a path. */
 	r = mnt_context_disable_canonicalize(cxt, 1);
-	/* A tag is recorded as the device it named, as mount(8) does: libmount would
-	 * evaluate it again, and udev's links it relies on may not exist. */
 	if (r >= 0)
-		r = mnt_context_set_source(cxt, p->kind == DVOL_VOL_LOCAL &&
-							p->spec.kind == DVOL_SPEC_TAG
-						    ? p->local.dev.node
-						    : arg_spec);
+		r = mnt_context_set_source(cxt, recorded_source(p));
 	if (r >= 0)
 		r = mnt_context_set_target(cxt, p->target);
 	if (r >= 0)

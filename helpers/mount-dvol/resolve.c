@@ -101,6 +101,21 @@ static int check_stale(struct plan *p)
 	return -EBUSY;
 }
 
+/* The volume in a message: the folder, the device found, or the export as the kernel
+ * names it. */
+static const char *volume_shown(const struct plan *p)
+{
+	switch (p->kind) {
+	case DVOL_VOL_BIND:
+		return p->spec.path;
+	case DVOL_VOL_LOCAL:
+		return p->local.desc;
+	case DVOL_VOL_NFS:
+		return p->nfs.source;
+	}
+	return "?";
+}
+
 /*
  * resolve: the mount point, and what is mounted there already. The same volume is
  * nothing to do (p->already); another one is an error naming both.
@@ -109,9 +124,7 @@ int check_existing(struct plan *p)
 {
 	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
 	enum dvol_mount_match m = DVOL_MOUNT_OTHER;
-	const char *what = p->kind == DVOL_VOL_BIND    ? p->spec.path
-			   : p->kind == DVOL_VOL_LOCAL ? p->local.desc
-						       : p->nfs.source;
+	const char *what = volume_shown(p);
 	/* How it was asked for, where that differs from WHAT. */
 	const char *asked = p->kind == DVOL_VOL_BIND || !strcmp(arg_spec, what) ? NULL : arg_spec;
 	bool rooted;
