@@ -199,6 +199,13 @@ static int cand_cmp(const void *a, const void *b)
 	return x->nsid < y->nsid ? -1 : x->nsid > y->nsid;
 }
 
+static void disks_free(struct dvol_blk_dev *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dvol_blk_dev_done(&v[i]);
+	free(v);
+}
+
 /* Every whole disk with an NVMe-like serial and model, ordered by (serial, nsid), the
  * order nvme:model=M,index=N counts in: stable across boots, unlike kernel names. */
 static int list_disks(struct dvol_blk_dev **ret, size_t *ret_n)
@@ -251,9 +258,7 @@ static int list_disks(struct dvol_blk_dev **ret, size_t *ret_n)
 		v[n++] = d;
 	}
 	if (r < 0) {
-		for (size_t i = 0; i < n; i++)
-			dvol_blk_dev_done(&v[i]);
-		free(v);
+		disks_free(v, n);
 		return r;
 	}
 	if (n > 1)
@@ -339,12 +344,68 @@ static int udev_instance_stores(struct named_dev **ret, size_t *ret_n)
 	return 0;
 }
 
-static int find_nvme(const struct dvol_spec *spec, struct dvol_blk_dev *ret, char **ret_cands)
+static bool nvme_matches(const struct dvol_spec *spec, const struct dvol_blk_dev *d, bool by_udev,
+			 const struct named_dev *links, size_t nlinks)
+{
+	switch (spec->kind) {
+	case DVOL_SPEC_NVME_SERIAL:
+		return strcmp(d->serial, spec->serial) == 0;
+	case DVOL_SPEC_NVME_MODEL:
+		return strcmp(d->model, spec->model) == 0;
+	default:
+		return by_udev ? named_dev_find(links, nlinks, d->devno) != NULL
+			       : dvol_nvme_model_is_instance_store(d->model);
+	}
+}
+
+/* SPEC's disk among the N of V, moved into *ret; LINKS the names udev gives instance
+ * stores, when BY_UDEV. */
+static int pick_nvme(const struct dvol_spec *spec, struct dvol_blk_dev *v, size_t n,
+		     const struct named_dev *links, size_t nlinks, bool by_udev,
+		     struct dvol_blk_dev *ret, char **ret_cands)
 {
 	_cleanup_free_ char *cands = NULL;
+	const struct named_dev *l;
+	size_t hits = 0, pick = SIZE_MAX;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!nvme_matches(spec, &v[i], by_udev, links, nlinks))
+			continue;
+		if (spec->kind == DVOL_SPEC_NVME_MODEL ? hits == spec->index : pick == SIZE_MAX)
+			pick = i;
+		hits++;
+		r = dvol_strextendf(&cands, "\n", "  %s: serial %s, model %s, namespace %u",
+				    v[i].node, v[i].serial, v[i].model, v[i].nsid);
+		if (r < 0)
+			return r;
+	}
+	if (pick == SIZE_MAX)
+		return -ENOENT;
+	if (spec->kind != DVOL_SPEC_NVME_MODEL && hits > 1) {
+		/* A serial names one controller, but it may have several namespaces; and a
+		 * host may have several instance stores. dvol does not guess between them. */
+		*ret_cands = TAKE_PTR(cands);
+		return -ENOTUNIQ;
+	}
+	l = named_dev_find(links, nlinks, v[pick].devno);
+	*ret = v[pick];
+	v[pick] = (struct dvol_blk_dev){0};
+	if (spec->kind == DVOL_SPEC_NVME_INSTANCE_STORE) {
+		ret->found_via = strdup(l ? l->name : "the built-in model table");
+		if (!ret->found_via) {
+			dvol_blk_dev_done(ret);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int find_nvme(const struct dvol_spec *spec, struct dvol_blk_dev *ret, char **ret_cands)
+{
 	struct dvol_blk_dev *v = NULL;
 	struct named_dev *links = NULL;
-	size_t n = 0, nlinks = 0, hits = 0, pick = SIZE_MAX;
+	size_t n = 0, nlinks = 0;
 	bool by_udev = false;
 	int r;
 
@@ -355,60 +416,9 @@ static int find_nvme(const struct dvol_spec *spec, struct dvol_blk_dev *ret, cha
 		by_udev = r >= 0;
 	}
 	r = list_disks(&v, &n);
-	if (r < 0) {
-		named_devs_free(links, nlinks);
-		return r;
-	}
-	for (size_t i = 0; i < n; i++) {
-		bool match;
-
-		switch (spec->kind) {
-		case DVOL_SPEC_NVME_SERIAL:
-			match = strcmp(v[i].serial, spec->serial) == 0;
-			break;
-		case DVOL_SPEC_NVME_MODEL:
-			match = strcmp(v[i].model, spec->model) == 0;
-			break;
-		default:
-			match = by_udev ? named_dev_find(links, nlinks, v[i].devno) != NULL
-					: dvol_nvme_model_is_instance_store(v[i].model);
-			break;
-		}
-		if (!match)
-			continue;
-		if (spec->kind == DVOL_SPEC_NVME_MODEL ? hits == spec->index : pick == SIZE_MAX)
-			pick = i;
-		hits++;
-		r = dvol_strextendf(&cands, "\n", "  %s: serial %s, model %s, namespace %u",
-				    v[i].node, v[i].serial, v[i].model, v[i].nsid);
-		if (r < 0)
-			goto out;
-	}
-	if (pick == SIZE_MAX) {
-		r = -ENOENT;
-	} else if (spec->kind != DVOL_SPEC_NVME_MODEL && hits > 1) {
-		/* A serial names one controller, but it may have several namespaces; and a
-		 * host may have several instance stores. dvol does not guess between them. */
-		*ret_cands = TAKE_PTR(cands);
-		r = -ENOTUNIQ;
-	} else {
-		const struct named_dev *l = named_dev_find(links, nlinks, v[pick].devno);
-
-		*ret = v[pick];
-		v[pick] = (struct dvol_blk_dev){0};
-		r = 0;
-		if (spec->kind == DVOL_SPEC_NVME_INSTANCE_STORE) {
-			ret->found_via = strdup(l ? l->name : "the built-in model table");
-			if (!ret->found_via) {
-				dvol_blk_dev_done(ret);
-				r = -ENOMEM;
-			}
-		}
-	}
-out:
-	for (size_t i = 0; i < n; i++)
-		dvol_blk_dev_done(&v[i]);
-	free(v);
+	if (r >= 0)
+		r = pick_nvme(spec, v, n, links, nlinks, by_udev, ret, ret_cands);
+	disks_free(v, n);
 	named_devs_free(links, nlinks);
 	return r;
 }
@@ -859,13 +869,53 @@ static int zero_check(int fd, uint64_t size, struct dvol_blk_verdict *v)
 	return 0;
 }
 
+/* A device without a signature is blank only if nothing holds it, it has no partitions
+ * and a size, and (unless SKIP_ZERO_CHECK) its first and last MiB are zeros: *v says
+ * which. */
+static int probe_blank(int fd, int sfd, uint64_t size, bool skip_zero_check,
+		       struct dvol_blk_verdict *v)
+{
+	_cleanup_free_ char *holders = NULL, *parts = NULL;
+	size_t n = 0;
+	int r;
+
+	r = sysfs_names(sfd, "holders", NULL, &holders, &n);
+	if (r < 0)
+		return r;
+	if (n > 0) {
+		set_what(v, DVOL_BLK_OTHER, "a device held by %s (device-mapper, md or bcache)",
+			 holders);
+		return 0;
+	}
+	r = sysfs_names(sfd, NULL, "partition", &parts, &n);
+	if (r < 0)
+		return r;
+	if (n > 0) {
+		set_what(v, DVOL_BLK_OTHER, "%zu partition%s in sysfs (%s)", n, n == 1 ? "" : "s",
+			 parts);
+		return 0;
+	}
+	if (size == 0) {
+		set_what(v, DVOL_BLK_OTHER, "a device of size 0 (no medium?)");
+		return 0;
+	}
+	if (!skip_zero_check) {
+		r = zero_check(fd, size, v);
+		if (r < 0)
+			return r;
+	}
+	if (v->state == DVOL_BLK_BLANK)
+		set_what(v, DVOL_BLK_BLANK, "no signature, no partitions, no holders%s",
+			 skip_zero_check ? "; zero check skipped (mkfs-ignore-nonzero-data)"
+					 : ", first and last MiB all zeros");
+	return 0;
+}
+
 int dvol_blk_probe(int fd, const struct dvol_blk_dev *d, bool skip_zero_check,
 		   struct dvol_blk_verdict *ret)
 {
+	_cleanup_(dvol_blk_verdict_done) struct dvol_blk_verdict v = {0};
 	_cleanup_close_ int sfd = -EBADF;
-	_cleanup_free_ char *holders = NULL, *parts = NULL;
-	struct dvol_blk_verdict v = {0};
-	size_t n = 0;
 	uint64_t size;
 	int r;
 
@@ -877,44 +927,15 @@ int dvol_blk_probe(int fd, const struct dvol_blk_dev *d, bool skip_zero_check,
 
 	r = probe_signatures(fd, &v);
 	if (r < 0)
-		goto fail;
+		return r;
 	if (v.state == DVOL_BLK_BLANK) {
-		r = sysfs_names(sfd, "holders", NULL, &holders, &n);
+		r = probe_blank(fd, sfd, size, skip_zero_check, &v);
 		if (r < 0)
-			goto fail;
-		if (n > 0) {
-			set_what(&v, DVOL_BLK_OTHER,
-				 "a device held by %s (device-mapper, md or bcache)", holders);
-			goto done;
-		}
-		r = sysfs_names(sfd, NULL, "partition", &parts, &n);
-		if (r < 0)
-			goto fail;
-		if (n > 0) {
-			set_what(&v, DVOL_BLK_OTHER, "%zu partition%s in sysfs (%s)", n,
-				 n == 1 ? "" : "s", parts);
-			goto done;
-		}
-		if (size == 0) {
-			set_what(&v, DVOL_BLK_OTHER, "a device of size 0 (no medium?)");
-			goto done;
-		}
-		if (!skip_zero_check) {
-			r = zero_check(fd, size, &v);
-			if (r < 0)
-				goto fail;
-		}
-		if (v.state == DVOL_BLK_BLANK)
-			set_what(&v, DVOL_BLK_BLANK, "no signature, no partitions, no holders%s",
-				 skip_zero_check ? "; zero check skipped (mkfs-ignore-nonzero-data)"
-						 : ", first and last MiB all zeros");
+			return r;
 	}
-done:
 	*ret = v;
+	v = (struct dvol_blk_verdict){0};
 	return 0;
-fail:
-	dvol_blk_verdict_done(&v);
-	return r;
 }
 
 int dvol_blk_claim_read(int fd, const struct dvol_blk_dev *d, struct dvol_claim_read ret[2])

@@ -563,30 +563,22 @@ static uint64_t still_needed(const struct walk *w, int root_fd, uint64_t min_fre
 	return need;
 }
 
-int dvol_gc_root_run(int root_fd, const struct dvol_gc_opts *o, struct dvol_gc_stats *ret)
+/* The walk over ROOT_FD's tree, and the size and free space of its filesystem in RET. */
+static int walk_start(struct walk *w, int root_fd, const struct dvol_gc_opts *o,
+		      struct dvol_gc_hist *hist, struct dvol_gc_stats *ret)
 {
-	_cleanup_free_ struct dvol_gc_hist *hist = NULL;
-	_cleanup_free_ struct walk *w = NULL;
-	const struct dvol_gc_budget *b = o->budget;
 	struct statx rsx;
 	struct statfs sfs;
-	uint64_t need_size = 0, need_free = 0, residual, min_free = 0, avail_after, left;
-	int r;
 
-	*ret = (struct dvol_gc_stats){.cutoff_age = UINT64_MAX};
-	hist = calloc(1, sizeof(*hist));
-	w = calloc(1, sizeof(*w));
-	if (!hist || !w)
-		return -ENOMEM;
+	w->o = o;
+	w->b = o->budget;
+	w->st = ret;
+	w->hist = hist;
 	if (statx(root_fd, "", AT_EMPTY_PATH, STATX_WANT, &rsx) < 0)
 		return -errno;
 	if (fstatfs(root_fd, &sfs) < 0)
 		return -errno;
 
-	w->o = o;
-	w->b = b;
-	w->st = ret;
-	w->hist = hist;
 	w->now = o->now_s ? o->now_s : (uint64_t)time(NULL);
 	w->dev_major = rsx.stx_dev_major;
 	w->dev_minor = rsx.stx_dev_minor;
@@ -597,6 +589,91 @@ int dvol_gc_root_run(int root_fd, const struct dvol_gc_opts *o, struct dvol_gc_s
 
 	ret->fs_size = (uint64_t)sfs.f_blocks * sfs.f_frsize;
 	ret->fs_avail_before = (uint64_t)sfs.f_bavail * sfs.f_frsize;
+	return 0;
+}
+
+/* Pass 1: counts the root, and from its histogram the age from which files go, so that
+ * the budget is met (NEED_FREE the bytes min-free asks for). */
+static int count_pass(struct walk *w, int root_fd, uint64_t need_free)
+{
+	struct dvol_gc_stats *st = w->st;
+	uint64_t need_size = 0, residual;
+	int r;
+
+	w->count = true;
+	r = walk_root(w, root_fd);
+	if (r < 0)
+		return r;
+	w->count = false;
+	if (w->b->has_max_size && st->bytes > w->b->max_size)
+		need_size = st->bytes - w->b->max_size;
+	st->need = need_size > need_free ? need_size : need_free;
+	residual = st->need > w->over_age ? st->need - w->over_age : 0;
+	st->cutoff_age = dvol_gc_hist_cutoff(w->hist, residual, NULL);
+	return 0;
+}
+
+/*
+ * Pass 2, and again while the budget is not met: a file the histogram counted may
+ * not go after all (locked, changed, held by another name), and then the next-oldest
+ * must. Each pass gathers the survivors younger than its cutoff into the histogram,
+ * so the next cutoff is strictly younger: this ends.
+ */
+static int evict_passes(struct walk *w, int root_fd, uint64_t min_free)
+{
+	struct dvol_gc_stats *st = w->st;
+	int r;
+
+	w->cutoff = st->cutoff_age;
+	if (w->b->has_max_age && w->b->max_age_s < w->cutoff)
+		w->cutoff = w->b->max_age_s;
+	while (w->cutoff != UINT64_MAX) {
+		uint64_t still;
+
+		memset(w->hist, 0, sizeof(*w->hist));
+		w->pass2 = true;
+		r = walk_root(w, root_fd);
+		if (r < 0)
+			return r;
+		w->count = false;
+		st->passes++;
+		still = still_needed(w, root_fd, min_free);
+		if (still == 0)
+			break;
+		w->prev_cutoff = w->cutoff;
+		w->cutoff = dvol_gc_hist_cutoff(w->hist, still, NULL);
+		if (w->cutoff != UINT64_MAX)
+			st->cutoff_age = w->cutoff;
+	}
+	return 0;
+}
+
+static bool budget_met(const struct walk *w, int root_fd, uint64_t min_free)
+{
+	const struct dvol_gc_budget *b = w->b;
+	uint64_t avail_after = avail_now(w, root_fd);
+	uint64_t left = w->st->bytes > w->shed ? w->st->bytes - w->shed : 0;
+
+	return (!b->has_max_size || left <= b->max_size) &&
+	       (!b->has_min_free || avail_after >= min_free) && w->st->not_walked == 0;
+}
+
+int dvol_gc_root_run(int root_fd, const struct dvol_gc_opts *o, struct dvol_gc_stats *ret)
+{
+	_cleanup_free_ struct dvol_gc_hist *hist = NULL;
+	_cleanup_free_ struct walk *w = NULL;
+	const struct dvol_gc_budget *b = o->budget;
+	uint64_t min_free = 0, need_free = 0;
+	int r;
+
+	*ret = (struct dvol_gc_stats){.cutoff_age = UINT64_MAX};
+	hist = calloc(1, sizeof(*hist));
+	w = calloc(1, sizeof(*w));
+	if (!hist || !w)
+		return -ENOMEM;
+	r = walk_start(w, root_fd, o, hist, ret);
+	if (r < 0)
+		return r;
 	if (b->has_min_free) {
 		min_free = b->min_free_ppm ? (uint64_t)((double)ret->fs_size * b->min_free / 1e6)
 					   : b->min_free;
@@ -609,49 +686,14 @@ int dvol_gc_root_run(int root_fd, const struct dvol_gc_opts *o, struct dvol_gc_s
 	 * either, max-age alone needs one walk: pass 2, which then also counts.
 	 */
 	if (b->has_max_size || need_free > 0 || !b->has_max_age) {
-		w->count = true;
-		r = walk_root(w, root_fd);
+		r = count_pass(w, root_fd, need_free);
 		if (r < 0)
 			return r;
-		w->count = false;
-		if (b->has_max_size && ret->bytes > b->max_size)
-			need_size = ret->bytes - b->max_size;
-		ret->need = need_size > need_free ? need_size : need_free;
-		residual = ret->need > w->over_age ? ret->need - w->over_age : 0;
-		ret->cutoff_age = dvol_gc_hist_cutoff(hist, residual, NULL);
 	} else
 		w->count = true;
-	/*
-	 * Pass 2, and again while the budget is not met: a file the histogram counted may
-	 * not go after all (locked, changed, held by another name), and then the next-oldest
-	 * must. Each pass gathers the survivors younger than its cutoff into the histogram,
-	 * so the next cutoff is strictly younger: this ends.
-	 */
-	w->cutoff = ret->cutoff_age;
-	if (b->has_max_age && b->max_age_s < w->cutoff)
-		w->cutoff = b->max_age_s;
-	while (w->cutoff != UINT64_MAX) {
-		uint64_t still;
-
-		memset(hist, 0, sizeof(*hist));
-		w->pass2 = true;
-		r = walk_root(w, root_fd);
-		if (r < 0)
-			return r;
-		w->count = false;
-		ret->passes++;
-		still = still_needed(w, root_fd, min_free);
-		if (still == 0)
-			break;
-		w->prev_cutoff = w->cutoff;
-		w->cutoff = dvol_gc_hist_cutoff(hist, still, NULL);
-		if (w->cutoff != UINT64_MAX)
-			ret->cutoff_age = w->cutoff;
-	}
-
-	avail_after = avail_now(w, root_fd);
-	left = ret->bytes > w->shed ? ret->bytes - w->shed : 0;
-	ret->budget_met = (!b->has_max_size || left <= b->max_size) &&
-			  (!b->has_min_free || avail_after >= min_free) && ret->not_walked == 0;
+	r = evict_passes(w, root_fd, min_free);
+	if (r < 0)
+		return r;
+	ret->budget_met = budget_met(w, root_fd, min_free);
 	return 0;
 }

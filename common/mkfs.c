@@ -118,26 +118,15 @@ static int find_program(const char *name, char **ret)
 	return -ENOENT;
 }
 
-int dvol_mkfs_run(char *const *argv, int keep_fd, uint64_t timeout_ms, char **ret_output,
-		  int *ret_status)
+/* PROG started with its input on /dev/null and its output into a pipe, and KEEP_FD left
+ * open across the exec: its pid, with *ret_rd the pipe's end to read, or -errno. */
+static pid_t mkfs_start(const char *prog, char *const *argv, int keep_fd, int *ret_rd)
 {
 	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-	_cleanup_free_ char *prog = NULL, *out = NULL;
 	_cleanup_close_ int rd = -EBADF, wr = -EBADF, null = -EBADF;
-	uint64_t deadline = dvol_now_ms() + timeout_ms;
-	size_t len = 0;
-	bool timed_out = false;
-	int p[2], status, r;
+	int p[2];
 	pid_t pid;
 
-	*ret_output = NULL;
-	*ret_status = 0;
-	r = find_program(argv[0], &prog);
-	if (r < 0)
-		return r;
-	out = calloc(1, OUTPUT_MAX + 1);
-	if (!out)
-		return -ENOMEM;
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null < 0)
 		return -errno;
@@ -158,13 +147,23 @@ int dvol_mkfs_run(char *const *argv, int keep_fd, uint64_t timeout_ms, char **re
 		execve(prog, argv, envp);
 		_exit(127);
 	}
-	wr = safe_close(wr);
+	*ret_rd = TAKE_FD(rd);
+	return pid;
+}
+
+/* The child's output into OUT, its head up to OUTPUT_MAX bytes, until it closes it; at
+ * DEADLINE it is killed instead, and this says true. */
+static bool mkfs_read_output(int rd, pid_t pid, uint64_t deadline, char *out, size_t *ret_len)
+{
+	size_t len = 0;
+	bool timed_out = false;
 
 	for (;;) {
 		struct pollfd pfd = {.fd = rd, .events = POLLIN};
 		uint64_t now = dvol_now_ms();
 		ssize_t n;
 		char sink[4096];
+		int r;
 
 		if (now >= deadline) {
 			timed_out = true;
@@ -187,21 +186,56 @@ int dvol_mkfs_run(char *const *argv, int keep_fd, uint64_t timeout_ms, char **re
 		if (len < OUTPUT_MAX)
 			len += (size_t)n;
 	}
-	/* Its output is closed; it may still be finishing: wait, up to the deadline. */
+	*ret_len = len;
+	return timed_out;
+}
+
+/* Its output is closed; it may still be finishing: wait, up to the deadline, then kill it
+ * (and set *timed_out). */
+static int mkfs_wait(pid_t pid, uint64_t deadline, bool *timed_out, int *ret_status)
+{
 	for (;;) {
-		pid_t w = waitpid(pid, &status, timed_out ? 0 : WNOHANG);
+		pid_t w = waitpid(pid, ret_status, *timed_out ? 0 : WNOHANG);
 
 		if (w == pid)
-			break;
+			return 0;
 		if (w < 0 && errno != EINTR)
 			return -errno;
 		if (w == 0 && dvol_now_ms() >= deadline) {
-			timed_out = true;
+			*timed_out = true;
 			(void)kill(pid, SIGKILL);
 		} else if (w == 0) {
 			dvol_sleep_ms(10);
 		}
 	}
+}
+
+int dvol_mkfs_run(char *const *argv, int keep_fd, uint64_t timeout_ms, char **ret_output,
+		  int *ret_status)
+{
+	_cleanup_free_ char *prog = NULL, *out = NULL;
+	_cleanup_close_ int rd = -EBADF;
+	uint64_t deadline = dvol_now_ms() + timeout_ms;
+	size_t len;
+	bool timed_out;
+	int status, r;
+	pid_t pid;
+
+	*ret_output = NULL;
+	*ret_status = 0;
+	r = find_program(argv[0], &prog);
+	if (r < 0)
+		return r;
+	out = calloc(1, OUTPUT_MAX + 1);
+	if (!out)
+		return -ENOMEM;
+	pid = mkfs_start(prog, argv, keep_fd, &rd);
+	if (pid < 0)
+		return pid;
+	timed_out = mkfs_read_output(rd, pid, deadline, out, &len);
+	r = mkfs_wait(pid, deadline, &timed_out, &status);
+	if (r < 0)
+		return r;
 	out[len] = 0;
 	*ret_output = TAKE_PTR(out);
 	*ret_status = status;

@@ -142,13 +142,49 @@ int dvol_rootdir_mkdirat(int dfd, const char *name, mode_t mode, uid_t uid, gid_
 	return made;
 }
 
+/* Down the components of COPY (a path cut up in place) from *fd, each made where it is
+ * missing (PARENTS_MODE, the last one 0700) and opened without following a link: *fd
+ * ends on the last. AT (SIZE bytes) holds the path up to the component it reached. */
+static int walk_down(char *copy, mode_t parents_mode, int *fd, char *at, size_t size)
+{
+	char *save = NULL, *c, *next_c;
+	size_t len = 0;
+	int r;
+
+	at[0] = '\0';
+	for (c = strtok_r(copy, "/", &save); c; c = next_c) {
+		int next = -EBADF;
+
+		next_c = strtok_r(NULL, "/", &save);
+		/* The components joined again fit in PATH's length: "//" only shortens. */
+		len += (size_t)snprintf(at + len, size - len, "/%s", c);
+		r = dvol_rootdir_mkdirat(*fd, c, next_c ? parents_mode : 0700, -1, -1, &next);
+		if (r < 0)
+			return r;
+		safe_close(*fd);
+		*fd = next;
+	}
+	return 0;
+}
+
+/* The folder is this user's, and left 0700. */
+static int own_private(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid != geteuid())
+		return -EPERM;
+	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
+		return -errno;
+	return 0;
+}
+
 int dvol_rootdir_private(const char *path, mode_t parents_mode, int *ret_fd, char **ret_at)
 {
 	_cleanup_free_ char *copy = strdup(path), *at = strdup(path);
 	_cleanup_close_ int fd = -EBADF;
-	size_t size = strlen(path) + 1, len = 0;
-	char *save = NULL, *c, *next_c;
-	struct stat st;
 	int r;
 
 	if (!copy || !at)
@@ -158,37 +194,16 @@ int dvol_rootdir_private(const char *path, mode_t parents_mode, int *ret_fd, cha
 	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	at[0] = '\0';
-	for (c = strtok_r(copy, "/", &save); c; c = next_c) {
-		int next = -EBADF;
-
-		next_c = strtok_r(NULL, "/", &save);
-		/* The components joined again fit in PATH's length: "//" only shortens. */
-		len += (size_t)snprintf(at + len, size - len, "/%s", c);
-		r = dvol_rootdir_mkdirat(fd, c, next_c ? parents_mode : 0700, -1, -1, &next);
-		if (r < 0)
-			goto fail;
-		safe_close(fd);
-		fd = next;
-	}
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (st.st_uid != geteuid()) {
-		r = -EPERM;
-		goto fail;
-	}
-	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0) {
-		r = -errno;
-		goto fail;
+	r = walk_down(copy, parents_mode, &fd, at, strlen(path) + 1);
+	if (r >= 0)
+		r = own_private(fd);
+	if (r < 0) {
+		if (ret_at)
+			*ret_at = TAKE_PTR(at);
+		return r;
 	}
 	*ret_fd = TAKE_FD(fd);
 	return 0;
-fail:
-	if (ret_at)
-		*ret_at = TAKE_PTR(at);
-	return r;
 }
 
 static int id_of(int dfd, const char *path, int flags, struct dvol_file_id *ret)

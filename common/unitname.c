@@ -205,78 +205,46 @@ static int strip_x_options(const char *opts, char **ret)
 	return 0;
 }
 
-int dvol_gen_line(const char *source, const char *target, const char *options,
-		  struct dvol_gen_line *ret, char **ret_bad, const char **ret_why)
+/* The drop-in of a folder's bind line: after the mounts its source lies on. */
+static int gen_bind_dropin(const char *target, struct dvol_spec *spec, struct dvol_gen_line *g)
 {
-	_cleanup_free_ char *bad = NULL, *bad2 = NULL, *wait = NULL, *unit = NULL, *own = NULL;
-	struct dvol_spec spec = {0};
-	struct dvol_opts o = {0};
-	struct dvol_nfs_mopts mo = {0};
-	uint64_t mount_ms, total_ms;
-	const char *heal;
-	bool netdev;
+	_cleanup_free_ char *rmf = NULL;
 	int r;
 
-	*ret = (struct dvol_gen_line){0};
-	*ret_bad = NULL;
-	/* A newline would end the drop-in's comment that names the line, and start a
-	 * setting of its own. */
-	if (has_control(target))
-		return *ret_why = "TARGET has a control character", -EINVAL;
-	r = dvol_unit_path_escape(target, &wait);
+	r = requires_mounts_for(spec->path, &rmf);
 	if (r < 0)
-		return *ret_why = "TARGET is not an absolute path without '..'", r;
-	if (asprintf(&unit, "%s.mount", wait) < 0)
+		return r;
+	if (asprintf(&g->dropin,
+		     "# Written by dvol-generator for the dvol bind line of %s:\n"
+		     "# after the mounts its source lies on.\n"
+		     "[Unit]\n"
+		     "%s",
+		     target, rmf) < 0) {
+		g->dropin = NULL;
 		return -ENOMEM;
-	free(TAKE_PTR(wait));
-	r = dvol_spec_parse(source, &spec, ret_why);
-	if (r < 0)
-		goto out;
-	if (spec.kind == DVOL_SPEC_PATH && !dvol_spec_is_block(&spec)) {
-		_cleanup_free_ char *rmf = NULL;
-
-		r = requires_mounts_for(spec.path, &rmf);
-		if (r < 0)
-			goto out;
-		if (asprintf(&ret->dropin,
-			     "# Written by dvol-generator for the dvol bind line of %s:\n"
-			     "# after the mounts its source lies on.\n"
-			     "[Unit]\n"
-			     "%s",
-			     target, rmf) < 0) {
-			ret->dropin = NULL;
-			r = -ENOMEM;
-			goto out;
-		}
-		ret->bind_path = TAKE_PTR(spec.path);
 	}
-	if (spec.kind != DVOL_SPEC_NFS) {
-		ret->unit = TAKE_PTR(unit);
-		goto out;
-	}
-	r = strip_x_options(options, &own);
-	if (r < 0)
-		goto out;
-	r = dvol_opts_parse(own, &o, &bad, ret_why);
-	if (r < 0)
-		goto out;
-	r = dvol_nfs_mopts_parse(o.fs, spec.vers, spec.port, &mo, &bad2, ret_why);
-	if (r < 0)
-		goto out;
-	mount_ms = mo.mount_timeout_ms ? mo.mount_timeout_ms
-				       : o.probe_timeout_ms * DVOL_NFS_MOUNT_TIMEOUT_FACTOR;
-	total_ms = o.retry_ms + o.probe_timeout_ms + mount_ms + DVOL_GEN_TIMEOUT_MARGIN_MS;
-	netdev = options && mnt_optstr_get_option(options, "_netdev", NULL, NULL) == 0;
+	g->bind_path = TAKE_PTR(spec->path);
+	return 0;
+}
 
-	r = dvol_unit_escape(source, &wait);
-	if (r < 0)
-		goto out;
+/* The NFS mount's drop-in: the network and the server first with _netdev, and a deadline
+ * that covers retry=, the probe and the mount. WAIT is SOURCE escaped. */
+static int gen_nfs_dropin(const char *target, const char *wait, bool netdev,
+			  const struct dvol_opts *o, const struct dvol_nfs_mopts *mo, char **ret)
+{
+	uint64_t mount_ms, total_ms;
+	const char *heal;
+	int r;
+
+	mount_ms = mo->mount_timeout_ms ? mo->mount_timeout_ms
+					: o->probe_timeout_ms * DVOL_NFS_MOUNT_TIMEOUT_FACTOR;
+	total_ms = o->retry_ms + o->probe_timeout_ms + mount_ms + DVOL_GEN_TIMEOUT_MARGIN_MS;
 	/* heal: the watchdog that mends the mount is started with it. */
-	heal = o.heal ? "# heal: the watchdog of stale mounts is started with it.\n"
-			"Wants=dvol-heal.timer\n"
-		      : "";
+	heal = o->heal ? "# heal: the watchdog of stale mounts is started with it.\n"
+			 "Wants=dvol-heal.timer\n"
+		       : "";
 	if (netdev)
-		r = asprintf(&ret->dropin,
+		r = asprintf(ret,
 			     "# Written by dvol-generator for the dvol NFS line of %s:\n"
 			     "# the network first, then the server, within the line's deadlines.\n"
 			     "[Unit]\n"
@@ -290,11 +258,11 @@ int dvol_gen_line(const char *source, const char *target, const char *options,
 			     "# retry=%" PRIu64 "ms + probe-timeout=%" PRIu64
 			     "ms + mount-timeout=%" PRIu64 "ms + %ums\n"
 			     "TimeoutSec=%" PRIu64 "ms\n",
-			     target, wait, wait, heal, o.retry_ms, o.probe_timeout_ms, mount_ms,
+			     target, wait, wait, heal, o->retry_ms, o->probe_timeout_ms, mount_ms,
 			     DVOL_GEN_TIMEOUT_MARGIN_MS, total_ms);
 	else
 		r = asprintf(
-		    &ret->dropin,
+		    ret,
 		    "# Written by dvol-generator for the dvol NFS line of %s.\n"
 		    "# No _netdev: it is ordered into local-fs.target, before the network,\n"
 		    "# so only the deadline is set here. Add _netdev to the line.\n"
@@ -303,39 +271,109 @@ int dvol_gen_line(const char *source, const char *target, const char *options,
 		    "# retry=%" PRIu64 "ms + probe-timeout=%" PRIu64 "ms + mount-timeout=%" PRIu64
 		    "ms + %ums\n"
 		    "TimeoutSec=%" PRIu64 "ms\n",
-		    target, *heal ? "[Unit]\n" : "", heal, *heal ? "\n" : "", o.retry_ms,
-		    o.probe_timeout_ms, mount_ms, DVOL_GEN_TIMEOUT_MARGIN_MS, total_ms);
+		    target, *heal ? "[Unit]\n" : "", heal, *heal ? "\n" : "", o->retry_ms,
+		    o->probe_timeout_ms, mount_ms, DVOL_GEN_TIMEOUT_MARGIN_MS, total_ms);
 	if (r < 0) {
-		ret->dropin = NULL;
-		r = -ENOMEM;
-		goto out;
+		*ret = NULL;
+		return -ENOMEM;
 	}
-	if (netdev && asprintf(&ret->wait_unit, "dvol-nfs-wait@%s.service", wait) < 0) {
-		ret->wait_unit = NULL;
-		r = -ENOMEM;
-		goto out;
+	return 0;
+}
+
+/* With _netdev: the dvol-nfs-wait@ instance the mount requires, and with retry= its
+ * deadline. */
+static int gen_nfs_wait(const char *target, const char *wait, const struct dvol_opts *o,
+			struct dvol_gen_line *g)
+{
+	if (asprintf(&g->wait_unit, "dvol-nfs-wait@%s.service", wait) < 0) {
+		g->wait_unit = NULL;
+		return -ENOMEM;
 	}
-	if (netdev && o.retry_ms &&
-	    asprintf(&ret->wait_dropin,
+	if (o->retry_ms &&
+	    asprintf(&g->wait_dropin,
 		     "# Written by dvol-generator: the dvol line of %s waits for its server up\n"
 		     "# to its retry=.\n"
 		     "[Service]\n"
 		     "Environment=DVOL_NFS_WAIT=%" PRIu64 "\n",
-		     target, (o.retry_ms + 999) / 1000) < 0) {
-		ret->wait_dropin = NULL;
-		r = -ENOMEM;
-		goto out;
+		     target, (o->retry_ms + 999) / 1000) < 0) {
+		g->wait_dropin = NULL;
+		return -ENOMEM;
 	}
-	r = 0;
-	ret->warn_no_netdev = !netdev;
-	ret->unit = TAKE_PTR(unit);
-out:
-	dvol_spec_done(&spec);
-	dvol_opts_done(&o);
-	dvol_nfs_mopts_done(&mo);
+	return 0;
+}
+
+/* An NFS line: its options read as mount.dvol will read them, then what the unit needs. */
+static int gen_nfs(const char *source, const char *target, const char *options,
+		   const struct dvol_spec *spec, struct dvol_gen_line *g, char **ret_bad,
+		   const char **ret_why)
+{
+	_cleanup_(dvol_opts_done) struct dvol_opts o = {0};
+	_cleanup_(dvol_nfs_mopts_done) struct dvol_nfs_mopts mo = {0};
+	_cleanup_free_ char *own = NULL, *bad = NULL, *bad2 = NULL, *wait = NULL;
+	bool netdev;
+	int r;
+
+	r = strip_x_options(options, &own);
+	if (r >= 0)
+		r = dvol_opts_parse(own, &o, &bad, ret_why);
+	if (r >= 0)
+		r = dvol_nfs_mopts_parse(o.fs, spec->vers, spec->port, &mo, &bad2, ret_why);
+	if (r < 0) {
+		if (r == -EINVAL)
+			*ret_bad = bad ? TAKE_PTR(bad) : TAKE_PTR(bad2);
+		return r;
+	}
+	netdev = options && mnt_optstr_get_option(options, "_netdev", NULL, NULL) == 0;
+
+	r = dvol_unit_escape(source, &wait);
 	if (r < 0)
-		dvol_gen_line_done(ret);
-	if (r == -EINVAL)
-		*ret_bad = bad ? TAKE_PTR(bad) : TAKE_PTR(bad2);
-	return r;
+		return r;
+	r = gen_nfs_dropin(target, wait, netdev, &o, &mo, &g->dropin);
+	if (r < 0)
+		return r;
+	if (netdev) {
+		r = gen_nfs_wait(target, wait, &o, g);
+		if (r < 0)
+			return r;
+	}
+	g->warn_no_netdev = !netdev;
+	return 0;
+}
+
+int dvol_gen_line(const char *source, const char *target, const char *options,
+		  struct dvol_gen_line *ret, char **ret_bad, const char **ret_why)
+{
+	_cleanup_(dvol_gen_line_done) struct dvol_gen_line g = {0};
+	_cleanup_(dvol_spec_done) struct dvol_spec spec = {0};
+	_cleanup_free_ char *name = NULL, *unit = NULL;
+	int r;
+
+	*ret = (struct dvol_gen_line){0};
+	*ret_bad = NULL;
+	/* A newline would end the drop-in's comment that names the line, and start a
+	 * setting of its own. */
+	if (has_control(target))
+		return *ret_why = "TARGET has a control character", -EINVAL;
+	r = dvol_unit_path_escape(target, &name);
+	if (r < 0)
+		return *ret_why = "TARGET is not an absolute path without '..'", r;
+	if (asprintf(&unit, "%s.mount", name) < 0)
+		return -ENOMEM;
+	r = dvol_spec_parse(source, &spec, ret_why);
+	if (r < 0)
+		return r;
+	if (spec.kind == DVOL_SPEC_PATH && !dvol_spec_is_block(&spec)) {
+		r = gen_bind_dropin(target, &spec, &g);
+		if (r < 0)
+			return r;
+	}
+	if (spec.kind == DVOL_SPEC_NFS) {
+		r = gen_nfs(source, target, options, &spec, &g, ret_bad, ret_why);
+		if (r < 0)
+			return r;
+	}
+	g.unit = TAKE_PTR(unit);
+	*ret = g;
+	g = (struct dvol_gen_line){0};
+	return 0;
 }

@@ -548,6 +548,17 @@ static int confine(const struct root_run *runs, size_t n)
 	return 0;
 }
 
+/* A root's messages and names, once it is reported. */
+static void root_run_release(struct root_run *rr)
+{
+	rr->what = NULL;
+	free(rr->what_buf);
+	free(rr->epath);
+	free(rr->ename);
+	free(rr->eshown);
+	rr->what_buf = rr->epath = rr->ename = rr->eshown = NULL;
+}
+
 /* Walk one root (unless it failed to open), report it, and let go of it. 0 or -ENOMEM. */
 static int walk_one(struct root_run *rr, json_object *jroots)
 {
@@ -557,8 +568,10 @@ static int walk_one(struct root_run *rr, json_object *jroots)
 				  .userdata = rr};
 	int r = 0;
 
-	if (rr->dup)
-		goto done;
+	if (rr->dup) {
+		root_run_release(rr);
+		return 0;
+	}
 	if (!rr->error) {
 		r = dvol_gc_root_run(rr->fd, &go, &rr->st);
 		if (r < 0) {
@@ -573,13 +586,7 @@ static int walk_one(struct root_run *rr, json_object *jroots)
 		r = dvol_json_append(jroots, report_json(rr));
 	else
 		report_human(rr), r = 0;
-done:
-	rr->what = NULL;
-	free(rr->what_buf);
-	free(rr->epath);
-	free(rr->ename);
-	free(rr->eshown);
-	rr->what_buf = rr->epath = rr->ename = rr->eshown = NULL;
+	root_run_release(rr);
 	return r;
 }
 

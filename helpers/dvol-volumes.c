@@ -341,6 +341,100 @@ static bool is_mounted(const char *target)
 	return mnt_table_find_target(tb, target, MNT_ITER_BACKWARD) != NULL;
 }
 
+/* The volume before the K-th that a bind's source lies in, as an index into IDX; -1 for
+ * none. The last one wins: it is the deepest. */
+static ssize_t bind_holder(const struct dvol_volumes *vs, const size_t *idx, size_t k)
+{
+	const struct dvol_volume *v = &vs->v[idx[k]];
+	ssize_t holder = -1;
+
+	for (size_t j = 0; j < k; j++)
+		if (dvol_path_under(v->spec.path, vs->v[idx[j]].target))
+			holder = (ssize_t)j;
+	return holder;
+}
+
+static int spawn_mount(const struct dvol_volume *v, const char *opts)
+{
+	char *argv[] = {(char *)"/bin/mount",
+			(char *)"-t",
+			(char *)"dvol",
+			v->source,
+			v->target,
+			(char *)"-o",
+			(char *)opts_or_defaults(opts),
+			NULL};
+
+	return spawn(argv);
+}
+
+/* The K-th volume of the device, recorded in RFD once mounted: 1 mounted, 0 not (and said
+ * why), <0 an error that ends the run. OK says which of those before it are mounted. */
+static int mount_one(const struct dvol_volumes *vs, const struct device *d, const size_t *idx,
+		     size_t k, const bool *ok, int rfd)
+{
+	const struct dvol_volume *v = &vs->v[idx[k]];
+	_cleanup_free_ char *opts = NULL, *mkfs = NULL;
+	ssize_t holder;
+	int r;
+
+	/* A bind waits for the volume its source lies in; never the bare folder. */
+	holder = bind_holder(vs, idx, k);
+	if (!v->local && holder >= 0 && !ok[holder]) {
+		log_error("%s, line %u: %s is not bound on %s, as its source lies under %s, "
+			  "which is not mounted",
+			  arg_config, v->line, v->source, v->target, vs->v[idx[holder]].target);
+		return 0;
+	}
+	r = options_without_mkfs(v->options, &opts, &mkfs);
+	if (r < 0)
+		return r;
+	/* mount(8) resolves links in the source: mount.dvol's gate keeps the bind on
+	 * the volume, where a link planted in it would lead elsewhere. */
+	if (!v->local && holder >= 0) {
+		r = option_source_mounted(&opts, vs->v[idx[holder]].target);
+		if (r == -EINVAL) {
+			log_error("%s, line %u: %s is not bound on %s: the folder %s holds a "
+				  "'\"', which mount options cannot carry",
+				  arg_config, v->line, v->source, v->target,
+				  vs->v[idx[holder]].target);
+			return 0;
+		}
+		if (r < 0)
+			return r;
+	}
+	/* Without mkfs=, mount.dvol would mount any filesystem: the mount step takes
+	 * only the one the line asks for, as the format step judged it. */
+	if (v->local && mkfs && !(d->tags.type && strcmp(d->tags.type, mkfs) == 0)) {
+		log_error("%s, line %u: %s holds %s, not the %s the line asks for; not "
+			  "mounted on %s (see dvol-prepare@%s.service for the verdict)",
+			  arg_config, v->line, d->desc,
+			  d->tags.type ? d->tags.type : "no filesystem", mkfs, v->target, arg_name);
+		return 0;
+	}
+	r = dvol_mkdir_p(v->target, 0755, (uid_t)-1, (gid_t)-1, NULL);
+	if (r < 0) {
+		log_error_errno(r, "%s, line %u: cannot make the mount point %s", arg_config,
+				v->line, v->target);
+		return 0;
+	}
+	r = spawn_mount(v, opts);
+	if (r < 0)
+		return log_error_errno(r, "cannot run mount(8)");
+	if (r != 0) {
+		log_error("%s, line %u: mounting %s on %s failed (mount exit %d; its "
+			  "message above says why)%s",
+			  arg_config, v->line, v->source, v->target, r,
+			  v->local ? "; the bind lines beneath it wait" : "");
+		return 0;
+	}
+	if (dprintf(rfd, "%s%c", v->target, '\0') < 0)
+		return log_error_errno(-errno, "cannot write %s/%s", RECORD_DIR, arg_name);
+	log_notice("%s: mounted %s on %s (%s, line %u)", d->desc, v->source, v->target, arg_config,
+		   v->line);
+	return 1;
+}
+
 static int do_mount(const struct dvol_volumes *vs, const struct device *d, const size_t *idx,
 		    size_t n)
 {
@@ -358,86 +452,12 @@ static int do_mount(const struct dvol_volumes *vs, const struct device *d, const
 				       arg_name);
 
 	for (size_t k = 0; k < n; k++) {
-		const struct dvol_volume *v = &vs->v[idx[k]];
-		_cleanup_free_ char *opts = NULL, *mkfs = NULL;
-		ssize_t holder = -1;
-
-		/* A bind waits for the volume its source lies in; never the bare folder. */
-		for (size_t j = 0; j < k; j++)
-			if (dvol_path_under(v->spec.path, vs->v[idx[j]].target))
-				holder = (ssize_t)j;
-		if (!v->local && holder >= 0 && !ok[holder]) {
-			log_error(
-			    "%s, line %u: %s is not bound on %s, as its source lies under %s, "
-			    "which is not mounted",
-			    arg_config, v->line, v->source, v->target, vs->v[idx[holder]].target);
-			failed++;
-			continue;
-		}
-		r = options_without_mkfs(v->options, &opts, &mkfs);
+		r = mount_one(vs, d, idx, k, ok, rfd);
 		if (r < 0)
 			return r;
-		/* mount(8) resolves links in the source: mount.dvol's gate keeps the bind on
-		 * the volume, where a link planted in it would lead elsewhere. */
-		if (!v->local && holder >= 0) {
-			r = option_source_mounted(&opts, vs->v[idx[holder]].target);
-			if (r == -EINVAL) {
-				log_error(
-				    "%s, line %u: %s is not bound on %s: the folder %s holds a "
-				    "'\"', which mount options cannot carry",
-				    arg_config, v->line, v->source, v->target,
-				    vs->v[idx[holder]].target);
-				failed++;
-				continue;
-			}
-			if (r < 0)
-				return r;
-		}
-		/* Without mkfs=, mount.dvol would mount any filesystem: the mount step takes
-		 * only the one the line asks for, as the format step judged it. */
-		if (v->local && mkfs && !(d->tags.type && strcmp(d->tags.type, mkfs) == 0)) {
-			log_error("%s, line %u: %s holds %s, not the %s the line asks for; not "
-				  "mounted on %s (see dvol-prepare@%s.service for the verdict)",
-				  arg_config, v->line, d->desc,
-				  d->tags.type ? d->tags.type : "no filesystem", mkfs, v->target,
-				  arg_name);
+		ok[k] = r > 0;
+		if (r == 0)
 			failed++;
-			continue;
-		}
-		r = dvol_mkdir_p(v->target, 0755, (uid_t)-1, (gid_t)-1, NULL);
-		if (r < 0) {
-			log_error_errno(r, "%s, line %u: cannot make the mount point %s",
-					arg_config, v->line, v->target);
-			failed++;
-			continue;
-		}
-		{
-			char *argv[] = {(char *)"/bin/mount",
-					(char *)"-t",
-					(char *)"dvol",
-					v->source,
-					v->target,
-					(char *)"-o",
-					(char *)opts_or_defaults(opts),
-					NULL};
-
-			r = spawn(argv);
-		}
-		if (r < 0)
-			return log_error_errno(r, "cannot run mount(8)");
-		if (r != 0) {
-			log_error("%s, line %u: mounting %s on %s failed (mount exit %d; its "
-				  "message above says why)%s",
-				  arg_config, v->line, v->source, v->target, r,
-				  v->local ? "; the bind lines beneath it wait" : "");
-			failed++;
-			continue;
-		}
-		ok[k] = true;
-		if (dprintf(rfd, "%s%c", v->target, '\0') < 0)
-			return log_error_errno(-errno, "cannot write %s/%s", RECORD_DIR, arg_name);
-		log_notice("%s: mounted %s on %s (%s, line %u)", d->desc, v->source, v->target,
-			   arg_config, v->line);
 	}
 	return failed ? -EIO : 0;
 }
@@ -641,27 +661,13 @@ static int heal_backoff_write(int dir, const char *name, const struct heal_backo
 	return dvol_write_all(fd, buf, (size_t)n);
 }
 
-/* One of dvol's utab entries: an NFS mount that answers is left; a stale one is mounted
- * again if it has heal (with its recorded options), and reported if it has not. */
-static int heal_one(const struct dvol_utab_entry *e, void *userdata)
+/* Whether a mounted dvol NFS volume is stale, with heal, so is to be mounted again: 1 yes,
+ * 0 no (it answers, or why it is left is said). HEAL: it was mounted with heal. */
+static int heal_check(const struct dvol_utab_entry *e, struct heal_run *hr, bool heal)
 {
-	_cleanup_free_ char *kind = NULL, *heal = NULL, *opts = NULL, *state = NULL;
-	int dir;
-	struct heal_run *hr = userdata;
+	_cleanup_free_ char *state = NULL;
 	const char *source = e->source ? e->source : "?";
-	struct heal_backoff b;
-	uint64_t now;
 	int r;
-
-	if (dvol_attr_get(e->attrs, "dvol.kind", &kind) < 0 ||
-	    dvol_attr_get(e->attrs, "dvol.heal", &heal) < 0 ||
-	    dvol_attr_get(e->attrs, "dvol.opts", &opts) < 0)
-		return -ENOMEM;
-	if (!kind || strcmp(kind, "nfs") != 0)
-		return 0;
-	/* A line whose mount is gone is dvol-gc's to clear. */
-	if (!e->mounted)
-		return 0;
 
 	r = dvol_mount_check_live(e->target, HEAL_CHECK_TIMEOUT_MS);
 	if (r == -ETIMEDOUT) {
@@ -689,6 +695,18 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 			    e->target, source, e->target);
 		return 0;
 	}
+	return 1;
+}
+
+/* A stale volume with heal mounted again with its recorded OPTS, unless the heals before
+ * failed and their pause is not over; a failure makes the next pause longer. */
+static int heal_remount(const struct dvol_utab_entry *e, struct heal_run *hr, const char *opts)
+{
+	_cleanup_free_ char *state = NULL;
+	const char *source = e->source ? e->source : "?";
+	struct heal_backoff b;
+	uint64_t now;
+	int dir, r;
 
 	dir = heal_dir(hr);
 	if (dir < 0) {
@@ -709,7 +727,8 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 
 	log_info("%s (%s) is stale (ESTALE): mounting it again", e->target, source);
 	r = spawn((char *const[]){(char *)MOUNT_HELPER, (char *)source, (char *)e->target,
-				  (char *)"-o", opts && *opts ? opts : (char *)"heal", NULL});
+				  (char *)"-o", opts && *opts ? (char *)opts : (char *)"heal",
+				  NULL});
 	if (r == 0) {
 		(void)unlinkat(dir, state, 0);
 		return 0;
@@ -726,6 +745,29 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 		log_warning_errno(r, "cannot write %s/%s: the next run tries again at once",
 				  DVOL_HEAL_DIR, state);
 	return 0;
+}
+
+/* One of dvol's utab entries: an NFS mount that answers is left; a stale one is mounted
+ * again if it has heal (with its recorded options), and reported if it has not. */
+static int heal_one(const struct dvol_utab_entry *e, void *userdata)
+{
+	_cleanup_free_ char *kind = NULL, *heal = NULL, *opts = NULL;
+	struct heal_run *hr = userdata;
+	int r;
+
+	if (dvol_attr_get(e->attrs, "dvol.kind", &kind) < 0 ||
+	    dvol_attr_get(e->attrs, "dvol.heal", &heal) < 0 ||
+	    dvol_attr_get(e->attrs, "dvol.opts", &opts) < 0)
+		return -ENOMEM;
+	if (!kind || strcmp(kind, "nfs") != 0)
+		return 0;
+	/* A line whose mount is gone is dvol-gc's to clear. */
+	if (!e->mounted)
+		return 0;
+	r = heal_check(e, hr, heal != NULL);
+	if (r <= 0)
+		return r;
+	return heal_remount(e, hr, opts);
 }
 
 static int do_heal(void)
