@@ -661,69 +661,13 @@ static int heal_backoff_write(int dir, const char *name, const struct heal_backo
 	return dvol_write_all(fd, buf, (size_t)n);
 }
 
-/* Whether a mounted dvol NFS volume is stale, with heal, so is to be mounted again: 1 yes,
- * 0 no (it answers, or why it is left is said). HEAL: it was mounted with heal. */
-static int heal_check(const struct dvol_utab_entry *e, struct heal_run *hr, bool heal)
+/* A stale volume with heal, out of its pause: mounted again with its recorded OPTS. A
+ * failure makes the next pause longer (B, in the state file STATE of DIR). */
+static int heal_remount(const struct dvol_utab_entry *e, struct heal_run *hr, const char *opts,
+			int dir, const char *state, struct heal_backoff *b, uint64_t now)
 {
-	_cleanup_free_ char *state = NULL;
 	const char *source = e->source ? e->source : "?";
 	int r;
-
-	r = dvol_mount_check_live(e->target, HEAL_CHECK_TIMEOUT_MS);
-	if (r == -ETIMEDOUT) {
-		log_warning("%s (%s) does not answer within %d s: its server is not answering, "
-			    "which heal cannot mend",
-			    e->target, source, HEAL_CHECK_TIMEOUT_MS / 1000);
-		return 0;
-	}
-	if (r == 0) {
-		log_debug("%s (%s) answers", e->target, source);
-		/* Mended on its own (the export came back), or by a heal: no more pause. */
-		if (heal && heal_dir(hr) >= 0 &&
-		    dvol_heal_file_name(e->target, ".backoff", &state) >= 0)
-			(void)unlinkat(hr->dir, state, 0);
-		return 0;
-	}
-	if (r != -ESTALE) {
-		log_warning_errno(r, "cannot look at %s (%s)", e->target, source);
-		return 0;
-	}
-	if (!heal) {
-		log_warning("%s (%s) is stale (ESTALE), and was not mounted with heal: it is "
-			    "left as it is. Unmount it (umount -l %s) and mount it again, or "
-			    "mount it with -o heal",
-			    e->target, source, e->target);
-		return 0;
-	}
-	return 1;
-}
-
-/* A stale volume with heal mounted again with its recorded OPTS, unless the heals before
- * failed and their pause is not over; a failure makes the next pause longer. */
-static int heal_remount(const struct dvol_utab_entry *e, struct heal_run *hr, const char *opts)
-{
-	_cleanup_free_ char *state = NULL;
-	const char *source = e->source ? e->source : "?";
-	struct heal_backoff b;
-	uint64_t now;
-	int dir, r;
-
-	dir = heal_dir(hr);
-	if (dir < 0) {
-		hr->failed++;
-		return 0;
-	}
-	r = dvol_heal_file_name(e->target, ".backoff", &state);
-	if (r < 0)
-		return r;
-	heal_backoff_read(dir, state, &b);
-	now = dvol_now_ms();
-	if (b.failures && now < b.not_before_ms) {
-		log_notice("%s (%s) is stale; %u heal%s failed in a row, the next in %" PRIu64 " s",
-			   e->target, source, b.failures, b.failures == 1 ? "" : "s",
-			   (b.not_before_ms - now + 999) / 1000);
-		return 0;
-	}
 
 	log_info("%s (%s) is stale (ESTALE): mounting it again", e->target, source);
 	r = spawn((char *const[]){(char *)MOUNT_HELPER, (char *)source, (char *)e->target,
@@ -734,26 +678,32 @@ static int heal_remount(const struct dvol_utab_entry *e, struct heal_run *hr, co
 		return 0;
 	}
 	hr->failed++;
-	b.failures++;
-	b.not_before_ms = now + dvol_heal_pause_ms(b.failures);
+	b->failures++;
+	b->not_before_ms = now + dvol_heal_pause_ms(b->failures);
 	log_error("the heal of %s (%s) failed (mount.dvol: %s %d, above); the next try in %" PRIu64
 		  " s",
 		  e->target, source, r < 0 ? "error" : "exit status", r < 0 ? -r : r,
-		  dvol_heal_pause_ms(b.failures) / 1000);
-	r = heal_backoff_write(dir, state, &b);
+		  dvol_heal_pause_ms(b->failures) / 1000);
+	r = heal_backoff_write(dir, state, b);
 	if (r < 0)
 		log_warning_errno(r, "cannot write %s/%s: the next run tries again at once",
 				  DVOL_HEAL_DIR, state);
 	return 0;
 }
 
-/* One of dvol's utab entries: an NFS mount that answers is left; a stale one is mounted
- * again if it has heal (with its recorded options), and reported if it has not. */
+/*
+ * One of dvol's utab entries: an NFS mount that answers is left; a stale one is mounted
+ * again if it has heal (with its recorded options), and reported if it has not. The
+ * choice is dvol_heal_decide()'s (heal.h); this gathers its facts and carries it out.
+ */
 static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 {
-	_cleanup_free_ char *kind = NULL, *heal = NULL, *opts = NULL;
+	_cleanup_free_ char *kind = NULL, *heal = NULL, *opts = NULL, *state = NULL;
 	struct heal_run *hr = userdata;
-	int r;
+	const char *source = e->source ? e->source : "?";
+	struct heal_backoff b = {0};
+	struct dvol_heal_facts f;
+	int dir = -EBADF, r, look_r;
 
 	if (dvol_attr_get(e->attrs, "dvol.kind", &kind) < 0 ||
 	    dvol_attr_get(e->attrs, "dvol.heal", &heal) < 0 ||
@@ -764,10 +714,56 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 	/* A line whose mount is gone is dvol-gc's to clear. */
 	if (!e->mounted)
 		return 0;
-	r = heal_check(e, hr, heal != NULL);
-	if (r <= 0)
-		return r;
-	return heal_remount(e, hr, opts);
+
+	look_r = dvol_mount_check_live(e->target, HEAL_CHECK_TIMEOUT_MS);
+	f = (struct dvol_heal_facts){.look = dvol_heal_look_of(look_r), .heal = heal != NULL};
+	/* heal's own state is opened only where it can matter: a stale mount with heal. */
+	if (f.look == DVOL_HEAL_LOOK_STALE && f.heal) {
+		dir = heal_dir(hr);
+		if (dir < 0) {
+			hr->failed++;
+			return 0;
+		}
+		r = dvol_heal_file_name(e->target, ".backoff", &state);
+		if (r < 0)
+			return r;
+		heal_backoff_read(dir, state, &b);
+		f.failures = b.failures;
+		f.not_before_ms = b.not_before_ms;
+		f.now_ms = dvol_now_ms();
+	}
+
+	switch (dvol_heal_decide(&f)) {
+	case DVOL_HEAL_LIVE:
+		log_debug("%s (%s) answers", e->target, source);
+		/* Mended on its own (the export came back), or by a heal: no more pause. */
+		if (f.heal && heal_dir(hr) >= 0 &&
+		    dvol_heal_file_name(e->target, ".backoff", &state) >= 0)
+			(void)unlinkat(hr->dir, state, 0);
+		return 0;
+	case DVOL_HEAL_HUNG:
+		log_warning("%s (%s) does not answer within %d s: its server is not answering, "
+			    "which heal cannot mend",
+			    e->target, source, HEAL_CHECK_TIMEOUT_MS / 1000);
+		return 0;
+	case DVOL_HEAL_UNKNOWN:
+		log_warning_errno(look_r, "cannot look at %s (%s)", e->target, source);
+		return 0;
+	case DVOL_HEAL_NOT_ASKED:
+		log_warning("%s (%s) is stale (ESTALE), and was not mounted with heal: it is "
+			    "left as it is. Unmount it (umount -l %s) and mount it again, or "
+			    "mount it with -o heal",
+			    e->target, source, e->target);
+		return 0;
+	case DVOL_HEAL_PAUSED:
+		log_notice("%s (%s) is stale; %u heal%s failed in a row, the next in %" PRIu64 " s",
+			   e->target, source, b.failures, b.failures == 1 ? "" : "s",
+			   (b.not_before_ms - f.now_ms + 999) / 1000);
+		return 0;
+	case DVOL_HEAL_RUN:
+		break;
+	}
+	return heal_remount(e, hr, opts, dir, state, &b, f.now_ms);
 }
 
 static int do_heal(void)
