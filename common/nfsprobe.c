@@ -701,128 +701,161 @@ static bool wants(unsigned want, unsigned versions)
 	return versions & want;
 }
 
-/* The verdict, once both sides are done or the deadline has passed. */
-static int probe_finish(struct probe *pr, bool deadline)
+/* The median of the round-trip times: V sorted in place, N > 0. */
+static double rtt_median(double *v, unsigned n)
+{
+	/* Insertion sort: at most DVOL_NFS_RTT_MAX values. */
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double x = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = x;
+		}
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The verdict on a target whose NFS port never accepted the connection. */
+static int judge_connect(struct probe *pr)
+{
+	struct dvol_nfs_target *t = pr->t;
+	struct conn *c = &pr->conns[CONN_NFS];
+	double secs = (double)pr->p->timeout_ms / 1000.0;
+
+	if (c->err && class_of_errno(c->err) == DVOL_NFS_LOCAL_ERROR) {
+		t->err = DVOL_NFS_LOCAL_ERROR;
+		t->err_errno = c->err;
+		return set_detail(t,
+				  "cannot open a TCP connection to %s port %u: %s; that is a "
+				  "limit of this process or machine, not the server: raise the "
+				  "open-file limit (ulimit -n) or probe fewer targets at once",
+				  t->addr, nfs_port(t), strerror(c->err));
+	}
+	if (c->err) {
+		t->err = class_of_errno(c->err);
+		t->err_errno = c->err;
+		return set_detail(t, "TCP connect to %s port %u: %s%s", t->addr, nfs_port(t),
+				  strerror(c->err),
+				  t->addrs_tried > 1 ? " (the last of the name's addresses)" : "");
+	}
+	t->err = DVOL_NFS_TIMEOUT;
+	return set_detail(t, "TCP connect to %s port %u: no answer within %.1f s", t->addr,
+			  nfs_port(t), secs);
+}
+
+/* The verdict on a connected target that proved no version a mount could use, or not the
+ * one asked for: what its calls got instead. */
+static int judge_calls(struct probe *pr, bool deadline)
 {
 	struct dvol_nfs_target *t = pr->t;
 	struct conn *c = &pr->conns[CONN_NFS];
 	double secs = (double)pr->p->timeout_ms / 1000.0;
 	const char *vs = dvol_nfs_vers_to_string(t->want);
-	int r = 0;
+
+	if (c->garbage && !wants(t->want, t->versions)) {
+		t->err = DVOL_NFS_PROTOCOL_ERROR;
+		return set_detail(t, "%s port %u accepts TCP, but sends what is no RPC reply (%s)",
+				  t->addr, nfs_port(t), c->garbage);
+	}
+	if (t->versions == 0 && deadline && !c->lost && c->bytes_in) {
+		t->err = DVOL_NFS_PROTOCOL_ERROR;
+		return set_detail(t,
+				  "%s port %u accepts TCP and sent %llu bytes within %.1f s, but "
+				  "none of them answered a call",
+				  t->addr, nfs_port(t), (unsigned long long)c->bytes_in, secs);
+	}
+	if (t->versions == 0 && deadline && !c->lost) {
+		t->err = DVOL_NFS_TIMEOUT;
+		return set_detail(t,
+				  "connected to %s port %u, but no RPC reply within %.1f s (NULL "
+				  "for NFS v3 and v4 sent)",
+				  t->addr, nfs_port(t), secs);
+	}
+	if (t->versions == 0 && c->lost) {
+		t->err = DVOL_NFS_REFUSED;
+		t->err_errno = c->err ? c->err : ECONNRESET;
+		return set_detail(t,
+				  "connected to %s port %u, but the server closed the connection "
+				  "before it answered",
+				  t->addr, nfs_port(t));
+	}
+	if (!(t->versions & DVOL_NFS_OFFERED) && deadline &&
+	    any_pending(pr, CALL_MINOR0, CALL_MINOR2)) {
+		t->err = DVOL_NFS_TIMEOUT;
+		return set_detail(t,
+				  "%s port %u answers NFSv4 NULL, but no COMPOUND within %.1f s "
+				  "(sent for minor versions 0, 1 and 2)",
+				  t->addr, nfs_port(t), secs);
+	}
+	if (!(t->versions & DVOL_NFS_OFFERED) && (t->versions & DVOL_NFS_V4)) {
+		t->err = DVOL_NFS_RPC_MISMATCH;
+		return set_detail(t,
+				  "%s port %u answers NFSv4 NULL, but no COMPOUND of minor "
+				  "version 0, 1 or 2: no version a mount could use",
+				  t->addr, nfs_port(t));
+	}
+	if (!(t->versions & DVOL_NFS_OFFERED)) {
+		t->err = DVOL_NFS_RPC_MISMATCH;
+		return set_detail(t,
+				  "%s port %u accepts TCP, but answers neither NFS v3 nor v4 NULL "
+				  "(not an NFS server?)",
+				  t->addr, nfs_port(t));
+	}
+	t->err = DVOL_NFS_RPC_MISMATCH;
+	return set_detail(t, "NFS %s was asked for; the server at %s port %u does not answer it",
+			  vs ? vs : "?", t->addr, nfs_port(t));
+}
+
+/* The verdict on the export of a target that answers the version wanted: 0 and no verdict
+ * when it is there, or might be. */
+static int judge_export(struct probe *pr)
+{
+	struct dvol_nfs_target *t = pr->t;
+	bool v3 = t->want == DVOL_NFS_V3;
+	bool v4 = t->want && !v3;
+	enum dvol_nfs_tri e3 = t->export_v3, e4 = t->export_v4;
+	bool missing = v3   ? e3 == DVOL_NFS_NO
+		       : v4 ? e4 == DVOL_NFS_NO
+			    : (e3 == DVOL_NFS_NO || e4 == DVOL_NFS_NO) && e3 != DVOL_NFS_YES &&
+				  e4 != DVOL_NFS_YES;
+
+	if (pr->v4_denied) {
+		t->err = DVOL_NFS_ACCESS_DENIED;
+		return set_detail(t, "the server refuses this client access to %s (NFSv4 LOOKUP)",
+				  t->export);
+	}
+	if (missing) {
+		t->err = DVOL_NFS_EXPORT_MISSING;
+		return set_detail(t, "the server at %s answers, but has no export %s", t->addr,
+				  t->export);
+	}
+	return 0;
+}
+
+/* The verdict, once both sides are done or the deadline has passed. */
+static int probe_finish(struct probe *pr, bool deadline)
+{
+	struct dvol_nfs_target *t = pr->t;
 
 	for (unsigned i = 0; i < _CONN_MAX; i++)
 		conn_close(&pr->conns[i]);
 	pr->finished = true;
 	t->elapsed_ms = (dvol_now_us() - pr->start_us) / 1000u;
+	if (t->rtt_count > 0)
+		t->rtt_ms = rtt_median(pr->rtt, t->rtt_count);
 
-	if (t->rtt_count > 0) {
-		double *v = pr->rtt;
-
-		/* Insertion sort: at most DVOL_NFS_RTT_MAX values. */
-		for (unsigned i = 1; i < t->rtt_count; i++)
-			for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
-				double x = v[j];
-
-				v[j] = v[j - 1];
-				v[j - 1] = x;
-			}
-		t->rtt_ms = t->rtt_count % 2 ? v[t->rtt_count / 2]
-					     : (v[t->rtt_count / 2 - 1] + v[t->rtt_count / 2]) / 2;
-	}
 	if (pr->rq) {
 		t->err = DVOL_NFS_UNRESOLVABLE;
-		r = set_detail(t, "the name resolver gave no answer for %s within %.1f s", t->host,
-			       secs);
-	} else if (!t->tcp) {
-		if (c->err && class_of_errno(c->err) == DVOL_NFS_LOCAL_ERROR) {
-			t->err = DVOL_NFS_LOCAL_ERROR;
-			t->err_errno = c->err;
-			r = set_detail(
-			    t,
-			    "cannot open a TCP connection to %s port %u: %s; that is a "
-			    "limit of this process or machine, not the server: raise the "
-			    "open-file limit (ulimit -n) or probe fewer targets at once",
-			    t->addr, nfs_port(t), strerror(c->err));
-		} else if (c->err) {
-			t->err = class_of_errno(c->err);
-			t->err_errno = c->err;
-			r = set_detail(t, "TCP connect to %s port %u: %s%s", t->addr, nfs_port(t),
-				       strerror(c->err),
-				       t->addrs_tried > 1 ? " (the last of the name's addresses)"
-							  : "");
-		} else {
-			t->err = DVOL_NFS_TIMEOUT;
-			r = set_detail(t, "TCP connect to %s port %u: no answer within %.1f s",
-				       t->addr, nfs_port(t), secs);
-		}
-	} else if (c->garbage && !wants(t->want, t->versions)) {
-		t->err = DVOL_NFS_PROTOCOL_ERROR;
-		r = set_detail(t, "%s port %u accepts TCP, but sends what is no RPC reply (%s)",
-			       t->addr, nfs_port(t), c->garbage);
-	} else if (t->versions == 0 && deadline && !c->lost && c->bytes_in) {
-		t->err = DVOL_NFS_PROTOCOL_ERROR;
-		r = set_detail(t,
-			       "%s port %u accepts TCP and sent %llu bytes within %.1f s, but none "
-			       "of them answered a call",
-			       t->addr, nfs_port(t), (unsigned long long)c->bytes_in, secs);
-	} else if (t->versions == 0 && deadline && !c->lost) {
-		t->err = DVOL_NFS_TIMEOUT;
-		r = set_detail(t,
-			       "connected to %s port %u, but no RPC reply within %.1f s (NULL "
-			       "for NFS v3 and v4 sent)",
-			       t->addr, nfs_port(t), secs);
-	} else if (t->versions == 0 && c->lost) {
-		t->err = DVOL_NFS_REFUSED;
-		t->err_errno = c->err ? c->err : ECONNRESET;
-		r = set_detail(t,
-			       "connected to %s port %u, but the server closed the connection "
-			       "before it answered",
-			       t->addr, nfs_port(t));
-	} else if (!(t->versions & DVOL_NFS_OFFERED) && deadline &&
-		   any_pending(pr, CALL_MINOR0, CALL_MINOR2)) {
-		t->err = DVOL_NFS_TIMEOUT;
-		r = set_detail(t,
-			       "%s port %u answers NFSv4 NULL, but no COMPOUND within %.1f s (sent "
-			       "for minor versions 0, 1 and 2)",
-			       t->addr, nfs_port(t), secs);
-	} else if (!(t->versions & DVOL_NFS_OFFERED) && (t->versions & DVOL_NFS_V4)) {
-		t->err = DVOL_NFS_RPC_MISMATCH;
-		r = set_detail(t,
-			       "%s port %u answers NFSv4 NULL, but no COMPOUND of minor version 0, "
-			       "1 or 2: no version a mount could use",
-			       t->addr, nfs_port(t));
-	} else if (!(t->versions & DVOL_NFS_OFFERED)) {
-		t->err = DVOL_NFS_RPC_MISMATCH;
-		r = set_detail(t,
-			       "%s port %u accepts TCP, but answers neither NFS v3 nor v4 NULL "
-			       "(not an NFS server?)",
-			       t->addr, nfs_port(t));
-	} else if (!wants(t->want, t->versions)) {
-		t->err = DVOL_NFS_RPC_MISMATCH;
-		r = set_detail(t,
-			       "NFS %s was asked for; the server at %s port %u does not "
-			       "answer it",
-			       vs ? vs : "?", t->addr, nfs_port(t));
-	} else if (t->export && pr->v4_denied) {
-		t->err = DVOL_NFS_ACCESS_DENIED;
-		r = set_detail(t, "the server refuses this client access to %s (NFSv4 LOOKUP)",
-			       t->export);
-	} else if (t->export) {
-		bool v3 = t->want == DVOL_NFS_V3;
-		bool v4 = t->want && !v3;
-		enum dvol_nfs_tri e3 = t->export_v3, e4 = t->export_v4;
-		bool missing = v3   ? e3 == DVOL_NFS_NO
-			       : v4 ? e4 == DVOL_NFS_NO
-				    : (e3 == DVOL_NFS_NO || e4 == DVOL_NFS_NO) &&
-					  e3 != DVOL_NFS_YES && e4 != DVOL_NFS_YES;
-
-		if (missing) {
-			t->err = DVOL_NFS_EXPORT_MISSING;
-			r = set_detail(t, "the server at %s answers, but has no export %s", t->addr,
-				       t->export);
-		}
+		return set_detail(t, "the name resolver gave no answer for %s within %.1f s",
+				  t->host, (double)pr->p->timeout_ms / 1000.0);
 	}
-	return r;
+	if (!t->tcp)
+		return judge_connect(pr);
+	if (!wants(t->want, t->versions) || !(t->versions & DVOL_NFS_OFFERED))
+		return judge_calls(pr, deadline);
+	if (t->export)
+		return judge_export(pr);
+	return 0;
 }
 
 static int probe_advance(struct probe *pr)
