@@ -105,15 +105,141 @@ static const char *url_vers_conflict(unsigned url)
 	}
 }
 
+/* The options read so far, and what the source's URL said. */
+struct mopts_parse {
+	struct dvol_nfs_mopts *o;
+	long minor;	   /* minorversion=, or -1 */
+	unsigned url;	   /* the source's ?vers=, or 0 */
+	bool from_url;	   /* o->vers is the source's ?vers=, no option named one yet */
+	uint16_t url_port; /* the source's port, or 0 */
+};
+
+/* vers=, nfsvers=, vN: one version for all of them and the source's ?vers=. */
+static int take_vers(struct mopts_parse *ps, unsigned vb, const char **ret_why)
+{
+	if (ps->o->vers && ps->o->vers != vb)
+		return *ret_why = ps->from_url ? url_vers_conflict(ps->url)
+					       : "names another NFS version than an option "
+						 "before it",
+		       -EINVAL;
+	ps->o->vers = vb;
+	ps->from_url = false;
+	return 0;
+}
+
+static int take_minor(struct mopts_parse *ps, const char *v, const char **ret_why)
+{
+	char *end;
+
+	errno = 0;
+	ps->minor = v ? strtol(v, &end, 10) : -1;
+	if (!v || !*v || *end || errno || ps->minor < 0 || ps->minor > 2)
+		return *ret_why = "is not an NFSv4 minor version dvol knows (0, 1, 2)", -EINVAL;
+	return 0;
+}
+
+/* port= and mountport=. */
+static int take_port(struct mopts_parse *ps, const char *n, const char *v, const char **ret_why)
+{
+	uint16_t p;
+
+	if (!v || parse_port(v, &p) < 0)
+		return *ret_why = "is not a port (1-65535); dvol probes the one port the kernel "
+				  "will use, so it must be given",
+		       -EINVAL;
+	if (strcmp(n, "port") != 0) {
+		ps->o->mountport = p;
+		return 0;
+	}
+	if (ps->url_port && ps->url_port != p)
+		return *ret_why = "disagrees with the port in the source", -EINVAL;
+	ps->o->port = p;
+	return 0;
+}
+
+/* addr= and clientaddr=: *V is taken. */
+static int take_addr(struct mopts_parse *ps, const char *n, char **v, const char **ret_why)
+{
+	char **field = !strcmp(n, "addr") ? &ps->o->addr : &ps->o->clientaddr;
+
+	if (!*v || !is_ip(*v))
+		return *ret_why = "is not an IPv4 or IPv6 address", -EINVAL;
+	free(*field);
+	*field = TAKE_PTR(*v);
+	return 0;
+}
+
+/* proto=: *V is taken. */
+static int take_proto(struct mopts_parse *ps, char **v, const char **ret_why)
+{
+	if (!*v || (strcmp(*v, "tcp") != 0 && strcmp(*v, "tcp6") != 0))
+		return *ret_why = "is a transport dvol cannot probe: NFS volumes are mounted over "
+				  "TCP (proto=tcp or tcp6)",
+		       -EINVAL;
+	free(ps->o->proto);
+	ps->o->proto = TAKE_PTR(*v);
+	return 0;
+}
+
+/* One option N=*V, into its field or the rest: 0, -EINVAL with *ret_why, or -ENOMEM. */
+static int take_option(struct mopts_parse *ps, const char *n, char **v, const char **ret_why)
+{
+	unsigned vb = 0;
+	int r;
+
+	r = vers_of(n, *v, &vb, ret_why);
+	if (r != 0)
+		return r < 0 ? r : take_vers(ps, vb, ret_why);
+	if (!strcmp(n, "minorversion"))
+		return take_minor(ps, *v, ret_why);
+	if (!strcmp(n, "port") || !strcmp(n, "mountport"))
+		return take_port(ps, n, *v, ret_why);
+	if (!strcmp(n, "addr") || !strcmp(n, "clientaddr"))
+		return take_addr(ps, n, v, ret_why);
+	if (!strcmp(n, "proto"))
+		return take_proto(ps, v, ret_why);
+	if (!strcmp(n, "udp") || !strcmp(n, "rdma") || !strcmp(n, "mountproto"))
+		return *ret_why = "is a transport dvol cannot probe: NFS volumes are mounted over "
+				  "TCP",
+		       -EINVAL;
+	if (!strcmp(n, "mount-timeout")) {
+		if (!*v || dvol_parse_duration_ms(*v, &ps->o->mount_timeout_ms) < 0 ||
+		    ps->o->mount_timeout_ms == 0)
+			return *ret_why = "is not a duration (seconds, or 500ms, 2m...)", -EINVAL;
+		return 0;
+	}
+	return append(&ps->o->rest, n, *v);
+}
+
+/* What the options say together, once all are read. */
+static int mopts_settle(struct mopts_parse *ps, char **ret_bad, const char **ret_why)
+{
+	struct dvol_nfs_mopts *o = ps->o;
+
+	if (ps->minor >= 0) {
+		unsigned vb = dvol_nfs_vers_minor((unsigned long)ps->minor);
+
+		if (o->vers && o->vers != DVOL_NFS_V4 && o->vers != vb)
+			return fail("minorversion", NULL, ret_bad, ret_why,
+				    ps->from_url ? url_vers_conflict(ps->url)
+						 : "disagrees with the NFS version asked for");
+		o->vers = vb;
+	}
+	if (!o->port)
+		o->port = ps->url_port;
+	if (o->mountport && o->vers && o->vers != DVOL_NFS_V3)
+		return fail("mountport", NULL, ret_bad, ret_why,
+			    "applies to NFS v3 only, and another version was asked for");
+	return 0;
+}
+
 int dvol_nfs_mopts_parse(const char *fs, const char *url_vers, uint16_t url_port,
 			 struct dvol_nfs_mopts *ret, char **ret_bad, const char **ret_why)
 {
 	_cleanup_(dvol_nfs_mopts_done) struct dvol_nfs_mopts o = {0};
-	long minor = -1;
+	struct mopts_parse ps = {.o = &o, .minor = -1, .url_port = url_port};
 	char *s = (char *)fs, *name, *value;
 	size_t nl, vl;
-	unsigned url = 0;
-	bool from_url = false; /* o.vers is the source's ?vers=, no option named one yet */
 	int r;
 
 	*ret_bad = NULL;
@@ -121,111 +247,27 @@ int dvol_nfs_mopts_parse(const char *fs, const char *url_vers, uint16_t url_port
 	/* The source's ?vers= counts as the first of the version options: one that disagrees
 	 * with it is a usage error, as between two options (README, Version). */
 	if (url_vers) {
-		url = dvol_nfs_vers_from_string(url_vers);
-		if (!url)
+		ps.url = dvol_nfs_vers_from_string(url_vers);
+		if (!ps.url)
 			return fail("vers", url_vers, ret_bad, ret_why,
 				    "is not an NFS version dvol knows (3, 4, 4.0, 4.1, 4.2)");
-		o.vers = url;
-		from_url = true;
+		o.vers = ps.url;
+		ps.from_url = true;
 	}
 	while (s && mnt_optstr_next_option(&s, &name, &nl, &value, &vl) == 0) {
 		_cleanup_free_ char *n = strndup(name, nl);
 		_cleanup_free_ char *v = value ? strndup(value, vl) : NULL;
 		const char *why = NULL;
-		unsigned vb = 0;
 
 		if (!n || (value && !v))
 			return -ENOMEM;
-		r = vers_of(n, v, &vb, &why);
+		r = take_option(&ps, n, &v, &why);
 		if (r < 0)
-			return fail(n, v, ret_bad, ret_why, why);
-		if (r > 0) {
-			if (o.vers && o.vers != vb)
-				return fail(n, v, ret_bad, ret_why,
-					    from_url ? url_vers_conflict(url)
-						     : "names another NFS version than an option "
-						       "before it");
-			o.vers = vb;
-			from_url = false;
-			continue;
-		}
-		if (!strcmp(n, "minorversion")) {
-			char *end;
-
-			errno = 0;
-			minor = v ? strtol(v, &end, 10) : -1;
-			if (!v || !*v || *end || errno || minor < 0 || minor > 2)
-				return fail(n, v, ret_bad, ret_why,
-					    "is not an NFSv4 minor version dvol knows (0, 1, 2)");
-			continue;
-		}
-		if (!strcmp(n, "port") || !strcmp(n, "mountport")) {
-			uint16_t p;
-
-			if (!v || parse_port(v, &p) < 0)
-				return fail(n, v, ret_bad, ret_why,
-					    "is not a port (1-65535); dvol probes the one port "
-					    "the kernel will use, so it must be given");
-			if (!strcmp(n, "port")) {
-				if (url_port && url_port != p)
-					return fail(n, v, ret_bad, ret_why,
-						    "disagrees with the port in the source");
-				o.port = p;
-			} else {
-				o.mountport = p;
-			}
-			continue;
-		}
-		if (!strcmp(n, "addr") || !strcmp(n, "clientaddr")) {
-			if (!v || !is_ip(v))
-				return fail(n, v, ret_bad, ret_why,
-					    "is not an IPv4 or IPv6 address");
-			free(!strcmp(n, "addr") ? o.addr : o.clientaddr);
-			if (!strcmp(n, "addr"))
-				o.addr = TAKE_PTR(v);
-			else
-				o.clientaddr = TAKE_PTR(v);
-			continue;
-		}
-		if (!strcmp(n, "proto")) {
-			if (!v || (strcmp(v, "tcp") != 0 && strcmp(v, "tcp6") != 0))
-				return fail(n, v, ret_bad, ret_why,
-					    "is a transport dvol cannot probe: NFS volumes are "
-					    "mounted over TCP (proto=tcp or tcp6)");
-			free(o.proto);
-			o.proto = TAKE_PTR(v);
-			continue;
-		}
-		if (!strcmp(n, "udp") || !strcmp(n, "rdma") || !strcmp(n, "mountproto"))
-			return fail(n, v, ret_bad, ret_why,
-				    "is a transport dvol cannot probe: NFS volumes are mounted "
-				    "over TCP");
-		if (!strcmp(n, "mount-timeout")) {
-			if (!v || dvol_parse_duration_ms(v, &o.mount_timeout_ms) < 0 ||
-			    o.mount_timeout_ms == 0)
-				return fail(n, v, ret_bad, ret_why,
-					    "is not a duration (seconds, or 500ms, 2m...)");
-			continue;
-		}
-		r = append(&o.rest, n, v);
-		if (r < 0)
-			return r;
+			return why ? fail(n, v, ret_bad, ret_why, why) : r;
 	}
-
-	if (minor >= 0) {
-		unsigned vb = dvol_nfs_vers_minor((unsigned long)minor);
-
-		if (o.vers && o.vers != DVOL_NFS_V4 && o.vers != vb)
-			return fail("minorversion", NULL, ret_bad, ret_why,
-				    from_url ? url_vers_conflict(url)
-					     : "disagrees with the NFS version asked for");
-		o.vers = vb;
-	}
-	if (!o.port)
-		o.port = url_port;
-	if (o.mountport && o.vers && o.vers != DVOL_NFS_V3)
-		return fail("mountport", NULL, ret_bad, ret_why,
-			    "applies to NFS v3 only, and another version was asked for");
+	r = mopts_settle(&ps, ret_bad, ret_why);
+	if (r < 0)
+		return r;
 	*ret = o;
 	o = (struct dvol_nfs_mopts){0};
 	return 0;

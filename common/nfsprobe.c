@@ -701,128 +701,161 @@ static bool wants(unsigned want, unsigned versions)
 	return versions & want;
 }
 
-/* The verdict, once both sides are done or the deadline has passed. */
-static int probe_finish(struct probe *pr, bool deadline)
+/* The median of the round-trip times: V sorted in place, N > 0. */
+static double rtt_median(double *v, unsigned n)
+{
+	/* Insertion sort: at most DVOL_NFS_RTT_MAX values. */
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double x = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = x;
+		}
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The verdict on a target whose NFS port never accepted the connection. */
+static int judge_connect(struct probe *pr)
+{
+	struct dvol_nfs_target *t = pr->t;
+	struct conn *c = &pr->conns[CONN_NFS];
+	double secs = (double)pr->p->timeout_ms / 1000.0;
+
+	if (c->err && class_of_errno(c->err) == DVOL_NFS_LOCAL_ERROR) {
+		t->err = DVOL_NFS_LOCAL_ERROR;
+		t->err_errno = c->err;
+		return set_detail(t,
+				  "cannot open a TCP connection to %s port %u: %s; that is a "
+				  "limit of this process or machine, not the server: raise the "
+				  "open-file limit (ulimit -n) or probe fewer targets at once",
+				  t->addr, nfs_port(t), strerror(c->err));
+	}
+	if (c->err) {
+		t->err = class_of_errno(c->err);
+		t->err_errno = c->err;
+		return set_detail(t, "TCP connect to %s port %u: %s%s", t->addr, nfs_port(t),
+				  strerror(c->err),
+				  t->addrs_tried > 1 ? " (the last of the name's addresses)" : "");
+	}
+	t->err = DVOL_NFS_TIMEOUT;
+	return set_detail(t, "TCP connect to %s port %u: no answer within %.1f s", t->addr,
+			  nfs_port(t), secs);
+}
+
+/* The verdict on a connected target that proved no version a mount could use, or not the
+ * one asked for: what its calls got instead. */
+static int judge_calls(struct probe *pr, bool deadline)
 {
 	struct dvol_nfs_target *t = pr->t;
 	struct conn *c = &pr->conns[CONN_NFS];
 	double secs = (double)pr->p->timeout_ms / 1000.0;
 	const char *vs = dvol_nfs_vers_to_string(t->want);
-	int r = 0;
+
+	if (c->garbage && !wants(t->want, t->versions)) {
+		t->err = DVOL_NFS_PROTOCOL_ERROR;
+		return set_detail(t, "%s port %u accepts TCP, but sends what is no RPC reply (%s)",
+				  t->addr, nfs_port(t), c->garbage);
+	}
+	if (t->versions == 0 && deadline && !c->lost && c->bytes_in) {
+		t->err = DVOL_NFS_PROTOCOL_ERROR;
+		return set_detail(t,
+				  "%s port %u accepts TCP and sent %llu bytes within %.1f s, but "
+				  "none of them answered a call",
+				  t->addr, nfs_port(t), (unsigned long long)c->bytes_in, secs);
+	}
+	if (t->versions == 0 && deadline && !c->lost) {
+		t->err = DVOL_NFS_TIMEOUT;
+		return set_detail(t,
+				  "connected to %s port %u, but no RPC reply within %.1f s (NULL "
+				  "for NFS v3 and v4 sent)",
+				  t->addr, nfs_port(t), secs);
+	}
+	if (t->versions == 0 && c->lost) {
+		t->err = DVOL_NFS_REFUSED;
+		t->err_errno = c->err ? c->err : ECONNRESET;
+		return set_detail(t,
+				  "connected to %s port %u, but the server closed the connection "
+				  "before it answered",
+				  t->addr, nfs_port(t));
+	}
+	if (!(t->versions & DVOL_NFS_OFFERED) && deadline &&
+	    any_pending(pr, CALL_MINOR0, CALL_MINOR2)) {
+		t->err = DVOL_NFS_TIMEOUT;
+		return set_detail(t,
+				  "%s port %u answers NFSv4 NULL, but no COMPOUND within %.1f s "
+				  "(sent for minor versions 0, 1 and 2)",
+				  t->addr, nfs_port(t), secs);
+	}
+	if (!(t->versions & DVOL_NFS_OFFERED) && (t->versions & DVOL_NFS_V4)) {
+		t->err = DVOL_NFS_RPC_MISMATCH;
+		return set_detail(t,
+				  "%s port %u answers NFSv4 NULL, but no COMPOUND of minor "
+				  "version 0, 1 or 2: no version a mount could use",
+				  t->addr, nfs_port(t));
+	}
+	if (!(t->versions & DVOL_NFS_OFFERED)) {
+		t->err = DVOL_NFS_RPC_MISMATCH;
+		return set_detail(t,
+				  "%s port %u accepts TCP, but answers neither NFS v3 nor v4 NULL "
+				  "(not an NFS server?)",
+				  t->addr, nfs_port(t));
+	}
+	t->err = DVOL_NFS_RPC_MISMATCH;
+	return set_detail(t, "NFS %s was asked for; the server at %s port %u does not answer it",
+			  vs ? vs : "?", t->addr, nfs_port(t));
+}
+
+/* The verdict on the export of a target that answers the version wanted: 0 and no verdict
+ * when it is there, or might be. */
+static int judge_export(struct probe *pr)
+{
+	struct dvol_nfs_target *t = pr->t;
+	bool v3 = t->want == DVOL_NFS_V3;
+	bool v4 = t->want && !v3;
+	enum dvol_nfs_tri e3 = t->export_v3, e4 = t->export_v4;
+	bool missing = v3   ? e3 == DVOL_NFS_NO
+		       : v4 ? e4 == DVOL_NFS_NO
+			    : (e3 == DVOL_NFS_NO || e4 == DVOL_NFS_NO) && e3 != DVOL_NFS_YES &&
+				  e4 != DVOL_NFS_YES;
+
+	if (pr->v4_denied) {
+		t->err = DVOL_NFS_ACCESS_DENIED;
+		return set_detail(t, "the server refuses this client access to %s (NFSv4 LOOKUP)",
+				  t->export);
+	}
+	if (missing) {
+		t->err = DVOL_NFS_EXPORT_MISSING;
+		return set_detail(t, "the server at %s answers, but has no export %s", t->addr,
+				  t->export);
+	}
+	return 0;
+}
+
+/* The verdict, once both sides are done or the deadline has passed. */
+static int probe_finish(struct probe *pr, bool deadline)
+{
+	struct dvol_nfs_target *t = pr->t;
 
 	for (unsigned i = 0; i < _CONN_MAX; i++)
 		conn_close(&pr->conns[i]);
 	pr->finished = true;
 	t->elapsed_ms = (dvol_now_us() - pr->start_us) / 1000u;
+	if (t->rtt_count > 0)
+		t->rtt_ms = rtt_median(pr->rtt, t->rtt_count);
 
-	if (t->rtt_count > 0) {
-		double *v = pr->rtt;
-
-		/* Insertion sort: at most DVOL_NFS_RTT_MAX values. */
-		for (unsigned i = 1; i < t->rtt_count; i++)
-			for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
-				double x = v[j];
-
-				v[j] = v[j - 1];
-				v[j - 1] = x;
-			}
-		t->rtt_ms = t->rtt_count % 2 ? v[t->rtt_count / 2]
-					     : (v[t->rtt_count / 2 - 1] + v[t->rtt_count / 2]) / 2;
-	}
 	if (pr->rq) {
 		t->err = DVOL_NFS_UNRESOLVABLE;
-		r = set_detail(t, "the name resolver gave no answer for %s within %.1f s", t->host,
-			       secs);
-	} else if (!t->tcp) {
-		if (c->err && class_of_errno(c->err) == DVOL_NFS_LOCAL_ERROR) {
-			t->err = DVOL_NFS_LOCAL_ERROR;
-			t->err_errno = c->err;
-			r = set_detail(
-			    t,
-			    "cannot open a TCP connection to %s port %u: %s; that is a "
-			    "limit of this process or machine, not the server: raise the "
-			    "open-file limit (ulimit -n) or probe fewer targets at once",
-			    t->addr, nfs_port(t), strerror(c->err));
-		} else if (c->err) {
-			t->err = class_of_errno(c->err);
-			t->err_errno = c->err;
-			r = set_detail(t, "TCP connect to %s port %u: %s%s", t->addr, nfs_port(t),
-				       strerror(c->err),
-				       t->addrs_tried > 1 ? " (the last of the name's addresses)"
-							  : "");
-		} else {
-			t->err = DVOL_NFS_TIMEOUT;
-			r = set_detail(t, "TCP connect to %s port %u: no answer within %.1f s",
-				       t->addr, nfs_port(t), secs);
-		}
-	} else if (c->garbage && !wants(t->want, t->versions)) {
-		t->err = DVOL_NFS_PROTOCOL_ERROR;
-		r = set_detail(t, "%s port %u accepts TCP, but sends what is no RPC reply (%s)",
-			       t->addr, nfs_port(t), c->garbage);
-	} else if (t->versions == 0 && deadline && !c->lost && c->bytes_in) {
-		t->err = DVOL_NFS_PROTOCOL_ERROR;
-		r = set_detail(t,
-			       "%s port %u accepts TCP and sent %llu bytes within %.1f s, but none "
-			       "of them answered a call",
-			       t->addr, nfs_port(t), (unsigned long long)c->bytes_in, secs);
-	} else if (t->versions == 0 && deadline && !c->lost) {
-		t->err = DVOL_NFS_TIMEOUT;
-		r = set_detail(t,
-			       "connected to %s port %u, but no RPC reply within %.1f s (NULL "
-			       "for NFS v3 and v4 sent)",
-			       t->addr, nfs_port(t), secs);
-	} else if (t->versions == 0 && c->lost) {
-		t->err = DVOL_NFS_REFUSED;
-		t->err_errno = c->err ? c->err : ECONNRESET;
-		r = set_detail(t,
-			       "connected to %s port %u, but the server closed the connection "
-			       "before it answered",
-			       t->addr, nfs_port(t));
-	} else if (!(t->versions & DVOL_NFS_OFFERED) && deadline &&
-		   any_pending(pr, CALL_MINOR0, CALL_MINOR2)) {
-		t->err = DVOL_NFS_TIMEOUT;
-		r = set_detail(t,
-			       "%s port %u answers NFSv4 NULL, but no COMPOUND within %.1f s (sent "
-			       "for minor versions 0, 1 and 2)",
-			       t->addr, nfs_port(t), secs);
-	} else if (!(t->versions & DVOL_NFS_OFFERED) && (t->versions & DVOL_NFS_V4)) {
-		t->err = DVOL_NFS_RPC_MISMATCH;
-		r = set_detail(t,
-			       "%s port %u answers NFSv4 NULL, but no COMPOUND of minor version 0, "
-			       "1 or 2: no version a mount could use",
-			       t->addr, nfs_port(t));
-	} else if (!(t->versions & DVOL_NFS_OFFERED)) {
-		t->err = DVOL_NFS_RPC_MISMATCH;
-		r = set_detail(t,
-			       "%s port %u accepts TCP, but answers neither NFS v3 nor v4 NULL "
-			       "(not an NFS server?)",
-			       t->addr, nfs_port(t));
-	} else if (!wants(t->want, t->versions)) {
-		t->err = DVOL_NFS_RPC_MISMATCH;
-		r = set_detail(t,
-			       "NFS %s was asked for; the server at %s port %u does not "
-			       "answer it",
-			       vs ? vs : "?", t->addr, nfs_port(t));
-	} else if (t->export && pr->v4_denied) {
-		t->err = DVOL_NFS_ACCESS_DENIED;
-		r = set_detail(t, "the server refuses this client access to %s (NFSv4 LOOKUP)",
-			       t->export);
-	} else if (t->export) {
-		bool v3 = t->want == DVOL_NFS_V3;
-		bool v4 = t->want && !v3;
-		enum dvol_nfs_tri e3 = t->export_v3, e4 = t->export_v4;
-		bool missing = v3   ? e3 == DVOL_NFS_NO
-			       : v4 ? e4 == DVOL_NFS_NO
-				    : (e3 == DVOL_NFS_NO || e4 == DVOL_NFS_NO) &&
-					  e3 != DVOL_NFS_YES && e4 != DVOL_NFS_YES;
-
-		if (missing) {
-			t->err = DVOL_NFS_EXPORT_MISSING;
-			r = set_detail(t, "the server at %s answers, but has no export %s", t->addr,
-				       t->export);
-		}
+		return set_detail(t, "the name resolver gave no answer for %s within %.1f s",
+				  t->host, (double)pr->p->timeout_ms / 1000.0);
 	}
-	return r;
+	if (!t->tcp)
+		return judge_connect(pr);
+	if (!wants(t->want, t->versions) || !(t->versions & DVOL_NFS_OFFERED))
+		return judge_calls(pr, deadline);
+	if (t->export)
+		return judge_export(pr);
+	return 0;
 }
 
 static int probe_advance(struct probe *pr)
@@ -1125,166 +1158,251 @@ static void probes_free(struct probe *prs, size_t n)
 	free(prs);
 }
 
-int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_probe_params *p)
+/* One run of dvol_nfs_probe(): its probes, poll's view of their sockets, and the alarm
+ * that cuts a socket at its deadline. */
+struct run {
+	struct probe *prs;
+	size_t n;
+	const struct dvol_nfs_probe_params *p;
+	/* One slot for each connection with a socket, filled afresh each turn. */
+	struct pollfd *pfds;
+	struct conn **owners;
+	uint64_t *deadlines;
+	bool *cut;
+	size_t n_fds;
+	int dead_r, dead_w;
+	struct sigaction old_sa;
+	bool alarm_set; /* old_sa holds the handler to put back */
+};
+
+static void run_done(struct run *run)
 {
-	struct probe *prs = NULL;
-	_cleanup_free_ struct pollfd *pfds = NULL;
-	_cleanup_free_ struct conn **owners = NULL;
-	_cleanup_free_ uint64_t *deadlines = NULL;
-	_cleanup_free_ bool *cut = NULL;
-	_cleanup_close_ int dead_r = -EBADF, dead_w = -EBADF;
-	struct sigaction sa = {.sa_handler = deadline_alarm}, old_sa;
-	uint64_t start = dvol_now_us();
-	int r = 0, ok = 0, fds[2];
+	if (run->alarm_set) {
+		alarm_disarm();
+		(void)sigaction(SIGALRM, &run->old_sa, NULL);
+		alarm_dead_fd = -EBADF;
+	}
+	if (run->prs)
+		probes_free(run->prs, run->n);
+	safe_close(run->dead_w);
+	safe_close(run->dead_r);
+	free(run->cut);
+	free(run->deadlines);
+	free(run->owners);
+	free(run->pfds);
+}
 
-	prs = calloc(n ? n : 1, sizeof(*prs));
-	pfds = calloc(n * _CONN_MAX + 1, sizeof(*pfds));
+static int run_alloc(struct run *run)
+{
+	size_t slots = run->n * _CONN_MAX + 1;
+
+	run->prs = calloc(run->n ? run->n : 1, sizeof(*run->prs));
+	run->pfds = calloc(slots, sizeof(*run->pfds));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized as such */
-	owners = calloc(n * _CONN_MAX + 1, sizeof(*owners));
-	deadlines = calloc(n * _CONN_MAX + 1, sizeof(*deadlines));
-	cut = calloc(n * _CONN_MAX + 1, sizeof(*cut));
-	if (!prs || !pfds || !owners || !deadlines || !cut) {
-		free(prs);
+	run->owners = calloc(slots, sizeof(*run->owners));
+	run->deadlines = calloc(slots, sizeof(*run->deadlines));
+	run->cut = calloc(slots, sizeof(*run->cut));
+	if (!run->prs || !run->pfds || !run->owners || !run->deadlines || !run->cut)
 		return -ENOMEM;
-	}
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		free(prs);
-		return -errno;
-	}
-	dead_r = fds[0];
-	dead_w = fds[1];
-	alarm_dead_fd = dead_r;
-	alarm_fds = pfds;
-	alarm_deadlines = deadlines;
-	alarm_cut = cut;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, &old_sa) < 0) {
-		free(prs);
-		return -errno;
-	}
+	return 0;
+}
 
-	/* Every deadline starts now, and every name is sent to the resolver before the
-	 * first one is waited for. */
-	for (size_t i = 0; i < n; i++) {
-		struct probe *pr = &prs[i];
+/* The pipe a cut socket is swapped for, and the handler that does it. */
+static int run_alarm_install(struct run *run)
+{
+	struct sigaction sa = {.sa_handler = deadline_alarm};
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	run->dead_r = fds[0];
+	run->dead_w = fds[1];
+	alarm_dead_fd = run->dead_r;
+	alarm_fds = run->pfds;
+	alarm_deadlines = run->deadlines;
+	alarm_cut = run->cut;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, &run->old_sa) < 0)
+		return -errno;
+	run->alarm_set = true;
+	return 0;
+}
+
+/* Every deadline starts at START, and every name is sent to the resolver before the first
+ * one is waited for. */
+static int run_start(struct run *run, struct dvol_nfs_target *t, uint64_t start)
+{
+	int r;
+
+	for (size_t i = 0; i < run->n; i++) {
+		struct probe *pr = &run->prs[i];
 
 		dvol_nfs_target_reset(&t[i]);
 		pr->t = &t[i];
-		pr->p = p;
+		pr->p = run->p;
 		pr->start_us = start;
-		pr->deadline_us = start + p->timeout_ms * 1000u;
+		pr->deadline_us = start + run->p->timeout_ms * 1000u;
 		for (unsigned k = 0; k < _CONN_MAX; k++) {
 			pr->conns[k].pr = pr;
 			pr->conns[k].kind = k;
 		}
 		r = resolve_literal(pr);
 		if (r < 0)
-			goto out;
+			return r;
 		if (r > 0 && !t[i].resolved) {
 			pr->finished = true;
 			continue;
 		}
 		r = r > 0 ? start_conns(pr) : resolve_start(pr);
 		if (r < 0)
-			goto out;
-		r = 0;
+			return r;
 	}
+	return 0;
+}
 
+/* Where a probe is after its turn. */
+enum probe_state { PROBE_FINISHED, PROBE_RESOLVING, PROBE_TALKING };
+
+/* One probe's turn: its verdict at its deadline, its name once resolved, its next calls.
+ * A probe_state, or -errno. */
+static int probe_turn(struct probe *pr, uint64_t now)
+{
+	int r;
+
+	if (pr->finished)
+		return PROBE_FINISHED;
+	if (now >= pr->deadline_us) {
+		r = probe_finish(pr, true);
+		resolve_drop(pr);
+		return r < 0 ? r : PROBE_FINISHED;
+	}
+	if (pr->rq) {
+		r = resolve_check(pr);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return PROBE_RESOLVING;
+		if (pr->finished)
+			return PROBE_FINISHED;
+	}
+	r = probe_advance(pr);
+	if (r < 0)
+		return r;
+	return pr->finished ? PROBE_FINISHED : PROBE_TALKING;
+}
+
+/* Give poll the sockets of PR, each with PR's deadline. */
+static void run_watch(struct run *run, struct probe *pr)
+{
+	for (unsigned c = 0; c < _CONN_MAX; c++) {
+		struct conn *cn = &pr->conns[c];
+		size_t k = run->n_fds;
+
+		if (!cn->rpc || rpc_get_fd(cn->rpc) < 0)
+			continue;
+		run->pfds[k] = (struct pollfd){.fd = rpc_get_fd(cn->rpc),
+					       .events = (short)rpc_which_events(cn->rpc)};
+		run->deadlines[k] = pr->deadline_us;
+		run->cut[k] = false;
+		run->owners[k] = cn;
+		run->n_fds++;
+	}
+}
+
+/* Every probe's turn. *ret_next: the first deadline of a probe still going, UINT64_MAX
+ * when all are finished; *ret_resolving: whether a name is still being resolved. */
+static int run_turns(struct run *run, uint64_t now, uint64_t *ret_next, bool *ret_resolving)
+{
+	uint64_t next = UINT64_MAX;
+	bool resolving = false;
+
+	run->n_fds = 0;
+	for (size_t i = 0; i < run->n; i++) {
+		struct probe *pr = &run->prs[i];
+		int r = probe_turn(pr, now);
+
+		if (r < 0)
+			return r;
+		if (r == PROBE_FINISHED)
+			continue;
+		if (r == PROBE_RESOLVING)
+			resolving = true;
+		else
+			run_watch(run, pr);
+		if (pr->deadline_us < next)
+			next = pr->deadline_us;
+	}
+	*ret_next = next;
+	*ret_resolving = resolving;
+	return 0;
+}
+
+/* Wait for the sockets until NEXT at the latest, and hand libnfs those that are ready. */
+static int run_poll(struct run *run, uint64_t now, uint64_t next, bool resolving)
+{
+	int timeout_ms = (int)((next - now + 999) / 1000);
+
+	/* The resolver's threads do not wake the loop: look again soon. */
+	if (resolving && timeout_ms > RESOLVE_POLL_MS)
+		timeout_ms = RESOLVE_POLL_MS;
+	if (poll(run->pfds, run->n_fds, timeout_ms) < 0)
+		return errno == EINTR ? 0 : -errno;
+	alarm_n = (sig_atomic_t)run->n_fds;
+	alarm_arm(next);
+	for (size_t j = 0; j < run->n_fds; j++)
+		if (run->pfds[j].revents && run->owners[j]->rpc)
+			conn_service(run->owners[j], run->pfds[j].revents);
+	alarm_disarm();
+	/* A connection cut in the middle of libnfs's reading has been told so by now. */
+	for (size_t j = 0; j < run->n_fds; j++) {
+		struct conn *cn = run->owners[j];
+
+		if (!run->cut[j])
+			continue;
+		if (!cn->garbage)
+			cn->garbage = strdup("it was still sending at the deadline, "
+					     "without answering the calls");
+		cn->lost = true;
+		conn_close(cn);
+	}
+	return 0;
+}
+
+int dvol_nfs_probe(struct dvol_nfs_target *t, size_t n, const struct dvol_nfs_probe_params *p)
+{
+	_cleanup_(run_done) struct run run = {.n = n, .p = p, .dead_r = -EBADF, .dead_w = -EBADF};
+	uint64_t start = dvol_now_us();
+	int r, ok = 0;
+
+	r = run_alloc(&run);
+	if (r < 0)
+		return r;
+	r = run_alarm_install(&run);
+	if (r < 0)
+		return r;
+	r = run_start(&run, t, start);
+	if (r < 0)
+		return r;
 	for (;;) {
-		uint64_t now = dvol_now_us(), next = UINT64_MAX;
-		bool resolving = false;
-		size_t k = 0;
-		int timeout_ms;
+		uint64_t now = dvol_now_us(), next;
+		bool resolving;
 
-		tell_finished(prs, n, p);
-
-		for (size_t i = 0; i < n; i++) {
-			struct probe *pr = &prs[i];
-
-			if (pr->finished)
-				continue;
-			if (now >= pr->deadline_us) {
-				r = probe_finish(pr, true);
-				resolve_drop(pr);
-				if (r < 0)
-					goto out;
-				continue;
-			}
-			if (pr->rq) {
-				r = resolve_check(pr);
-				if (r < 0)
-					goto out;
-				if (r == 0) {
-					resolving = true;
-					if (pr->deadline_us < next)
-						next = pr->deadline_us;
-					continue;
-				}
-				if (pr->finished)
-					continue;
-			}
-			r = probe_advance(pr);
-			if (r < 0)
-				goto out;
-			if (pr->finished)
-				continue;
-			for (unsigned c = 0; c < _CONN_MAX; c++) {
-				struct conn *cn = &pr->conns[c];
-
-				if (!cn->rpc || rpc_get_fd(cn->rpc) < 0)
-					continue;
-				pfds[k] =
-				    (struct pollfd){.fd = rpc_get_fd(cn->rpc),
-						    .events = (short)rpc_which_events(cn->rpc)};
-				deadlines[k] = pr->deadline_us;
-				cut[k] = false;
-				owners[k++] = cn;
-			}
-			if (pr->deadline_us < next)
-				next = pr->deadline_us;
-		}
-		if (next == UINT64_MAX) {
-			tell_finished(prs, n, p);
+		tell_finished(run.prs, n, p);
+		r = run_turns(&run, now, &next, &resolving);
+		if (r < 0)
+			return r;
+		if (next == UINT64_MAX)
 			break;
-		}
-		timeout_ms = (int)((next - now + 999) / 1000);
-		/* The resolver's threads do not wake the loop: look again soon. */
-		if (resolving && timeout_ms > RESOLVE_POLL_MS)
-			timeout_ms = RESOLVE_POLL_MS;
-		if (poll(pfds, k, timeout_ms) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto out;
-		}
-		alarm_n = (sig_atomic_t)k;
-		alarm_arm(next);
-		for (size_t j = 0; j < k; j++)
-			if (pfds[j].revents && owners[j]->rpc)
-				conn_service(owners[j], pfds[j].revents);
-		alarm_disarm();
-		/* A connection cut in the middle of libnfs's reading has been told so by now. */
-		for (size_t j = 0; j < k; j++) {
-			if (!cut[j])
-				continue;
-			if (!owners[j]->garbage)
-				owners[j]->garbage = strdup("it was still sending at the deadline, "
-							    "without answering the calls");
-			owners[j]->lost = true;
-			conn_close(owners[j]);
-		}
+		r = run_poll(&run, now, next, resolving);
+		if (r < 0)
+			return r;
 	}
+	tell_finished(run.prs, n, p);
 
 	for (size_t i = 0; i < n; i++)
 		if (t[i].err == DVOL_NFS_OK)
 			ok++;
-	r = ok;
-out:
-	alarm_disarm();
-	(void)sigaction(SIGALRM, &old_sa, NULL);
-	alarm_dead_fd = -EBADF;
-	probes_free(prs, n);
-	return r;
+	return ok;
 }
 
 /* --- privileges and the result a probe process hands over ------------------------------- */

@@ -105,6 +105,8 @@ static void test_parse_refused(void **state)
 	    {"proto=udp", NULL, 0, "proto=udp", "TCP"},
 	    {"proto=rdma", NULL, 0, "proto=rdma", "TCP"},
 	    {"udp", NULL, 0, "udp", "TCP"},
+	    {"rdma", NULL, 0, "rdma", "TCP"},
+	    {"mountproto=tcp", NULL, 0, "mountproto=tcp", "TCP"},
 	    {"mount-timeout=soon", NULL, 0, "mount-timeout=soon", "duration"},
 	    {"mount-timeout=0", NULL, 0, "mount-timeout=0", "duration"},
 	    {NULL, "9", 0, "vers=9", "NFS version"},
