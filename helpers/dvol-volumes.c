@@ -715,6 +715,14 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 	if (!e->mounted)
 		return 0;
 
+	/* A target mount.dvol could not have mounted ("..", relative): not dvol's to look at. */
+	r = dvol_heal_file_name(e->target, ".backoff", &state);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		log_debug("%s: not a mount point mount.dvol mounts; left alone", e->target);
+		return 0;
+	}
 	look_r = dvol_mount_check_live(e->target, HEAL_CHECK_TIMEOUT_MS);
 	f = (struct dvol_heal_facts){.look = dvol_heal_look_of(look_r), .heal = heal != NULL};
 	/* heal's own state is opened only where it can matter: a stale mount with heal. */
@@ -724,9 +732,6 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 			hr->failed++;
 			return 0;
 		}
-		r = dvol_heal_file_name(e->target, ".backoff", &state);
-		if (r < 0)
-			return r;
 		heal_backoff_read(dir, state, &b);
 		f.failures = b.failures;
 		f.not_before_ms = b.not_before_ms;
@@ -737,8 +742,7 @@ static int heal_one(const struct dvol_utab_entry *e, void *userdata)
 	case DVOL_HEAL_LIVE:
 		log_debug("%s (%s) answers", e->target, source);
 		/* Mended on its own (the export came back), or by a heal: no more pause. */
-		if (f.heal && heal_dir(hr) >= 0 &&
-		    dvol_heal_file_name(e->target, ".backoff", &state) >= 0)
+		if (f.heal && heal_dir(hr) >= 0)
 			(void)unlinkat(hr->dir, state, 0);
 		return 0;
 	case DVOL_HEAL_HUNG:
