@@ -96,6 +96,39 @@ static bool fs_list_valid(const char *v)
 	}
 }
 
+/* source-mounted= (a folder, maybe quoted) or source-fs= (a list of types): checked, then
+ * kept in *P. */
+static int set_string(enum opt_type type, char **p, const char *v, const char **why)
+{
+	_cleanup_free_ char *uq = NULL;
+	const char *bad = NULL;
+	char *n = NULL;
+	int r;
+
+	if (type == OPT_MOUNTED) {
+		size_t l = strlen(v);
+
+		/* A folder with a comma comes quoted: source-mounted="/srv/a,b". */
+		if (l >= 2 && v[0] == '"' && v[l - 1] == '"') {
+			uq = strndup(v + 1, l - 2);
+			if (!uq)
+				return -ENOMEM;
+			v = uq;
+		}
+		r = dvol_path_normalize(v, &n, &bad);
+		if (r == -EINVAL)
+			return *why = "is not an absolute folder without '.' or '..' components", r;
+	} else if (!fs_list_valid(v))
+		return *why = "is not a list of filesystem types (like nfs4|xfs)", -EINVAL;
+	else
+		n = strdup(v);
+	if (!n)
+		return -ENOMEM;
+	free(*p);
+	*p = n;
+	return 0;
+}
+
 static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, const char **why)
 {
 	char *base = (char *)o;
@@ -163,36 +196,11 @@ static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, 
 			return *why = "is not a kind of fallback (tmpfs or disk)", -EINVAL;
 		break;
 	case OPT_MOUNTED:
-	case OPT_FSLIST: {
-		char **p = (char **)(base + d->offset), *n = NULL;
-		const char *bad = NULL;
-
-		if (d->type == OPT_MOUNTED) {
-			_cleanup_free_ char *uq = NULL;
-			size_t l = strlen(v);
-
-			/* A folder with a comma comes quoted: source-mounted="/srv/a,b". */
-			if (l >= 2 && v[0] == '"' && v[l - 1] == '"') {
-				uq = strndup(v + 1, l - 2);
-				if (!uq)
-					return -ENOMEM;
-				v = uq;
-			}
-			r = dvol_path_normalize(v, &n, &bad);
-			if (r == -EINVAL)
-				return *why = "is not an absolute folder without '.' or '..' "
-					      "components",
-				       r;
-		} else if (!fs_list_valid(v))
-			return *why = "is not a list of filesystem types (like nfs4|xfs)", -EINVAL;
-		else
-			n = strdup(v);
-		if (!n)
-			return -ENOMEM;
-		free(*p);
-		*p = n;
+	case OPT_FSLIST:
+		r = set_string(d->type, (char **)(base + d->offset), v, why);
+		if (r < 0)
+			return r;
 		break;
-	}
 	case OPT_FLAG:
 		break;
 	}

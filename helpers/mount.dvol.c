@@ -400,8 +400,44 @@ static int act(struct plan *p)
 	return -EINVAL;
 }
 
-/* The fallback of an earlier run goes, now that the volume is ready; not while anything
- * has it open (umount without MNT_DETACH), so that nothing written there is cut off. */
+/*
+ * act, record, report: the mount itself, on the fds already held, and utab afterwards;
+ * a local volume is formatted by now, so exec and the device ioctls go.
+ */
+static int run_act(struct libmnt_context *cxt, struct plan *p)
+{
+	int r;
+
+	p->fail = DVOL_FAIL_SYSTEM;
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT);
+	if (r < 0)
+		return log_error_errno(r, "cannot narrow the sandbox");
+
+	dvol_debug_stop("act");
+	p->fail = DVOL_FAIL_MOUNT;
+	if (p->on_fallback) {
+		r = fallback_remove(p);
+		if (r < 0)
+			return r;
+	}
+	r = act(p);
+	if (r < 0)
+		return fallback(cxt, p, r);
+
+	/* Mounted; only the record is left. */
+	p->fail = DVOL_FAIL_SYSTEM;
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
+	if (r < 0)
+		return log_error_errno(r, "cannot narrow the sandbox");
+
+	p->fail = DVOL_FAIL_RECORD;
+	r = record(cxt, p);
+	if (r < 0)
+		return log_error_errno(r, "%s is mounted on %s, but recording it in utab failed",
+				       arg_spec, p->target);
+	log_info("mounted %s on %s", arg_spec, p->target);
+	return 0;
+}
 
 /*
  * The flow. Each stage sets p->fail before it starts (a stage that finds a usage error
@@ -460,37 +496,7 @@ static int run(struct libmnt_context *cxt, struct plan *p)
 	if (arg_format_only)
 		return format_only_done(p);
 
-	/* The mount itself, on the fds already held (and utab afterwards); a local volume
-	 * is formatted by now, so exec and the device ioctls go. */
-	p->fail = DVOL_FAIL_SYSTEM;
-	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT);
-	if (r < 0)
-		return log_error_errno(r, "cannot narrow the sandbox");
-
-	dvol_debug_stop("act");
-	p->fail = DVOL_FAIL_MOUNT;
-	if (p->on_fallback) {
-		r = fallback_remove(p);
-		if (r < 0)
-			return r;
-	}
-	r = act(p);
-	if (r < 0)
-		return fallback(cxt, p, r);
-
-	/* Mounted; only the record is left. */
-	p->fail = DVOL_FAIL_SYSTEM;
-	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
-	if (r < 0)
-		return log_error_errno(r, "cannot narrow the sandbox");
-
-	p->fail = DVOL_FAIL_RECORD;
-	r = record(cxt, p);
-	if (r < 0)
-		return log_error_errno(r, "%s is mounted on %s, but recording it in utab failed",
-				       arg_spec, p->target);
-	log_info("mounted %s on %s", arg_spec, p->target);
-	return 0;
+	return run_act(cxt, p);
 }
 
 int main(int argc, char *argv[])

@@ -50,6 +50,8 @@ bool is_fallback(struct plan *p, const struct dvol_mount_info *mi, enum dvol_fal
 	return true;
 }
 
+/* The fallback of an earlier run goes, now that the volume is ready; not while anything
+ * has it open (umount without MNT_DETACH), so that nothing written there is cut off. */
 int fallback_remove(struct plan *p)
 {
 	_cleanup_(mnt_free_updatep) struct libmnt_update *upd = NULL;
