@@ -266,52 +266,53 @@ static int verdicts_missing(struct dvol_nfs_target *t, size_t n, const bool *got
 	return 0;
 }
 
-/* 0; -errno with *ret_fail: a bad target is usage (1), a failed target or probe 2. */
-static int run(int argc, char *argv[], enum dvol_fail *ret_fail)
+/* The targets, as many as the command line names. */
+struct targets {
+	struct dvol_nfs_target *t;
+	size_t n;
+};
+
+static void targets_done(struct targets *ts)
 {
-	struct dvol_nfs_target *t = NULL;
-	size_t n = (size_t)(argc - optind);
-	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ unsigned *attempts = NULL;
-	_cleanup_free_ bool *got = NULL;
-	uint64_t start_ms = dvol_now_ms();
-	size_t ok = 0;
-	int r;
+	targets_free(ts->t, ts->n);
+}
 
-	t = calloc(n, sizeof(*t));
-	attempts = calloc(n, sizeof(*attempts));
-	got = calloc(n, sizeof(*got));
-	if (!t || !attempts || !got) {
-		free(t);
-		return log_error("out of memory"), -ENOMEM;
-	}
-	*ret_fail = DVOL_FAIL_USAGE;
-	for (size_t i = 0; i < n; i++) {
+/* parse: each target on the command line, or the first one that is not one (exit 1). */
+static int parse_targets(char *argv[], struct targets *ts)
+{
+	for (size_t i = 0; i < ts->n; i++) {
 		const char *why = "?";
+		int r;
 
-		r = dvol_nfs_target_parse(argv[optind + i], &t[i], &why);
+		r = dvol_nfs_target_parse(argv[i], &ts->t[i], &why);
+		if (r == -ENOMEM)
+			return log_error("out of memory"), r;
 		if (r < 0) {
-			if (r == -ENOMEM)
-				log_error("out of memory");
-			else {
-				_cleanup_free_ char *a = dvol_escape_shown(argv[optind + i], 256);
+			_cleanup_free_ char *a = dvol_escape_shown(argv[i], 256);
 
-				log_error("target '%s': %s", a ?: "?", why);
-			}
-			targets_free(t, n);
+			log_error("target '%s': %s", a ?: "?", why);
 			fprintf(stderr, "Try 'dvol-nfs-probe --help' for more information.\n");
 			return r;
 		}
 	}
-	*ret_fail = DVOL_FAIL_TARGET;
+	return 0;
+}
 
-	/* What the network sends is parsed in the probe process (nobody, stdio, rpath and
-	 * inet), all targets at once in its one poll loop, each verdict handed over as it
-	 * comes: a crash or a hang there costs only the targets it had not answered yet. */
+/*
+ * act: what the network sends is parsed in the probe process (nobody, stdio, rpath and
+ * inet), all targets at once in its one poll loop, each verdict handed over as it comes:
+ * a crash or a hang there costs only the targets it had not answered yet. A target with
+ * no verdict gets one that says why (verdicts_missing()).
+ */
+static int probe_all(struct targets *ts, unsigned *attempts, bool *got, uint64_t start_ms)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
 	r = dvol_probe_start(
 	    &(struct dvol_probe_job){
-		.target = t,
-		.n_targets = n,
+		.target = ts->t,
+		.n_targets = ts->n,
 		.params = {.timeout_ms = arg_timeout_ms, .rtt_count = arg_rtt, .v3_side = true},
 		.retry_ms = arg_wait_ms,
 		.retry_any = true,
@@ -322,37 +323,57 @@ static int run(int argc, char *argv[], enum dvol_fail *ret_fail)
 	/* From here on: what the pipe says, and the report. No network at all. */
 	if (r >= 0) {
 		r = dvol_sandbox_enter(DVOL_SB_STDIO);
-		if (r < 0) {
-			log_error_errno(r, "cannot enter the sandbox");
-			targets_free(t, n);
-			return r;
-		}
+		if (r < 0)
+			return log_error_errno(r, "cannot enter the sandbox");
 		/* The probe keeps its own deadlines; this one is for a probe that cannot. */
 		r = dvol_probe_wait_all(
-		    fd, dvol_now_ms() + arg_wait_ms + arg_timeout_ms + PROBE_SLACK_MS, t, n,
+		    fd, dvol_now_ms() + arg_wait_ms + arg_timeout_ms + PROBE_SLACK_MS, ts->t, ts->n,
 		    attempts, got);
 	}
 	if (r != -ENOMEM)
-		r = verdicts_missing(t, n, got, r, start_ms);
-	if (r < 0) {
+		r = verdicts_missing(ts->t, ts->n, got, r, start_ms);
+	if (r < 0)
 		log_error("out of memory");
-		targets_free(t, n);
+	return r;
+}
+
+/* 0; -errno with *ret_fail: a bad target is usage (1), a failed target or probe 2. */
+static int run(int argc, char *argv[], enum dvol_fail *ret_fail)
+{
+	_cleanup_(targets_done) struct targets ts = {.n = (size_t)(argc - optind)};
+	_cleanup_free_ unsigned *attempts = NULL;
+	_cleanup_free_ bool *got = NULL;
+	uint64_t start_ms = dvol_now_ms();
+	size_t ok = 0;
+	int r;
+
+	ts.t = calloc(ts.n, sizeof(*ts.t));
+	attempts = calloc(ts.n, sizeof(*attempts));
+	got = calloc(ts.n, sizeof(*got));
+	if (!ts.t || !attempts || !got)
+		return log_error("out of memory"), -ENOMEM;
+	*ret_fail = DVOL_FAIL_USAGE;
+	r = parse_targets(argv + optind, &ts);
+	if (r < 0)
 		return r;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (t[i].err == DVOL_NFS_OK)
+
+	*ret_fail = DVOL_FAIL_TARGET;
+	r = probe_all(&ts, attempts, got, start_ms);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ts.n; i++)
+		if (ts.t[i].err == DVOL_NFS_OK)
 			ok++;
 
 	if (arg_json)
-		r = report_json(t, n, attempts);
+		r = report_json(ts.t, ts.n, attempts);
 	else
-		report_table(t, n), r = 0;
+		report_table(ts.t, ts.n), r = 0;
 	if (r < 0)
 		log_error_errno(r, "cannot write the report");
 	if (fflush(stdout) != 0)
 		r = -EIO;
-	targets_free(t, n);
-	return r < 0 ? r : ok != n ? -EHOSTUNREACH : 0;
+	return r < 0 ? r : ok != ts.n ? -EHOSTUNREACH : 0;
 }
 
 int main(int argc, char *argv[])
