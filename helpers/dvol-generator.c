@@ -161,6 +161,53 @@ static int write_bind_unit(const char *dir, const char *config, const struct dvo
 	return 0;
 }
 
+/*
+ * One fstab line FS of TB: if it is dvol's, the drop-ins its units want, and the warnings
+ * about its ordering. 0, or -ENOMEM, or -EIO when a drop-in could not be written.
+ */
+static int generate_fstab_line(const char *dir, const char *fstab, struct libmnt_table *tb,
+			       struct libmnt_fs *fs)
+{
+	const char *type = mnt_fs_get_fstype(fs), *src = mnt_fs_get_source(fs);
+	const char *target = mnt_fs_get_target(fs), *opts = mnt_fs_get_options(fs);
+	_cleanup_(dvol_gen_line_done) struct dvol_gen_line g = {0};
+	_cleanup_free_ char *bad = NULL;
+	const char *why = NULL;
+	int r = 0;
+
+	if (!type || !src || !target ||
+	    (strcmp(type, "dvol") != 0 && strncmp(type, "dvol.", 5) != 0))
+		return 0;
+	r = dvol_gen_line(src, target, opts, &g, &bad, &why);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		/* mount.dvol will say the same when the unit runs; nothing to add. */
+		gen_log("%s: the dvol line for %s: %s%s%s%s; left to systemd-fstab-generator as "
+			"it is\n",
+			fstab, target, bad ? "option '" : "", bad ? bad : "", bad ? "' " : "",
+			why ? why : strerror(-r));
+		return 0;
+	}
+	if (g.bind_path && on_network_mount(tb, g.bind_path) &&
+	    !(opts && mnt_optstr_get_option(opts, "_netdev", NULL, NULL) == 0))
+		gen_log("%s: the dvol line for %s binds a folder of a network mount without "
+			"_netdev: systemd would order it into local-fs.target, before that mount "
+			"can be; add _netdev (and nofail) to its options\n",
+			fstab, target);
+	if (g.warn_no_netdev)
+		gen_log("%s: the dvol line for %s is an NFS share without _netdev: systemd orders "
+			"it into local-fs.target, before the network is up; add _netdev (and "
+			"nofail) to its options\n",
+			fstab, target);
+	r = 0;
+	if (g.wait_dropin && write_dropin(dir, g.wait_unit, g.wait_dropin))
+		r = -EIO;
+	if (g.dropin && write_dropin(dir, g.unit, g.dropin))
+		r = -EIO;
+	return r;
+}
+
 int main(int argc, char *argv[])
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
@@ -200,44 +247,11 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	while (mnt_table_next_fs(tb, it, &fs) == 0) {
-		const char *type = mnt_fs_get_fstype(fs), *src = mnt_fs_get_source(fs);
-		const char *target = mnt_fs_get_target(fs), *opts = mnt_fs_get_options(fs);
-		struct dvol_gen_line g = {0};
-		_cleanup_free_ char *bad = NULL;
-		const char *why = NULL;
-
-		if (!type || !src || !target ||
-		    (strcmp(type, "dvol") != 0 && strncmp(type, "dvol.", 5) != 0))
-			continue;
-		r = dvol_gen_line(src, target, opts, &g, &bad, &why);
+		r = generate_fstab_line(argv[1], fstab, tb, fs);
 		if (r == -ENOMEM)
 			return 1;
-		if (r < 0) {
-			/* mount.dvol will say the same when the unit runs; nothing to add. */
-			gen_log(
-			    "%s: the dvol line for %s: %s%s%s%s; left to systemd-fstab-generator "
-			    "as it is\n",
-			    fstab, target, bad ? "option '" : "", bad ? bad : "", bad ? "' " : "",
-			    why ? why : strerror(-r));
-			continue;
-		}
-		if (g.bind_path && on_network_mount(tb, g.bind_path) &&
-		    !(opts && mnt_optstr_get_option(opts, "_netdev", NULL, NULL) == 0))
-			gen_log(
-			    "%s: the dvol line for %s binds a folder of a network mount without "
-			    "_netdev: systemd would order it into local-fs.target, before that "
-			    "mount can be; add _netdev (and nofail) to its options\n",
-			    fstab, target);
-		if (g.warn_no_netdev)
-			gen_log("%s: the dvol line for %s is an NFS share without _netdev: systemd "
-				"orders it into local-fs.target, before the network is up; add "
-				"_netdev (and nofail) to its options\n",
-				fstab, target);
-		if (g.wait_dropin && write_dropin(argv[1], g.wait_unit, g.wait_dropin))
+		if (r < 0)
 			rc = 1;
-		if (g.dropin && write_dropin(argv[1], g.unit, g.dropin))
-			rc = 1;
-		dvol_gen_line_done(&g);
 	}
 	for (size_t i = 0; i < vs.n; i++)
 		if (!vs.v[i].local && !vs.v[i].on_device &&
