@@ -349,9 +349,9 @@ static bool nvme_matches(const struct dvol_spec *spec, const struct dvol_blk_dev
 {
 	switch (spec->kind) {
 	case DVOL_SPEC_NVME_SERIAL:
-		return strcmp(d->serial, spec->serial) == 0;
+		return spec->serial && strcmp(d->serial, spec->serial) == 0;
 	case DVOL_SPEC_NVME_MODEL:
-		return strcmp(d->model, spec->model) == 0;
+		return spec->model && strcmp(d->model, spec->model) == 0;
 	default:
 		return by_udev ? named_dev_find(links, nlinks, d->devno) != NULL
 			       : dvol_nvme_model_is_instance_store(d->model);

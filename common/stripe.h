@@ -17,8 +17,8 @@
  * set never passes for the old one.
  */
 
-#define DVOL_STRIPE_NAME_MAX  22  /* "dvol-" + 16 hex digits + NUL */
-#define DVOL_STRIPE_CHUNK_KIB 256 /* fits xfs's log stripe unit (at most 256 KiB) */
+#define DVOL_STRIPE_NAME_MAX  22   /* "dvol-" + 16 hex digits + NUL */
+#define DVOL_STRIPE_CHUNK_KIB 256u /* fits xfs's log stripe unit (at most 256 KiB) */
 
 /* The name of the array of the members whose identities ("SERIAL/NSID") are IDS. Pure:
  * the order of IDS does not matter. -EINVAL for N == 0, -ENOMEM. */
