@@ -75,7 +75,7 @@ check "...with the stripe's geometry: sunit=64 swidth=128 blks (256 KiB x 2)" \
 	sh -c "printf '%s' \"\$0\" | grep -q 'sunit=64 *swidth=128 blks'" "$OUT"
 check "...mode 1777 on the new root" test "$(stat -c %a "$SCR")" = 1777
 # mdadm ran under mount.dvol's filter (and dvol-volumes'): not one call it lacked.
-run_rc journalctl -k --since "$since" --no-pager -o cat --grep 'type=1326'
+run_rc journalctl -q -k --since "$since" --no-pager -o cat --grep 'type=1326'
 check "no seccomp record in the kernel log while they ran" test -z "$OUT"
 printf '%s\n' "$OUT" | head -n 5 | diag
 cat /proc/mdstat | diag
