@@ -349,9 +349,9 @@ static bool nvme_matches(const struct dvol_spec *spec, const struct dvol_blk_dev
 {
 	switch (spec->kind) {
 	case DVOL_SPEC_NVME_SERIAL:
-		return strcmp(d->serial, spec->serial) == 0;
+		return spec->serial && strcmp(d->serial, spec->serial) == 0;
 	case DVOL_SPEC_NVME_MODEL:
-		return strcmp(d->model, spec->model) == 0;
+		return spec->model && strcmp(d->model, spec->model) == 0;
 	default:
 		return by_udev ? named_dev_find(links, nlinks, d->devno) != NULL
 			       : dvol_nvme_model_is_instance_store(d->model);
@@ -575,6 +575,158 @@ int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol
 			return r;
 		dvol_sleep_ms(POLL_INTERVAL_MS);
 	}
+}
+
+static int sysfs_names(int sfd, const char *rel, const char *attr, char **ret, size_t *ret_n);
+
+void dvol_blk_devs_free(struct dvol_blk_dev *v, size_t n)
+{
+	disks_free(v, n);
+}
+
+/* Is udev running, with events still in its queue? */
+static bool udev_busy(void)
+{
+	return access("/run/udev/control", F_OK) == 0 && access("/run/udev/queue", F_OK) == 0;
+}
+
+static int list_instance_stores(struct dvol_blk_dev **ret, size_t *ret_n)
+{
+	const struct dvol_spec spec = {.kind = DVOL_SPEC_NVME_INSTANCE_STORE};
+	struct dvol_blk_dev *v = NULL;
+	struct named_dev *links = NULL;
+	size_t n = 0, nlinks = 0, k = 0;
+	bool by_udev;
+	int r;
+
+	r = udev_instance_stores(&links, &nlinks);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	by_udev = r >= 0;
+	r = list_disks(&v, &n);
+	if (r < 0) {
+		named_devs_free(links, nlinks);
+		return r;
+	}
+	/* Keep the matches, in list_disks()'s order: by serial, then namespace. */
+	for (size_t i = 0; i < n; i++) {
+		const struct named_dev *l;
+
+		if (!nvme_matches(&spec, &v[i], by_udev, links, nlinks)) {
+			dvol_blk_dev_done(&v[i]);
+			continue;
+		}
+		l = named_dev_find(links, nlinks, v[i].devno);
+		v[k] = v[i];
+		if (k != i)
+			v[i] = (struct dvol_blk_dev){0};
+		v[k].found_via = strdup(l ? l->name : "the built-in model table");
+		k++;
+		if (!v[k - 1].found_via) {
+			r = -ENOMEM;
+			for (size_t j = i + 1; j < n; j++)
+				dvol_blk_dev_done(&v[j]);
+			break;
+		}
+	}
+	named_devs_free(links, nlinks);
+	if (r < 0) {
+		disks_free(v, k);
+		return r;
+	}
+	*ret = v;
+	*ret_n = k;
+	return 0;
+}
+
+int dvol_blk_find_instance_stores(uint64_t timeout_ms, unsigned want, struct dvol_blk_dev **ret,
+				  size_t *ret_n)
+{
+	uint64_t deadline = dvol_now_ms() + timeout_ms;
+	struct dvol_blk_dev *v = NULL;
+	size_t n = 0;
+	int r;
+
+	for (;;) {
+		bool busy = udev_busy();
+
+		r = list_instance_stores(&v, &n);
+		if (r < 0)
+			return r;
+		/* Drives of one instance come up one by one: while udev still has events,
+		 * more may be on their way. */
+		if ((n >= (want ? want : 1) && !busy) || dvol_now_ms() >= deadline)
+			break;
+		disks_free(v, n);
+		v = NULL;
+		n = 0;
+		dvol_sleep_ms(POLL_INTERVAL_MS);
+	}
+	if (n == 0) {
+		free(v);
+		return -ENOENT;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int dvol_blk_md_holder(const struct dvol_blk_dev *d, char **ret_md)
+{
+	_cleanup_close_ int sfd = -EBADF;
+	_cleanup_free_ char *names = NULL;
+	size_t n = 0;
+	int r;
+
+	*ret_md = NULL;
+	r = sysfs_open(d->devno, &sfd);
+	if (r < 0)
+		return r;
+	r = sysfs_names(sfd, "holders", NULL, &names, &n);
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return 0;
+	/* md holds a member alone; two holders, or one that is not md, are not an array's. */
+	if (n > 1 || strncmp(names, "md", 2) != 0 || strchr(names, ','))
+		return -EBUSY;
+	*ret_md = TAKE_PTR(names);
+	return 1;
+}
+
+int dvol_md_read(const char *md, bool *ret_running, char ***ret_members)
+{
+	_cleanup_close_ int sfd = -EBADF;
+	_cleanup_free_ char *state = NULL, *p = NULL, *names = NULL;
+	_cleanup_(dvol_strv_freep) char **v = NULL;
+	size_t n = 0, k = 0;
+	int r;
+
+	if (!*md || strchr(md, '/') || md[0] == '.')
+		return -EINVAL;
+	if (asprintf(&p, "/sys/class/block/%s", md) < 0)
+		return -ENOMEM;
+	sfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0)
+		return -errno;
+	r = read_attr(sfd, "md/array_state", &state);
+	if (r < 0)
+		return r;
+	/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): see read_attr() */
+	*ret_running = strcmp(state, "inactive") != 0 && strcmp(state, "clear") != 0;
+	r = sysfs_names(sfd, "slaves", NULL, &names, &n);
+	if (r < 0)
+		return r;
+	v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (char *s = names, *save = NULL, *t; n && (t = strtok_r(s, ", ", &save)); s = NULL) {
+		v[k] = strdup(t);
+		if (!v[k++])
+			return -ENOMEM;
+	}
+	*ret_members = TAKE_PTR(v);
+	return 0;
 }
 
 /* The identity of the device behind the sysfs folder SFD, stable across reboots. */
@@ -827,8 +979,10 @@ static int probe_signatures(int fd, struct dvol_blk_verdict *v)
 		return set_what(v, DVOL_BLK_OTHER, "a signature without a type"), 0;
 	if (strcmp(type, "crypto_LUKS") == 0)
 		return set_what(v, DVOL_BLK_OTHER, "LUKS%s header", version ? version : ""), 0;
-	if (strcmp(type, "linux_raid_member") == 0)
+	if (strcmp(type, "linux_raid_member") == 0) {
+		v->md_member = true;
 		return set_what(v, DVOL_BLK_OTHER, "mdraid member"), 0;
+	}
 	if (strcmp(type, "LVM2_member") == 0)
 		return set_what(v, DVOL_BLK_OTHER, "LVM physical volume"), 0;
 	if (strcmp(type, "swap") == 0)
@@ -885,6 +1039,7 @@ static int probe_blank(int fd, int sfd, uint64_t size, bool skip_zero_check,
 	if (n > 0) {
 		set_what(v, DVOL_BLK_OTHER, "a device held by %s (device-mapper, md or bcache)",
 			 holders);
+		v->held = true;
 		return 0;
 	}
 	r = sysfs_names(sfd, NULL, "partition", &parts, &n);

@@ -72,6 +72,26 @@ int dvol_blk_find(const struct dvol_spec *spec, uint64_t timeout_ms, struct dvol
 		  char **ret_candidates);
 
 /*
+ * Every instance-store NVMe namespace (the rule of nvme:instance-store), in the order of
+ * their serials and namespace ids, waiting up to TIMEOUT_MS until there are at least WANT
+ * (at least one if 0) and udev's event queue is empty, so that drives still coming up are
+ * counted. 0 with *ret (free with dvol_blk_devs_free()), also when fewer than WANT came
+ * in time; -ENOENT when none did.
+ */
+int dvol_blk_find_instance_stores(uint64_t timeout_ms, unsigned want, struct dvol_blk_dev **ret,
+				  size_t *ret_n);
+void dvol_blk_devs_free(struct dvol_blk_dev *v, size_t n);
+
+/* The md array that holds D (sysfs holders/): 1 with *ret_md its kernel name ("md127"),
+ * 0 if nothing holds it, -EBUSY if something other than md does. */
+int dvol_blk_md_holder(const struct dvol_blk_dev *d, char **ret_md);
+
+/* What sysfs says of the md array MD ("md127"): whether it runs (array_state neither
+ * "inactive" nor "clear"), and its members' kernel names (slaves/, NULL-terminated, free
+ * with dvol_strv_free()). */
+int dvol_md_read(const char *md, bool *ret_running, char ***ret_members);
+
+/*
  * Open the node read-only (O_CLOEXEC) and check it is still DEVNO: probes need no more,
  * and closing a writable fd makes udev probe the device again. What identifies the medium
  * is then read from the fd, not from the sysfs entry the node was found by: its size
@@ -104,6 +124,8 @@ struct dvol_blk_verdict {
 	char *uuid;
 	char *label;
 	char what[256]; /* what was found, or why it is blank, in words */
+	bool md_member; /* an md RAID member's superblock (uuid, label: the array's) */
+	bool held;	/* no signature, but something holds it (sysfs holders/) */
 };
 void dvol_blk_verdict_done(struct dvol_blk_verdict *v);
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ enum opt_type {
 	OPT_FSLIST,
 	OPT_SIZE,
 	OPT_FALLBACK,
+	OPT_STRIPE,
+	OPT_COUNT,
 };
 
 static const struct own_opt {
@@ -48,6 +51,9 @@ static const struct own_opt {
     {"fallback", OPT_FALLBACK, offsetof(struct dvol_opts, fallback),
      offsetof(struct dvol_opts, fallback_set)},
     {"heal", OPT_FLAG, offsetof(struct dvol_opts, heal), -1},
+    {"stripe", OPT_STRIPE, offsetof(struct dvol_opts, stripe_no),
+     offsetof(struct dvol_opts, stripe_set)},
+    {"count", OPT_COUNT, offsetof(struct dvol_opts, count), -1},
 };
 
 const char *dvol_fallback_to_string(enum dvol_fallback f)
@@ -195,6 +201,25 @@ static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, 
 		else
 			return *why = "is not a kind of fallback (tmpfs or disk)", -EINVAL;
 		break;
+	case OPT_STRIPE:
+		if (strcmp(v, "yes") == 0)
+			*(bool *)(base + d->offset) = false;
+		else if (strcmp(v, "no") == 0)
+			*(bool *)(base + d->offset) = true;
+		else
+			return *why = "is neither yes nor no", -EINVAL;
+		break;
+	case OPT_COUNT: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || *end || !isdigit((unsigned char)*v) || n < 1 || n > DVOL_STRIPE_MAX)
+			return *why = "is not a number of devices (1 to 64)", -EINVAL;
+		*(unsigned *)(base + d->offset) = (unsigned)n;
+		break;
+	}
 	case OPT_MOUNTED:
 	case OPT_FSLIST:
 		r = set_string(d->type, (char **)(base + d->offset), v, why);

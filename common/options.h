@@ -51,6 +51,10 @@ struct dvol_opts {
 	bool fallback_set;
 	/* heal: an NFS mount found stale (ESTALE) is replaced by a fresh one in place */
 	bool heal;
+	/* nvme:instance-store: stripe=no keeps "exactly one"; count=N requires N members */
+	bool stripe_no;
+	bool stripe_set;
+	unsigned count; /* 0: as many as there are */
 
 	unsigned long mflags; /* MS_* of the VFS options */
 	char *vfs;	      /* "ro,nosuid" ... */
@@ -60,6 +64,7 @@ struct dvol_opts {
 
 #define DVOL_DEVICE_TIMEOUT_MS_DEFAULT 30000
 #define DVOL_PROBE_TIMEOUT_MS_DEFAULT  3000
+#define DVOL_STRIPE_MAX		       64 /* members of one stripe, at most */
 #define DVOL_FALLBACK_SIZE_DEFAULT     (1ULL << 30)
 
 /*

@@ -6,6 +6,8 @@
 #include <linux/fd.h>
 #include <linux/hdreg.h>
 #include <linux/loop.h>
+#include <linux/major.h>
+#include <linux/raid/md_u.h>
 #include <linux/blkzoned.h>
 #include <sched.h>
 #include <stdio.h>
@@ -209,6 +211,21 @@ static const char *const set_exec[] = {
     NULL,
 };
 
+/* mdadm: the array's node, where udev does not make it (its link is wpath's symlink);
+ * it pins its memory while it changes an array. */
+static const char *const set_md[] = {
+    "mknodat", "mknod", "mlockall", "munlockall", NULL,
+};
+
+/* md's own ioctls (linux/raid/md_u.h), as mdadm asks them of /dev/mdN. */
+static const unsigned long ioctl_md[] = {
+    RAID_VERSION,	 GET_ARRAY_INFO,  GET_DISK_INFO,  GET_BITMAP_FILE, CLEAR_ARRAY,
+    ADD_NEW_DISK,	 HOT_REMOVE_DISK, SET_ARRAY_INFO, SET_DISK_INFO,   WRITE_RAID_INFO,
+    UNPROTECT_ARRAY,	 PROTECT_ARRAY,	  HOT_ADD_DISK,	  SET_DISK_FAULTY, HOT_GENERATE_ERROR,
+    SET_BITMAP_FILE,	 RUN_ARRAY,	  STOP_ARRAY,	  STOP_ARRAY_RO,   RESTART_ARRAY_RW,
+    CLUSTERED_DISK_NACK,
+};
+
 /* Never allowed, in any mode: no helper has a reason for them. */
 static const char *const never[] = {
     "ptrace",
@@ -297,7 +314,7 @@ enum dvol_sandbox_mode dvol_sandbox_mode(void)
 const char *dvol_sandbox_sets_to_string(unsigned sets)
 {
 	static const char *const names[] = {"stdio", "rpath", "wpath", "blkdev",
-					    "mount", "inet",  "exec"};
+					    "mount", "inet",  "exec",  "md"};
 	static char buf[64];
 	size_t n = 0;
 
@@ -446,6 +463,13 @@ static int add_rules(scmp_filter_ctx ctx, unsigned sets, enum dvol_sandbox_mode 
 	}
 	if (sets & DVOL_SB_EXEC) {
 		r = add_names(ctx, set_exec, SCMP_ACT_ALLOW);
+		if (r < 0)
+			return r;
+	}
+	if (sets & DVOL_SB_MD) {
+		r = add_names(ctx, set_md, SCMP_ACT_ALLOW);
+		if (r >= 0)
+			r = add_ioctls(ctx, ioctl_md, ELEMENTSOF(ioctl_md));
 		if (r < 0)
 			return r;
 	}

@@ -37,6 +37,7 @@ enum {
 				     open_tree, mount_setattr, fspick */
 	DVOL_SB_INET = 1u << 5,	  /* IPv4/IPv6 sockets, and name resolution's netlink/unix */
 	DVOL_SB_EXEC = 1u << 6,	  /* fork, execve, wait and kill: for mkfs */
+	DVOL_SB_MD = 1u << 7,	  /* md's ioctls and the device nodes mdadm makes: for mdadm */
 };
 
 enum dvol_sandbox_mode {

@@ -850,8 +850,9 @@ int main(int argc, char *argv[])
 		if (r < 0)
 			return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
 	} else if (strcmp(arg_verb, "format") == 0 || strcmp(arg_verb, "plan") == 0) {
+		/* md: an instance-store stripe is made by mdadm, under this filter too. */
 		r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH |
-				       DVOL_SB_MOUNT | DVOL_SB_BLKDEV | DVOL_SB_EXEC);
+				       DVOL_SB_MOUNT | DVOL_SB_BLKDEV | DVOL_SB_EXEC | DVOL_SB_MD);
 		if (r < 0)
 			return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
 		/* mount.dvol inherits a filter without socket(2): it cannot open a syslog

@@ -93,6 +93,8 @@ static void help(void)
 	       "  mkfs=xfs|ext4       format a block device if, and only if, it is blank\n"
 	       "  device-timeout=DUR  wait this long for the device and its lock (30s)\n"
 	       "  mkfs-ignore-nonzero-data  skip only the zero check of the blank verdict\n"
+	       "  stripe=yes|no, count=N  nvme:instance-store: several as one RAID0 (yes), or\n"
+	       "                      exactly one; require N of them\n"
 	       "\n"
 	       "See mount.dvol(8).\n");
 }
@@ -356,6 +358,9 @@ static unsigned plan_sandbox(const struct plan *p)
 	case DVOL_VOL_NFS:
 		return sets;
 	case DVOL_VOL_LOCAL:
+		/* Several instance stores may be one array: mdadm runs, and md's ioctls. */
+		if (p->spec.kind == DVOL_SPEC_NVME_INSTANCE_STORE && !p->opts.stripe_no)
+			return sets | DVOL_SB_BLKDEV | DVOL_SB_EXEC | DVOL_SB_MD;
 		return sets | DVOL_SB_BLKDEV | (p->opts.mkfs ? DVOL_SB_EXEC : 0);
 	}
 	return sets;

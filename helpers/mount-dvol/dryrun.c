@@ -19,7 +19,7 @@ struct rows {
 	struct {
 		const char *label;
 		char *value;
-	} r[16];
+	} r[16 + DVOL_STRIPE_MAX];
 	size_t n;
 };
 
@@ -77,6 +77,59 @@ static void plan_rows_bind(const struct plan *p, struct rows *t)
 		    p->opts.mflags & MS_RDONLY ? " (read-only before it appears)" : "");
 }
 
+/* The members of a stripe, and what is done with them. */
+static void plan_rows_stripe(const struct plan *p, struct rows *t)
+{
+	const struct stripe *s = &p->local.stripe;
+	_cleanup_free_ char *line = s->mdadm_argv ? dvol_strv_join(s->mdadm_argv) : NULL;
+
+	row(t, "stripe:", "%s, %zu members: %s (%s)", s->name, s->n,
+	    dvol_stripe_action_to_string(s->decision.action),
+	    dvol_stripe_why_to_string(s->decision.why));
+	for (size_t i = 0; i < s->n; i++) {
+		const struct stripe_member *m = &s->m[i];
+		const struct dvol_blk_verdict *v = &m->verdict;
+
+		if (v->md_member)
+			row(t, "member:", "%s: md member of %s (array UUID %s)%s%s", m->desc,
+			    v->label ? v->label : "?", v->uuid ? v->uuid : "?",
+			    m->md ? ", running as " : "", m->md ? m->md : "");
+		else
+			row(t, "member:", "%s: %s%s", m->desc,
+			    v->state == DVOL_BLK_BLANK ? "blank: " : "not blank: ", v->what);
+	}
+	if (line)
+		row(t, "mdadm:", "%s", line);
+}
+
+/* -f before the array runs: what will be made of it. */
+static void plan_rows_stripe_only(const struct plan *p, struct rows *t)
+{
+	const struct stripe *s = &p->local.stripe;
+	_cleanup_(dvol_strv_freep) char **mkfs = NULL;
+	_cleanup_free_ char *line = NULL;
+	char dev[64], label[13];
+
+	snprintf(dev, sizeof(dev), "/dev/md/%s", s->name);
+	row(t, "source:", "%s", arg_spec);
+	plan_rows_stripe(p, t);
+	if (s->decision.action == DVOL_STRIPE_CREATE) {
+		dvol_mkfs_label_from_path(p->target, label);
+		if (dvol_mkfs_argv(
+			&(struct dvol_mkfs){.fstype = p->opts.mkfs, .device = dev, .label = label},
+			&mkfs) >= 0)
+			line = dvol_strv_join(mkfs);
+		row(t, "mkfs:", "%s (after the claim, as for one device)", line ? line : "?");
+		row(t, "target:", "%s", p->target);
+		row(t, "action:", "mount %s %s (fsopen, fsmount, move_mount)", p->opts.mkfs, dev);
+		return;
+	}
+	row(t, "mkfs:", "none if the assembled array holds a filesystem; if blank, %s",
+	    p->opts.mkfs ? "formatted as for one device" : "refused (no mkfs=)");
+	row(t, "target:", "%s", p->target);
+	row(t, "action:", "mount the filesystem of %s (fsopen, fsmount, move_mount)", dev);
+}
+
 static void plan_rows_local(const struct plan *p, struct rows *t)
 {
 	const struct local *l = &p->local;
@@ -84,7 +137,11 @@ static void plan_rows_local(const struct plan *p, struct rows *t)
 	bool ro = (p->opts.mflags & MS_RDONLY) || l->dev.read_only;
 	bool ours = l->claim == DVOL_CLAIM_OURS;
 
+	if (l->stripe.n > 1 && !l->striped)
+		return plan_rows_stripe_only(p, t);
 	row(t, "source:", "%s", arg_spec);
+	if (l->striped)
+		plan_rows_stripe(p, t);
 	row(t, "device:", "%s, %.1f GiB, found by %s%s%s%s%s", l->desc, l->dev.size / 1073741824.0,
 	    dvol_spec_kind_to_string(p->spec.kind), l->dev.found_via ? " (" : "",
 	    l->dev.found_via ? l->dev.found_via : "", l->dev.found_via ? ")" : "",

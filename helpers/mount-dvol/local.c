@@ -28,6 +28,7 @@ void local_done(struct local *l)
 	safe_close(l->fd);
 	dvol_blk_verdict_done(&l->verdict);
 	dvol_strv_free(l->mkfs_argv);
+	stripe_done(&l->stripe);
 }
 
 static int local_find(struct plan *p)
@@ -56,8 +57,8 @@ static int local_find(struct plan *p)
 			  "by nvme:serial=, nvme:model=M,index=N or UUID=%s",
 			  spec, cands ? cands : "",
 			  p->spec.kind == DVOL_SPEC_NVME_INSTANCE_STORE
-			      ? " (or its " DVOL_BY_DVOL_DIR "/instance-store/ name); several "
-				"instance stores as one striped volume are not supported yet"
+			      ? " (or its " DVOL_BY_DVOL_DIR "/instance-store/ name), or drop "
+				"stripe=no to stripe them all"
 			      : "");
 		return r;
 	}
@@ -67,13 +68,31 @@ static int local_find(struct plan *p)
 	}
 	if (r < 0)
 		return log_error_errno(r, "cannot look for the block device '%s'", spec);
+	return 0;
+}
+
+/* Open the device found, read-only, and name it for messages. */
+static int local_open(struct plan *p)
+{
+	struct local *l = &p->local;
+	_cleanup_free_ char *spec = shown(arg_spec);
+	int r;
 
 	/* Read-only: the close of a writable fd makes udev re-probe the device (and, for an
 	 * md member, assemble its array again). Only a format opens it for writing. */
 	r = dvol_blk_open(&l->dev, &l->fd);
 	if (r < 0)
 		return log_error_errno(r, "cannot open %s for '%s'", l->dev.node, spec);
-	l->desc = dvol_blk_dev_describe(&l->dev, NULL);
+	if (l->striped) {
+		/* The array's identity is its UUID, which its members carry. */
+		free(l->dev.ident);
+		l->dev.ident = NULL;
+		if (asprintf(&l->dev.ident, "md:%s", l->stripe.uuid ? l->stripe.uuid : "") < 0)
+			return -ENOMEM;
+		if (asprintf(&l->desc, "stripe %s (%s)", l->stripe.name, l->dev.node) < 0)
+			l->desc = NULL;
+	} else
+		l->desc = dvol_blk_dev_describe(&l->dev, NULL);
 	if (!l->desc)
 		return -ENOMEM;
 	log_debug("'%s' is %s (%" PRIu64 " bytes, diskseq %" PRIu64 ", identity '%s'%s)", spec,
@@ -182,7 +201,24 @@ int plan_local(struct plan *p)
 	bool skip_zero = p->opts.mkfs_ignore_nonzero;
 	int r;
 
-	r = local_find(p);
+	if ((p->opts.stripe_set || p->opts.count) &&
+	    p->spec.kind != DVOL_SPEC_NVME_INSTANCE_STORE) {
+		_cleanup_free_ char *spec = shown(arg_spec);
+
+		log_error("option '%s' is for nvme:instance-store, not for '%s'",
+			  p->opts.count ? "count" : "stripe", spec);
+		p->fail = DVOL_FAIL_USAGE;
+		return -EINVAL;
+	}
+	/* Several instance stores: the members first, then their array as the device. */
+	if (p->spec.kind == DVOL_SPEC_NVME_INSTANCE_STORE && !p->opts.stripe_no) {
+		r = plan_stripe(p);
+		if (r < 0 || r == 2)
+			return r < 0 ? r : 0;
+	}
+	r = l->striped ? 0 : local_find(p);
+	if (r >= 0)
+		r = local_open(p);
 	if (r < 0)
 		return r;
 

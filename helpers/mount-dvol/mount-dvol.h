@@ -31,6 +31,7 @@
 #include "nfsprobe.h"
 #include "options.h"
 #include "spec.h"
+#include "stripe.h"
 
 /* The command line, as mount(8) gave it (mount.dvol.c). */
 extern const char *arg_spec;
@@ -53,6 +54,26 @@ struct plan_nfs {
 	char *tried;			/* the kernel mounts that failed, in words */
 };
 
+/* nvme:instance-store with several members: each one found, locked, judged. */
+struct stripe_member {
+	struct dvol_blk_dev dev;
+	char *desc; /* "serial S (/dev/nvme1n1)" */
+	int fd;	    /* read-only, flock'ed until the end, in the members' order */
+	struct dvol_blk_verdict verdict;
+	char *md; /* the md array holding it ("md127"), or NULL */
+	struct dvol_stripe_member facts;
+};
+
+struct stripe {
+	struct stripe_member *m;
+	size_t n;
+	char name[DVOL_STRIPE_NAME_MAX];
+	struct dvol_stripe_decision decision;
+	char **mdadm_argv; /* create or assemble */
+	char *md;	   /* the array, once it runs ("md127") */
+	char *uuid;	   /* its UUID, as its members' superblocks give it */
+};
+
 /* A local volume: the device found, held locked, judged, and what will be done to it. */
 struct local {
 	struct dvol_blk_dev dev;
@@ -69,6 +90,8 @@ struct local {
 	char label[13];
 	const char *fstype; /* what will be mounted */
 	bool fresh;	    /* made here: mode=, uid=, gid= apply to its root */
+	bool striped;	    /* the device is the stripe of the members in .stripe */
+	struct stripe stripe;
 };
 
 struct plan {
@@ -122,6 +145,10 @@ int plan_local(struct plan *p);
 int act_local_format(struct plan *p);
 int act_local_mount(struct plan *p);
 int format_only_done(struct plan *p);
+
+/* stripe.c */
+void stripe_done(struct stripe *s);
+int plan_stripe(struct plan *p);
 
 /* fallback.c */
 bool is_fallback(struct plan *p, const struct dvol_mount_info *mi, enum dvol_fallback *ret_kind);
