@@ -50,7 +50,7 @@ expect_rc 0 "mount -t dvol nvme:instance-store -o mkfs=xfs" \
 printf '%s\n' "$ERR" | diag
 src=$(findmnt -rn -o SOURCE --mountpoint "$T/a")
 check "...mounted from an md device ($src), /dev/md/$name" \
-	test -n "$src" -a "$(readlink -f "/dev/md/$name")" = "$src"
+	test -n "$src" -a -n "$name" -a "$(readlink -f "/dev/md/$name")" = "$src"
 check "...the same md UUID as in boot 1 ($md)" test -n "$md" -a "$(cat "/sys/block/${src#/dev/}/md/uuid" 2>/dev/null)" = "$md"
 check "...the same filesystem UUID ($fs)" test -n "$fs" -a "$(blkid -p -o value -s UUID "$src" 2>/dev/null)" = "$fs"
 check "...no create, no mkfs" sh -c "test $RC -eq 0 && ! printf '%s' \"\$0\" | grep -qE 'creating stripe|formatting'" "$ERR"

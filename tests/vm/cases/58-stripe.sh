@@ -122,7 +122,7 @@ created() {
 	check "...exactly one 'formatting' line" test "$(count 'formatting .*mkfs' "$ERR")" -eq 1
 	MD=$(source_of "$dir")
 	check "...mounted from an md device ($MD)" sh -c "case '$MD' in /dev/md[0-9]*) exit 0 ;; esac; exit 1"
-	check "...which is /dev/md/$NAME" test -n "$NAME" -a "$(readlink -f "/dev/md/$NAME")" = "$MD"
+	check "...which is /dev/md/$NAME" test -n "$NAME" -a -n "$MD" -a "$(readlink -f "/dev/md/$NAME")" = "$MD"
 	check "...as xfs" test "$(findmnt -rn -o FSTYPE --mountpoint "$dir")" = xfs
 	check "...RAID0 of $n members, 256 KiB chunk" test "$(cat "/sys/block/${MD#/dev/}/md/level" \
 		"/sys/block/${MD#/dev/}/md/raid_disks" "/sys/block/${MD#/dev/}/md/chunk_size" | tr '\n' ' ')" = "raid0 $n 262144 "
