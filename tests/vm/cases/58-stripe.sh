@@ -119,7 +119,7 @@ created() {
 	NAME=$(printf '%s\n' "$ERR" | sed -n 's/.*creating stripe \(dvol-[0-9a-f]\{16\}\).*/\1/p' | head -n 1)
 	check "...exactly one 'creating stripe dvol-<16 hex>' line ($NAME)" \
 		test "$(count 'creating stripe dvol-[0-9a-f]{16}' "$ERR")" -eq 1
-	check "...exactly one 'formatting' line" test "$(count 'formatting .*mkfs' "$ERR")" -eq 1
+	check "...exactly one mkfs ('formatted ... as xfs' once)" test "$(count 'formatted .* as xfs' "$ERR")" -eq 1
 	MD=$(source_of "$dir")
 	check "...mounted from an md device ($MD)" sh -c "case '$MD' in /dev/md[0-9]*) exit 0 ;; esac; exit 1"
 	check "...which is /dev/md/$NAME" test -n "$NAME" -a -n "$MD" -a "$(readlink -f "/dev/md/$NAME")" = "$MD"
@@ -158,7 +158,7 @@ same_as() {
 		test "$RC" -eq 0 -a "$(cat "/sys/block/${src#/dev/}/md/raid_disks" 2>/dev/null)" = "$1"
 	check "...the same md UUID ($3)" test -n "$3" -a "$(md_uuid "$src")" = "$3"
 	check "...the same filesystem UUID ($4)" test -n "$4" -a "$(fs_uuid "$src")" = "$4"
-	check "...no create, no mkfs" sh -c "test $RC -eq 0 && ! printf '%s' \"\$0\" | grep -qE 'creating stripe|formatting'" "$ERR"
+	check "...no create, no mkfs" sh -c "test $RC -eq 0 && ! printf '%s' \"\$0\" | grep -qE 'creating stripe|formatt(ing|ed) '" "$ERR"
 	check "...the file written before" sh -c "mountpoint -q '$2' && grep -qx '$5' '$2/file'"
 }
 
@@ -425,8 +425,8 @@ check "16 concurrent mounts on one folder: all exit 0 (${rcs[*]})" test "$(print
 check "...one mount on $T/c" test "$(awk -v d="$T/c" '$5 == d' /proc/self/mountinfo | wc -l)" -eq 1
 check "...exactly one 'creating stripe' among them ($(count 'creating stripe' "$ERR"))" \
 	test "$(count 'creating stripe' "$ERR")" -eq 1
-check "...exactly one mkfs ($(count 'formatting .*mkfs' "$ERR") 'formatting' lines)" \
-	test "$(count 'formatting .*mkfs' "$ERR")" -eq 1
+check "...exactly one mkfs ($(count 'formatted .* as xfs' "$ERR") 'formatted ... as xfs' lines)" \
+	test "$(count 'formatted .* as xfs' "$ERR")" -eq 1
 check "...exactly one md array ($(arrays | tr '\n' ' '))" test "$(narrays)" -eq 1
 check "...mounted from it" test "$(source_of "$T/c")" = "/dev/$(arrays | head -n 1)"
 j=$(journalctl --since "$since" --no-pager -o cat | grep -cE 'creating stripe dvol-')
