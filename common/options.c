@@ -391,6 +391,8 @@ enum dvol_opts_why dvol_optstr_check_kind(const char *optstr, enum dvol_vol vol,
 	    {"source-mounted", 1u << DVOL_VOL_BIND},
 	    {"source-fs", 1u << DVOL_VOL_BIND},
 	    {"heal", 1u << DVOL_VOL_NFS},
+	    {"stripe", 1u << DVOL_VOL_LOCAL},
+	    {"count", 1u << DVOL_VOL_LOCAL},
 	};
 	char *value = NULL;
 	size_t valsz = 0;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/blkpg.h>
 #include <linux/cdrom.h>
 #include <linux/fd.h>
 #include <linux/hdreg.h>
@@ -217,12 +218,30 @@ static const char *const set_md[] = {
     "mknodat", "mknod", "mlockall", "munlockall", NULL,
 };
 
-/* md's own ioctls (linux/raid/md_u.h), as mdadm asks them of /dev/mdN. */
+/* md's own ioctls (linux/raid/md_u.h), as mdadm asks them of /dev/mdN; and BLKPG, with
+ * which it drops a member's partitions before it takes the member. */
 static const unsigned long ioctl_md[] = {
-    RAID_VERSION,	 GET_ARRAY_INFO,  GET_DISK_INFO,  GET_BITMAP_FILE, CLEAR_ARRAY,
-    ADD_NEW_DISK,	 HOT_REMOVE_DISK, SET_ARRAY_INFO, SET_DISK_INFO,   WRITE_RAID_INFO,
-    UNPROTECT_ARRAY,	 PROTECT_ARRAY,	  HOT_ADD_DISK,	  SET_DISK_FAULTY, HOT_GENERATE_ERROR,
-    SET_BITMAP_FILE,	 RUN_ARRAY,	  STOP_ARRAY,	  STOP_ARRAY_RO,   RESTART_ARRAY_RW,
+    BLKPG,
+    RAID_VERSION,
+    GET_ARRAY_INFO,
+    GET_DISK_INFO,
+    GET_BITMAP_FILE,
+    CLEAR_ARRAY,
+    ADD_NEW_DISK,
+    HOT_REMOVE_DISK,
+    SET_ARRAY_INFO,
+    SET_DISK_INFO,
+    WRITE_RAID_INFO,
+    UNPROTECT_ARRAY,
+    PROTECT_ARRAY,
+    HOT_ADD_DISK,
+    SET_DISK_FAULTY,
+    HOT_GENERATE_ERROR,
+    SET_BITMAP_FILE,
+    RUN_ARRAY,
+    STOP_ARRAY,
+    STOP_ARRAY_RO,
+    RESTART_ARRAY_RW,
     CLUSTERED_DISK_NACK,
 };
 

@@ -354,6 +354,39 @@ static ssize_t bind_holder(const struct dvol_volumes *vs, const size_t *idx, siz
 	return holder;
 }
 
+/*
+ * The filesystem type V's device D holds, as the mount step checks it: its own; or, for a
+ * member of an instance-store stripe, that of the array that runs with it. *ret NULL for
+ * none. The format step judged and made it; this one only reads.
+ */
+static int fs_of(const struct dvol_volume *v, const struct device *d, char **ret)
+{
+	_cleanup_(dvol_blk_tags_done) struct dvol_blk_tags t = {0};
+	_cleanup_free_ char *md = NULL, *node = NULL;
+	int r;
+
+	*ret = NULL;
+	if (!d->tags.type)
+		return 0;
+	if (strcmp(d->tags.type, "linux_raid_member") != 0 ||
+	    v->spec.kind != DVOL_SPEC_NVME_INSTANCE_STORE) {
+		*ret = strdup(d->tags.type);
+		return *ret ? 0 : -ENOMEM;
+	}
+	r = dvol_blk_md_holder(&d->dev, &md);
+	if (r <= 0) {
+		/* Not running: the member itself is all there is to name. */
+		*ret = strdup(d->tags.type);
+		return *ret ? 0 : -ENOMEM;
+	}
+	if (asprintf(&node, "/dev/%s", md) < 0)
+		return -ENOMEM;
+	if (dvol_blk_read_tags(node, &t) < 0 || !t.type)
+		return 0;
+	*ret = TAKE_PTR(t.type);
+	return 0;
+}
+
 static int spawn_mount(const struct dvol_volume *v, const char *opts)
 {
 	char *argv[] = {(char *)"/bin/mount",
@@ -374,7 +407,7 @@ static int mount_one(const struct dvol_volumes *vs, const struct device *d, cons
 		     size_t k, const bool *ok, int rfd)
 {
 	const struct dvol_volume *v = &vs->v[idx[k]];
-	_cleanup_free_ char *opts = NULL, *mkfs = NULL;
+	_cleanup_free_ char *opts = NULL, *mkfs = NULL, *fstype = NULL;
 	ssize_t holder;
 	int r;
 
@@ -404,12 +437,16 @@ static int mount_one(const struct dvol_volumes *vs, const struct device *d, cons
 			return r;
 	}
 	/* Without mkfs=, mount.dvol would mount any filesystem: the mount step takes
-	 * only the one the line asks for, as the format step judged it. */
-	if (v->local && mkfs && !(d->tags.type && strcmp(d->tags.type, mkfs) == 0)) {
+	 * only the one the line asks for, as the format step judged it (on the array, for
+	 * a member of an instance-store stripe). */
+	r = v->local && mkfs ? fs_of(v, d, &fstype) : 0;
+	if (r < 0)
+		return r;
+	if (v->local && mkfs && !(fstype && strcmp(fstype, mkfs) == 0)) {
 		log_error("%s, line %u: %s holds %s, not the %s the line asks for; not "
 			  "mounted on %s (see dvol-prepare@%s.service for the verdict)",
-			  arg_config, v->line, d->desc,
-			  d->tags.type ? d->tags.type : "no filesystem", mkfs, v->target, arg_name);
+			  arg_config, v->line, d->desc, fstype ? fstype : "no filesystem", mkfs,
+			  v->target, arg_name);
 		return 0;
 	}
 	r = dvol_mkdir_p(v->target, 0755, (uid_t)-1, (gid_t)-1, NULL);

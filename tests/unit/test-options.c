@@ -103,6 +103,13 @@ static void test_bad_values(void **state)
 	expect_bad("mkfs=btrfs", "mkfs=btrfs", "xfs or ext4");
 	expect_bad("device-timeout=soon", "device-timeout=soon", "duration");
 	expect_bad("probe-timeout=-1", "probe-timeout=-1", "duration");
+	expect_bad("stripe=maybe", "stripe=maybe", "yes nor no");
+	expect_bad("stripe", "stripe", "value");
+	expect_bad("count=0", "count=0", "number of devices");
+	expect_bad("count=65", "count=65", "number of devices");
+	expect_bad("count=-1", "count=-1", "number of devices");
+	expect_bad("count=2x", "count=2x", "number of devices");
+	expect_bad("count=+2", "count=+2", "number of devices");
 	/* libmount would drop all after the quote, ro included */
 	expect_bad("create,mode=\"0755", "create,mode=\"0755", "unbalanced");
 	expect_bad("x-a=\"b,ro", "x-a=\"b,ro", "unbalanced");
@@ -187,6 +194,23 @@ static void test_mkfs_options(void **state)
 	bad = NULL;
 	assert_int_equal(dvol_opts_parse("mkfs=btrfs", &o, &bad, &why), -EINVAL);
 	free(bad);
+	bad = NULL;
+	/* nvme:instance-store: striped unless stripe=no; count= as many as there are. */
+	assert_int_equal(dvol_opts_parse("mkfs=xfs", &o, &bad, &why), 0);
+	assert_false(o.stripe_no);
+	assert_false(o.stripe_set);
+	assert_int_equal(o.count, 0);
+	dvol_opts_done(&o);
+	assert_int_equal(dvol_opts_parse("stripe=no,count=4", &o, &bad, &why), 0);
+	assert_true(o.stripe_no);
+	assert_true(o.stripe_set);
+	assert_int_equal(o.count, 4);
+	assert_null(o.fs);
+	dvol_opts_done(&o);
+	assert_int_equal(dvol_opts_parse("stripe=no,stripe=yes,count=64", &o, &bad, &why), 0);
+	assert_false(o.stripe_no);
+	assert_int_equal(o.count, 64);
+	dvol_opts_done(&o);
 }
 
 static void test_check(void **state)
@@ -378,6 +402,9 @@ static void test_check_kind(void **state)
 	    {"heal,vers=4.2", DVOL_VOL_NFS, DVOL_OPTS_OK, NULL},
 	    {"heal", DVOL_VOL_BIND, DVOL_OPTS_FOREIGN, "heal"},
 	    {"ro,heal", DVOL_VOL_LOCAL, DVOL_OPTS_FOREIGN, "heal"},
+	    {"stripe=no,count=2", DVOL_VOL_LOCAL, DVOL_OPTS_OK, NULL},
+	    {"stripe=no", DVOL_VOL_BIND, DVOL_OPTS_FOREIGN, "stripe"},
+	    {"count=2", DVOL_VOL_NFS, DVOL_OPTS_FOREIGN, "count"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
