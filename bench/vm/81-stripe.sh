@@ -1,0 +1,123 @@
+#!/bin/bash
+# vm-case-timeout: 1500
+# In the guest: mount -t dvol nvme:instance-store on blank members, to mounted, for a stripe
+# of four 4 TiB instance stores against one 4 TiB instance store (nvmet controllers with
+# AWS's model string); the sectors discarded (goal: none) and written on the way; and a
+# sequential read of 1 GiB (O_DIRECT) from each filesystem. Medians of 3 runs; figures go
+# out as "# bench:" lines.
+# The nvmet backing files live on an xfs on the harness's DVOLBIG1 (4 TiB, sparse on the
+# host), not on the guest's small root disk: each mkfs.xfs of a 4 TiB volume zeroes a 2 GiB
+# log, and the target's file backend allocates what is zeroed.
+# shellcheck source=../../tests/vm/guest/guest-lib.sh
+. /dvol-tests/guest-lib.sh
+set -u
+need mdadm mkfs.xfs findmnt
+AWS="Amazon EC2 NVMe Instance Storage"
+RUNS=3
+udevadm settle -t 30
+
+big=/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_DVOLBIG1
+back=/var/lib/dvol-bench-nvmet
+mkdir -p "$back" /mnt/bench-stripe
+check "the backing files' filesystem: xfs on DVOLBIG1" \
+	sh -c "mkfs.xfs -q -K -f '$big' && mount '$big' '$back'"
+export DVOL_NVMET_DIR=$back
+clean() {
+	local m n
+	mountpoint -q /mnt/bench-stripe && umount /mnt/bench-stripe
+	for m in $(awk '/^md[0-9]+ :/ { print $1 }' /proc/mdstat); do mdadm --stop "/dev/$m"; done
+	for n in $(nvmet list | cut -f1); do nvmet del "$n" --purge; done
+	umount "$back"
+}
+on_exit clean
+
+# io FIELD DEV...: a field of /sys/block/DEV/stat summed over DEVs and their hidden
+# multipath nodes (nvmeScCnN), where native NVMe multipath counts the I/O (7: sectors
+# written, write-zeroes included; 14: sectors discarded).
+io() {
+	local f=$1 d b p sum=0
+	shift
+	for d in "$@"; do
+		b=${d#/dev/}
+		for p in "/sys/block/$b" "/sys/block/${b%n*}"c*"n${b##*n}"; do
+			[ -e "$p/stat" ] || continue
+			sum=$((sum + $(awk -v f="$f" '{ print $f }' "$p/stat")))
+		done
+	done
+	echo "$sum"
+}
+now() { date +%s.%N; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+# readback: write 1 GiB on the mounted volume, then read it back with O_DIRECT 3 times;
+# prints the median MB/s.
+readback() {
+	local f=/mnt/bench-stripe/seq i t0 t1
+	dd if=/dev/zero of="$f" bs=4M count=256 oflag=direct conv=fsync status=none || return 1
+	for i in 1 2 3; do
+		echo 3 >/proc/sys/vm/drop_caches
+		t0=$(now)
+		dd if="$f" of=/dev/null bs=4M iflag=direct status=none || return 1
+		t1=$(now)
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", 1073.741824 / (b - a) }'
+	done | median
+}
+
+# prepare KIND N RUN: N blank 4 TiB instance stores, then mount -t dvol nvme:instance-store,
+# timed to mounted. Sets T_PREP, WRITTEN, DISCARDED; on the last run also READ (MB/s).
+prepare() {
+	local kind=$1 n=$2 run=$3 i m devs=() w0 d0 t0 t1 rc err
+	for ((i = 1; i <= n; i++)); do
+		nvmet add "b$i" --model "$AWS" --serial "BENCH$i" --size 4T --fresh || return 1
+		devs+=("$(nvmet dev "b$i")")
+	done
+	w0=$(io 7 "${devs[@]}") d0=$(io 14 "${devs[@]}")
+	t0=$(now)
+	err=$(mount -t dvol nvme:instance-store /mnt/bench-stripe -o mkfs=xfs 2>&1)
+	rc=$?
+	t1=$(now)
+	T_PREP=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	WRITTEN=$(($(io 7 "${devs[@]}") - w0)) DISCARDED=$(($(io 14 "${devs[@]}") - d0))
+	check "$kind, run $run: mount -t dvol nvme:instance-store on $n blank 4 TiB members ($T_PREP s, rc=$rc)" \
+		test "$rc" -eq 0
+	printf '%s\n' "$err" | diag
+	local src
+	src=$(findmnt -rn -o SOURCE --mountpoint /mnt/bench-stripe)
+	if [ "$n" -gt 1 ]; then
+		check "...mounted from an md RAID0 of $n ($src)" \
+			test "$(cat "/sys/block/${src#/dev/}/md/raid_disks" 2>/dev/null)" = "$n"
+	else
+		check "...mounted from the one namespace ($src)" test "$src" = "${devs[0]}"
+	fi
+	READ=
+	# Only from the volume: without a mount the root disk would be measured.
+	if [ "$run" -eq "$RUNS" ] && [ "$rc" -eq 0 ] && mountpoint -q /mnt/bench-stripe; then
+		READ=$(readback)
+		check "...1 GiB written and read back ($READ MB/s)" test -n "$READ"
+	fi
+	mountpoint -q /mnt/bench-stripe && umount /mnt/bench-stripe
+	for m in $(awk '/^md[0-9]+ :/ { print $1 }' /proc/mdstat); do mdadm --stop "/dev/$m" >/dev/null 2>&1; done
+	for ((i = 1; i <= n; i++)); do nvmet del "b$i" --purge; done
+	return 0
+}
+
+ps=() p1=() ws=() w1=() ds=() d1=()
+for r in $(seq "$RUNS"); do
+	prepare stripe 4 "$r" || not_ok "stripe, run $r: nvmet add failed"
+	ps+=("$T_PREP") ws+=("$WRITTEN") ds+=("$DISCARDED")
+	[ "$r" -eq "$RUNS" ] && rs=$READ
+	prepare single 1 "$r" || not_ok "single, run $r: nvmet add failed"
+	p1+=("$T_PREP") w1+=("$WRITTEN") d1+=("$DISCARDED")
+	[ "$r" -eq "$RUNS" ] && r1=$READ
+done
+echo "prep stripe: ${ps[*]}; single: ${p1[*]}; written: ${ws[*]} / ${w1[*]}; discarded: ${ds[*]} / ${d1[*]}" | diag
+printf '# bench: %s\t%s\n' \
+	prep_stripe "$(printf '%s\n' "${ps[@]}" | median)" \
+	prep_single "$(printf '%s\n' "${p1[@]}" | median)" \
+	written_stripe "$(printf '%s\n' "${ws[@]}" | median)" \
+	written_single "$(printf '%s\n' "${w1[@]}" | median)" \
+	discarded_stripe "$(printf '%s\n' "${ds[@]}" | sort -n | tail -n 1)" \
+	discarded_single "$(printf '%s\n' "${d1[@]}" | sort -n | tail -n 1)" \
+	read_stripe "${rs:-}" \
+	read_single "${r1:-}"
+done_testing
