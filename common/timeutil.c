@@ -27,8 +27,10 @@ uint64_t dvol_backoff_next(struct dvol_backoff *b, uint64_t now_ms, uint64_t dea
 {
 	uint64_t pause = b->pause_ms;
 
-	if (pause == 0 || now_ms + pause >= deadline_ms)
+	if (pause == 0 || now_ms >= deadline_ms)
 		return 0;
 	b->pause_ms = pause * 2 > b->max_ms ? b->max_ms : pause * 2;
-	return pause;
+	/* The last pause is cut short so that one last try starts on the deadline: a wait of
+	 * SEC seconds never gives up before SEC seconds, however the pauses fall. */
+	return now_ms + pause > deadline_ms ? deadline_ms - now_ms : pause;
 }

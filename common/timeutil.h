@@ -17,6 +17,7 @@ struct dvol_backoff {
 };
 #define DVOL_BACKOFF_INIT(first_ms, max_ms) ((struct dvol_backoff){(first_ms), (max_ms)})
 
-/* The pause to take before the next try, or 0 when it would not end before DEADLINE_MS
- * (0: no more tries); the pause after it doubles. Pure: NOW_MS is the caller's. */
+/* The pause to take before the next try: cut short to end on DEADLINE_MS, where it would
+ * pass it, so that the last try starts there; 0 once NOW_MS has reached DEADLINE_MS (0: no
+ * tries at all). The pause after it doubles. Pure: NOW_MS is the caller's. */
 uint64_t dvol_backoff_next(struct dvol_backoff *b, uint64_t now_ms, uint64_t deadline_ms);

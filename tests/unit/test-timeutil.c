@@ -16,9 +16,12 @@ static void test_backoff(void **state)
 	} t[] = {
 	    {0, 100000, 500},	   {0, 100000, 1000}, {0, 100000, 2000},
 	    {0, 100000, 4000},	   {0, 100000, 8000}, {0, 100000, 8000}, /* capped */
-	    {95000, 100000, 0},	   /* 8 s would pass the deadline */
+	    {95000, 100000, 5000}, /* 8 s would pass the deadline: the last try is on it */
 	    {91999, 100000, 8000}, /* ends before it */
-	    {92000, 100000, 0},	   /* would end on it */
+	    {92000, 100000, 8000}, /* ends on it */
+	    {99999, 100000, 1},	   /* the last millisecond */
+	    {100000, 100000, 0},   /* on the deadline: no more */
+	    {100001, 100000, 0},   /* past it */
 	};
 	struct dvol_backoff b = DVOL_BACKOFF_INIT(500, 8000);
 
@@ -29,8 +32,9 @@ static void test_backoff(void **state)
 	b = DVOL_BACKOFF_INIT(250, 2000);
 	assert_int_equal(dvol_backoff_next(&b, 1000, 0), 0);
 	assert_int_equal(dvol_backoff_next(&b, 0, 1000), 250);
-	assert_int_equal(dvol_backoff_next(&b, 0, 1000), 500);
-	assert_int_equal(dvol_backoff_next(&b, 0, 1000), 0);
+	assert_int_equal(dvol_backoff_next(&b, 250, 1000), 500);
+	assert_int_equal(dvol_backoff_next(&b, 750, 1000), 250); /* cut to the deadline */
+	assert_int_equal(dvol_backoff_next(&b, 1000, 1000), 0);
 }
 
 static void test_clock(void **state)
