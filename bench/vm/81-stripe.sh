@@ -31,21 +31,6 @@ clean() {
 }
 on_exit clean
 
-# io FIELD DEV...: a field of /sys/block/DEV/stat summed over DEVs and their hidden
-# multipath nodes (nvmeScCnN), where native NVMe multipath counts the I/O (7: sectors
-# written, write-zeroes included; 14: sectors discarded).
-io() {
-	local f=$1 d b p sum=0
-	shift
-	for d in "$@"; do
-		b=${d#/dev/}
-		for p in "/sys/block/$b" "/sys/block/${b%n*}"c*"n${b##*n}"; do
-			[ -e "$p/stat" ] || continue
-			sum=$((sum + $(awk -v f="$f" '{ print $f }' "$p/stat")))
-		done
-	done
-	echo "$sum"
-}
 now() { date +%s.%N; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
@@ -71,13 +56,13 @@ prepare() {
 		nvmet add "b$i" --model "$AWS" --serial "BENCH$i" --size 4T --fresh || return 1
 		devs+=("$(nvmet dev "b$i")")
 	done
-	w0=$(io 7 "${devs[@]}") d0=$(io 14 "${devs[@]}")
+	w0=$(blk_stat 7 "${devs[@]}") d0=$(blk_stat 14 "${devs[@]}")
 	t0=$(now)
 	err=$(mount -t dvol nvme:instance-store /mnt/bench-stripe -o mkfs=xfs 2>&1)
 	rc=$?
 	t1=$(now)
 	T_PREP=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-	WRITTEN=$(($(io 7 "${devs[@]}") - w0)) DISCARDED=$(($(io 14 "${devs[@]}") - d0))
+	WRITTEN=$(($(blk_stat 7 "${devs[@]}") - w0)) DISCARDED=$(($(blk_stat 14 "${devs[@]}") - d0))
 	check "$kind, run $run: mount -t dvol nvme:instance-store on $n blank 4 TiB members ($T_PREP s, rc=$rc)" \
 		test "$rc" -eq 0
 	printf '%s\n' "$err" | diag

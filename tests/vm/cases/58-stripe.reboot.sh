@@ -14,10 +14,7 @@ STATE=/var/lib/dvol-test-stripe
 udevadm settle -t 30
 
 # As in boot 1: an earlier case's /etc/dvol/volumes must not prepare these behind our back.
-if [ -e /etc/dvol/volumes ]; then
-	: >"$T/volumes.empty"
-	mount --bind "$T/volumes.empty" /etc/dvol/volumes && on_exit umount /etc/dvol/volumes
-fi
+hide_volumes
 clean() {
 	local m
 	for m in $(findmnt -rn -o TARGET | grep "^$T/" | sort -r); do umount -l "$m"; done

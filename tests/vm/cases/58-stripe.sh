@@ -27,10 +27,7 @@ udevadm settle -t 30
 # An /etc/dvol/volumes line of an earlier case (57-prepare.sh) would have udev and systemd
 # prepare these instance stores behind this case's back: an empty one over it, for this
 # case only (a bind mount: gone at the reboot in any case).
-if [ -e /etc/dvol/volumes ]; then
-	: >"$T/volumes.empty"
-	mount --bind "$T/volumes.empty" /etc/dvol/volumes && on_exit umount /etc/dvol/volumes
-fi
+hide_volumes
 
 # At the end: no mount, no array, no controller left for the cases after this one, but r1
 # and r2 keep their backing files for boot 2.
@@ -53,22 +50,6 @@ add() { # add NAME SERIAL [--fresh]: an instance-store controller
 devs() { # devs NAME...: their block devices
 	local n
 	for n in "$@"; do nvmet dev "$n"; done
-}
-# io FIELD DEV...: a field of /sys/block/DEV/stat summed over DEVs (7: sectors written,
-# write-zeroes included; 12: discard requests; 14: sectors discarded). Native NVMe
-# multipath counts nothing on the head node (nvmeSnN, queue/iostats 0) and everything on
-# its hidden path nodes (nvmeScCnN): both are summed.
-io() {
-	local f=$1 d b p sum=0
-	shift
-	for d in "$@"; do
-		b=${d#/dev/}
-		for p in "/sys/block/$b" "/sys/block/${b%n*}"c*"n${b##*n}"; do
-			[ -e "$p/stat" ] || continue
-			sum=$((sum + $(awk -v f="$f" '{ print $f }' "$p/stat")))
-		done
-	done
-	echo "$sum"
 }
 arrays() { awk '/^md[0-9]+ :/ { print $1 }' /proc/mdstat; }
 narrays() { arrays | wc -l; }
@@ -131,10 +112,10 @@ created() {
 	done
 	xfs_geometry "$dir" "$n"
 	local w1 d1
-	w1=$(io 7 "$@") d1=$(io 14 "$@")
+	w1=$(blk_stat 7 "$@") d1=$(blk_stat 14 "$@")
 	check "...the members' I/O is counted (sectors written: $((w1 - W0)))" test "$((w1 - W0))" -gt 0
 	check "...zero sectors discarded on the members ($((d1 - D0)))" test "$((d1 - D0))" -eq 0
-	check "...zero discard requests on the members" test "$(io 12 "$@")" -eq "$D0R"
+	check "...zero discard requests on the members" test "$(blk_stat 12 "$@")" -eq "$D0R"
 	MDU=$(md_uuid "$MD") FSU=$(fs_uuid "$MD")
 	check "...md UUID $MDU, filesystem UUID $FSU" test -n "$MDU" -a -n "$FSU"
 	check "...each member's md superblock names the array $NAME" \
@@ -147,7 +128,7 @@ steps() {
 		eval "$c" || { echo "# failed: $c"; return 1; }
 	done
 }
-io0() { W0=$(io 7 "$@") D0=$(io 14 "$@") D0R=$(io 12 "$@"); }
+io0() { W0=$(blk_stat 7 "$@") D0=$(blk_stat 14 "$@") D0R=$(blk_stat 12 "$@"); }
 
 # same_as N DIR MD FS TEXT: the last mount ($RC, $ERR) put the stripe of N members with md
 # UUID MD and filesystem UUID FS on DIR, with its file holding TEXT: nothing made anew.

@@ -51,3 +51,29 @@ nvmet_clean() {
 
 T=$(mktemp -d /tmp/dvol-test.XXXXXX)
 trap finish EXIT
+
+# blk_stat FIELD DEV...: a field of /sys/block/DEV/stat summed over DEVs (7: sectors
+# written, write-zeroes included; 12: discard requests; 14: sectors discarded). Native NVMe
+# multipath counts nothing on the head node (nvmeSnN, queue/iostats 0) and everything on
+# its hidden path nodes (nvmeScCnN): both are summed.
+blk_stat() {
+	local f=$1 d b p sum=0
+	shift
+	for d in "$@"; do
+		b=${d#/dev/}
+		for p in "/sys/block/$b" "/sys/block/${b%n*}"c*"n${b##*n}"; do
+			[ -e "$p/stat" ] || continue
+			sum=$((sum + $(awk -v f="$f" '{ print $f }' "$p/stat")))
+		done
+	done
+	echo "$sum"
+}
+
+# hide_volumes: an empty /etc/dvol/volumes over the one an earlier case left (57-prepare
+# leaves one for boot 2), until the case ends, so that udev and systemd do not prepare the
+# case's controllers behind its back.
+hide_volumes() {
+	[ -e /etc/dvol/volumes ] || return 0
+	: >"$T/volumes.empty"
+	mount --bind "$T/volumes.empty" /etc/dvol/volumes && on_exit umount /etc/dvol/volumes
+}
