@@ -747,6 +747,9 @@ static int read_ident(int sfd, char **ret)
 		if (r < 0)
 			return r;
 		r = asprintf(&s, "%s/part%s@%s", parent, part, start);
+	} else if (read_attr(sfd, "md/uuid", &a) >= 0 && *a) {
+		/* An md array: the UUID its members' superblocks carry. */
+		r = asprintf(&s, "md:%s", a);
 	} else if (read_attr(sfd, "wwid", &a) >= 0 && *a) {
 		r = asprintf(&s, "wwid:%s", a);
 	} else if (read_attr(sfd, "device/serial", &a) >= 0 && *a) {

@@ -96,8 +96,8 @@ int dvol_md_read(const char *md, bool *ret_running, char ***ret_members);
  * and closing a writable fd makes udev probe the device again. What identifies the medium
  * is then read from the fd, not from the sysfs entry the node was found by: its size
  * (BLKGETSIZE64), diskseq (BLKGETDISKSEQ), read-only state (BLKROGET), and an identity
- * that survives a reboot (wwid; else controller serial and namespace; else a loop device's
- * backing file and offset; a partition adds its number and start to its disk's).
+ * that survives a reboot (an md array's UUID; wwid; else controller serial and namespace; else a
+ * loop device's backing file and offset; a partition adds its number and start to its disk's).
  */
 int dvol_blk_open(struct dvol_blk_dev *d, int *ret_fd);
 

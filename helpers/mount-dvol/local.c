@@ -84,11 +84,6 @@ static int local_open(struct plan *p)
 	if (r < 0)
 		return log_error_errno(r, "cannot open %s for '%s'", l->dev.node, spec);
 	if (l->striped) {
-		/* The array's identity is its UUID, which its members carry. */
-		free(l->dev.ident);
-		l->dev.ident = NULL;
-		if (asprintf(&l->dev.ident, "md:%s", l->stripe.uuid ? l->stripe.uuid : "") < 0)
-			return -ENOMEM;
 		if (asprintf(&l->desc, "stripe %s (%s)", l->stripe.name, l->dev.node) < 0)
 			l->desc = NULL;
 	} else

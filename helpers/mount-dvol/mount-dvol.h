@@ -61,17 +61,16 @@ struct stripe_member {
 	int fd;	    /* read-only, flock'ed until the end, in the members' order */
 	struct dvol_blk_verdict verdict;
 	char *md; /* the md array holding it ("md127"), or NULL */
-	struct dvol_stripe_member facts;
 };
 
 struct stripe {
 	struct stripe_member *m;
+	struct dvol_stripe_member *facts; /* one a member: what stripe.h decides over */
 	size_t n;
 	char name[DVOL_STRIPE_NAME_MAX];
 	struct dvol_stripe_decision decision;
 	char **mdadm_argv; /* create or assemble */
 	char *md;	   /* the array, once it runs ("md127") */
-	char *uuid;	   /* its UUID, as its members' superblocks give it */
 };
 
 /* A local volume: the device found, held locked, judged, and what will be done to it. */

@@ -37,9 +37,9 @@ void stripe_done(struct stripe *s)
 	for (size_t i = 0; i < s->n; i++)
 		member_done(&s->m[i]);
 	free(s->m);
+	free(s->facts);
 	dvol_strv_free(s->mdadm_argv);
 	free(s->md);
-	free(s->uuid);
 	*s = (struct stripe){0};
 }
 
@@ -91,7 +91,8 @@ static int find_members(struct plan *p)
 	if (r < 0)
 		return log_error_errno(r, "cannot look for the block devices of '%s'", spec);
 	s->m = calloc(n, sizeof(*s->m));
-	if (!s->m) {
+	s->facts = calloc(n, sizeof(*s->facts));
+	if (!s->m || !s->facts) {
 		dvol_blk_devs_free(v, n);
 		return -ENOMEM;
 	}
@@ -167,6 +168,7 @@ static int judge_members(struct plan *p)
 
 	for (size_t i = 0; i < s->n; i++) {
 		struct stripe_member *m = &s->m[i];
+		struct dvol_stripe_member *f = &s->facts[i];
 		_cleanup_(dvol_strv_freep) char **slaves = NULL;
 		bool running = false;
 		size_t k = 0;
@@ -177,29 +179,29 @@ static int judge_members(struct plan *p)
 		r = dvol_blk_probe(m->fd, &m->dev, p->opts.mkfs_ignore_nonzero, &m->verdict);
 		if (r < 0)
 			return log_error_errno(r, "cannot probe %s", m->desc);
-		m->facts = (struct dvol_stripe_member){0};
+		*f = (struct dvol_stripe_member){0};
 		switch (m->verdict.state) {
 		case DVOL_BLK_BLANK:
-			m->facts.kind = DVOL_MEMBER_BLANK;
+			f->kind = DVOL_MEMBER_BLANK;
 			break;
 		case DVOL_BLK_FS:
-			m->facts.kind = DVOL_MEMBER_FS;
+			f->kind = DVOL_MEMBER_FS;
 			break;
 		default:
 			/* Held by an array with no signature left: blank under a stale array;
 			 * judged again in full once the array is stopped. */
-			m->facts.kind = m->verdict.md_member ? DVOL_MEMBER_RAID
-					: m->verdict.held    ? DVOL_MEMBER_BLANK
-							     : DVOL_MEMBER_OTHER;
+			f->kind = m->verdict.md_member ? DVOL_MEMBER_RAID
+				  : m->verdict.held    ? DVOL_MEMBER_BLANK
+						       : DVOL_MEMBER_OTHER;
 		}
-		m->facts.array_uuid = m->verdict.uuid;
-		m->facts.array_name = m->verdict.label;
+		f->array_uuid = m->verdict.uuid;
+		f->array_name = m->verdict.label;
 
 		r = dvol_blk_md_holder(&m->dev, &m->md);
 		if (r == -EBUSY) {
 			/* device-mapper, bcache: not md, and not dvol's to stop. */
-			m->facts.kind = DVOL_MEMBER_OTHER;
-			m->facts.held = true;
+			f->kind = DVOL_MEMBER_OTHER;
+			f->held = true;
 			continue;
 		}
 		if (r < 0)
@@ -210,41 +212,36 @@ static int judge_members(struct plan *p)
 		if (r < 0)
 			return log_error_errno(r, "cannot read the state of %s, which holds %s",
 					       m->md, m->desc);
-		m->facts.held = true;
-		m->facts.held_ours = true;
+		f->held = true;
+		f->held_ours = true;
 		for (k = 0; slaves[k]; k++)
-			m->facts.held_ours &= is_member(s, slaves[k]);
-		m->facts.held_active = running;
-		m->facts.held_all = m->facts.held_ours && k == s->n;
+			f->held_ours &= is_member(s, slaves[k]);
+		f->held_active = running;
+		f->held_all = f->held_ours && k == s->n;
 	}
 	return 0;
 }
 
-static struct dvol_stripe_decision decide(struct plan *p)
+static struct dvol_stripe_decision decide(const struct plan *p)
 {
-	struct stripe *s = &p->local.stripe;
-	_cleanup_free_ struct dvol_stripe_member *facts = calloc(s->n, sizeof(*facts));
+	const struct stripe *s = &p->local.stripe;
 
-	if (!facts)
-		return (struct dvol_stripe_decision){.action = DVOL_STRIPE_REFUSE,
-						     .why = DVOL_STRIPE_WHY_HELD};
-	for (size_t i = 0; i < s->n; i++)
-		facts[i] = s->m[i].facts;
 	return dvol_stripe_decide(&(struct dvol_stripe_facts){
-	    .name = s->name, .n = s->n, .m = facts, .mkfs = p->opts.mkfs != NULL});
+	    .name = s->name, .n = s->n, .m = s->facts, .mkfs = p->opts.mkfs != NULL});
 }
 
 /* One line a member, for -f and for a refusal. */
-static int member_line(const struct stripe_member *m, char **ret)
+static int member_line(const struct stripe *s, size_t i, char **ret)
 {
+	const struct stripe_member *m = &s->m[i];
 	const struct dvol_blk_verdict *v = &m->verdict;
 
 	if (v->md_member)
-		return asprintf(ret, "%s: md member of %s (array UUID %s)%s%s%s", m->desc,
-				v->label ? v->label : "an array without a name",
-				v->uuid ? v->uuid : "?", m->md ? ", held by " : "",
-				m->md ? m->md : "",
-				m->md ? (m->facts.held_active ? ", running" : ", inactive") : "");
+		return asprintf(
+		    ret, "%s: md member of %s (array UUID %s)%s%s%s", m->desc,
+		    v->label ? v->label : "an array without a name", v->uuid ? v->uuid : "?",
+		    m->md ? ", held by " : "", m->md ? m->md : "",
+		    m->md ? (s->facts[i].held_active ? ", running" : ", inactive") : "");
 	return asprintf(ret, "%s: %s%s", m->desc, v->state == DVOL_BLK_BLANK ? "blank, " : "",
 			v->what);
 }
@@ -261,14 +258,14 @@ static int stop_holders(struct plan *p, bool running_too)
 		const char *md = s->m[i].md;
 		bool seen = false;
 
-		if (!md || !s->m[i].facts.held_ours || (s->m[i].facts.held_active && !running_too))
+		if (!md || !s->facts[i].held_ours || (s->facts[i].held_active && !running_too))
 			continue;
 		for (size_t k = 0; k < i; k++)
 			seen |= s->m[k].md && strcmp(s->m[k].md, md) == 0;
 		if (seen)
 			continue;
 		log_notice("stopping %s, %s array of %s's members", md,
-			   s->m[i].facts.held_active ? "a stale" : "an inactive", s->name);
+			   s->facts[i].held_active ? "a stale" : "an inactive", s->name);
 		r = stop_md(md);
 		if (r < 0)
 			return r;
@@ -284,7 +281,7 @@ static int refuse(struct plan *p)
 	for (size_t i = 0; i < s->n; i++) {
 		_cleanup_free_ char *l = NULL;
 
-		if (member_line(&s->m[i], &l) < 0 || dvol_strextendf(&lines, "\n", "  %s", l) < 0)
+		if (member_line(s, i, &l) < 0 || dvol_strextendf(&lines, "\n", "  %s", l) < 0)
 			return -ENOMEM;
 	}
 	log_error("refusing to stripe %zu instance-store members as %s: %s; nothing was "
@@ -328,7 +325,6 @@ static int take_array(struct plan *p)
 {
 	struct local *l = &p->local;
 	struct stripe *s = &l->stripe;
-	_cleanup_(dvol_blk_tags_done) struct dvol_blk_tags tags = {0};
 	int r;
 
 	r = find_array(p);
@@ -341,11 +337,6 @@ static int take_array(struct plan *p)
 	if (asprintf(&l->dev.found_via, "stripe %s of %zu instance-store namespaces", s->name,
 		     s->n) < 0)
 		return -ENOMEM;
-	/* Its UUID, from a member's superblock: the array's identity for the claim. */
-	free(s->uuid);
-	s->uuid = NULL;
-	if (dvol_blk_read_tags(s->m[0].dev.node, &tags) >= 0 && tags.uuid)
-		s->uuid = strdup(tags.uuid);
 	l->striped = true;
 	return 1;
 }
@@ -380,38 +371,23 @@ static int act_members(struct plan *p)
 int plan_stripe(struct plan *p)
 {
 	struct stripe *s = &p->local.stripe;
-	_cleanup_free_ const char **ids = NULL;
-	_cleanup_free_ char *idbuf = NULL;
+	_cleanup_(dvol_strv_freep) char **ids = NULL;
 	char *const *nodes;
 	int r;
 
 	r = find_members(p);
 	if (r <= 0)
 		return r;
-	/* The name, from serials and namespaces (a device without a serial: its identity). */
-	ids = calloc(s->n, sizeof(*ids));
+	/* The name, from serials and namespaces (instance stores always have a serial). */
+	ids = calloc(s->n + 1, sizeof(*ids));
 	if (!ids)
 		return -ENOMEM;
-	for (size_t i = 0; i < s->n; i++) {
-		char *id;
-
-		if (asprintf(&id, "%s/%u", s->m[i].dev.serial ? s->m[i].dev.serial : "",
-			     s->m[i].dev.nsid) < 0 ||
-		    dvol_strextendf(&idbuf, "\n", "%s", id) < 0) {
-			free(id);
+	for (size_t i = 0; i < s->n; i++)
+		if (asprintf(&ids[i], "%s/%u", s->m[i].dev.serial, s->m[i].dev.nsid) < 0) {
+			ids[i] = NULL;
 			return -ENOMEM;
 		}
-		free(id);
-	}
-	{
-		size_t i = 0;
-
-		for (char *t = idbuf, *save = NULL, *w; (w = strtok_r(t, "\n", &save)); t = NULL)
-			ids[i++] = w;
-		if (i != s->n)
-			return -EINVAL;
-	}
-	r = dvol_stripe_name(ids, s->n, s->name);
+	r = dvol_stripe_name((const char *const *)ids, s->n, s->name);
 	if (r < 0)
 		return r;
 
@@ -423,7 +399,7 @@ int plan_stripe(struct plan *p)
 		for (size_t i = 0; i < s->n; i++) {
 			_cleanup_free_ char *l = NULL;
 
-			if (member_line(&s->m[i], &l) >= 0)
+			if (member_line(s, i, &l) >= 0)
 				log_debug("%s member %zu: %s", s->name, i, l);
 		}
 		if (!s->decision.stop_first || arg_fake)
