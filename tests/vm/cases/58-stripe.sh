@@ -13,6 +13,9 @@
 #   array left): one member wiped, a member holding ext4, a member of another array, a fifth
 #   member added; count=3 with four; stripe=no with several.
 # - 16 concurrent mounts of blank members: one create, one mkfs, one array, one mount.
+# - mkfs.xfs killed half-way on a new array: the mount fails, the array stays; the next
+#   mount (with the array still running, or stopped as a reboot leaves it) formats the same
+#   array again (dvol's claim on it) and mounts it.
 # - leaves a 2-member stripe with a file (controllers r1, r2; backing files kept, controllers
 #   gone) for 58-stripe.reboot.sh.
 # shellcheck source=tests/vm/guest/guest-lib.sh
@@ -414,4 +417,75 @@ j=$(journalctl --since "$since" --no-pager -o cat | grep -cE 'creating stripe dv
 check "...the journal too: one 'creating stripe' ($j)" test "$j" -eq 1
 printf '%s\n' "$ERR" | sort | uniq -c | sort -rn | head -n 20 | diag
 umount "$T/c"
+for m in $(arrays); do mdadm --stop "/dev/$m" >/dev/null 2>&1; done
+
+# --- mkfs killed half-way on a new array ---------------------------------------------------
+# killed_mkfs: four blank 128 GiB members (mkfs.xfs zeroes a 256 MiB log: long enough here
+# to be caught), mount in the background, mkfs.xfs frozen as soon as it runs and killed.
+# Sets RC, ERR, KMD (the array), KMDU (its md UUID).
+killed_mkfs() {
+	local p i
+	for m in $(arrays); do mdadm --stop "/dev/$m" >/dev/null 2>&1; done
+	steps 'nvmet del s1' 'nvmet del s2' 'nvmet del s3' 'nvmet del s4' \
+		'add s1 STRIPE1 --fresh --size 128G' 'add s2 STRIPE2 --fresh --size 128G' \
+		'add s3 STRIPE3 --fresh --size 128G' 'add s4 STRIPE4 --fresh --size 128G' || return 1
+	mapfile -t S < <(devs s1 s2 s3 s4)
+	mount -t dvol nvme:instance-store "$T/x" -o mkfs=xfs >"$T/k.out" 2>"$T/k.err" &
+	p=$!
+	for i in $(seq 2000); do
+		pkill -STOP -x mkfs.xfs && break
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.01
+	done
+	pgrep -x mkfs.xfs >/dev/null && KILLED=1 || KILLED=0
+	sleep 0.3
+	pkill -KILL -x mkfs.xfs
+	wait "$p"
+	RC=$?
+	ERR=$(cat "$T/k.err")
+	KMD=$(arrays | head -n 1)
+	KMDU=$(md_uuid "/dev/$KMD")
+	return 0
+}
+# after_kill HOW: the checks on a mount whose mkfs was killed.
+after_kill() {
+	printf '%s\n' "$ERR" | diag
+	check "$1: mkfs.xfs was caught running and killed" test "$KILLED" -eq 1
+	check "...the mount failed (rc=$RC)" test "$RC" -ne 0
+	expect_msg "mkfs.xfs on .* was killed \(signal 9\)" "...saying mkfs.xfs was killed (signal 9)"
+	check "...nothing mounted" not_mounted "$T/x"
+	check "...the array stays, with its 4 members ($KMD, md UUID $KMDU)" \
+		test -n "$KMD" -a -n "$KMDU" -a "$(cat "/sys/block/$KMD/md/raid_disks" 2>/dev/null)" = 4
+}
+# reformatted ACT: the last mount ($RC, $ERR) formatted the array left by the killed run
+# (the array ACT, "using" or "assembling") and mounted it.
+reformatted() {
+	printf '%s\n' "$ERR" | diag
+	check "...exit 0 (rc=$RC)" test "$RC" -eq 0
+	check "...no new array ('creating stripe' $(count 'creating stripe' "$ERR") times)" \
+		test "$(count 'creating stripe' "$ERR")" -eq 0
+	[ "$1" = assembling ] &&
+		check "...'assembling stripe' once" test "$(count 'assembling stripe' "$ERR")" -eq 1
+	check "...one mkfs: the claim on the array let it format again ('formatted ... as xfs')" \
+		test "$(count 'formatted .* as xfs' "$ERR")" -eq 1
+	MD=$(source_of "$T/x")
+	check "...mounted from the same array (md UUID $KMDU)" test -n "$MD" -a "$(md_uuid "$MD")" = "$KMDU"
+	check "...as xfs" test "$(findmnt -rn -o FSTYPE --mountpoint "$T/x")" = xfs
+	xfs_geometry "$T/x" 4
+	check "...one array" test "$(narrays)" -eq 1
+}
+
+killed_mkfs || not_ok "nvmet re-add of s1..s4 for the killed mkfs"
+after_kill "mkfs.xfs killed on a new array"
+run_rc mount -t dvol nvme:instance-store "$T/x" -o mkfs=xfs
+reformatted using
+mounted "$T/x" && umount "$T/x"
+
+# The same, and the array stopped before the next run (as after a reboot or power loss).
+killed_mkfs || not_ok "nvmet re-add of s1..s4 for the second killed mkfs"
+after_kill "mkfs.xfs killed again on a new array"
+check "...mdadm --stop /dev/$KMD (as a reboot would)" mdadm --stop "/dev/$KMD"
+run_rc mount -t dvol nvme:instance-store "$T/x" -o mkfs=xfs
+reformatted assembling
+mounted "$T/x" && umount "$T/x"
 done_testing
