@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmount/libmount.h>
+
+#include "cleanup.h"
+#include "json.h"
+#include "lease.h"
+
+/* The record's format: a reader refuses one it does not know. */
+#define RECORD_FORMAT 1
+
+static inline void json_tokener_freep(struct json_tokener **t)
+{
+	if (*t)
+		json_tokener_free(*t);
+}
+
+bool dvol_lease_machine_id_valid(const char *s)
+{
+	return strlen(s) == DVOL_LEASE_MACHINE_ID_LEN &&
+	       strspn(s, "0123456789abcdef") == DVOL_LEASE_MACHINE_ID_LEN;
+}
+
+bool dvol_lease_boot_id_valid(const char *s)
+{
+	if (strlen(s) != DVOL_LEASE_BOOT_ID_LEN)
+		return false;
+	for (size_t i = 0; i < DVOL_LEASE_BOOT_ID_LEN; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : !strchr("0123456789abcdef", s[i]) || !s[i])
+			return false;
+	}
+	return true;
+}
+
+/* Printable, and no control character that could forge a log line or drive a terminal. */
+static bool text_valid(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool hostname_valid(const char *s)
+{
+	size_t l = strlen(s);
+
+	return l > 0 && l <= DVOL_LEASE_HOSTNAME_MAX && text_valid(s, l);
+}
+
+static bool record_valid(const struct dvol_lease_record *r)
+{
+	size_t mp = strnlen(r->mount_point, sizeof(r->mount_point));
+	size_t nc = strnlen(r->nfs_client, sizeof(r->nfs_client));
+
+	return dvol_lease_machine_id_valid(r->machine_id) && dvol_lease_boot_id_valid(r->boot_id) &&
+	       hostname_valid(r->hostname) && nc < sizeof(r->nfs_client) &&
+	       text_valid(r->nfs_client, nc) && mp < sizeof(r->mount_point) &&
+	       r->mount_point[0] == '/' && text_valid(r->mount_point, mp) && r->pid > 0 &&
+	       r->pid <= INT32_MAX && r->generation > 0 &&
+	       r->generation <= DVOL_LEASE_GENERATION_MAX && r->since <= INT64_MAX &&
+	       r->heartbeat <= INT64_MAX;
+}
+
+int dvol_lease_record_encode(const struct dvol_lease_record *r, char *buf, size_t size)
+{
+	_cleanup_json_ json_object *o = NULL;
+	const char *s;
+	size_t l;
+	int e;
+
+	if (size < DVOL_LEASE_RECORD_SIZE || !record_valid(r))
+		return -EINVAL;
+	o = json_object_new_object();
+	if (!o)
+		return -ENOMEM;
+	e = dvol_json_add_int(o, "format", RECORD_FORMAT);
+	if (e >= 0)
+		e = dvol_json_add_string(o, "machine_id", r->machine_id);
+	if (e >= 0)
+		e = dvol_json_add_string(o, "boot_id", r->boot_id);
+	if (e >= 0)
+		e = dvol_json_add_string(o, "hostname", r->hostname);
+	if (e >= 0 && r->nfs_client[0])
+		e = dvol_json_add_string(o, "nfs_client", r->nfs_client);
+	if (e >= 0)
+		e = dvol_json_add_string(o, "mount_point", r->mount_point);
+	if (e >= 0)
+		e = dvol_json_add_int(o, "pid", r->pid);
+	if (e >= 0)
+		e = dvol_json_add_u64(o, "since", r->since);
+	if (e >= 0)
+		e = dvol_json_add_u64(o, "heartbeat", r->heartbeat);
+	if (e >= 0)
+		e = dvol_json_add_u64(o, "generation", r->generation);
+	if (e < 0)
+		return e;
+	s = json_object_to_json_string_ext(o,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s)
+		return -ENOMEM;
+	l = strlen(s);
+	if (l > DVOL_LEASE_RECORD_SIZE - 1)
+		return -ENAMETOOLONG;
+	memcpy(buf, s, l);
+	memset(buf + l, ' ', DVOL_LEASE_RECORD_SIZE - 1 - l);
+	buf[DVOL_LEASE_RECORD_SIZE - 1] = '\n';
+	return 0;
+}
+
+/* The string under KEY into DST (SIZE): present, a string, no NUL inside, and fitting. */
+static int get_string(json_object *o, const char *key, bool required, char *dst, size_t size)
+{
+	json_object *v;
+	const char *s;
+	int l;
+
+	if (!json_object_object_get_ex(o, key, &v)) {
+		dst[0] = 0;
+		return required ? -EBADMSG : 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return -EBADMSG;
+	s = json_object_get_string(v);
+	l = json_object_get_string_len(v);
+	if (!s || l < 0 || (size_t)l >= size || strlen(s) != (size_t)l)
+		return -EBADMSG;
+	memcpy(dst, s, (size_t)l + 1);
+	return 0;
+}
+
+/* An integer from 0 to INT64_MAX under KEY: json-c clamps a larger one to UINT64_MAX
+ * without a word, and keeps the sign apart (a negative one reads as 0 through its
+ * unsigned getter), so both are refused by range. */
+static int get_u64(json_object *o, const char *key, uint64_t *ret)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return -EBADMSG;
+	if (json_object_get_int64(v) < 0 || json_object_get_uint64(v) > INT64_MAX)
+		return -EBADMSG;
+	*ret = json_object_get_uint64(v);
+	return 0;
+}
+
+int dvol_lease_record_parse(const char *buf, size_t len, struct dvol_lease_record *ret)
+{
+	_cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
+	_cleanup_json_ json_object *o = NULL;
+	struct dvol_lease_record r = {0};
+	uint64_t format, pid;
+	size_t end;
+
+	if (len == 0 || len > DVOL_LEASE_RECORD_SIZE || memchr(buf, 0, len))
+		return -EBADMSG;
+	tok = json_tokener_new_ex(3);
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, buf, (int)len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(o, json_type_object))
+		return -EBADMSG;
+	end = json_tokener_get_parse_end(tok);
+	if (end > len || strspn(buf + end, " \t\r\n") < len - end)
+		return -EBADMSG;
+
+	if (get_u64(o, "format", &format) < 0 || format != RECORD_FORMAT ||
+	    get_string(o, "machine_id", true, r.machine_id, sizeof(r.machine_id)) < 0 ||
+	    get_string(o, "boot_id", true, r.boot_id, sizeof(r.boot_id)) < 0 ||
+	    get_string(o, "hostname", true, r.hostname, sizeof(r.hostname)) < 0 ||
+	    get_string(o, "nfs_client", false, r.nfs_client, sizeof(r.nfs_client)) < 0 ||
+	    get_string(o, "mount_point", true, r.mount_point, sizeof(r.mount_point)) < 0 ||
+	    get_u64(o, "pid", &pid) < 0 || get_u64(o, "since", &r.since) < 0 ||
+	    get_u64(o, "heartbeat", &r.heartbeat) < 0 ||
+	    get_u64(o, "generation", &r.generation) < 0)
+		return -EBADMSG;
+	if (pid > INT32_MAX)
+		return -EBADMSG;
+	r.pid = (int64_t)pid;
+	if (!record_valid(&r))
+		return -EBADMSG;
+	*ret = r;
+	return 0;
+}
+
+bool dvol_lease_same_host(const struct dvol_lease_record *a, const struct dvol_lease_record *b)
+{
+	return strcmp(a->machine_id, b->machine_id) == 0 && strcmp(a->boot_id, b->boot_id) == 0 &&
+	       strcmp(a->hostname, b->hostname) == 0;
+}
+
+int dvol_lease_next_generation(const struct dvol_lease_record *prev, uint64_t *ret)
+{
+	if (!prev || prev->generation == 0) {
+		*ret = 1;
+		return 0;
+	}
+	if (prev->generation >= DVOL_LEASE_GENERATION_MAX)
+		return -EOVERFLOW;
+	*ret = prev->generation + 1;
+	return 0;
+}
+
+int dvol_lease_timing(uint64_t lease_ms, struct dvol_lease_timing *ret)
+{
+	if (lease_ms < DVOL_LEASE_TIME_MS_MIN || lease_ms > DVOL_LEASE_TIME_MS_MAX)
+		return -ERANGE;
+	*ret = (struct dvol_lease_timing){
+	    .lease_ms = lease_ms,
+	    .heartbeat_ms = lease_ms / 6,
+	    .fence_ms = lease_ms / 2,
+	};
+	return 0;
+}
+
+enum dvol_lease_beat dvol_lease_after_beat(const struct dvol_lease_timing *t, int r,
+					   uint64_t now_ms, uint64_t last_ok_ms)
+{
+	if (r >= 0)
+		return DVOL_LEASE_BEAT_OK;
+	/* EIO on a locked file: the client lost its lock state (the lease expired and the
+	 * server may already have granted the lock to another host). */
+	if (r == -EIO)
+		return DVOL_LEASE_BEAT_FENCE;
+	if (now_ms < last_ok_ms || now_ms - last_ok_ms >= t->fence_ms)
+		return DVOL_LEASE_BEAT_FENCE;
+	return DVOL_LEASE_BEAT_RETRY;
+}
+
+static bool name_is(const char *name, size_t namesz, const char *want)
+{
+	return namesz == strlen(want) && strncmp(name, want, namesz) == 0;
+}
+
+enum dvol_lease_opts_why dvol_lease_check_nfs_opts(const char *fs, const char **ret_name)
+{
+	char *p = (char *)fs, *name, *value;
+	size_t namesz, valuesz;
+	bool nolock = false, local = false;
+
+	while (p && mnt_optstr_next_option(&p, &name, &namesz, &value, &valuesz) == 0) {
+		if (name_is(name, namesz, "nolock"))
+			nolock = true;
+		else if (name_is(name, namesz, "lock"))
+			nolock = false;
+		else if (name_is(name, namesz, "local_lock"))
+			/* all, posix, flock, or anything the kernel would refuse anyway */
+			local = !(value && valuesz == 4 && strncmp(value, "none", 4) == 0);
+	}
+	if (nolock) {
+		*ret_name = "nolock";
+		return DVOL_LEASE_OPTS_NOLOCK;
+	}
+	if (local) {
+		*ret_name = "local_lock";
+		return DVOL_LEASE_OPTS_LOCAL_LOCK;
+	}
+	*ret_name = NULL;
+	return DVOL_LEASE_OPTS_OK;
+}
+
+static const char *const on_conflict_names[] = {
+    [DVOL_LEASE_CONFLICT_RO] = "ro",
+    [DVOL_LEASE_CONFLICT_FAIL] = "fail",
+    [DVOL_LEASE_CONFLICT_WAIT] = "wait",
+};
+
+int dvol_lease_on_conflict_from_string(const char *s, enum dvol_lease_on_conflict *ret)
+{
+	for (size_t i = 0; s && i < ELEMENTSOF(on_conflict_names); i++)
+		if (strcmp(s, on_conflict_names[i]) == 0) {
+			*ret = (enum dvol_lease_on_conflict)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *dvol_lease_on_conflict_to_string(enum dvol_lease_on_conflict c)
+{
+	return (size_t)c < ELEMENTSOF(on_conflict_names) ? on_conflict_names[c] : "ro";
+}
