@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mount.h>
+
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
@@ -25,6 +27,9 @@ enum opt_type {
 	OPT_FALLBACK,
 	OPT_STRIPE,
 	OPT_COUNT,
+	OPT_WRITER,
+	OPT_ON_CONFLICT,
+	OPT_LEASE_TIME,
 };
 
 static const struct own_opt {
@@ -54,6 +59,14 @@ static const struct own_opt {
     {"stripe", OPT_STRIPE, offsetof(struct dvol_opts, stripe_no),
      offsetof(struct dvol_opts, stripe_set)},
     {"count", OPT_COUNT, offsetof(struct dvol_opts, count), -1},
+    {"writer", OPT_WRITER, offsetof(struct dvol_opts, writer_exclusive),
+     offsetof(struct dvol_opts, writer_set)},
+    {"on-conflict", OPT_ON_CONFLICT, offsetof(struct dvol_opts, on_conflict),
+     offsetof(struct dvol_opts, on_conflict_set)},
+    {"wait-timeout", OPT_DURATION, offsetof(struct dvol_opts, wait_timeout_ms),
+     offsetof(struct dvol_opts, wait_timeout_set)},
+    {"lease-time", OPT_LEASE_TIME, offsetof(struct dvol_opts, lease_time_ms),
+     offsetof(struct dvol_opts, lease_time_set)},
 };
 
 const char *dvol_fallback_to_string(enum dvol_fallback f)
@@ -220,6 +233,29 @@ static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, 
 		*(unsigned *)(base + d->offset) = (unsigned)n;
 		break;
 	}
+	case OPT_WRITER:
+		if (strcmp(v, "exclusive") == 0)
+			*(bool *)(base + d->offset) = true;
+		else if (strcmp(v, "shared") == 0)
+			*(bool *)(base + d->offset) = false;
+		else
+			return *why = "is neither exclusive nor shared", -EINVAL;
+		break;
+	case OPT_ON_CONFLICT:
+		if (dvol_lease_on_conflict_from_string(
+			v, (enum dvol_lease_on_conflict *)(base + d->offset)) < 0)
+			return *why = "is not what a second writer does (ro, fail or wait)",
+			       -EINVAL;
+		break;
+	case OPT_LEASE_TIME: {
+		struct dvol_lease_timing t;
+
+		r = dvol_parse_duration_ms(v, (uint64_t *)(base + d->offset));
+		if (r < 0 || dvol_lease_timing(*(uint64_t *)(base + d->offset), &t) < 0)
+			return *why = "is not the server's lease time (2s to 1h, like 90 or 10s)",
+			       -EINVAL;
+		break;
+	}
 	case OPT_MOUNTED:
 	case OPT_FSLIST:
 		r = set_string(d->type, (char **)(base + d->offset), v, why);
@@ -259,6 +295,8 @@ int dvol_opts_parse(const char *optstr, struct dvol_opts *ret, char **ret_bad, c
 	    .device_timeout_ms = DVOL_DEVICE_TIMEOUT_MS_DEFAULT,
 	    .probe_timeout_ms = DVOL_PROBE_TIMEOUT_MS_DEFAULT,
 	    .fallback_size = DVOL_FALLBACK_SIZE_DEFAULT,
+	    .wait_timeout_ms = DVOL_LEASE_WAIT_MS_DEFAULT,
+	    .lease_time_ms = DVOL_LEASE_TIME_MS_DEFAULT,
 	};
 	const char *why = NULL;
 	int r;
@@ -314,6 +352,30 @@ int dvol_opts_parse(const char *optstr, struct dvol_opts *ret, char **ret_bad, c
 	return 0;
 }
 
+/* writer= and the options that go with it. */
+static enum dvol_opts_why check_writer(const struct dvol_opts *o, enum dvol_vol vol,
+				       const char **ret_name)
+{
+	const char *alone = o->on_conflict_set	  ? "on-conflict"
+			    : o->wait_timeout_set ? "wait-timeout"
+			    : o->lease_time_set	  ? "lease-time"
+						  : NULL;
+
+	if ((o->writer_set || alone) && vol != DVOL_VOL_NFS)
+		return *ret_name = o->writer_set ? "writer" : alone, DVOL_OPTS_WRITER_NOT_NFS;
+	if (alone && !o->writer_exclusive)
+		return *ret_name = alone, DVOL_OPTS_WRITER_ALONE;
+	if (o->wait_timeout_set && o->on_conflict != DVOL_LEASE_CONFLICT_WAIT)
+		return *ret_name = "wait-timeout", DVOL_OPTS_WAIT_ALONE;
+	if (!o->writer_exclusive)
+		return DVOL_OPTS_OK;
+	if (o->mflags & MS_RDONLY)
+		return *ret_name = "writer", DVOL_OPTS_WRITER_RO;
+	if (dvol_lease_check_nfs_opts(o->fs, ret_name) != DVOL_LEASE_OPTS_OK)
+		return DVOL_OPTS_WRITER_NOLOCK;
+	return DVOL_OPTS_OK;
+}
+
 enum dvol_opts_why dvol_opts_check(const struct dvol_opts *o, enum dvol_vol vol, bool sloppy,
 				   const char **ret_name)
 {
@@ -340,6 +402,8 @@ enum dvol_opts_why dvol_opts_check(const struct dvol_opts *o, enum dvol_vol vol,
 	default:
 		break;
 	}
+	if (why == DVOL_OPTS_OK)
+		why = check_writer(o, vol, &name);
 	if (why == DVOL_OPTS_OK && o->fallback_size_set && !o->optional)
 		why = DVOL_OPTS_FALLBACK_ALONE, name = "fallback-size";
 	else if (why == DVOL_OPTS_OK && o->fallback_set && !o->optional)
@@ -491,6 +555,38 @@ int dvol_opts_explain(enum dvol_opts_why why, const struct dvol_opts_words *w, c
 				      "option 'fallback-size=' caps a tmpfs, and 'fallback=disk' "
 				      "binds a folder of the root disk, which no size caps; remove "
 				      "fallback-size=, or use fallback=tmpfs");
+		break;
+	case DVOL_OPTS_WRITER_NOT_NFS:
+		(void)dvol_strextendf(&t, NULL,
+				      "option '%s=' applies to NFS exports, whose server enforces "
+				      "the one writer's lease, and '%s' is %s; remove it",
+				      name, spec,
+				      w->vol == DVOL_VOL_BIND ? "a folder" : "a block device");
+		break;
+	case DVOL_OPTS_WRITER_ALONE:
+		(void)dvol_strextendf(&t, NULL,
+				      "option '%s=' sets how the one writer's lease is kept, and "
+				      "'writer=exclusive' is not given",
+				      name);
+		break;
+	case DVOL_OPTS_WAIT_ALONE:
+		(void)dvol_strextendf(&t, NULL,
+				      "option 'wait-timeout=' bounds the wait for the writer's "
+				      "lease, and 'on-conflict=wait' is not given");
+		break;
+	case DVOL_OPTS_WRITER_RO:
+		(void)dvol_strextendf(&t, NULL,
+				      "options 'writer=exclusive' and 'ro' do not go together: a "
+				      "read-only mount needs no writer's lease; remove one");
+		break;
+	case DVOL_OPTS_WRITER_NOLOCK:
+		(void)dvol_strextendf(&t, NULL,
+				      "option '%s' keeps locks on this host, so that another host "
+				      "could write to '%s' too: 'writer=exclusive' needs locks "
+				      "that reach the server; remove '%s'%s",
+				      name, spec, name,
+				      strcmp(name, "local_lock") == 0 ? " or use local_lock=none"
+								      : "");
 		break;
 	case DVOL_OPTS_LOCAL_ON_NFS:
 		(void)dvol_strextendf(&t, NULL,

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lease.h"
 #include "spec.h"
 
 /* fallback=: what 'optional' mounts in a volume's place */
@@ -55,6 +56,16 @@ struct dvol_opts {
 	bool stripe_no;
 	bool stripe_set;
 	unsigned count; /* 0: as many as there are */
+	/* writer=exclusive: one writer at a time, under a lease the NFS server enforces
+	 * (lease.h); writer=shared is the default, and undoes an earlier exclusive */
+	bool writer_exclusive;
+	bool writer_set;
+	enum dvol_lease_on_conflict on_conflict; /* on-conflict=ro|fail|wait */
+	bool on_conflict_set;
+	uint64_t wait_timeout_ms; /* wait-timeout=: on-conflict=wait's bound */
+	bool wait_timeout_set;
+	uint64_t lease_time_ms; /* lease-time=: the server's lease, which the client cannot read */
+	bool lease_time_set;
 
 	unsigned long mflags; /* MS_* of the VFS options */
 	char *vfs;	      /* "ro,nosuid" ... */
@@ -92,6 +103,11 @@ enum dvol_opts_why {
 	DVOL_OPTS_PROBE_ZERO,	  /* probe-timeout=0: no time to probe */
 	DVOL_OPTS_FALLBACK_ALONE, /* fallback-size= or fallback= without optional */
 	DVOL_OPTS_DISK_CAPPED,	  /* fallback-size= with fallback=disk: nothing caps it */
+	DVOL_OPTS_WRITER_NOT_NFS, /* writer=, on-conflict=...: a lease on NFS only, for now */
+	DVOL_OPTS_WRITER_ALONE,	  /* on-conflict=, wait-timeout=, lease-time= without writer= */
+	DVOL_OPTS_WAIT_ALONE,	  /* wait-timeout= without on-conflict=wait */
+	DVOL_OPTS_WRITER_RO,	  /* writer=exclusive with ro: a reader needs no lease */
+	DVOL_OPTS_WRITER_NOLOCK,  /* writer=exclusive with nolock or local_lock=: host-local */
 	_DVOL_OPTS_WHY_MAX,
 };
 

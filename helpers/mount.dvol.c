@@ -266,7 +266,19 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 	ow = dvol_opts_check(&p->opts, p->kind, arg_sloppy, &name);
 	if (ow == DVOL_OPTS_OK)
 		ow = dvol_optstr_check_kind(mnt_context_get_options(cxt), p->kind, &name);
-	return explain_options(p, ow, name);
+	r = explain_options(p, ow, name);
+	if (r < 0)
+		return r;
+	/* Mounting read-write before the lease is held would break the promise. */
+	if (p->opts.writer_exclusive) {
+		log_error("option 'writer=exclusive' on %s: mount.dvol does not take the one "
+			  "writer's lease yet, and a read-write mount without it would let "
+			  "another host write too; nothing was mounted. Mount it read-only, or "
+			  "without writer=exclusive and with 'dvol-writer hold' watching it",
+			  spec);
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
 /* SOURCE as utab keeps it: as given, except that a tag is recorded as the device it named,

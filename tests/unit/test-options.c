@@ -355,6 +355,124 @@ static void test_gate_options(void **state)
 	assert_string_equal(dvol_fallback_to_string(DVOL_FALLBACK_DISK), "disk");
 }
 
+/* writer=exclusive and its options: parsed, stripped before the kernel sees them, and
+ * refused where they would do nothing or could not keep their promise. */
+static void test_writer_options(void **state)
+{
+	static const struct {
+		const char *optstr;
+		int r;
+		bool exclusive;
+		enum dvol_lease_on_conflict on_conflict;
+		uint64_t wait_ms, lease_ms;
+		const char *fs;
+	} t[] = {
+	    {"vers=4.2", 0, false, DVOL_LEASE_CONFLICT_RO, 60000, 90000, "vers=4.2"},
+	    {"writer=exclusive,vers=4.2", 0, true, DVOL_LEASE_CONFLICT_RO, 60000, 90000,
+	     "vers=4.2"},
+	    {"writer=exclusive,on-conflict=fail", 0, true, DVOL_LEASE_CONFLICT_FAIL, 60000, 90000,
+	     NULL},
+	    {"writer=exclusive,on-conflict=wait,wait-timeout=2m,lease-time=10s", 0, true,
+	     DVOL_LEASE_CONFLICT_WAIT, 120000, 10000, NULL},
+	    {"writer=exclusive,on-conflict=wait,wait-timeout=0", 0, true, DVOL_LEASE_CONFLICT_WAIT,
+	     0, 90000, NULL},
+	    {"writer=exclusive,lease-time=2", 0, true, DVOL_LEASE_CONFLICT_RO, 60000, 2000, NULL},
+	    {"writer=exclusive,lease-time=1h", 0, true, DVOL_LEASE_CONFLICT_RO, 60000, 3600000,
+	     NULL},
+	    /* the last wins: shared undoes an earlier exclusive */
+	    {"writer=exclusive,writer=shared", 0, false, DVOL_LEASE_CONFLICT_RO, 60000, 90000,
+	     NULL},
+	    {"writer=exclusive,on-conflict=wait,on-conflict=ro", 0, true, DVOL_LEASE_CONFLICT_RO,
+	     60000, 90000, NULL},
+	    {"writer", -EINVAL, false, DVOL_LEASE_CONFLICT_RO, 0, 0, NULL},
+	    {"writer=", -EINVAL, false, DVOL_LEASE_CONFLICT_RO, 0, 0, NULL},
+	    {"writer=single", -EINVAL, false, DVOL_LEASE_CONFLICT_RO, 0, 0, NULL},
+	    {"writer=Exclusive", -EINVAL, false, DVOL_LEASE_CONFLICT_RO, 0, 0, NULL},
+	    {"on-conflict=rw", -EINVAL, false, DVOL_LEASE_CONFLICT_RO, 0, 0, NULL},
+	    {"on-conflict", -EINVAL, false, DVOL_LEASE_CONFLICT_RO, 0, 0, NULL},
+	    {"wait-timeout=soon", -EINVAL, false, DVOL_LEASE_CONFLICT_RO, 0, 0, NULL},
+	    {"lease-time=1s", -EINVAL, false, DVOL_LEASE_CONFLICT_RO, 0, 0, NULL},
+	    {"lease-time=1999ms", -EINVAL, false, DVOL_LEASE_CONFLICT_RO, 0, 0, NULL},
+	    {"lease-time=2h", -EINVAL, false, DVOL_LEASE_CONFLICT_RO, 0, 0, NULL},
+	    {"lease-time=0", -EINVAL, false, DVOL_LEASE_CONFLICT_RO, 0, 0, NULL},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		struct dvol_opts o = {0};
+		_cleanup_free_ char *bad = NULL;
+		const char *why = NULL;
+
+		print_message("case %zu: %s\n", i, t[i].optstr);
+		assert_int_equal(dvol_opts_parse(t[i].optstr, &o, &bad, &why), t[i].r);
+		if (t[i].r < 0) {
+			assert_non_null(why);
+			assert_non_null(bad);
+			continue;
+		}
+		assert_int_equal(o.writer_exclusive, t[i].exclusive);
+		assert_int_equal(o.on_conflict, t[i].on_conflict);
+		assert_int_equal(o.wait_timeout_ms, t[i].wait_ms);
+		assert_int_equal(o.lease_time_ms, t[i].lease_ms);
+		if (t[i].fs)
+			assert_string_equal(o.fs, t[i].fs);
+		else
+			assert_null(o.fs);
+		dvol_opts_done(&o);
+	}
+}
+
+static void test_writer_check(void **state)
+{
+	static const struct {
+		const char *optstr;
+		enum dvol_vol vol;
+		enum dvol_opts_why want;
+		const char *name;
+	} t[] = {
+	    {"writer=exclusive", DVOL_VOL_NFS, DVOL_OPTS_OK, NULL},
+	    {"writer=exclusive,on-conflict=wait,wait-timeout=5,lease-time=10", DVOL_VOL_NFS,
+	     DVOL_OPTS_OK, NULL},
+	    {"writer=shared", DVOL_VOL_NFS, DVOL_OPTS_OK, NULL},
+	    {"writer=exclusive,local_lock=none,hard", DVOL_VOL_NFS, DVOL_OPTS_OK, NULL},
+	    {"writer=exclusive", DVOL_VOL_BIND, DVOL_OPTS_WRITER_NOT_NFS, "writer"},
+	    {"writer=shared", DVOL_VOL_LOCAL, DVOL_OPTS_WRITER_NOT_NFS, "writer"},
+	    {"on-conflict=fail", DVOL_VOL_BIND, DVOL_OPTS_WRITER_NOT_NFS, "on-conflict"},
+	    {"lease-time=10", DVOL_VOL_LOCAL, DVOL_OPTS_WRITER_NOT_NFS, "lease-time"},
+	    {"on-conflict=fail", DVOL_VOL_NFS, DVOL_OPTS_WRITER_ALONE, "on-conflict"},
+	    {"wait-timeout=5", DVOL_VOL_NFS, DVOL_OPTS_WRITER_ALONE, "wait-timeout"},
+	    {"lease-time=10", DVOL_VOL_NFS, DVOL_OPTS_WRITER_ALONE, "lease-time"},
+	    {"writer=shared,on-conflict=wait", DVOL_VOL_NFS, DVOL_OPTS_WRITER_ALONE, "on-conflict"},
+	    {"writer=exclusive,wait-timeout=5", DVOL_VOL_NFS, DVOL_OPTS_WAIT_ALONE, "wait-timeout"},
+	    {"writer=exclusive,on-conflict=fail,wait-timeout=5", DVOL_VOL_NFS, DVOL_OPTS_WAIT_ALONE,
+	     "wait-timeout"},
+	    {"writer=exclusive,ro", DVOL_VOL_NFS, DVOL_OPTS_WRITER_RO, "writer"},
+	    {"writer=exclusive,nolock", DVOL_VOL_NFS, DVOL_OPTS_WRITER_NOLOCK, "nolock"},
+	    {"vers=3,nolock,writer=exclusive", DVOL_VOL_NFS, DVOL_OPTS_WRITER_NOLOCK, "nolock"},
+	    {"writer=exclusive,local_lock=all", DVOL_VOL_NFS, DVOL_OPTS_WRITER_NOLOCK,
+	     "local_lock"},
+	    {"writer=exclusive,local_lock=posix", DVOL_VOL_NFS, DVOL_OPTS_WRITER_NOLOCK,
+	     "local_lock"},
+	    {"writer=exclusive,local_lock=flock", DVOL_VOL_NFS, DVOL_OPTS_WRITER_NOLOCK,
+	     "local_lock"},
+	    /* without writer=exclusive, nolock is the user's own business */
+	    {"nolock,local_lock=all", DVOL_VOL_NFS, DVOL_OPTS_OK, NULL},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		struct dvol_opts o;
+		const char *name = "unset";
+
+		print_message("case %zu: %s\n", i, t[i].optstr);
+		assert_int_equal(dvol_opts_parse(t[i].optstr, &o, NULL, NULL), 0);
+		assert_int_equal(dvol_opts_check(&o, t[i].vol, false, &name), t[i].want);
+		if (t[i].name)
+			assert_string_equal(name, t[i].name);
+		else
+			assert_null(name);
+		dvol_opts_done(&o);
+	}
+}
+
 static void test_degraded_reason(void **state)
 {
 	static const struct {
@@ -467,6 +585,11 @@ static void test_explain(void **state)
 	    {DVOL_OPTS_PROBE_ZERO, {"'probe-timeout=0'"}},
 	    {DVOL_OPTS_FALLBACK_ALONE, {"option 'NAME='", "'optional' is not given"}},
 	    {DVOL_OPTS_DISK_CAPPED, {"'fallback=disk'", "no size caps"}},
+	    {DVOL_OPTS_WRITER_NOT_NFS, {"option 'NAME=' applies to NFS exports", "'SRC' is"}},
+	    {DVOL_OPTS_WRITER_ALONE, {"option 'NAME='", "'writer=exclusive' is not given"}},
+	    {DVOL_OPTS_WAIT_ALONE, {"'wait-timeout='", "'on-conflict=wait' is not given"}},
+	    {DVOL_OPTS_WRITER_RO, {"'writer=exclusive' and 'ro'", "needs no writer's lease"}},
+	    {DVOL_OPTS_WRITER_NOLOCK, {"option 'NAME' keeps locks on this host", "'SRC' too"}},
 	};
 	const struct dvol_opts_words w = {.name = "NAME",
 					  .spec = "SRC",
@@ -510,6 +633,8 @@ int main(void)
 	    cmocka_unit_test(test_mkfs_options),
 	    cmocka_unit_test(test_check),
 	    cmocka_unit_test(test_gate_options),
+	    cmocka_unit_test(test_writer_options),
+	    cmocka_unit_test(test_writer_check),
 	    cmocka_unit_test(test_degraded_reason),
 	    cmocka_unit_test(test_check_kind),
 	    cmocka_unit_test(test_check_setup),
