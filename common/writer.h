@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lease.h"
+
+/*
+ * The I/O of the one writer's lease (lease.h is its pure part): this host's identity, the
+ * lock file reached through a private copy of the volume's mount, the lock, the record,
+ * the mount table, and the fence. No logging: each -errno goes to the helper.
+ */
+
+/*
+ * This host as a record names it: machine id (/etc/machine-id), boot id, host name (this
+ * UTS namespace's), and the NFS client's identity where the kernel shows it (empty
+ * otherwise). The other fields of *RET are zeroed. 0; -EBADMSG when the machine id or
+ * boot id is not one; -errno when one cannot be read.
+ */
+int dvol_writer_identity(struct dvol_lease_record *ret);
+
+/*
+ * The mount TARGET_FD (O_PATH) is the root of: its mount id (statx's STATX_MNT_ID,
+ * mountinfo's first field) and its mount point as mountinfo spells it (caller frees).
+ * -EREMOTEIO when TARGET_FD is not the root of a mount; -errno.
+ */
+int dvol_writer_mount_of(int target_fd, uint64_t *ret_id, char **ret_path);
+
+/* Is the mount MNT_ID still mounted at PATH in this mount namespace? 1, 0, or -errno. */
+int dvol_writer_mount_present(uint64_t mnt_id, const char *path);
+
+/*
+ * A private, detached copy of the mount TARGET_FD is the root of (open_tree(2),
+ * OPEN_TREE_CLONE, without submounts), with nodev, nosuid and noexec: the lock file is
+ * reached through it, so that the user's mount is never held busy (umount(8) works as
+ * ever) and nothing mounted or planted in the volume can lead elsewhere. 0 or -errno.
+ */
+int dvol_writer_clone_tree(int target_fd, int *ret_tree);
+
+/*
+ * Open .dvol/writer.lock under TREE (a dvol_writer_clone_tree()): read-write, made (the
+ * folder 0755, the file 0644) where missing, if CREATE; read-only and never made if not.
+ * A symbolic link at either is -ELOOP and nothing is made or opened through it;
+ * .dvol that is not a folder is -ENOTDIR; a lock file that is not a regular file
+ * -EBADFD, or one with other hard links (it could be another file of the volume) -EMLINK.
+ * 0 with *ret_fd; -ENOENT when !CREATE and either is missing.
+ */
+int dvol_writer_open_lock(int tree, bool create, int *ret_fd);
+
+/* Take the lease: the write lock on its byte (lease.h), an open file description lock,
+ * without waiting. 0; -EBUSY when someone else holds it; -errno. */
+int dvol_writer_lock(int fd);
+
+/* Does someone hold the lease (F_OFD_GETLK, which takes nothing)? 1, 0, or -errno. */
+int dvol_writer_lock_held(int fd);
+
+/*
+ * The record in the file FD. 0 with *ret; -ENODATA for an empty file (never held);
+ * -EBADMSG for a record that is not one (lease.h), oversized included; -errno.
+ */
+int dvol_writer_read_record(int fd, struct dvol_lease_record *ret);
+
+/* Write R whole at offset 0 and fsync, so that it has reached the server. 0 or -errno. */
+int dvol_writer_write_record(int fd, const struct dvol_lease_record *r);
+
+/* Cut the file to one record, so that no old tail follows it. 0 or -errno. */
+int dvol_writer_trim(int fd);
+
+/* How a mount was fenced. */
+enum dvol_writer_fenced {
+	DVOL_WRITER_FENCED_RO,	     /* the mount is read-only */
+	DVOL_WRITER_FENCED_DETACHED, /* it could not be made read-only, and was detached */
+};
+
+/*
+ * Fence the mount MNT_ID at PATH: resolved afresh (never following a symbolic link at
+ * PATH), checked to be that same mount, made read-only (mount_setattr(2)); if that fails,
+ * detached (umount2 MNT_DETACH). 0 with *ret_how; -ESTALE when PATH is not that mount any
+ * more (nothing was done); *ret_setattr_error (may be NULL) is mount_setattr's -errno when
+ * it failed, 0 otherwise; -errno when both failed.
+ */
+int dvol_writer_fence(const char *path, uint64_t mnt_id, enum dvol_writer_fenced *ret_how,
+		      int *ret_setattr_error);

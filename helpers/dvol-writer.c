@@ -1,0 +1,948 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dvol-writer: one writer at a time on a shared volume (writer=exclusive).
+ *
+ *   hold:   parse -> resolve the mount -> crash watcher -> private copy of the mount ->
+ *           lock (or report the holder, and wait or go) -> record -> sandbox ->
+ *           heartbeat and watch the mount table -> release when it is unmounted, fence
+ *           when the lease may be lost
+ *   fence:  make the mount read-only (or detach it)
+ *   status: who holds the lease, read without taking it
+ *
+ * The lease and its record are common/lease.c, their I/O common/writer.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <poll.h>
+
+#include "cleanup.h"
+#include "escape.h"
+#include "exitcode.h"
+#include "fdutil.h"
+#include "json.h"
+#include "lease.h"
+#include "log.h"
+#include "mountop.h"
+#include "parse.h"
+#include "sandbox.h"
+#include "timeutil.h"
+#include "version.h"
+#include "writer.h"
+
+/* dvol-writer's own exit codes, beside the shared 0, 1, 2 and 4 (common/exitcode.h). */
+enum {
+	WRITER_EX_NOT_HELD = 3, /* hold: another holds the lease; status: nobody holds it */
+	WRITER_EX_FENCED = 32,	/* hold: the lease may be lost, the mount was fenced */
+};
+
+/* on-conflict=wait: how often the lock is asked for again. */
+#define RETRY_MS 500
+
+enum verb {
+	VERB_HOLD,
+	VERB_FENCE,
+	VERB_STATUS,
+};
+
+static enum verb arg_verb;
+static const char *arg_target;
+static uint64_t arg_lease_ms = DVOL_LEASE_TIME_MS_DEFAULT;
+static enum dvol_lease_on_conflict arg_on_conflict = DVOL_LEASE_CONFLICT_RO;
+static uint64_t arg_wait_ms = DVOL_LEASE_WAIT_MS_DEFAULT;
+static int arg_ready_fd = STDOUT_FILENO;
+static bool arg_json;
+
+static void help(void)
+{
+	printf("Usage: dvol-writer hold TARGET [--lease-time=SEC] [--on-conflict=ro|fail|wait]\n"
+	       "                   [--wait-timeout=SEC] [--ready-fd=N]\n"
+	       "       dvol-writer fence TARGET\n"
+	       "       dvol-writer status TARGET [--json]\n"
+	       "\n"
+	       "One writer at a time on the volume mounted at TARGET: a lock on\n"
+	       "TARGET/.dvol/writer.lock that the NFS server enforces, and a record there\n"
+	       "naming its holder.\n"
+	       "\n"
+	       "  hold     take the lease and keep it while TARGET is mounted: a heartbeat\n"
+	       "           every lease/6; TARGET is made read-only if none reached the server\n"
+	       "           for lease/2, or one failed with EIO, or this process dies. Released\n"
+	       "           when TARGET is unmounted. Reports one line on --ready-fd (stdout):\n"
+	       "           'held RECORD', or 'conflict RECORD' naming the holder\n"
+	       "           ('conflict unreadable' if its record is not one)\n"
+	       "  fence    make TARGET read-only now (detach it if that cannot be done)\n"
+	       "  status   who holds the lease, since when, its generation and heartbeat\n"
+	       "\n"
+	       "  --lease-time=SEC     the NFS server's lease (default 90, 2s to 1h)\n"
+	       "  --on-conflict=WHAT   ro, fail (both: report and exit 3) or wait\n"
+	       "  --wait-timeout=SEC   on-conflict=wait: for how long (default 60)\n"
+	       "  --ready-fd=N         where hold reports (default 1)\n"
+	       "  --json               status: one JSON object\n"
+	       "  -v                   verbose\n"
+	       "  -h, --help, -V, --version\n"
+	       "\n"
+	       "Exit status: 0 hold: released (TARGET unmounted) or stopped (TARGET made\n"
+	       "read-only first); fence: done; status: held. 1 usage. 2 system error.\n"
+	       "3 hold: another holds the lease; status: nobody holds it.\n"
+	       "32 hold: the lease may be lost, and TARGET was fenced.\n");
+}
+
+static int parse_duration(const char *name, const char *v, uint64_t *ret)
+{
+	if (dvol_parse_duration_ms(v, ret) < 0) {
+		_cleanup_free_ char *a = dvol_escape_shown(v, 256);
+
+		log_error("--%s=%s: not a duration (seconds, or 500ms, 2m...)", name, a ?: "?");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_argv(int argc, char *argv[])
+{
+	enum { ARG_LEASE = 0x100, ARG_CONFLICT, ARG_WAIT, ARG_READY };
+	static const struct option longopts[] = {
+	    {"lease-time", required_argument, NULL, ARG_LEASE},
+	    {"on-conflict", required_argument, NULL, ARG_CONFLICT},
+	    {"wait-timeout", required_argument, NULL, ARG_WAIT},
+	    {"ready-fd", required_argument, NULL, ARG_READY},
+	    {"json", no_argument, NULL, 'j'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {},
+	};
+	struct dvol_lease_timing t;
+	const char *verb;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "jvhV", longopts, NULL)) >= 0) {
+		switch (c) {
+		case ARG_LEASE:
+			if (parse_duration("lease-time", optarg, &arg_lease_ms) < 0)
+				return -EINVAL;
+			if (dvol_lease_timing(arg_lease_ms, &t) < 0) {
+				log_error("--lease-time=%s: the server's lease is 2 s to 1 h",
+					  optarg);
+				return -EINVAL;
+			}
+			break;
+		case ARG_CONFLICT:
+			if (dvol_lease_on_conflict_from_string(optarg, &arg_on_conflict) < 0) {
+				_cleanup_free_ char *a = dvol_escape_shown(optarg, 256);
+
+				log_error("--on-conflict=%s: ro, fail or wait", a ?: "?");
+				return -EINVAL;
+			}
+			break;
+		case ARG_WAIT:
+			if (parse_duration("wait-timeout", optarg, &arg_wait_ms) < 0)
+				return -EINVAL;
+			break;
+		case ARG_READY: {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || errno || v < 0 || v > INT32_MAX ||
+			    fcntl((int)v, F_GETFD) < 0) {
+				_cleanup_free_ char *a = dvol_escape_shown(optarg, 256);
+
+				log_error("--ready-fd=%s: not an open file descriptor", a ?: "?");
+				return -EINVAL;
+			}
+			arg_ready_fd = (int)v;
+			break;
+		}
+		case 'j':
+			arg_json = true;
+			break;
+		case 'v':
+			dvol_log_verbose();
+			break;
+		case 'h':
+			help();
+			return 0;
+		case 'V':
+			dvol_print_version("dvol-writer");
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (argc - optind != 2) {
+		log_error("expected a command and TARGET, got %d argument%s", argc - optind,
+			  argc - optind == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	verb = argv[optind];
+	arg_target = argv[optind + 1];
+	if (strcmp(verb, "hold") == 0)
+		arg_verb = VERB_HOLD;
+	else if (strcmp(verb, "fence") == 0)
+		arg_verb = VERB_FENCE;
+	else if (strcmp(verb, "status") == 0)
+		arg_verb = VERB_STATUS;
+	else {
+		_cleanup_free_ char *a = dvol_escape_shown(verb, 64);
+
+		log_error("unknown command '%s' (hold, fence or status)", a ?: "?");
+		return -EINVAL;
+	}
+	if (arg_target[0] != '/') {
+		_cleanup_free_ char *a = dvol_escape_shown(arg_target, 256);
+
+		log_error("TARGET '%s': not an absolute path", a ?: "?");
+		return -EINVAL;
+	}
+	if (arg_json && arg_verb != VERB_STATUS) {
+		log_error("--json: only status prints JSON");
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* TARGET, as messages show it. */
+static const char *target_shown(void)
+{
+	static char *s;
+
+	if (!s)
+		s = dvol_escape_shown(arg_target, 256);
+	return s ?: "?";
+}
+
+/* TARGET as an O_PATH fd, its mount's id, and its mount point as mountinfo spells it. */
+static int resolve(int *ret_fd, uint64_t *ret_id, char **ret_path)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	r = dvol_open_dir(arg_target, &fd);
+	if (r == -ELOOP)
+		return log_error_errno(r, "%s is a symbolic link; give the mount point itself",
+				       target_shown());
+	if (r < 0)
+		return log_error_errno(r, "cannot open %s", target_shown());
+	r = dvol_writer_mount_of(fd, ret_id, ret_path);
+	if (r == -EREMOTEIO)
+		return log_error_errno(r,
+				       "%s is not a mount point; the lease is kept on a mounted "
+				       "volume",
+				       target_shown());
+	if (r < 0)
+		return log_error_errno(r, "cannot find the mount at %s in the mount table",
+				       target_shown());
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static void format_time(uint64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t > (uint64_t)INT64_MAX / 2 || !gmtime_r(&tt, &tm) ||
+	    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, size, "@%llu", (unsigned long long)t);
+}
+
+/* "HOST (pid N, mount point M) since T, generation G, last heartbeat T": who holds it. */
+static char *describe(const struct dvol_lease_record *r, const struct dvol_lease_record *me)
+{
+	_cleanup_free_ char *host = dvol_escape_shown(r->hostname, 64),
+			    *mp = dvol_escape_shown(r->mount_point, 256);
+	char since[64], beat[64], *s = NULL;
+
+	format_time(r->since, since, sizeof(since));
+	format_time(r->heartbeat, beat, sizeof(beat));
+	if (asprintf(&s,
+		     "%s%s (machine %.8s, pid %lld, mount point %s), since %s, generation %llu, "
+		     "last heartbeat %s",
+		     host ?: "?", me && dvol_lease_same_host(r, me) ? ", this host" : "",
+		     r->machine_id, (long long)r->pid, mp ?: "?", since,
+		     (unsigned long long)r->generation, beat) < 0)
+		return NULL;
+	return s;
+}
+
+/* One line on --ready-fd: WORD and the record as one JSON object, or "unreadable". */
+static void report(const char *word, const struct dvol_lease_record *r)
+{
+	char buf[DVOL_LEASE_RECORD_SIZE];
+	size_t l = 0;
+
+	if (r && dvol_lease_record_encode(r, buf, sizeof(buf)) == 0) {
+		l = sizeof(buf) - 1;
+		while (l > 0 && buf[l - 1] == ' ')
+			l--;
+	}
+	if (arg_ready_fd < 0)
+		return;
+	if (dprintf(arg_ready_fd, "%s %.*s\n", word, (int)(l ? l : strlen("unreadable")),
+		    l ? buf : "unreadable") < 0)
+		log_warning_errno(-errno, "cannot report '%s' on fd %d", word, arg_ready_fd);
+}
+
+static void ready_done(void)
+{
+	if (arg_ready_fd > STDERR_FILENO)
+		arg_ready_fd = safe_close(arg_ready_fd);
+	else if (arg_ready_fd == STDOUT_FILENO)
+		fflush(stdout);
+}
+
+/* Make the mount read-only, or detach it; said loudly, since writers there now fail. */
+static int fence(const char *path, uint64_t id, const char *why)
+{
+	_cleanup_free_ char *p = dvol_escape_shown(path, 256);
+	enum dvol_writer_fenced how;
+	int se = 0, r;
+
+	r = dvol_writer_fence(path, id, &how, &se);
+	if (r == -ESTALE) {
+		log_warning("%s: %s, but %s is no longer the volume's mount; nothing to fence", p,
+			    why, p);
+		return 0;
+	}
+	if (r < 0) {
+		if (se)
+			log_error_errno(se, "%s: %s; making it read-only failed", p, why);
+		return log_error_errno(r,
+				       "%s: %s, and it could not be fenced: detaching it failed "
+				       "too. Another host may take the lease over while this "
+				       "one can still write; unmount %s by hand",
+				       p, why, p);
+	}
+	if (how == DVOL_WRITER_FENCED_RO)
+		log_error("%s: %s; it is now read-only (fenced). Unmount it and mount it again "
+			  "to write once the lease can be held",
+			  p, why);
+	else
+		log_error_errno(se,
+				"%s: %s; it could not be made read-only, and was detached "
+				"(fenced): programs with files open there keep them, new opens "
+				"see the folder beneath. Mount it again to write",
+				p, why);
+	return 0;
+}
+
+/* --- the crash watcher ------------------------------------------------------------------ */
+
+/*
+ * A child that outlives the holder: it holds only the read end of a pipe whose write end
+ * only the holder has. A clean end writes 'r' first; any other end (a crash, SIGKILL, the
+ * OOM killer) is an end of file, and the child fences the mount. It holds no fd on the
+ * volume, so it pins nothing.
+ */
+static int watch(int rfd, const char *path, uint64_t id)
+{
+	char c = 0;
+	ssize_t n;
+	int r;
+
+	/* A ^C or a stop of the unit reaches the holder too, which fences first and then says
+	 * so here; this one waits to hear it. */
+	(void)signal(SIGINT, SIG_IGN);
+	(void)signal(SIGTERM, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN);
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT);
+	if (r < 0)
+		return log_error_errno(r, "watcher: cannot enter the sandbox"), DVOL_EX_SYSERR;
+	do
+		n = read(rfd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1 && c == 'r')
+		return DVOL_EX_OK;
+	r = fence(path, id, "the writer's lease holder ended without releasing it");
+	return r < 0 ? DVOL_EX_SYSERR : WRITER_EX_FENCED;
+}
+
+static int start_watcher(int target_fd, const char *path, uint64_t id, int *ret_w)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return log_error_errno(-errno, "cannot make the watcher's pipe");
+	/* Nobody waits for it: it ends on its own, after the holder. */
+	(void)signal(SIGCHLD, SIG_IGN);
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		safe_close(p[0]);
+		safe_close(p[1]);
+		return log_error_errno(r, "cannot start the watcher");
+	}
+	if (pid == 0) {
+		safe_close(p[1]);
+		safe_close(target_fd);
+		if (arg_ready_fd > STDERR_FILENO)
+			safe_close(arg_ready_fd);
+		_exit(watch(p[0], path, id));
+	}
+	safe_close(p[0]);
+	*ret_w = p[1];
+	return 0;
+}
+
+/* The holder is done: the watcher may go without fencing. */
+static void watcher_release(int *w)
+{
+	if (*w >= 0)
+		(void)dvol_write_all(*w, "r", 1);
+	*w = safe_close(*w);
+}
+
+/* --- the heartbeat --------------------------------------------------------------------- */
+
+/*
+ * The heartbeat's write and fsync run in a thread of their own: against a server that does
+ * not answer they block (hard mounts block for ever), and the main loop must still fence
+ * by lease/2.
+ */
+struct beat {
+	int fd;	  /* the lock file */
+	int go;	  /* read: the heartbeat time of the next write (unix seconds) */
+	int done; /* write: its result (0 or -errno) */
+	struct dvol_lease_record rec;
+};
+
+static void *beat_main(void *arg)
+{
+	struct beat *b = arg;
+
+	for (;;) {
+		uint64_t t;
+		int r;
+
+		if (dvol_read_all_until(b->go, &t, sizeof(t), UINT64_MAX) < 0)
+			return NULL;
+		b->rec.heartbeat = t;
+		r = dvol_writer_write_record(b->fd, &b->rec);
+		if (dvol_write_all(b->done, &r, sizeof(r)) < 0)
+			return NULL;
+	}
+}
+
+/* --- hold ------------------------------------------------------------------------------ */
+
+static int sig_pipe[2] = {-EBADF, -EBADF};
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+
+	(void)!write(sig_pipe[1], "s", 1);
+	errno = saved;
+}
+
+static int setup_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	(void)sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0)
+		return -errno;
+	(void)signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static uint64_t unix_now(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+struct holder {
+	char *path; /* the mount point, as mountinfo spells it */
+	uint64_t id;
+	int target_fd; /* O_PATH on TARGET, until the private copy is made */
+	int tree;      /* the private copy of the mount */
+	int fd;	       /* the lock file */
+	int watch_w;   /* the watcher's pipe */
+	struct dvol_lease_record me;
+	struct dvol_lease_timing tm;
+};
+
+static void holder_done(struct holder *h)
+{
+	free(h->path);
+	safe_close(h->target_fd);
+	safe_close(h->tree);
+	safe_close(h->fd);
+	safe_close(h->watch_w);
+}
+
+/* Ask for the lease until it is held, or on-conflict says to stop. 1 held, 0 not, -errno. */
+static int take(struct holder *h)
+{
+	uint64_t deadline = dvol_now_ms() + arg_wait_ms;
+	bool reported = false;
+
+	for (;;) {
+		struct dvol_lease_record other;
+		_cleanup_free_ char *who = NULL;
+		int r, rr;
+
+		r = dvol_writer_lock(h->fd);
+		if (r == 0)
+			return 1;
+		if (r != -EBUSY)
+			return log_error_errno(r,
+					       "%s: cannot take the writer's lock on "
+					       ".dvol/writer.lock",
+					       target_shown());
+		if (reported && dvol_now_ms() < deadline) {
+			r = dvol_writer_mount_present(h->id, h->path);
+			if (r == 0) {
+				log_notice("%s was unmounted while waiting for the writer's lease",
+					   target_shown());
+				return 0;
+			}
+			dvol_sleep_ms(RETRY_MS);
+			continue;
+		}
+		rr = dvol_writer_read_record(h->fd, &other);
+		who = rr == 0 ? describe(&other, &h->me) : NULL;
+		if (!reported) {
+			report("conflict", rr == 0 ? &other : NULL);
+			reported = true;
+		}
+		if (arg_on_conflict == DVOL_LEASE_CONFLICT_WAIT && dvol_now_ms() < deadline) {
+			log_notice("%s: the writer's lease is held by %s; waiting up to %.1f s",
+				   target_shown(), who ?: "a holder whose record is unreadable",
+				   arg_wait_ms / 1000.0);
+			dvol_sleep_ms(RETRY_MS);
+			continue;
+		}
+		log_error("%s: the writer's lease is held by %s%s; %s", target_shown(),
+			  who ?: "a holder whose record is unreadable (not one dvol wrote)",
+			  arg_on_conflict == DVOL_LEASE_CONFLICT_WAIT ? ", still, after the wait"
+								      : "",
+			  "only one host writes at a time. Mount it read-only, or stop the "
+			  "holder's writes (unmount it there) first");
+		return 0;
+	}
+}
+
+/* The lease is held: the record says so, and what it says reaches the server. */
+static int record(struct holder *h)
+{
+	struct dvol_lease_record prev;
+	uint64_t now = unix_now();
+	int r;
+
+	r = dvol_writer_read_record(h->fd, &prev);
+	if (r == -EBADMSG)
+		log_warning("%s: the last holder's record in .dvol/writer.lock is unreadable; "
+			    "overwriting it, generation 1",
+			    target_shown());
+	else if (r < 0 && r != -ENODATA)
+		return log_error_errno(r, "%s: cannot read .dvol/writer.lock", target_shown());
+	r = dvol_lease_next_generation(r == 0 ? &prev : NULL, &h->me.generation);
+	if (r < 0)
+		return log_error_errno(r, "%s: the lease's generation is at its end",
+				       target_shown());
+	if (strlen(h->path) >= sizeof(h->me.mount_point))
+		return log_error_errno(-ENAMETOOLONG, "%s: mount point too long for the record",
+				       target_shown());
+	strcpy(h->me.mount_point, h->path);
+	h->me.pid = getpid();
+	h->me.since = now;
+	h->me.heartbeat = now;
+	r = dvol_writer_trim(h->fd);
+	if (r >= 0)
+		r = dvol_writer_write_record(h->fd, &h->me);
+	if (r == -ENAMETOOLONG)
+		return log_error_errno(r, "%s: mount point too long for the record",
+				       target_shown());
+	if (r < 0)
+		return log_error_errno(r,
+				       "%s: cannot write the holder's record in "
+				       ".dvol/writer.lock",
+				       target_shown());
+	return 0;
+}
+
+/*
+ * Held: a heartbeat every lease/6; released when the mount is gone; fenced when no
+ * heartbeat reached the server for lease/2 or one failed with EIO; fenced and released on
+ * SIGTERM, SIGINT, SIGHUP.
+ */
+static int keep(struct holder *h)
+{
+	_cleanup_close_ int mi = -EBADF, go_r = -EBADF, go_w = -EBADF, done_r = -EBADF,
+			    done_w = -EBADF;
+	struct beat b = {.fd = h->fd, .rec = h->me};
+	uint64_t last_ok = dvol_now_ms(), next = last_ok + h->tm.heartbeat_ms, started = 0;
+	bool in_flight = false;
+	pthread_t thread;
+	int p[2], r;
+
+	mi = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (mi < 0)
+		return log_error_errno(-errno, "cannot open /proc/self/mountinfo");
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return log_error_errno(-errno, "cannot make the heartbeat's pipes");
+	go_r = p[0], go_w = p[1];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return log_error_errno(-errno, "cannot make the heartbeat's pipes");
+	done_r = p[0], done_w = p[1];
+	b.go = go_r;
+	b.done = done_w;
+	r = pthread_create(&thread, NULL, beat_main, &b);
+	if (r != 0)
+		return log_error_errno(-r, "cannot start the heartbeat");
+	(void)pthread_detach(thread);
+
+	for (;;) {
+		struct pollfd pfd[4] = {
+		    {.fd = mi, .events = POLLPRI},
+		    {.fd = done_r, .events = POLLIN},
+		    {.fd = sig_pipe[0], .events = POLLIN},
+		    {.fd = h->watch_w, .events = 0},
+		};
+		uint64_t now = dvol_now_ms(), until;
+
+		if (now - last_ok >= h->tm.fence_ms) {
+			char why[128];
+
+			snprintf(why, sizeof(why),
+				 "no heartbeat reached the server for %.1f s (lease/2 of %.0f s); "
+				 "the lease may be lost",
+				 (now - last_ok) / 1000.0, h->tm.lease_ms / 1000.0);
+			fence(h->path, h->id, why);
+			return WRITER_EX_FENCED;
+		}
+		if (!in_flight && now >= next) {
+			uint64_t t = unix_now();
+
+			r = dvol_write_all(go_w, &t, sizeof(t));
+			if (r < 0)
+				return log_error_errno(r, "cannot start a heartbeat");
+			in_flight = true;
+			started = now;
+		}
+		until = last_ok + h->tm.fence_ms;
+		if (!in_flight && next < until)
+			until = next;
+		if (poll(pfd, ELEMENTSOF(pfd), until > now ? (int)(until - now) : 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			return log_error_errno(-errno, "poll failed");
+		}
+		if (pfd[2].revents) {
+			fence(h->path, h->id, "dvol-writer was stopped, and the lease is released");
+			return DVOL_EX_OK;
+		}
+		if (pfd[0].revents) {
+			r = dvol_writer_mount_present(h->id, h->path);
+			if (r < 0)
+				log_warning_errno(r, "cannot read the mount table");
+			if (r == 0) {
+				log_info("%s was unmounted; the writer's lease is released",
+					 target_shown());
+				return DVOL_EX_OK;
+			}
+		}
+		if (pfd[3].revents & (POLLERR | POLLHUP)) {
+			fence(h->path, h->id,
+			      "the watcher that fences it if this holder dies is gone");
+			return WRITER_EX_FENCED;
+		}
+		if (pfd[1].revents & POLLIN) {
+			int br = 0;
+
+			r = dvol_read_all_until(done_r, &br, sizeof(br), dvol_now_ms() + 1000);
+			if (r < 0)
+				return log_error_errno(r, "the heartbeat's pipe failed");
+			in_flight = false;
+			now = dvol_now_ms();
+			switch (dvol_lease_after_beat(&h->tm, br, now, last_ok)) {
+			case DVOL_LEASE_BEAT_OK:
+				/* The write began after this: the server saw us alive then. */
+				last_ok = started;
+				next = started + h->tm.heartbeat_ms;
+				log_debug("heartbeat on %s", target_shown());
+				break;
+			case DVOL_LEASE_BEAT_RETRY:
+				log_warning_errno(br, "%s: a heartbeat failed; trying again",
+						  target_shown());
+				next =
+				    now + (h->tm.heartbeat_ms < 1000 ? h->tm.heartbeat_ms : 1000);
+				break;
+			case DVOL_LEASE_BEAT_FENCE: {
+				char why[160];
+
+				snprintf(why, sizeof(why), "a heartbeat failed (%s)%s",
+					 strerror(-br),
+					 br == -EIO ? "; the server may have given the lease to "
+						      "another host"
+						    : "");
+				fence(h->path, h->id, why);
+				return WRITER_EX_FENCED;
+			}
+			}
+		}
+	}
+}
+
+static int hold(void)
+{
+	_cleanup_(holder_done) struct holder h = {
+	    .target_fd = -EBADF, .tree = -EBADF, .fd = -EBADF, .watch_w = -EBADF};
+	int r;
+
+	r = dvol_lease_timing(arg_lease_ms, &h.tm);
+	if (r < 0)
+		return DVOL_EX_USAGE;
+	r = setup_signals();
+	if (r < 0)
+		return log_error_errno(r, "cannot set up signal handling"), DVOL_EX_SYSERR;
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT);
+	if (r < 0)
+		return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
+
+	r = resolve(&h.target_fd, &h.id, &h.path);
+	if (r < 0)
+		return DVOL_EX_SYSERR;
+	r = dvol_writer_identity(&h.me);
+	if (r < 0)
+		return log_error_errno(r, "cannot read this host's identity (/etc/machine-id, "
+					  "boot id, host name)"),
+		       DVOL_EX_SYSERR;
+	r = start_watcher(h.target_fd, h.path, h.id, &h.watch_w);
+	if (r < 0)
+		return DVOL_EX_SYSERR;
+
+	r = dvol_writer_clone_tree(h.target_fd, &h.tree);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot make a private copy of its mount", target_shown());
+		goto fail;
+	}
+	h.target_fd = safe_close(h.target_fd);
+	r = dvol_writer_open_lock(h.tree, true, &h.fd);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot open .dvol/writer.lock%s", target_shown(),
+				r == -ELOOP	? ": it, or .dvol, is a symbolic link; refused"
+				: r == -EBADFD	? ": it is not a regular file; refused"
+				: r == -EMLINK	? ": it has other hard links (it could be another "
+						  "file of the volume); refused"
+				: r == -ENOTDIR ? ": .dvol is not a folder; refused"
+						: "");
+		goto fail;
+	}
+	r = take(&h);
+	if (r <= 0) {
+		watcher_release(&h.watch_w);
+		return r < 0 ? DVOL_EX_SYSERR : WRITER_EX_NOT_HELD;
+	}
+	r = record(&h);
+	if (r < 0)
+		goto fail;
+	report("held", &h.me);
+	ready_done();
+	log_info("%s: holding the writer's lease, generation %llu (lease %.0f s, heartbeat "
+		 "every %.1f s)",
+		 target_shown(), (unsigned long long)h.me.generation, h.tm.lease_ms / 1000.0,
+		 h.tm.heartbeat_ms / 1000.0);
+
+	/* From here: the record's writes and fsync (blkdev's), the mount table, the fence. */
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_BLKDEV | DVOL_SB_MOUNT);
+	if (r < 0) {
+		log_error_errno(r, "cannot narrow the sandbox");
+		goto fail;
+	}
+	r = keep(&h);
+	if (r < 0)
+		r = fence(h.path, h.id, "the holder of the writer's lease failed") < 0
+			? DVOL_EX_SYSERR
+			: WRITER_EX_FENCED;
+	watcher_release(&h.watch_w);
+	return r;
+
+fail:
+	/* Nothing held: the mount stays as it was. */
+	watcher_release(&h.watch_w);
+	return DVOL_EX_SYSERR;
+}
+
+/* --- fence, status ----------------------------------------------------------------------- */
+
+static int do_fence(void)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *path = NULL;
+	uint64_t id;
+	int r;
+
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT);
+	if (r < 0)
+		return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
+	r = resolve(&fd, &id, &path);
+	if (r < 0)
+		return DVOL_EX_SYSERR;
+	fd = safe_close(fd);
+	r = fence(path, id, "fenced by request");
+	return r < 0 ? DVOL_EX_SYSERR : DVOL_EX_OK;
+}
+
+static int status_json(const char *path, int held, int rr, const struct dvol_lease_record *rec,
+		       const struct dvol_lease_record *me)
+{
+	_cleanup_json_ json_object *o = json_object_new_object(), *hj = NULL;
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	r = dvol_json_add_string(o, "target", path);
+	if (r >= 0)
+		r = dvol_json_add_string(o, "state", held ? "held" : "free");
+	if (r >= 0)
+		r = dvol_json_add_string(o, "record",
+					 rr == 0	  ? "valid"
+					 : rr == -EBADMSG ? "unreadable"
+							  : "none");
+	if (r >= 0 && rr == 0) {
+		hj = json_object_new_object();
+		if (!hj)
+			return -ENOMEM;
+		r = dvol_json_add_string(hj, "hostname", rec->hostname);
+		if (r >= 0)
+			r = dvol_json_add_string(hj, "machine_id", rec->machine_id);
+		if (r >= 0)
+			r = dvol_json_add_string(hj, "boot_id", rec->boot_id);
+		if (r >= 0 && rec->nfs_client[0])
+			r = dvol_json_add_string(hj, "nfs_client", rec->nfs_client);
+		if (r >= 0)
+			r = dvol_json_add_string(hj, "mount_point", rec->mount_point);
+		if (r >= 0)
+			r = dvol_json_add_int(hj, "pid", rec->pid);
+		if (r >= 0)
+			r = dvol_json_add_u64(hj, "since", rec->since);
+		if (r >= 0)
+			r = dvol_json_add_u64(hj, "heartbeat", rec->heartbeat);
+		if (r >= 0)
+			r = dvol_json_add_u64(hj, "generation", rec->generation);
+		if (r >= 0 && me)
+			r = dvol_json_add_bool(hj, "this_host", dvol_lease_same_host(rec, me));
+		if (r >= 0)
+			r = dvol_json_add(o, held ? "holder" : "last_holder", TAKE_PTR(hj));
+	}
+	if (r >= 0)
+		r = dvol_json_print(o, stdout);
+	return r;
+}
+
+static int status(void)
+{
+	_cleanup_close_ int fd = -EBADF, tree = -EBADF, lfd = -EBADF;
+	_cleanup_free_ char *path = NULL, *who = NULL;
+	struct dvol_lease_record rec, me;
+	bool have_me;
+	uint64_t id;
+	int r, rr = -ENOENT, held = 0;
+
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT);
+	if (r < 0)
+		return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
+	r = resolve(&fd, &id, &path);
+	if (r < 0)
+		return DVOL_EX_SYSERR;
+	have_me = dvol_writer_identity(&me) == 0;
+	r = dvol_writer_clone_tree(fd, &tree);
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot make a private copy of its mount",
+				       target_shown()),
+		       DVOL_EX_SYSERR;
+	fd = safe_close(fd);
+	r = dvol_writer_open_lock(tree, false, &lfd);
+	if (r < 0 && r != -ENOENT)
+		return log_error_errno(r, "%s: cannot open .dvol/writer.lock", target_shown()),
+		       DVOL_EX_SYSERR;
+	if (r == 0) {
+		held = dvol_writer_lock_held(lfd);
+		if (held < 0)
+			return log_error_errno(held,
+					       "%s: cannot ask whether the writer's lock is "
+					       "held",
+					       target_shown()),
+			       DVOL_EX_SYSERR;
+		rr = dvol_writer_read_record(lfd, &rec);
+		if (rr < 0 && rr != -EBADMSG && rr != -ENODATA)
+			return log_error_errno(rr, "%s: cannot read .dvol/writer.lock",
+					       target_shown()),
+			       DVOL_EX_SYSERR;
+	}
+	r = dvol_sandbox_enter(DVOL_SB_STDIO);
+	if (r < 0)
+		return log_error_errno(r, "cannot narrow the sandbox"), DVOL_EX_SYSERR;
+
+	if (arg_json) {
+		r = status_json(path, held, rr, &rec, have_me ? &me : NULL);
+		if (r < 0)
+			return log_error_errno(r, "cannot print the status"), DVOL_EX_SYSERR;
+		return held ? DVOL_EX_OK : WRITER_EX_NOT_HELD;
+	}
+	who = rr == 0 ? describe(&rec, have_me ? &me : NULL) : NULL;
+	if (held && rr == 0) {
+		char ago[64] = "";
+		uint64_t now = unix_now();
+
+		if (now >= rec.heartbeat)
+			snprintf(ago, sizeof(ago), " (%llu s ago)",
+				 (unsigned long long)(now - rec.heartbeat));
+		printf("%s: held by %s%s\n", target_shown(), who ?: "?", ago);
+	} else if (held)
+		printf("%s: held, by a holder whose record is unreadable (not one dvol wrote)\n",
+		       target_shown());
+	else if (rr == 0)
+		printf("%s: free; last held by %s\n", target_shown(), who ?: "?");
+	else if (rr == -EBADMSG)
+		printf("%s: free; the record left in .dvol/writer.lock is unreadable\n",
+		       target_shown());
+	else
+		printf("%s: free; no writer's lease was taken here yet\n", target_shown());
+	return held ? DVOL_EX_OK : WRITER_EX_NOT_HELD;
+}
+
+int main(int argc, char *argv[])
+{
+	const char *why;
+	int r;
+
+	dvol_log_open("dvol-writer");
+	/* Times are shown in UTC; glibc still reads the zone file once, before the sandbox. */
+	tzset();
+	if (dvol_refuse_elevation(&why) < 0) {
+		log_error("refusing to run: %s", why);
+		return DVOL_EX_USAGE;
+	}
+	r = parse_argv(argc, argv);
+	if (r < 0)
+		fprintf(stderr, "Try 'dvol-writer --help' for more information.\n");
+	if (r <= 0)
+		return r < 0 ? DVOL_EX_USAGE : DVOL_EX_OK;
+
+	switch (arg_verb) {
+	case VERB_HOLD:
+		return hold();
+	case VERB_FENCE:
+		return do_fence();
+	case VERB_STATUS:
+		return status();
+	}
+	return DVOL_EX_SOFTWARE;
+}
