@@ -1,0 +1,262 @@
+#!/bin/bash
+# dvol-writer, the one writer's lease, as far as this kernel goes. It has no NFS client:
+# a lease across two hosts, a server's lease running out and a holder cut off from its
+# server are the VM tier's. Here the volume is a folder of a tmpfs bound on several
+# targets, as if each were another host's mount; open file description locks on it give
+# real mutual exclusion between processes, which is what dvol-writer builds on, and the
+# mounts, the fences and the takeovers are real.
+. "$(dirname "$0")/lib.sh" "$@"
+need jq stat
+
+V=$T/vol
+mkdir -p "$V" "$T/a" "$T/b" "$T/plain"
+mount --bind "$V" "$T/a"
+mount --bind "$V" "$T/b"
+on_exit 'for p in $(pgrep -x dvol-writer); do kill -KILL "$p"; done'
+
+# within TENTHS CMD...: CMD succeeds within TENTHS tenths of a second.
+within() {
+	local i n=$1
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+# hold NAME ARGS...: dvol-writer hold ARGS in the background; its report in $T/NAME.ready,
+# its messages in $T/NAME.err, its pid in $T/NAME.pid.
+hold() {
+	local n=$1
+	shift
+	: >"$T/$n.ready"
+	dvol-writer hold "$@" --ready-fd=3 3>"$T/$n.ready" 2>"$T/$n.err" &
+	echo $! >"$T/$n.pid"
+}
+pid_of() { cat "$T/$1.pid"; }
+reported() { grep -q "^$2 " "$T/$1.ready"; }
+# field NAME WORD KEY: KEY of the record on NAME's WORD line.
+field() { sed -n "s/^$2 //p" "$T/$1.ready" | head -1 | jq -r ".$3"; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+writable() { touch "$1/.probe" 2>/dev/null && rm -f "$1/.probe"; }
+read_only() {
+	local e
+	e=$(touch "$1/.probe" 2>&1) && return 1
+	case $e in *"Read-only file system"*) return 0 ;; esac
+	return 1
+}
+exit_of() { # exit_of PID: its exit code (it must be a child of this shell)
+	wait "$1"
+	echo $?
+}
+
+# --- usage -------------------------------------------------------------------------------
+expect_rc 0 "dvol-writer --help" dvol-writer --help
+check "...names the commands" sh -c "printf '%s' \"\$1\" | grep -q 'hold TARGET' && printf '%s' \"\$1\" | grep -q 'status TARGET'" _ "$OUT"
+expect_rc 0 "dvol-writer --version" dvol-writer --version
+expect_rc 1 "no command: a usage error" dvol-writer
+expect_msg "Try 'dvol-writer --help'" "...pointing at --help"
+expect_rc 1 "an unknown command" dvol-writer grab "$T/a"
+expect_msg "unknown command 'grab'" "...named"
+expect_rc 1 "a relative TARGET" dvol-writer hold a
+expect_msg "not an absolute path" "...said so"
+expect_rc 1 "--lease-time=1: shorter than the 2 s a lease can be" dvol-writer hold "$T/a" --lease-time=1
+expect_msg "lease-time=1: the server's lease is 2 s to 1 h" "...said so"
+expect_rc 1 "--on-conflict=steal" dvol-writer hold "$T/a" --on-conflict=steal
+expect_msg "ro, fail or wait" "...with the choices"
+expect_rc 1 "--ready-fd that is not open" dvol-writer hold "$T/a" --ready-fd=77
+expect_rc 2 "hold on a folder that is not a mount point: exit 2" dvol-writer hold "$T/plain"
+expect_msg "is not a mount point" "...said so"
+check "...and nothing was made there" test -z "$(ls -A "$T/plain")"
+
+# --- nothing held yet ----------------------------------------------------------------------
+expect_rc 3 "status before any lease: exit 3" dvol-writer status "$T/b"
+check "...'no writer's lease was taken here yet' ($OUT)" grep -q "no writer's lease was taken" <<<"$OUT"
+check "...and status made nothing in the volume" test ! -e "$V/.dvol"
+
+# --- the first holder ----------------------------------------------------------------------
+hold A "$T/a" --lease-time=6
+check "the first holder reports 'held' within 5 s" within 50 reported A held
+rec=$V/.dvol/writer.lock
+check "...its record is there, one block of 4096 bytes" test "$(stat -c %s "$rec" 2>/dev/null)" = 4096
+check "...a JSON object that jq reads" sh -c "jq -e . '$rec' >/dev/null"
+check "...generation 1" test "$(jq -r .generation "$rec")" = 1
+check "...its mount point" test "$(jq -r .mount_point "$rec")" = "$T/a"
+check "...its pid" test "$(jq -r .pid "$rec")" = "$(pid_of A)"
+check "...this machine's id" test "$(jq -r .machine_id "$rec")" = "$(cat /etc/machine-id)"
+check "...this boot's id" test "$(jq -r .boot_id "$rec")" = "$(cat /proc/sys/kernel/random/boot_id)"
+check "...this host's name" test "$(jq -r .hostname "$rec")" = "$(uname -n)"
+check "...the same record it reported" test "$(field A held since)" = "$(jq -r .since "$rec")"
+check "...in .dvol (0755) as a file of mode 0644" \
+	test "$(stat -c %a "$V/.dvol")/$(stat -c %a "$rec")" = 755/644
+check "...and its mount stays writable" writable "$T/a"
+sandbox_check "...the holder runs under seccomp (Seccomp: 2)" \
+	grep -qx 'Seccomp:[[:space:]]*2' "/proc/$(pid_of A)/status"
+since=$(jq -r .since "$rec")
+check "...its heartbeat (every lease/6, 1 s here) moves on" \
+	within 50 sh -c "[ \"\$(jq -r .heartbeat '$rec')\" -ge $((since + 2)) ]"
+
+expect_rc 0 "status while held: exit 0" dvol-writer status "$T/b"
+check "...'held by' the host, its mount point and generation ($OUT)" \
+	grep -q "held by $(uname -n), this host .*mount point $T/a.*generation 1" <<<"$OUT"
+expect_rc 0 "status --json" dvol-writer status "$T/b" --json
+check "...state held, holder's pid and generation ($OUT)" \
+	jq -e ".state == \"held\" and .record == \"valid\" and .holder.pid == $(pid_of A) and .holder.generation == 1 and .holder.this_host" <<<"$OUT" >/dev/null
+
+# --- a second writer -----------------------------------------------------------------------
+hold B "$T/b" --on-conflict=ro
+check "a second holder (on-conflict=ro) ends" within 50 gone "$(pid_of B)"
+check "...with exit 3" test "$(exit_of "$(pid_of B)")" = 3
+check "...reporting 'conflict' with the first's record" test "$(field B conflict mount_point)" = "$T/a"
+check "...its pid" test "$(field B conflict pid)" = "$(pid_of A)"
+check "...and saying who holds it" grep -q "lease is held by $(uname -n), this host .*mount point $T/a" "$T/B.err"
+check "...its mount left as it was (writable: mount.dvol decides)" writable "$T/b"
+check "...and the first still holds it" kill -0 "$(pid_of A)"
+expect_rc 3 "on-conflict=fail: exit 3 as well" timeout 20 dvol-writer hold "$T/b" --on-conflict=fail
+t0=$(date +%s%N)
+expect_rc 3 "on-conflict=wait, wait-timeout=1: exit 3 after the wait" \
+	timeout 20 dvol-writer hold "$T/b" --on-conflict=wait --wait-timeout=1
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "...which took about a second (${ms} ms)" test "$ms" -ge 900 -a "$ms" -lt 5000
+expect_msg "still, after the wait" "...and said it waited"
+check "...the record is still the first's" test "$(jq -r .pid "$rec")" = "$(pid_of A)"
+
+# --- a clean takeover ----------------------------------------------------------------------
+hold C "$T/b" --on-conflict=wait --wait-timeout=60 --lease-time=6
+check "a waiting holder reports the conflict first" within 50 reported C conflict
+check "...and waits" kill -0 "$(pid_of C)"
+expect_rc 0 "a plain umount of the first holder's mount works: nothing pins it" umount "$T/a"
+t0=$(date +%s%N)
+check "...the first holder lets go at once (within 2 s)" within 20 gone "$(pid_of A)"
+check "...with exit 0" test "$(exit_of "$(pid_of A)")" = 0
+check "...the waiting one holds it within 3 s" within 30 reported C held
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "...(${ms} ms after the umount)" test "$ms" -lt 3000
+check "...generation 2" test "$(field C held generation)" = 2
+check "...and the record says so: its mount point and pid" \
+	test "$(jq -r '"\(.generation) \(.mount_point) \(.pid)"' "$rec")" = "2 $T/b $(pid_of C)"
+check "...its mount is writable" writable "$T/b"
+
+# --- the holder dies -----------------------------------------------------------------------
+kill -KILL "$(pid_of C)"
+check "kill -9 of the holder: its mount is read-only within 3 s" within 30 read_only "$T/b"
+check "...findmnt says ro" sh -c "findmnt -rn -o OPTIONS --mountpoint '$T/b' | grep -q '^ro'"
+check "...and the lock is free" within 30 sh -c "dvol-writer status '$T/b' >/dev/null; [ \$? = 3 ]"
+expect_rc 3 "status: free, naming the last holder" dvol-writer status "$T/b"
+check "...'last held by' ($OUT)" grep -q "free; last held by .*generation 2" <<<"$OUT"
+check "...no helper left behind" within 30 sh -c '! pgrep -x dvol-writer >/dev/null'
+
+# --- stopped by a signal -------------------------------------------------------------------
+mkdir -p "$T/d"
+mount --bind "$V" "$T/d"
+hold D "$T/d" --lease-time=6
+check "a holder on a fresh mount: held" within 50 reported D held
+check "...generation 3" test "$(field D held generation)" = 3
+kill -TERM "$(pid_of D)"
+check "SIGTERM: it ends" within 30 gone "$(pid_of D)"
+check "...with exit 0" test "$(exit_of "$(pid_of D)")" = 0
+check "...its mount made read-only first" read_only "$T/d"
+check "...and said so" grep -q "stopped.*read-only (fenced)" "$T/D.err"
+expect_rc 3 "...and the lease is free" dvol-writer status "$T/d"
+
+# --- fence by hand --------------------------------------------------------------------------
+mkdir -p "$T/e"
+mount --bind "$V" "$T/e"
+check "a fresh mount is writable" writable "$T/e"
+expect_rc 0 "dvol-writer fence: exit 0" dvol-writer fence "$T/e"
+check "...the mount is read-only" read_only "$T/e"
+expect_msg "read-only \\(fenced\\)" "...and it says so"
+check "...the other mounts of the volume are not" writable "$V"
+expect_rc 2 "fence on a folder that is not a mount point: exit 2" dvol-writer fence "$T/plain"
+expect_msg "is not a mount point" "...said so"
+
+# --- what a hostile volume may hold ----------------------------------------------------------
+# new_volume NAME: a fresh volume folder bound on $T/NAME.mnt; prints nothing.
+new_volume() {
+	mkdir -p "$T/$1" "$T/$1.mnt"
+	mount --bind "$T/$1" "$T/$1.mnt"
+}
+mkdir -p "$T/elsewhere"
+new_volume v1
+ln -s "$T/elsewhere" "$T/v1/.dvol"
+expect_rc 2 ".dvol a symbolic link: refused, exit 2" timeout 20 dvol-writer hold "$T/v1.mnt"
+expect_msg "symbolic link; refused" "...saying so"
+check "...nothing made where it points" test -z "$(ls -A "$T/elsewhere")"
+check "...and the mount left writable (nothing was held)" writable "$T/v1.mnt"
+expect_rc 2 "...status refuses it too" dvol-writer status "$T/v1.mnt"
+
+new_volume v2
+mkdir "$T/v2/.dvol"
+ln -s "$T/elsewhere/target" "$T/v2/.dvol/writer.lock"
+expect_rc 2 ".dvol/writer.lock a dangling symbolic link: refused" timeout 20 dvol-writer hold "$T/v2.mnt"
+check "...nothing made where it points" test -z "$(ls -A "$T/elsewhere")"
+echo data >"$T/elsewhere/file"
+ln -sf "$T/elsewhere/file" "$T/v2/.dvol/writer.lock"
+expect_rc 2 "...one to an existing file: refused" timeout 20 dvol-writer hold "$T/v2.mnt"
+check "...and that file is untouched" test "$(cat "$T/elsewhere/file")" = data
+
+new_volume v3
+mkdir "$T/v3/.dvol"
+echo "precious data" >"$T/v3/data"
+ln "$T/v3/data" "$T/v3/.dvol/writer.lock"
+expect_rc 2 "writer.lock a hard link to another file of the volume: refused" \
+	timeout 20 dvol-writer hold "$T/v3.mnt"
+expect_msg "other hard links" "...saying so"
+check "...and that file is untouched" test "$(cat "$T/v3/data")" = "precious data"
+
+new_volume v4
+mkdir "$T/v4/.dvol"
+mkfifo "$T/v4/.dvol/writer.lock"
+expect_rc 2 "writer.lock a FIFO: refused at once, no hang" timeout 20 dvol-writer hold "$T/v4.mnt"
+expect_msg "not a regular file" "...saying so"
+
+new_volume v5
+touch "$T/v5/.dvol"
+expect_rc 2 ".dvol a file: refused" timeout 20 dvol-writer hold "$T/v5.mnt"
+
+new_volume v6
+mkdir "$T/v6/.dvol"
+printf 'garbage, not a record\n' >"$T/v6/.dvol/writer.lock"
+expect_rc 3 "a garbage record: status exit 3" dvol-writer status "$T/v6.mnt"
+check "...'unreadable', not trusted ($OUT)" grep -q "record left in .dvol/writer.lock is unreadable" <<<"$OUT"
+expect_rc 3 "...status --json says record unreadable, and names no holder" dvol-writer status "$T/v6.mnt" --json
+check "...($OUT)" jq -e '.state == "free" and .record == "unreadable" and (has("last_holder") | not)' <<<"$OUT" >/dev/null
+hold G "$T/v6.mnt" --lease-time=6
+check "a takeover over it: held" within 50 reported G held
+check "...generation 1" test "$(field G held generation)" = 1
+check "...warning that the old record was unreadable" grep -q "unreadable; overwriting it, generation 1" "$T/G.err"
+check "...and the file is a good record now" test "$(jq -r .generation "$T/v6/.dvol/writer.lock")" = 1
+hold H "$T/v6.mnt"
+check "a second holder there meets the first" within 50 gone "$(pid_of H)"
+check "...'conflict' naming it" test "$(field H conflict pid)" = "$(pid_of G)"
+kill -TERM "$(pid_of G)"
+check "...(stopped)" within 30 gone "$(pid_of G)"
+
+new_volume v7
+mkdir "$T/v7/.dvol"
+# A good record followed by more than a record's worth: oversized, so not a record.
+jq -c '.mount_point = "/planted" | .generation = 41' "$rec" >"$T/v7/.dvol/writer.lock"
+head -c 6000 /dev/zero | tr '\0' ' ' >>"$T/v7/.dvol/writer.lock"
+expect_rc 3 "an oversized record: status says unreadable" dvol-writer status "$T/v7.mnt"
+check "...($OUT)" grep -q "unreadable" <<<"$OUT"
+hold I "$T/v7.mnt" --lease-time=6
+check "a takeover over it: held, generation 1" within 50 sh -c "grep -q '^held ' '$T/I.ready' && [ \"\$(sed -n 's/^held //p' '$T/I.ready' | jq -r .generation)\" = 1 ]"
+check "...the file cut to one record" test "$(stat -c %s "$T/v7/.dvol/writer.lock")" = 4096
+check "...nothing planted left in it" sh -c "! grep -q planted '$T/v7/.dvol/writer.lock'"
+umount "$T/v7.mnt"
+check "...and released on umount" within 30 gone "$(pid_of I)"
+
+# A record that names another machine is believed for what it is: the holder's name.
+new_volume v8
+mkdir "$T/v8/.dvol"
+jq -c '.hostname = "gpu-b" | .machine_id = "00000000000000000000000000000000" | .generation = 9' \
+	"$rec" >"$T/v8/.dvol/writer.lock"
+expect_rc 3 "a record of another host, not held: 'free; last held by gpu-b'" dvol-writer status "$T/v8.mnt"
+check "...($OUT)" grep -q "free; last held by gpu-b (machine 00000000" <<<"$OUT"
+hold J "$T/v8.mnt" --lease-time=6
+check "a takeover from it: generation 10" within 50 sh -c "[ \"\$(sed -n 's/^held //p' '$T/J.ready' | jq -r .generation)\" = 10 ]"
+umount "$T/v8.mnt"
+check "...released on umount" within 30 gone "$(pid_of J)"
+
+check "no dvol-writer left at the end" within 30 sh -c '! pgrep -x dvol-writer >/dev/null'
+done_testing
