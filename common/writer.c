@@ -19,6 +19,7 @@ static int read_line(const char *path, char *buf, size_t size)
 	_cleanup_close_ int fd = -EBADF;
 	ssize_t n;
 
+	buf[0] = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
@@ -87,7 +88,7 @@ int dvol_writer_mount_of(int target_fd, uint64_t *ret_id, char **ret_path)
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
 	struct libmnt_fs *fs = NULL;
-	uint64_t id;
+	uint64_t id = 0;
 	char *path;
 	int r;
 
@@ -260,7 +261,7 @@ int dvol_writer_fence(const char *path, uint64_t mnt_id, enum dvol_writer_fenced
 {
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 	_cleanup_close_ int fd = -EBADF;
-	uint64_t id;
+	uint64_t id = 0;
 	int r;
 
 	if (ret_setattr_error)

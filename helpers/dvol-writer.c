@@ -555,10 +555,10 @@ static int record(struct holder *h)
 	if (r < 0)
 		return log_error_errno(r, "%s: the lease's generation is at its end",
 				       target_shown());
-	if (strlen(h->path) >= sizeof(h->me.mount_point))
+	if (snprintf(h->me.mount_point, sizeof(h->me.mount_point), "%s", h->path) >=
+	    (int)sizeof(h->me.mount_point))
 		return log_error_errno(-ENAMETOOLONG, "%s: mount point too long for the record",
 				       target_shown());
-	strcpy(h->me.mount_point, h->path);
 	h->me.pid = getpid();
 	h->me.since = now;
 	h->me.heartbeat = now;
@@ -785,7 +785,7 @@ static int do_fence(void)
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *path = NULL;
-	uint64_t id;
+	uint64_t id = 0;
 	int r;
 
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT);
@@ -852,7 +852,7 @@ static int status(void)
 	_cleanup_free_ char *path = NULL, *who = NULL;
 	struct dvol_lease_record rec, me;
 	bool have_me;
-	uint64_t id;
+	uint64_t id = 0;
 	int r, rr = -ENOENT, held = 0;
 
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT);
