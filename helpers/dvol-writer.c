@@ -771,7 +771,15 @@ static int hold(void)
 			? DVOL_EX_SYSERR
 			: WRITER_EX_FENCED;
 	watcher_release(&h.watch_w);
-	return r;
+	/*
+	 * No close of the lock file by hand: with a heartbeat blocked in the filesystem, the
+	 * close would wait behind it (the inode's lock; an NFS flush and unlock) for as long
+	 * as the server is away. The process's exit ends the heartbeat's thread first, then
+	 * closes the files, which releases the lock.
+	 */
+	fflush(stdout);
+	fflush(stderr);
+	_exit(r);
 
 fail:
 	/* Nothing held: the mount stays as it was. */
