@@ -69,6 +69,40 @@ expect_rc 2 "hold on a folder that is not a mount point: exit 2" dvol-writer hol
 expect_msg "is not a mount point" "...said so"
 check "...and nothing was made there" test -z "$(ls -A "$T/plain")"
 
+# --- mount.dvol's options -----------------------------------------------------------------
+NFS=nfs://127.0.0.1:9/export
+mkdir -p "$T/src" "$T/dst"
+expect_rc 1 "mount.dvol: writer=exclusive on a folder: a usage error" \
+	mount -t dvol "$T/src" "$T/dst" -o writer=exclusive
+expect_msg "option 'writer=' applies to NFS exports.*is a folder" "...saying where writer= applies"
+expect_rc 1 "...on-conflict= on a folder too" mount -t dvol "$T/src" "$T/dst" -o on-conflict=wait
+expect_msg "option 'on-conflict=' applies to NFS exports" "...naming it"
+expect_rc 1 "NFS, on-conflict= without writer=exclusive: a usage error" \
+	mount -t dvol "$NFS" "$T/dst" -o on-conflict=fail,probe-timeout=1
+expect_msg "'writer=exclusive' is not given" "...saying so"
+expect_rc 1 "NFS, wait-timeout= without on-conflict=wait" \
+	mount -t dvol "$NFS" "$T/dst" -o writer=exclusive,wait-timeout=5,probe-timeout=1
+expect_msg "'on-conflict=wait' is not given" "...saying so"
+for o in nolock local_lock=all local_lock=posix local_lock=flock; do
+	expect_rc 1 "NFS, writer=exclusive with $o: a usage error" \
+		mount -t dvol "$NFS" "$T/dst" -o "writer=exclusive,$o,probe-timeout=1"
+	expect_msg "option '${o%%=*}' keeps locks on this host, so that another host could write" \
+		"...saying that locks would stay on this host"
+done
+expect_rc 1 "NFS, writer=exclusive with ro: a usage error" \
+	mount -t dvol "$NFS" "$T/dst" -o writer=exclusive,ro,probe-timeout=1
+expect_msg "'writer=exclusive' and 'ro' do not go together" "...saying so"
+expect_rc 1 "NFS, lease-time=1s: out of range" \
+	mount -t dvol "$NFS" "$T/dst" -o writer=exclusive,lease-time=1s,probe-timeout=1
+expect_msg "lease-time=1s' is not the server's lease time" "...saying so"
+expect_rc 1 "NFS, writer=exclusive: refused until mount.dvol takes the lease" \
+	mount -t dvol "$NFS" "$T/dst" -o writer=exclusive,local_lock=none,probe-timeout=1
+expect_msg "does not take the one writer's lease yet.*nothing was mounted" "...saying so, before any probe"
+check "...nothing mounted" not_mounted "$T/dst"
+expect_rc 32 "NFS, writer=shared: the default, on to the probe (no server here: exit 32)" \
+	mount -t dvol "$NFS" "$T/dst" -o writer=shared,probe-timeout=1
+check "...nothing mounted" not_mounted "$T/dst"
+
 # --- nothing held yet ----------------------------------------------------------------------
 expect_rc 3 "status before any lease: exit 3" dvol-writer status "$T/b"
 check "...'no writer's lease was taken here yet' ($OUT)" grep -q "no writer's lease was taken" <<<"$OUT"
