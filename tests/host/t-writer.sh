@@ -201,6 +201,17 @@ expect_rc 0 "dvol-writer fence: exit 0" dvol-writer fence "$T/e"
 check "...the mount is read-only" read_only "$T/e"
 expect_msg "read-only \\(fenced\\)" "...and it says so"
 check "...the other mounts of the volume are not" writable "$V"
+# A file open for writing keeps a mount from turning read-only (EBUSY): the fence detaches it.
+mkdir -p "$T/f"
+mount --bind "$V" "$T/f"
+sleep 60 3>"$T/f/open-for-writing" &
+writer_pid=$!
+expect_rc 0 "fence with a file open for writing there: exit 0" dvol-writer fence "$T/f"
+expect_msg "could not be made read-only, and was detached \\(fenced\\)" "...it was detached instead, and says so"
+check "...nothing is mounted there any more" not_mounted "$T/f"
+check "...the writer keeps its file (detached, not gone)" kill -0 "$writer_pid"
+kill "$writer_pid"
+wait "$writer_pid" 2>/dev/null
 expect_rc 2 "fence on a folder that is not a mount point: exit 2" dvol-writer fence "$T/plain"
 expect_msg "is not a mount point" "...said so"
 
