@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libmount/libmount.h>
 
 #include "cleanup.h"
+#include "escape.h"
 #include "json.h"
 #include "lease.h"
 
@@ -187,6 +190,35 @@ int dvol_lease_record_parse(const char *buf, size_t len, struct dvol_lease_recor
 	if (!record_valid(&r))
 		return -EBADMSG;
 	*ret = r;
+	return 0;
+}
+
+static void format_time(uint64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t > (uint64_t)INT64_MAX / 2 || !gmtime_r(&tt, &tm) ||
+	    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, size, "@%llu", (unsigned long long)t);
+}
+
+int dvol_lease_describe(const struct dvol_lease_record *r, bool this_host, char **ret)
+{
+	_cleanup_free_ char *host = dvol_escape_shown(r->hostname, 64),
+			    *mp = dvol_escape_shown(r->mount_point, 256);
+	char since[64], beat[64];
+
+	if (!host || !mp)
+		return -ENOMEM;
+	format_time(r->since, since, sizeof(since));
+	format_time(r->heartbeat, beat, sizeof(beat));
+	if (asprintf(ret,
+		     "%s%s (machine %.8s, pid %lld, mount point %s), since %s, generation %llu, "
+		     "last heartbeat %s",
+		     host, this_host ? ", this host" : "", r->machine_id, (long long)r->pid, mp,
+		     since, (unsigned long long)r->generation, beat) < 0)
+		return -ENOMEM;
 	return 0;
 }
 

@@ -88,6 +88,13 @@ bool dvol_lease_boot_id_valid(const char *s);
 bool dvol_lease_same_host(const struct dvol_lease_record *a, const struct dvol_lease_record *b);
 
 /*
+ * The record in words, for messages: "HOST[, this host] (machine M, pid N, mount point
+ * P), since T, generation G, last heartbeat T", the host name and mount point escaped
+ * (they come from the volume) and times in UTC. 0 with *ret (caller frees) or -ENOMEM.
+ */
+int dvol_lease_describe(const struct dvol_lease_record *r, bool this_host, char **ret);
+
+/*
  * The generation of a takeover: PREV's + 1, or 1 when there is no readable record before
  * it (PREV NULL) or its generation is 0. -EOVERFLOW at DVOL_LEASE_GENERATION_MAX. Pure.
  */

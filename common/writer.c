@@ -260,22 +260,47 @@ int dvol_writer_trim(int fd)
 	return ftruncate(fd, DVOL_LEASE_RECORD_SIZE) < 0 ? -errno : 0;
 }
 
-int dvol_writer_fence(const char *path, uint64_t mnt_id, enum dvol_writer_fenced *ret_how,
-		      int *ret_setattr_error)
+/* PATH, opened afresh without following a link there, if it is still the mount MNT_ID. */
+static int open_mount(const char *path, uint64_t mnt_id, int *ret_fd)
 {
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 	_cleanup_close_ int fd = -EBADF;
 	uint64_t id = 0;
 	int r;
 
-	if (ret_setattr_error)
-		*ret_setattr_error = 0;
 	fd = open(path, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? -ESTALE : -errno;
 	r = mount_id(fd, &id);
 	if (r == -EREMOTEIO || (r == 0 && id != mnt_id))
 		return -ESTALE;
+	if (r < 0)
+		return r;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int dvol_writer_set_rw(const char *path, uint64_t mnt_id)
+{
+	struct mount_attr attr = {.attr_clr = MOUNT_ATTR_RDONLY};
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	r = open_mount(path, mnt_id, &fd);
+	if (r < 0)
+		return r;
+	return mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ? -errno : 0;
+}
+
+int dvol_writer_fence(const char *path, uint64_t mnt_id, enum dvol_writer_fenced *ret_how,
+		      int *ret_setattr_error)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	if (ret_setattr_error)
+		*ret_setattr_error = 0;
+	r = open_mount(path, mnt_id, &fd);
 	if (r < 0)
 		return r;
 	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0) {

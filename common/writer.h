@@ -67,6 +67,14 @@ int dvol_writer_write_record(int fd, const struct dvol_lease_record *r);
 /* Cut the file to one record, so that no old tail follows it. 0 or -errno. */
 int dvol_writer_trim(int fd);
 
+/*
+ * Make the mount MNT_ID at PATH read-write (mount_setattr(2)), once the lease is held: a
+ * mount that is to be written under the lease is made read-only until then. Resolved and
+ * checked as dvol_writer_fence() does: -ESTALE when PATH is not that mount any more.
+ * 0 or -errno.
+ */
+int dvol_writer_set_rw(const char *path, uint64_t mnt_id);
+
 /* How a mount was fenced. */
 enum dvol_writer_fenced {
 	DVOL_WRITER_FENCED_RO,	     /* the mount is read-only */

@@ -58,6 +58,7 @@ static uint64_t arg_lease_ms = DVOL_LEASE_TIME_MS_DEFAULT;
 static enum dvol_lease_on_conflict arg_on_conflict = DVOL_LEASE_CONFLICT_RO;
 static uint64_t arg_wait_ms = DVOL_LEASE_WAIT_MS_DEFAULT;
 static int arg_ready_fd = STDOUT_FILENO;
+static bool arg_rw;
 static bool arg_json;
 
 static void help(void)
@@ -84,6 +85,8 @@ static void help(void)
 	       "  --on-conflict=WHAT   ro, fail (both: report and exit 3) or wait\n"
 	       "  --wait-timeout=SEC   on-conflict=wait: for how long (default 60)\n"
 	       "  --ready-fd=N         where hold reports (default 1)\n"
+	       "  --rw                 hold: make TARGET read-write once the lease is held\n"
+	       "                       (mount.dvol mounts it read-only until then)\n"
 	       "  --json               status: one JSON object\n"
 	       "  -v                   verbose\n"
 	       "  -h, --help, -V, --version\n"
@@ -107,12 +110,13 @@ static int parse_duration(const char *name, const char *v, uint64_t *ret)
 
 static int parse_argv(int argc, char *argv[])
 {
-	enum { ARG_LEASE = 0x100, ARG_CONFLICT, ARG_WAIT, ARG_READY };
+	enum { ARG_LEASE = 0x100, ARG_CONFLICT, ARG_WAIT, ARG_READY, ARG_RW };
 	static const struct option longopts[] = {
 	    {"lease-time", required_argument, NULL, ARG_LEASE},
 	    {"on-conflict", required_argument, NULL, ARG_CONFLICT},
 	    {"wait-timeout", required_argument, NULL, ARG_WAIT},
 	    {"ready-fd", required_argument, NULL, ARG_READY},
+	    {"rw", no_argument, NULL, ARG_RW},
 	    {"json", no_argument, NULL, 'j'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -162,6 +166,9 @@ static int parse_argv(int argc, char *argv[])
 			arg_ready_fd = (int)v;
 			break;
 		}
+		case ARG_RW:
+			arg_rw = true;
+			break;
 		case 'j':
 			arg_json = true;
 			break;
@@ -201,6 +208,10 @@ static int parse_argv(int argc, char *argv[])
 		_cleanup_free_ char *a = dvol_escape_shown(arg_target, 256);
 
 		log_error("TARGET '%s': not an absolute path", a ?: "?");
+		return -EINVAL;
+	}
+	if (arg_rw && arg_verb != VERB_HOLD) {
+		log_error("--rw: only hold makes TARGET read-write");
 		return -EINVAL;
 	}
 	if (arg_json && arg_verb != VERB_STATUS) {
@@ -245,33 +256,12 @@ static int resolve(int *ret_fd, uint64_t *ret_id, char **ret_path)
 	return 0;
 }
 
-static void format_time(uint64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t > (uint64_t)INT64_MAX / 2 || !gmtime_r(&tt, &tm) ||
-	    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		snprintf(buf, size, "@%llu", (unsigned long long)t);
-}
-
-/* "HOST (pid N, mount point M) since T, generation G, last heartbeat T": who holds it. */
+/* Who holds it, in words (lease.h), or NULL when out of memory. */
 static char *describe(const struct dvol_lease_record *r, const struct dvol_lease_record *me)
 {
-	_cleanup_free_ char *host = dvol_escape_shown(r->hostname, 64),
-			    *mp = dvol_escape_shown(r->mount_point, 256);
-	char since[64], beat[64], *s = NULL;
+	char *s = NULL;
 
-	format_time(r->since, since, sizeof(since));
-	format_time(r->heartbeat, beat, sizeof(beat));
-	if (asprintf(&s,
-		     "%s%s (machine %.8s, pid %lld, mount point %s), since %s, generation %llu, "
-		     "last heartbeat %s",
-		     host ?: "?", me && dvol_lease_same_host(r, me) ? ", this host" : "",
-		     r->machine_id, (long long)r->pid, mp ?: "?", since,
-		     (unsigned long long)r->generation, beat) < 0)
-		return NULL;
-	return s;
+	return dvol_lease_describe(r, me && dvol_lease_same_host(r, me), &s) < 0 ? NULL : s;
 }
 
 /* One line on --ready-fd: WORD and the record as one JSON object, or "unreadable". */
@@ -752,6 +742,18 @@ static int hold(void)
 	r = record(&h);
 	if (r < 0)
 		goto fail;
+	if (arg_rw) {
+		r = dvol_writer_set_rw(h.path, h.id);
+		if (r < 0) {
+			log_error_errno(r,
+					"%s: the writer's lease is held, but the mount cannot be "
+					"made read-write%s; letting the lease go",
+					target_shown(),
+					r == -ESTALE ? " (it is not the volume's mount any more)"
+						     : "");
+			goto fail;
+		}
+	}
 	report("held", &h.me);
 	ready_done();
 	log_info("%s: holding the writer's lease, generation %llu (lease %.0f s, heartbeat "

@@ -386,6 +386,28 @@ static void test_nfs_opts(void **state)
 	}
 }
 
+/* In words: the holder named, what comes from the volume escaped, times in UTC. */
+static void test_describe(void **state)
+{
+	struct dvol_lease_record r = rec_a;
+	char *s = NULL;
+
+	assert_int_equal(dvol_lease_describe(&r, false, &s), 0);
+	assert_string_equal(s, "gpu-a (machine 3d1219c7, pid 4242, mount point /mnt/models), "
+			       "since 2025-12-03 08:20:00 UTC, generation 7, last heartbeat "
+			       "2025-12-03 08:20:15 UTC");
+	free(s);
+	strcpy(r.hostname, "evil\x1b]0;x\x07");
+	strcpy(r.mount_point, "/mnt/a\tb");
+	r.since = INT64_MAX;
+	assert_int_equal(dvol_lease_describe(&r, true, &s), 0);
+	assert_non_null(strstr(s, "evil\\033]0;x\\a, this host"));
+	assert_non_null(strstr(s, "mount point /mnt/a\\tb"));
+	assert_non_null(strstr(s, "since @9223372036854775807"));
+	assert_null(strchr(s, '\x1b'));
+	free(s);
+}
+
 static void test_on_conflict(void **state)
 {
 	static const struct {
@@ -421,7 +443,7 @@ int main(void)
 	    cmocka_unit_test(test_ids),		  cmocka_unit_test(test_same_host),
 	    cmocka_unit_test(test_generation),	  cmocka_unit_test(test_timing),
 	    cmocka_unit_test(test_after_beat),	  cmocka_unit_test(test_nfs_opts),
-	    cmocka_unit_test(test_on_conflict),
+	    cmocka_unit_test(test_describe),	  cmocka_unit_test(test_on_conflict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
