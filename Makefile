@@ -59,7 +59,7 @@ HARDEN  := -fPIE -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-fram
 LDHARDEN := -pie -Wl,-z,relro,-z,now -fsanitize=$(SANITIZE)
 endif
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I common -I $(B)/gen -DDVOL_VERSION='"$(VERSION)"' \
-	     -DDVOL_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	     -DDVOL_SYSCONFDIR='"$(SYSCONFDIR)"' -DDVOL_SBINDIR='"$(SBINDIR)"' \
 	     -DDVOL_LIBNFS_VERSION='"$(shell pkg-config --modversion libnfs 2>/dev/null)"' $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
@@ -217,7 +217,8 @@ format-check:
 LINT_PENDING :=
 LINT_C := $(filter-out $(LINT_PENDING),$(wildcard common/*.c helpers/*.c helpers/mount-dvol/*.c bench/*.c tests/*.c))
 LINT_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I common -I $(B)/gen -DDVOL_VERSION='"lint"' \
-	-DDVOL_SYSCONFDIR='"/etc"' -DDVOL_LIBNFS_VERSION='"lint"' $(PKG_CFLAGS)
+	-DDVOL_SYSCONFDIR='"/etc"' -DDVOL_SBINDIR='"/usr/sbin"' -DDVOL_LIBNFS_VERSION='"lint"' \
+	$(PKG_CFLAGS)
 LINT_SH := .ci/run bench/run $(wildcard bench/*.sh bench/vm/*.sh) scripts/demo scripts/install-deps \
 	tests/tap-lib.sh tests/tap-summary tests/unit/run tests/host/run $(wildcard tests/host/*.sh) \
 	tests/vm/run $(wildcard tests/vm/cases/*.sh) tests/vm/guest/guest-lib.sh \

@@ -361,7 +361,7 @@ static enum dvol_opts_why check_writer(const struct dvol_opts *o, enum dvol_vol 
 			    : o->lease_time_set	  ? "lease-time"
 						  : NULL;
 
-	if ((o->writer_set || alone) && vol != DVOL_VOL_NFS)
+	if ((o->writer_set || alone) && vol == DVOL_VOL_LOCAL)
 		return *ret_name = o->writer_set ? "writer" : alone, DVOL_OPTS_WRITER_NOT_NFS;
 	if (alone && !o->writer_exclusive)
 		return *ret_name = alone, DVOL_OPTS_WRITER_ALONE;
@@ -558,10 +558,10 @@ int dvol_opts_explain(enum dvol_opts_why why, const struct dvol_opts_words *w, c
 		break;
 	case DVOL_OPTS_WRITER_NOT_NFS:
 		(void)dvol_strextendf(&t, NULL,
-				      "option '%s=' applies to NFS exports, whose server enforces "
-				      "the one writer's lease, and '%s' is %s; remove it",
-				      name, spec,
-				      w->vol == DVOL_VOL_BIND ? "a folder" : "a block device");
+				      "option '%s=' applies to NFS exports and folders on NFS, "
+				      "whose server enforces the one writer's lease, and '%s' is "
+				      "a block device; remove it",
+				      name, spec);
 		break;
 	case DVOL_OPTS_WRITER_ALONE:
 		(void)dvol_strextendf(&t, NULL,

@@ -103,7 +103,7 @@ enum dvol_opts_why {
 	DVOL_OPTS_PROBE_ZERO,	  /* probe-timeout=0: no time to probe */
 	DVOL_OPTS_FALLBACK_ALONE, /* fallback-size= or fallback= without optional */
 	DVOL_OPTS_DISK_CAPPED,	  /* fallback-size= with fallback=disk: nothing caps it */
-	DVOL_OPTS_WRITER_NOT_NFS, /* writer=, on-conflict=...: a lease on NFS only, for now */
+	DVOL_OPTS_WRITER_NOT_NFS, /* writer=, on-conflict=... on a block device: NFS only */
 	DVOL_OPTS_WRITER_ALONE,	  /* on-conflict=, wait-timeout=, lease-time= without writer= */
 	DVOL_OPTS_WAIT_ALONE,	  /* wait-timeout= without on-conflict=wait */
 	DVOL_OPTS_WRITER_RO,	  /* writer=exclusive with ro: a reader needs no lease */

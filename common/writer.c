@@ -129,8 +129,11 @@ int dvol_writer_mount_present(uint64_t mnt_id, const char *path)
 
 int dvol_writer_clone_tree(int target_fd, int *ret_tree)
 {
+	/* Writable whatever the user's mount is: mount.dvol keeps that one read-only until
+	 * the lease is held, and the lease is taken through this copy. */
 	struct mount_attr attr = {
 	    .attr_set = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+	    .attr_clr = MOUNT_ATTR_RDONLY,
 	};
 	_cleanup_close_ int tree = -EBADF;
 

@@ -32,7 +32,8 @@ int dvol_writer_mount_present(uint64_t mnt_id, const char *path);
 
 /*
  * A private, detached copy of the mount TARGET_FD is the root of (open_tree(2),
- * OPEN_TREE_CLONE, without submounts), with nodev, nosuid and noexec: the lock file is
+ * OPEN_TREE_CLONE, without submounts), read-write (the superblock allowing), with nodev,
+ * nosuid and noexec: the lock file is
  * reached through it, so that the user's mount is never held busy (umount(8) works as
  * ever) and nothing mounted or planted in the volume can lead elsewhere. 0 or -errno.
  */

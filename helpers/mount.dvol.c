@@ -56,6 +56,7 @@ static void plan_done(struct plan *p)
 	safe_close(p->heal_lock);
 	safe_close(p->heal_dir);
 	local_done(&p->local);
+	writer_done(&p->writer);
 }
 
 static void help(void)
@@ -95,6 +96,9 @@ static void help(void)
 	       "  mkfs-ignore-nonzero-data  skip only the zero check of the blank verdict\n"
 	       "  stripe=yes|no, count=N  nvme:instance-store: several as one RAID0 (yes), or\n"
 	       "                      exactly one; require N of them\n"
+	       "  writer=exclusive    a folder on NFS: one writer at a time; read-only until\n"
+	       "                      dvol-writer holds the lease (on-conflict=ro|fail|wait,\n"
+	       "                      wait-timeout=SEC, lease-time=SEC)\n"
 	       "\n"
 	       "See mount.dvol(8).\n");
 }
@@ -269,8 +273,9 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 	r = explain_options(p, ow, name);
 	if (r < 0)
 		return r;
-	/* Mounting read-write before the lease is held would break the promise. */
-	if (p->opts.writer_exclusive) {
+	/* Mounting read-write before the lease is held would break the promise: an NFS
+	 * export's mount is not yet made read-only until then (a folder's is, writer.c). */
+	if (p->opts.writer_exclusive && p->kind == DVOL_VOL_NFS) {
 		log_error("option 'writer=exclusive' on %s: mount.dvol does not take the one "
 			  "writer's lease yet, and a read-write mount without it would let "
 			  "another host write too; nothing was mounted. Mount it read-only, or "
@@ -308,13 +313,15 @@ int record(struct libmnt_context *cxt, const struct plan *p)
 
 	if (arg_nomtab || p->already)
 		return 0;
-	if (asprintf(&attrs, "dvol.kind=%s%s%s%s%s%s%s%s", dvol_vol_to_string(p->kind),
+	if (asprintf(&attrs, "dvol.kind=%s%s%s%s%s%s%s%s%s", dvol_vol_to_string(p->kind),
 		     p->degraded ? ",dvol.degraded=" : "", p->degraded ? p->degraded : "",
 		     p->degraded ? ",dvol.fallback=" : "",
 		     p->degraded ? dvol_fallback_to_string(p->opts.fallback) : "",
 		     p->opts.heal ? ",dvol.heal,dvol.opts=\"" : "",
-		     p->opts.heal ? mnt_context_get_options(cxt) : "",
-		     p->opts.heal ? "\"" : "") < 0)
+		     p->opts.heal ? mnt_context_get_options(cxt) : "", p->opts.heal ? "\"" : "",
+		     p->writer.held ? ",dvol.writer=held"
+		     : p->writer.ro ? ",dvol.writer=ro"
+				    : "") < 0)
 		return -ENOMEM;
 	/* The stale mount's line goes, as umount(8) would remove it. */
 	if (p->heal) {
@@ -349,6 +356,7 @@ static int prepare(struct plan *p)
 
 	switch (p->kind) {
 	case DVOL_VOL_BIND:
+		return writer_prepare(p);
 	case DVOL_VOL_LOCAL:
 		return 0;
 	case DVOL_VOL_NFS:
@@ -440,6 +448,9 @@ static int run_act(struct libmnt_context *cxt, struct plan *p)
 	r = act(p);
 	if (r < 0)
 		return fallback(cxt, p, r);
+	r = writer_take(p);
+	if (r < 0)
+		return r;
 
 	/* Mounted; only the record is left. */
 	p->fail = DVOL_FAIL_SYSTEM;
@@ -524,7 +535,8 @@ int main(int argc, char *argv[])
 					      .heal_lock = -EBADF,
 					      .heal_dir = -EBADF,
 					      .local.fd = -EBADF,
-					      .nfs.probe_fd = -EBADF};
+					      .nfs.probe_fd = -EBADF,
+					      .writer = {.go = -EBADF, .ready = -EBADF}};
 	const char *why;
 	int r;
 

@@ -3,6 +3,7 @@
  * mount.dvol, a host folder: its checks (a folder of its own, its gate), its plan, its bind.
  */
 #include <errno.h>
+#include <sys/mount.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -89,7 +90,9 @@ static int check_source(struct plan *p)
 {
 	int r = check_bind_source(p);
 
-	return r < 0 ? r : check_gate(p, p->src_fd);
+	if (r >= 0)
+		r = check_gate(p, p->src_fd);
+	return r < 0 ? r : writer_check_source(p, p->src_fd);
 }
 
 /* resolve + plan for a folder bind. Nothing is created here: -f must not change a thing. */
@@ -106,6 +109,8 @@ int plan_bind(struct plan *p)
 		if (r < 0)
 			return log_error_errno(r, "cannot open a folder above %s", p->spec.path);
 		r = check_gate(p, afd);
+		if (r >= 0)
+			r = writer_check_source(p, afd);
 		if (r < 0)
 			return r;
 		p->create_source = true;
@@ -157,7 +162,9 @@ int act_bind(struct plan *p)
 			return r;
 	}
 
-	r = dvol_bind_fd(p->src_fd, p->target_fd, p->opts.mflags);
+	/* writer=exclusive: read-only until the lease is held (writer.c). */
+	r = dvol_bind_fd(p->src_fd, p->target_fd,
+			 p->opts.mflags | (p->opts.writer_exclusive ? MS_RDONLY : 0));
 	if (r < 0)
 		return log_error_errno(r, "cannot bind %s on %s", p->spec.path, p->target);
 	return 0;

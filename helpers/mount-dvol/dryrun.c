@@ -57,6 +57,13 @@ static void plan_rows_bind(const struct plan *p, struct rows *t)
 {
 	row(t, "source:", "%s (folder%s)", p->spec.path,
 	    p->create_source ? ", missing: will be created" : "");
+	if (p->opts.writer_exclusive)
+		row(t, "writer:",
+		    "exclusive: bound read-only, made read-write once dvol-writer holds the lease "
+		    "on .dvol/writer.lock (lease %.0f s, on-conflict=%s%s)",
+		    p->opts.lease_time_ms / 1000.0,
+		    dvol_lease_on_conflict_to_string(p->opts.on_conflict),
+		    p->opts.on_conflict == DVOL_LEASE_CONFLICT_WAIT ? ", waiting" : "");
 	if (p->create_source)
 		row_owner(t, "create:", &p->opts, "");
 	if (p->opts.source_mounted || p->opts.source_fs)

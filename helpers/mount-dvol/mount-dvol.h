@@ -11,6 +11,7 @@
  *   heal.c      heal: the target's lock, the liveness look, the fresh mount's swap
  *   local.c     a block device: find, lock, judge, format, mount
  *   fallback.c  optional: what goes on the target when the volume is not ready
+ *   writer.c    writer=exclusive: the lease's holder, started, and its answer
  *   dryrun.c    -f: the plan, as rows
  *
  * The decisions themselves are in common/, as pure functions with table tests (the
@@ -93,6 +94,14 @@ struct local {
 	struct stripe stripe;
 };
 
+/* writer=exclusive: the holder's process, forked before the sandbox (writer.c). */
+struct plan_writer {
+	int go;	   /* write 'g' once the mount is made; closed: it ends */
+	int ready; /* its one-line answers (dvol-writer --ready-fd) */
+	bool held; /* it holds the lease, and made the mount read-write */
+	bool ro;   /* another holds it: left read-only (on-conflict=ro) */
+};
+
 struct plan {
 	enum dvol_vol kind;
 	enum dvol_fail fail; /* the stage under way, for the exit code */
@@ -114,6 +123,7 @@ struct plan {
 	char *fallback_dir;
 	struct plan_nfs nfs;
 	struct local local; /* LOCAL */
+	struct plan_writer writer;
 };
 
 /* mount.dvol.c */
@@ -153,6 +163,12 @@ int plan_stripe(struct plan *p);
 bool is_fallback(struct plan *p, const struct dvol_mount_info *mi, enum dvol_fallback *ret_kind);
 int fallback_remove(struct plan *p);
 int fallback(struct libmnt_context *cxt, struct plan *p, int r);
+
+/* writer.c */
+void writer_done(struct plan_writer *w);
+int writer_prepare(struct plan *p);
+int writer_check_source(struct plan *p, int fd);
+int writer_take(struct plan *p);
 
 /* dryrun.c */
 void print_plan(const struct plan *p);

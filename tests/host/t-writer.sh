@@ -72,11 +72,16 @@ check "...and nothing was made there" test -z "$(ls -A "$T/plain")"
 # --- mount.dvol's options -----------------------------------------------------------------
 NFS=nfs://127.0.0.1:9/export
 mkdir -p "$T/src" "$T/dst"
-expect_rc 1 "mount.dvol: writer=exclusive on a folder: a usage error" \
+expect_rc 1 "mount.dvol: writer=exclusive on a folder that is not on NFS: a usage error" \
 	mount -t dvol "$T/src" "$T/dst" -o writer=exclusive
-expect_msg "option 'writer=' applies to NFS exports.*is a folder" "...saying where writer= applies"
-expect_rc 1 "...on-conflict= on a folder too" mount -t dvol "$T/src" "$T/dst" -o on-conflict=wait
-expect_msg "option 'on-conflict=' applies to NFS exports" "...naming it"
+expect_msg "option 'writer=exclusive' needs a folder on NFS.*$T/src is not on NFS" \
+	"...saying where writer= applies"
+check "...nothing mounted" not_mounted "$T/dst"
+expect_rc 1 "...on-conflict= without writer=exclusive" mount -t dvol "$T/src" "$T/dst" -o on-conflict=wait
+expect_msg "option 'on-conflict=' sets how the one writer's lease is kept" "...naming it"
+LOOPDEV=$(mkloop 16M)
+expect_rc 1 "...writer=exclusive on a block device" mount -t dvol "$LOOPDEV" "$T/dst" -o writer=exclusive
+expect_msg "option 'writer=' applies to NFS exports and folders on NFS" "...saying where it applies"
 expect_rc 1 "NFS, on-conflict= without writer=exclusive: a usage error" \
 	mount -t dvol "$NFS" "$T/dst" -o on-conflict=fail,probe-timeout=1
 expect_msg "'writer=exclusive' is not given" "...saying so"
@@ -102,6 +107,59 @@ check "...nothing mounted" not_mounted "$T/dst"
 expect_rc 32 "NFS, writer=shared: the default, on to the probe (no server here: exit 32)" \
 	mount -t dvol "$NFS" "$T/dst" -o writer=shared,probe-timeout=1
 check "...nothing mounted" not_mounted "$T/dst"
+
+# --- through mount(8) ------------------------------------------------------------------------
+# The host has no NFS client: the test build of mount.dvol takes a folder of any filesystem
+# for writer=exclusive when DVOL_TEST_WRITER_ANY_FS is set (the release build never does).
+export DVOL_TEST_WRITER_ANY_FS=1
+W=$T/wvol
+mkdir -p "$W" "$T/m1" "$T/m2" "$T/m3" "$T/m4" "$T/m5"
+expect_rc 0 "mount -t dvol -o writer=exclusive: exit 0" mount -t dvol "$W" "$T/m1" -o writer=exclusive,lease-time=6
+check "...read-write: the lease is held" writable "$T/m1"
+check "...utab records dvol.writer=held" grep -q "TARGET=$T/m1 .*dvol.writer=held" /run/mount/utab
+expect_rc 0 "...dvol-writer status: held there" dvol-writer status "$T/m1" --json
+check "...with its mount point ($OUT)" jq -e ".state == \"held\" and .holder.mount_point == \"$T/m1\" and .holder.generation == 1" <<<"$OUT" >/dev/null
+check "...the holder outlives mount.dvol" pgrep -x dvol-writer
+n_writers=$(pgrep -cx dvol-writer)
+expect_rc 0 "mount.dvol -f with writer=exclusive prints the plan" \
+	mount.dvol -f "$W" "$T/m5" -o writer=exclusive,on-conflict=wait
+check "...a writer row ($OUT)" grep -q "^writer: *exclusive: bound read-only.*on-conflict=wait" <<<"$OUT"
+check "...and starts no holder" test "$(pgrep -cx dvol-writer)" = "$n_writers"
+expect_rc 0 "a second mount of the volume (on-conflict=ro): exit 0" \
+	mount -t dvol "$W" "$T/m2" -o writer=exclusive
+check "...read-only" read_only "$T/m2"
+expect_msg "$T/m2 is mounted read-only: the writer's lease is held by $(uname -n) .*mount point $T/m1" \
+	"...naming the holder"
+check "...utab records dvol.writer=ro" grep -q "TARGET=$T/m2 .*dvol.writer=ro" /run/mount/utab
+check "...and the first is still writable" writable "$T/m1"
+expect_rc 32 "on-conflict=fail: exit 32" mount -t dvol "$W" "$T/m3" -o writer=exclusive,on-conflict=fail
+expect_msg "the writer's lease is held by $(uname -n) .*nothing was mounted \\(on-conflict=fail\\)" \
+	"...naming the holder"
+check "...nothing mounted" not_mounted "$T/m3"
+expect_rc 32 "on-conflict=wait with wait-timeout=1 while it is held: exit 32" \
+	mount -t dvol "$W" "$T/m3" -o writer=exclusive,on-conflict=wait,wait-timeout=1
+expect_msg "still held by .* after 1 s \\(wait-timeout=\\); nothing was mounted" "...saying so"
+check "...nothing mounted" not_mounted "$T/m3"
+mount -t dvol "$W" "$T/m4" -o writer=exclusive,on-conflict=wait,wait-timeout=60,lease-time=6 \
+	2>"$T/m4.err" &
+m4=$!
+sleep 1
+check "on-conflict=wait: still waiting while the first holds it" kill -0 "$m4"
+check "...nothing mounted there yet, or only read-only" sh -c "! findmnt -rn -o OPTIONS --mountpoint '$T/m4' | grep -q '^rw'"
+expect_rc 0 "umount of the first: works" umount "$T/m1"
+t0=$(date +%s%N)
+check "...the waiting mount ends within 3 s" within 30 gone "$m4"
+check "...with exit 0" test "$(exit_of "$m4")" = 0
+echo "# $((($(date +%s%N) - t0) / 1000000)) ms after the umount"
+check "...read-write" writable "$T/m4"
+check "...generation 2" test "$(jq -r .generation "$W/.dvol/writer.lock")" = 2
+check "...utab says held" grep -q "TARGET=$T/m4 .*dvol.writer=held" /run/mount/utab
+pid=$(jq -r .pid "$W/.dvol/writer.lock")
+kill -KILL "$pid"
+check "kill -9 of its holder: read-only within 3 s" within 30 read_only "$T/m4"
+umount "$T/m4" "$T/m2"
+check "no holder left" within 30 sh -c '! pgrep -x dvol-writer >/dev/null'
+unset DVOL_TEST_WRITER_ANY_FS
 
 # --- nothing held yet ----------------------------------------------------------------------
 expect_rc 3 "status before any lease: exit 3" dvol-writer status "$T/b"

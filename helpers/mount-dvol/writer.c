@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * writer=exclusive: the volume is mounted read-only, and dvol-writer, started for it, makes
+ * it read-write once it holds the lease (dvol-writer(8)). Its process is forked before the
+ * first sandbox stage and waits for word that the mount is made: mount.dvol never holds
+ * exec, and the holder runs outside mount.dvol's filters, under its own. It outlives
+ * mount.dvol, in a session of its own, with /dev/null for its standard streams (its
+ * messages go to syslog), so that mount(8) and a caller reading its output do not wait
+ * for it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "lease.h"
+#include "log.h"
+#include "timeutil.h"
+
+#include "mount-dvol.h"
+
+#ifndef DVOL_SBINDIR
+#define DVOL_SBINDIR "/usr/sbin"
+#endif
+
+/* Past wait-timeout: how long the holder may take to start and answer. */
+#define WRITER_SLACK_MS 15000
+
+void writer_done(struct plan_writer *w)
+{
+	safe_close(w->go);
+	safe_close(w->ready);
+}
+
+/* The child: wait for 'g', then become dvol-writer hold TARGET. Never returns. */
+static void writer_child(const struct plan *p, int go, int ready)
+{
+	char lease[32], wait[32], conflict[32];
+	char *argv[] = {"dvol-writer", "hold",	       p->target, lease, conflict,
+			wait,	       "--ready-fd=3", "--rw",	  NULL};
+	char c = 0;
+	ssize_t n;
+	int null;
+
+	do
+		n = read(go, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || c != 'g')
+		_exit(0);
+	(void)setsid();
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ready = fcntl(ready, F_DUPFD, 10);
+	if (null < 0 || ready < 0 || dup2(ready, 3) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+	    dup2(null, 2) < 0)
+		_exit(127);
+	(void)close_range(4, ~0u, 0);
+	snprintf(lease, sizeof(lease), "--lease-time=%llums",
+		 (unsigned long long)p->opts.lease_time_ms);
+	snprintf(conflict, sizeof(conflict), "--on-conflict=%s",
+		 dvol_lease_on_conflict_to_string(p->opts.on_conflict));
+	snprintf(wait, sizeof(wait), "--wait-timeout=%llums",
+		 (unsigned long long)p->opts.wait_timeout_ms);
+	execv(DVOL_SBINDIR "/dvol-writer", argv);
+	_exit(127);
+}
+
+int writer_prepare(struct plan *p)
+{
+	int go[2], ready[2];
+	pid_t pid;
+
+	if (!p->opts.writer_exclusive || arg_fake)
+		return 0;
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return log_error_errno(-errno, "cannot make a pipe for the writer's lease holder");
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		int r = -errno;
+
+		safe_close(go[0]);
+		safe_close(go[1]);
+		return log_error_errno(r, "cannot make a pipe for the writer's lease holder");
+	}
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		safe_close(go[0]);
+		safe_close(go[1]);
+		safe_close(ready[0]);
+		safe_close(ready[1]);
+		return log_error_errno(r, "cannot start the writer's lease holder");
+	}
+	if (pid == 0) {
+		safe_close(go[1]);
+		safe_close(ready[0]);
+		writer_child(p, go[0], ready[1]);
+	}
+	safe_close(go[0]);
+	safe_close(ready[1]);
+	p->writer.go = go[1];
+	p->writer.ready = ready[0];
+	return 0;
+}
+
+int writer_check_source(struct plan *p, int fd)
+{
+	struct statfs sfs;
+
+	if (!p->opts.writer_exclusive)
+		return 0;
+	if (fstatfs(fd, &sfs) < 0)
+		return log_error_errno(-errno, "cannot look at the filesystem of %s", p->spec.path);
+	if (sfs.f_type == NFS_SUPER_MAGIC)
+		return 0;
+#ifdef DVOL_TEST_HOOKS
+	/* The host tier has no NFS client: there, a folder of any filesystem stands in. */
+	if (getenv("DVOL_TEST_WRITER_ANY_FS"))
+		return 0;
+#endif
+	log_error("option 'writer=exclusive' needs a folder on NFS, whose server enforces the "
+		  "one writer's lease across hosts, and %s is not on NFS: a lock there stays on "
+		  "this host. Remove writer=exclusive",
+		  p->spec.path);
+	p->fail = DVOL_FAIL_USAGE;
+	return -EINVAL;
+}
+
+/* One line from FD by UNTIL_MS, without its newline: its length, 0 at the end, -errno. */
+static ssize_t read_line(int fd, char *buf, size_t size, uint64_t until_ms)
+{
+	size_t n = 0;
+
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		uint64_t now = dvol_now_ms();
+		ssize_t k;
+		int r;
+
+		if (now >= until_ms)
+			return -ETIMEDOUT;
+		r = poll(&pfd, 1, until_ms - now > 60000 ? 60000 : (int)(until_ms - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			continue;
+		k = read(fd, buf + n, 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			return n == 0 ? 0 : -EPIPE;
+		if (buf[n] == '\n') {
+			buf[n] = 0;
+			return (ssize_t)n;
+		}
+		if (++n >= size)
+			return -EMSGSIZE;
+	}
+}
+
+/* Undo the mount: the lease was not had, and read-only was not asked for. */
+static void unmount(const struct plan *p)
+{
+	if (umount2(p->target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+		log_error_errno(-errno, "cannot unmount %s again; unmount it by hand", p->target);
+}
+
+int writer_take(struct plan *p)
+{
+	static char line[DVOL_LEASE_RECORD_SIZE + 64];
+	const struct dvol_opts *o = &p->opts;
+	uint64_t until = dvol_now_ms() + WRITER_SLACK_MS +
+			 (o->on_conflict == DVOL_LEASE_CONFLICT_WAIT ? o->wait_timeout_ms : 0);
+	_cleanup_free_ char *who = NULL;
+
+	if (!o->writer_exclusive)
+		return 0;
+	if (write(p->writer.go, "g", 1) != 1) {
+		unmount(p);
+		return log_error_errno(-errno, "cannot start the writer's lease holder for %s",
+				       p->target);
+	}
+	p->writer.go = safe_close(p->writer.go);
+
+	for (;;) {
+		struct dvol_lease_record rec;
+		ssize_t n = read_line(p->writer.ready, line, sizeof(line), until);
+		const char *json;
+		bool readable;
+
+		if (n <= 0) {
+			unmount(p);
+			if (who) {
+				log_error("%s: the writer's lease is still held by %s after %.0f s "
+					  "(wait-timeout=); nothing was mounted",
+					  p->target, who, o->wait_timeout_ms / 1000.0);
+				return -EBUSY;
+			}
+			log_error("%s: the writer's lease holder (dvol-writer) %s without taking "
+				  "the lease; nothing was mounted. Its reason is in the journal "
+				  "(syslog: dvol-writer)",
+				  p->target, n == -ETIMEDOUT ? "did not answer in time" : "ended");
+			return n < 0 ? (int)n : -EIO;
+		}
+		if (strncmp(line, "held ", 5) == 0) {
+			if (dvol_lease_record_parse(line + 5, strlen(line + 5), &rec) < 0) {
+				unmount(p);
+				log_error("%s: the writer's lease holder answered something else "
+					  "than its record; nothing was mounted",
+					  p->target);
+				return -EBADMSG;
+			}
+			p->writer.held = true;
+			log_info("%s: holding the writer's lease (generation %llu); mounted "
+				 "read-write",
+				 p->target, (unsigned long long)rec.generation);
+			return 0;
+		}
+		if (strncmp(line, "conflict ", 9) != 0) {
+			unmount(p);
+			log_error("%s: the writer's lease holder answered '%.32s'; nothing was "
+				  "mounted",
+				  p->target, line);
+			return -EBADMSG;
+		}
+		json = line + 9;
+		readable = dvol_lease_record_parse(json, strlen(json), &rec) == 0;
+		free(who);
+		who = NULL;
+		if (readable && dvol_lease_describe(&rec, false, &who) < 0)
+			return log_error_errno(-ENOMEM, "out of memory");
+		if (!who && !(who = strdup("a holder whose record is unreadable")))
+			return log_error_errno(-ENOMEM, "out of memory");
+		switch (o->on_conflict) {
+		case DVOL_LEASE_CONFLICT_RO:
+			p->writer.ro = true;
+			log_warning("%s is mounted read-only: the writer's lease is held by %s. "
+				    "Only one host writes at a time (writer=exclusive); "
+				    "on-conflict=wait waits for it, on-conflict=fail fails",
+				    p->target, who);
+			return 0;
+		case DVOL_LEASE_CONFLICT_FAIL:
+			unmount(p);
+			log_error("%s: the writer's lease is held by %s; nothing was mounted "
+				  "(on-conflict=fail). Only one host writes at a time",
+				  p->target, who);
+			return -EBUSY;
+		case DVOL_LEASE_CONFLICT_WAIT:
+			log_notice("%s: the writer's lease is held by %s; waiting up to %.0f s",
+				   p->target, who, o->wait_timeout_ms / 1000.0);
+			continue;
+		}
+	}
+}
