@@ -34,6 +34,7 @@ hold() {
 	echo $! >"$T/$n.pid"
 }
 pid_of() { cat "$T/$1.pid"; }
+json_has() { jq -e "$1" >/dev/null <<<"$2"; } # json_has FILTER JSON
 reported() { grep -q "^$2 " "$T/$1.ready"; }
 # field NAME WORD KEY: KEY of the record on NAME's WORD line.
 field() { sed -n "s/^$2 //p" "$T/$1.ready" | head -1 | jq -r ".$3"; }
@@ -118,8 +119,8 @@ expect_rc 0 "mount -t dvol -o writer=exclusive: exit 0" mount -t dvol "$W" "$T/m
 check "...read-write: the lease is held" writable "$T/m1"
 check "...utab records dvol.writer=held" grep -q "TARGET=$T/m1 .*dvol.writer=held" /run/mount/utab
 expect_rc 0 "...dvol-writer status: held there" dvol-writer status "$T/m1" --json
-check "...with its mount point ($OUT)" jq -e ".state == \"held\" and .holder.mount_point == \"$T/m1\" and .holder.generation == 1" <<<"$OUT" >/dev/null
-check "...the holder outlives mount.dvol" pgrep -x dvol-writer
+check "...with its mount point ($OUT)" json_has ".state == \"held\" and .holder.mount_point == \"$T/m1\" and .holder.generation == 1" "$OUT"
+check "...the holder outlives mount.dvol" sh -c 'pgrep -x dvol-writer >/dev/null'
 n_writers=$(pgrep -cx dvol-writer)
 expect_rc 0 "mount.dvol -f with writer=exclusive prints the plan" \
 	mount.dvol -f "$W" "$T/m5" -o writer=exclusive,on-conflict=wait
@@ -193,7 +194,7 @@ check "...'held by' the host, its mount point and generation ($OUT)" \
 	grep -q "held by $(uname -n), this host .*mount point $T/a.*generation 1" <<<"$OUT"
 expect_rc 0 "status --json" dvol-writer status "$T/b" --json
 check "...state held, holder's pid and generation ($OUT)" \
-	jq -e ".state == \"held\" and .record == \"valid\" and .holder.pid == $(pid_of A) and .holder.generation == 1 and .holder.this_host" <<<"$OUT" >/dev/null
+	json_has ".state == \"held\" and .record == \"valid\" and .holder.pid == $(pid_of A) and .holder.generation == 1 and .holder.this_host" "$OUT"
 
 # --- a second writer -----------------------------------------------------------------------
 hold B "$T/b" --on-conflict=ro
@@ -323,7 +324,7 @@ printf 'garbage, not a record\n' >"$T/v6/.dvol/writer.lock"
 expect_rc 3 "a garbage record: status exit 3" dvol-writer status "$T/v6.mnt"
 check "...'unreadable', not trusted ($OUT)" grep -q "record left in .dvol/writer.lock is unreadable" <<<"$OUT"
 expect_rc 3 "...status --json says record unreadable, and names no holder" dvol-writer status "$T/v6.mnt" --json
-check "...($OUT)" jq -e '.state == "free" and .record == "unreadable" and (has("last_holder") | not)' <<<"$OUT" >/dev/null
+check "...($OUT)" json_has '.state == "free" and .record == "unreadable" and (has("last_holder") | not)' "$OUT"
 hold G "$T/v6.mnt" --lease-time=6
 check "a takeover over it: held" within 50 reported G held
 check "...generation 1" test "$(field G held generation)" = 1
