@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,7 +276,8 @@ enum dvol_lease_opts_why dvol_lease_check_nfs_opts(const char *fs, const char **
 {
 	char *p = (char *)fs, *name, *value;
 	size_t namesz, valuesz;
-	bool nolock = false, local = false;
+	bool nolock = false, local = false, v3 = false;
+	const char *v3_name = NULL;
 
 	while (p && mnt_optstr_next_option(&p, &name, &namesz, &value, &valuesz) == 0) {
 		if (name_is(name, namesz, "nolock"))
@@ -285,6 +287,17 @@ enum dvol_lease_opts_why dvol_lease_check_nfs_opts(const char *fs, const char **
 		else if (name_is(name, namesz, "local_lock"))
 			/* all, posix, flock, or anything the kernel would refuse anyway */
 			local = !(value && valuesz == 4 && strncmp(value, "none", 4) == 0);
+		else if (name_is(name, namesz, "vers") || name_is(name, namesz, "nfsvers")) {
+			v3 = value && valuesz >= 1 && value[0] != '4';
+			v3_name = name_is(name, namesz, "vers") ? "vers" : "nfsvers";
+		} else if (name_is(name, namesz, "v3") || name_is(name, namesz, "v2"))
+			v3 = true, v3_name = name_is(name, namesz, "v3") ? "v3" : "v2";
+		else if (namesz >= 2 && name[0] == 'v' && name[1] == '4')
+			v3 = false;
+	}
+	if (v3) {
+		*ret_name = v3_name;
+		return DVOL_LEASE_OPTS_V3;
 	}
 	if (nolock) {
 		*ret_name = "nolock";
@@ -296,6 +309,89 @@ enum dvol_lease_opts_why dvol_lease_check_nfs_opts(const char *fs, const char **
 	}
 	*ret_name = NULL;
 	return DVOL_LEASE_OPTS_OK;
+}
+
+/* The mount point of a "device SRC mounted on MP with fstype T ..." line, unescaped (the
+ * kernel writes space, tab, newline and backslash as \ooo), into BUF; false if not one. */
+static bool stats_mount_point(const char *line, size_t len, char *buf, size_t size)
+{
+	static const char on[] = " mounted on ", with[] = " with fstype ";
+	const char *p, *end, *q;
+	size_t n = 0;
+
+	if (len < 7 || strncmp(line, "device ", 7) != 0)
+		return false;
+	p = memmem(line, len, on, sizeof(on) - 1);
+	if (!p)
+		return false;
+	p += sizeof(on) - 1;
+	end = memmem(p, len - (size_t)(p - line), with, sizeof(with) - 1);
+	if (!end)
+		return false;
+	for (q = p; q < end; q++) {
+		char c = *q;
+
+		if (c == '\\' && end - q >= 4 && q[1] >= '0' && q[1] <= '3' && q[2] >= '0' &&
+		    q[2] <= '7' && q[3] >= '0' && q[3] <= '7') {
+			c = (char)((q[1] - '0') << 6 | (q[2] - '0') << 3 | (q[3] - '0'));
+			q += 3;
+		}
+		if (n + 1 >= size)
+			return false;
+		buf[n++] = c;
+	}
+	buf[n] = 0;
+	return true;
+}
+
+int dvol_lease_time_from_mountstats(const char *text, const char *mount_point, uint64_t *ret_ms)
+{
+	static const char key[] = "lease_time=";
+	char mp[PATH_MAX];
+	bool in = false, found = false;
+	uint64_t ms = 0;
+	int r = -ENOENT;
+
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+
+		if (len >= 7 && strncmp(line, "device ", 7) == 0) {
+			in = stats_mount_point(line, len, mp, sizeof(mp)) &&
+			     strcmp(mp, mount_point) == 0;
+			/* A later mount there is on top of this one: its answer is the one. */
+			if (in)
+				found = false, r = -ENOENT;
+		} else if (in) {
+			const char *l = line + strspn(line, " \t");
+
+			if (strncmp(l, "nfsv4:", 6) == 0) {
+				const char *v =
+				    memmem(l, len - (size_t)(l - line), key, sizeof(key) - 1);
+				char *end;
+				unsigned long long s;
+
+				if (!v) {
+					r = -ENOENT;
+				} else {
+					v += sizeof(key) - 1;
+					errno = 0;
+					s = strtoull(v, &end, 10);
+					if (end == v || errno ||
+					    (*end != ',' && *end != '\n' && *end) ||
+					    s > UINT64_MAX / 1000)
+						r = -EBADMSG;
+					else
+						r = 0, ms = s * 1000, found = true;
+				}
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (!found || r < 0)
+		return r;
+	*ret_ms = ms;
+	return 0;
 }
 
 static const char *const on_conflict_names[] = {

@@ -124,17 +124,28 @@ enum dvol_lease_beat {
 enum dvol_lease_beat dvol_lease_after_beat(const struct dvol_lease_timing *t, int r,
 					   uint64_t now_ms, uint64_t last_ok_ms);
 
+/*
+ * The server's lease as this client learned it, from the text of /proc/self/mountstats:
+ * the "nfsv4:" line of the mount at MOUNT_POINT (as mountinfo spells it) says
+ * lease_time=SECONDS. 0 with *ret_ms; -ENOENT when that mount is not there, or not NFSv4
+ * (NFSv3's locks have no lease); -EBADMSG when its lease_time= is not a number. The last
+ * mount at MOUNT_POINT counts, as the one on top. Pure.
+ */
+int dvol_lease_time_from_mountstats(const char *text, const char *mount_point, uint64_t *ret_ms);
+
 /* Why the NFS options do not allow writer=exclusive. */
 enum dvol_lease_opts_why {
 	DVOL_LEASE_OPTS_OK,
 	DVOL_LEASE_OPTS_NOLOCK,	    /* nolock: locks stay on this host */
 	DVOL_LEASE_OPTS_LOCAL_LOCK, /* local_lock= other than none: the same */
+	DVOL_LEASE_OPTS_V3,	    /* NFSv3: its locks (NLM) have no lease to bound a takeover */
 };
 
 /*
- * The NFS options FS (as the kernel gets them; may be NULL): do locks reach the server?
- * The last of lock/nolock and of local_lock= wins, as with the kernel. *ret_name (static)
- * names the option at fault. Pure.
+ * The NFS options FS (as the kernel gets them; may be NULL): do locks reach the server,
+ * under a lease? The last of lock/nolock, of local_lock= and of the version options
+ * (vers=, nfsvers=, v3, v4...) wins, as with the kernel. *ret_name (static) names the
+ * option at fault. Pure.
  */
 enum dvol_lease_opts_why dvol_lease_check_nfs_opts(const char *fs, const char **ret_name);
 

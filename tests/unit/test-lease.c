@@ -360,7 +360,7 @@ static void test_nfs_opts(void **state)
 	    {"local_lock=none", DVOL_LEASE_OPTS_OK, NULL},
 	    {"lock", DVOL_LEASE_OPTS_OK, NULL},
 	    {"nolock", DVOL_LEASE_OPTS_NOLOCK, "nolock"},
-	    {"vers=3,nolock,hard", DVOL_LEASE_OPTS_NOLOCK, "nolock"},
+	    {"vers=4.1,nolock,hard", DVOL_LEASE_OPTS_NOLOCK, "nolock"},
 	    {"nolock,lock", DVOL_LEASE_OPTS_OK, NULL}, /* the last wins */
 	    {"lock,nolock", DVOL_LEASE_OPTS_NOLOCK, "nolock"},
 	    {"local_lock=all", DVOL_LEASE_OPTS_LOCAL_LOCK, "local_lock"},
@@ -372,6 +372,16 @@ static void test_nfs_opts(void **state)
 	    {"local_lock=none,local_lock=posix", DVOL_LEASE_OPTS_LOCAL_LOCK, "local_lock"},
 	    /* names that only begin like them are not them */
 	    {"nolocks,local_locks=all,locked", DVOL_LEASE_OPTS_OK, NULL},
+	    /* NFSv3's locks (NLM) have no lease */
+	    {"vers=3", DVOL_LEASE_OPTS_V3, "vers"},
+	    {"nfsvers=3,hard", DVOL_LEASE_OPTS_V3, "nfsvers"},
+	    {"v3", DVOL_LEASE_OPTS_V3, "v3"},
+	    {"vers=4.2", DVOL_LEASE_OPTS_OK, NULL},
+	    {"vers=4", DVOL_LEASE_OPTS_OK, NULL},
+	    {"v4.1", DVOL_LEASE_OPTS_OK, NULL},
+	    {"vers=3,vers=4.1", DVOL_LEASE_OPTS_OK, NULL},
+	    {"vers=4.1,v3", DVOL_LEASE_OPTS_V3, "v3"},
+	    {"vers=3,nolock", DVOL_LEASE_OPTS_V3, "vers"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
@@ -406,6 +416,61 @@ static void test_describe(void **state)
 	assert_non_null(strstr(s, "since @9223372036854775807"));
 	assert_null(strchr(s, '\x1b'));
 	free(s);
+}
+
+/* The server's lease, as the client shows it in /proc/self/mountstats. */
+static void test_mountstats(void **state)
+{
+	static const char stats[] =
+	    "device rootfs mounted on / with fstype rootfs\n"
+	    "device proc mounted on /proc with fstype proc\n"
+	    "device srv:/export mounted on /mnt/models with fstype nfs4 statvers=1.1\n"
+	    "\topts:\trw,vers=4.2,rsize=1048576,hard,proto=tcp\n"
+	    "\tage:\t12\n"
+	    "\tcaps:\tcaps=0x3ffbffff,wtmult=512,dtsize=1048576,bsize=0,namlen=255\n"
+	    "\tnfsv4:\tbm0=0xfdffbfff,bm1=0x40f9be3e,bm2=0x60800,acl=0x3,sessions,pnfs=not "
+	    "configured,lease_time=10,lease_expired=0\n"
+	    "\tsec:\tflavor=1,pseudoflavor=1\n"
+	    "device srv:/export/a\\040b mounted on /mnt/a\\040b with fstype nfs4 statvers=1.1\n"
+	    "\tnfsv4:\tbm0=0x1,acl=0x3,lease_time=90,lease_expired=0\n"
+	    "device srv:/v3 mounted on /mnt/v3 with fstype nfs statvers=1.1\n"
+	    "\topts:\trw,vers=3\n"
+	    "device srv:/bad mounted on /mnt/bad with fstype nfs4 statvers=1.1\n"
+	    "\tnfsv4:\tbm0=0x1,lease_time=ten\n"
+	    "device srv:/x mounted on /mnt/over with fstype nfs4 statvers=1.1\n"
+	    "\tnfsv4:\tbm0=0x1,lease_time=45,lease_expired=0\n"
+	    "device srv:/v3 mounted on /mnt/over with fstype nfs statvers=1.1\n"
+	    "\topts:\trw,vers=3\n"
+	    "device srv:/y mounted on /mnt/under with fstype nfs statvers=1.1\n"
+	    "device srv:/z mounted on /mnt/under with fstype nfs4 statvers=1.1\n"
+	    "\tnfsv4:\tbm0=0x1,lease_time=30,lease_expired=5";
+	static const struct {
+		const char *mp;
+		int r;
+		uint64_t ms;
+	} t[] = {
+	    {"/mnt/models", 0, 10000}, {"/mnt/a b", 0, 90000},	  {"/mnt/a\\040b", -ENOENT, 0},
+	    {"/mnt/v3", -ENOENT, 0},				  /* NFSv3: no lease */
+	    {"/proc", -ENOENT, 0},				  /* not NFS */
+	    {"/mnt/none", -ENOENT, 0},				  /* not mounted */
+	    {"/mnt/bad", -EBADMSG, 0}, {"/mnt/over", -ENOENT, 0}, /* the v3 mount on top counts */
+	    {"/mnt/under", 0, 30000},				  /* the last line of the text */
+	    {"/mnt", -ENOENT, 0},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		uint64_t ms = 0;
+
+		print_message("case %s\n", t[i].mp);
+		assert_int_equal(dvol_lease_time_from_mountstats(stats, t[i].mp, &ms), t[i].r);
+		if (t[i].r == 0)
+			assert_int_equal(ms, t[i].ms);
+	}
+	{
+		uint64_t ms = 0;
+
+		assert_int_equal(dvol_lease_time_from_mountstats("", "/", &ms), -ENOENT);
+	}
 }
 
 static void test_on_conflict(void **state)
@@ -443,7 +508,8 @@ int main(void)
 	    cmocka_unit_test(test_ids),		  cmocka_unit_test(test_same_host),
 	    cmocka_unit_test(test_generation),	  cmocka_unit_test(test_timing),
 	    cmocka_unit_test(test_after_beat),	  cmocka_unit_test(test_nfs_opts),
-	    cmocka_unit_test(test_describe),	  cmocka_unit_test(test_on_conflict),
+	    cmocka_unit_test(test_mountstats),	  cmocka_unit_test(test_describe),
+	    cmocka_unit_test(test_on_conflict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
