@@ -371,9 +371,16 @@ static enum dvol_opts_why check_writer(const struct dvol_opts *o, enum dvol_vol 
 		return DVOL_OPTS_OK;
 	if (o->mflags & MS_RDONLY)
 		return *ret_name = "writer", DVOL_OPTS_WRITER_RO;
-	if (dvol_lease_check_nfs_opts(o->fs, ret_name) != DVOL_LEASE_OPTS_OK)
-		return DVOL_OPTS_WRITER_NOLOCK;
-	return DVOL_OPTS_OK;
+	switch (dvol_lease_check_nfs_opts(o->fs, ret_name)) {
+	case DVOL_LEASE_OPTS_OK:
+		return DVOL_OPTS_OK;
+	case DVOL_LEASE_OPTS_V3:
+		return DVOL_OPTS_WRITER_V3;
+	case DVOL_LEASE_OPTS_NOLOCK:
+	case DVOL_LEASE_OPTS_LOCAL_LOCK:
+		break;
+	}
+	return DVOL_OPTS_WRITER_NOLOCK;
 }
 
 enum dvol_opts_why dvol_opts_check(const struct dvol_opts *o, enum dvol_vol vol, bool sloppy,
@@ -587,6 +594,15 @@ int dvol_opts_explain(enum dvol_opts_why why, const struct dvol_opts_words *w, c
 				      name, spec, name,
 				      strcmp(name, "local_lock") == 0 ? " or use local_lock=none"
 								      : "");
+		break;
+	case DVOL_OPTS_WRITER_V3:
+		(void)dvol_strextendf(
+		    &t, NULL,
+		    "option '%s' asks for NFSv3, whose locks (NLM) have no lease: "
+		    "a holder whose host dies keeps its lock until that host comes "
+		    "back, so no takeover of '%s' could be bounded. "
+		    "'writer=exclusive' needs NFSv4: use vers=4.1 or 4.2",
+		    name, spec);
 		break;
 	case DVOL_OPTS_LOCAL_ON_NFS:
 		(void)dvol_strextendf(&t, NULL,

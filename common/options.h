@@ -108,6 +108,7 @@ enum dvol_opts_why {
 	DVOL_OPTS_WAIT_ALONE,	  /* wait-timeout= without on-conflict=wait */
 	DVOL_OPTS_WRITER_RO,	  /* writer=exclusive with ro: a reader needs no lease */
 	DVOL_OPTS_WRITER_NOLOCK,  /* writer=exclusive with nolock or local_lock=: host-local */
+	DVOL_OPTS_WRITER_V3,	  /* writer=exclusive with NFSv3: its locks have no lease */
 	_DVOL_OPTS_WHY_MAX,
 };
 
