@@ -6,8 +6,11 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "cleanup.h"
 #include "libmount-util.h"
@@ -110,6 +113,54 @@ int dvol_writer_mount_of(int target_fd, uint64_t *ret_id, char **ret_path)
 	*ret_id = id;
 	*ret_path = path;
 	return 0;
+}
+
+int dvol_writer_server_lease(const char *path, uint64_t *ret_ms)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *text = NULL;
+	size_t size = 0, n = 0;
+
+	fd = open("/proc/self/mountstats", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* One mount a few hundred bytes: a machine's worth fits in a few MiB. */
+	for (;;) {
+		ssize_t k;
+
+		if (n + 1 >= size) {
+			char *t;
+
+			if (size >= 64u << 20)
+				return -EFBIG;
+			size = size ? size * 2 : 65536;
+			t = realloc(text, size);
+			if (!t)
+				return -ENOMEM;
+			text = t;
+		}
+		k = read(fd, text + n, size - n - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	if (!text)
+		return -ENOENT;
+	text[n] = 0;
+	return dvol_lease_time_from_mountstats(text, path, ret_ms);
+}
+
+int dvol_writer_on_nfs(int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) < 0)
+		return -errno;
+	return sfs.f_type == NFS_SUPER_MAGIC;
 }
 
 int dvol_writer_mount_present(uint64_t mnt_id, const char *path)

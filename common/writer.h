@@ -27,6 +27,16 @@ int dvol_writer_identity(struct dvol_lease_record *ret);
  */
 int dvol_writer_mount_of(int target_fd, uint64_t *ret_id, char **ret_path);
 
+/*
+ * The server's lease for the NFSv4 mount at PATH (as mountinfo spells it), as this client
+ * learned it, from /proc/self/mountstats (lease.h). 0 with *ret_ms; -ENOENT when PATH is
+ * not an NFSv4 mount; -errno.
+ */
+int dvol_writer_server_lease(const char *path, uint64_t *ret_ms);
+
+/* Does FD lie on NFS (any version)? 1, 0, or -errno. */
+int dvol_writer_on_nfs(int fd);
+
 /* Is the mount MNT_ID still mounted at PATH in this mount namespace? 1, 0, or -errno. */
 int dvol_writer_mount_present(uint64_t mnt_id, const char *path);
 

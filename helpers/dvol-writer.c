@@ -55,6 +55,7 @@ enum verb {
 static enum verb arg_verb;
 static const char *arg_target;
 static uint64_t arg_lease_ms = DVOL_LEASE_TIME_MS_DEFAULT;
+static bool arg_lease_set;
 static enum dvol_lease_on_conflict arg_on_conflict = DVOL_LEASE_CONFLICT_RO;
 static uint64_t arg_wait_ms = DVOL_LEASE_WAIT_MS_DEFAULT;
 static int arg_ready_fd = STDOUT_FILENO;
@@ -81,7 +82,9 @@ static void help(void)
 	       "  fence    make TARGET read-only now (detach it if that cannot be done)\n"
 	       "  status   who holds the lease, since when, its generation and heartbeat\n"
 	       "\n"
-	       "  --lease-time=SEC     the NFS server's lease (default 90, 2s to 1h)\n"
+	       "  --lease-time=SEC     the server's lease where the NFS client does not show\n"
+	       "                       it (default 90, 2s to 1h); NFSv4's is read from\n"
+	       "                       /proc/self/mountstats\n"
 	       "  --on-conflict=WHAT   ro, fail (both: report and exit 3) or wait\n"
 	       "  --wait-timeout=SEC   on-conflict=wait: for how long (default 60)\n"
 	       "  --ready-fd=N         where hold reports (default 1)\n"
@@ -132,6 +135,7 @@ static int parse_argv(int argc, char *argv[])
 		case ARG_LEASE:
 			if (parse_duration("lease-time", optarg, &arg_lease_ms) < 0)
 				return -EINVAL;
+			arg_lease_set = true;
 			if (dvol_lease_timing(arg_lease_ms, &t) < 0) {
 				log_error("--lease-time=%s: the server's lease is 2 s to 1 h",
 					  optarg);
@@ -689,15 +693,54 @@ static int keep(struct holder *h)
 	}
 }
 
+/*
+ * The lease time: the server's, where the NFS client shows it (NFSv4, in mountstats);
+ * --lease-time= elsewhere. NFS without a lease (v3: NLM locks) cannot bound a takeover.
+ */
+static int lease_time(const struct holder *h, uint64_t *ret_ms)
+{
+	uint64_t ms = 0;
+	int r;
+
+	r = dvol_writer_server_lease(h->path, &ms);
+	if (r == 0) {
+		if (ms < DVOL_LEASE_TIME_MS_MIN || ms > DVOL_LEASE_TIME_MS_MAX)
+			return log_error_errno(
+			    -ERANGE,
+			    "%s: the server's lease is %llu s, outside the %d s to "
+			    "%d s dvol-writer keeps",
+			    target_shown(), (unsigned long long)(ms / 1000),
+			    DVOL_LEASE_TIME_MS_MIN / 1000, DVOL_LEASE_TIME_MS_MAX / 1000);
+		if (arg_lease_set && ms != arg_lease_ms)
+			log_notice("%s: the server's lease is %llu s (as the NFS client shows it), "
+				   "not the %.0f s given; keeping the server's",
+				   target_shown(), (unsigned long long)(ms / 1000),
+				   arg_lease_ms / 1000.0);
+		*ret_ms = ms;
+		return 0;
+	}
+	if (r != -ENOENT)
+		log_warning_errno(r,
+				  "%s: cannot read the server's lease from "
+				  "/proc/self/mountstats; taking %.0f s",
+				  target_shown(), arg_lease_ms / 1000.0);
+	else if (dvol_writer_on_nfs(h->target_fd) > 0)
+		return log_error_errno(-EPROTONOSUPPORT,
+				       "%s is NFS without a lease (NFSv3?): its locks (NLM) "
+				       "outlive a dead holder until its host comes back, so no "
+				       "takeover could be bounded. The writer's lease needs NFSv4",
+				       target_shown());
+	*ret_ms = arg_lease_ms;
+	return 0;
+}
+
 static int hold(void)
 {
 	_cleanup_(holder_done) struct holder h = {
 	    .target_fd = -EBADF, .tree = -EBADF, .fd = -EBADF, .watch_w = -EBADF};
+	uint64_t lease_ms = 0;
 	int r;
 
-	r = dvol_lease_timing(arg_lease_ms, &h.tm);
-	if (r < 0)
-		return DVOL_EX_USAGE;
 	r = setup_signals();
 	if (r < 0)
 		return log_error_errno(r, "cannot set up signal handling"), DVOL_EX_SYSERR;
@@ -706,6 +749,12 @@ static int hold(void)
 		return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
 
 	r = resolve(&h.target_fd, &h.id, &h.path);
+	if (r < 0)
+		return DVOL_EX_SYSERR;
+	r = lease_time(&h, &lease_ms);
+	if (r < 0)
+		return DVOL_EX_SYSERR;
+	r = dvol_lease_timing(lease_ms, &h.tm);
 	if (r < 0)
 		return DVOL_EX_SYSERR;
 	r = dvol_writer_identity(&h.me);

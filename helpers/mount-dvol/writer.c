@@ -43,8 +43,11 @@ void writer_done(struct plan_writer *w)
 static void writer_child(const struct plan *p, int go, int ready)
 {
 	char lease[32], wait[32], conflict[32];
-	char *argv[] = {"dvol-writer", "hold",	       p->target, lease, conflict,
-			wait,	       "--ready-fd=3", "--rw",	  NULL};
+	/* Last: the server's lease, where the NFS client shows it, wins unless one is given. */
+	char *argv[] = {
+	    "dvol-writer", "hold",	   p->target, conflict,
+	    wait,	   "--ready-fd=3", "--rw",    p->opts.lease_time_set ? lease : NULL,
+	    NULL};
 	char c = 0;
 	ssize_t n;
 	int null;
