@@ -6,7 +6,7 @@
 # real mutual exclusion between processes, which is what dvol-writer builds on, and the
 # mounts, the fences and the takeovers are real.
 . "$(dirname "$0")/lib.sh" "$@"
-need jq stat
+need jq stat strings
 
 V=$T/vol
 mkdir -p "$V" "$T/a" "$T/b" "$T/plain"
@@ -112,6 +112,15 @@ check "...nothing mounted" not_mounted "$T/dst"
 # --- through mount(8) ------------------------------------------------------------------------
 # The host has no NFS client: the test build of mount.dvol takes a folder of any filesystem
 # for writer=exclusive when DVOL_TEST_WRITER_ANY_FS is set (the release build never does).
+R=${DVOL_RELEASE_BUILD:-}
+if [ -n "$R" ] && [ -x "$R/mount.dvol" ]; then
+	check "the release mount.dvol has no DVOL_TEST_WRITER_ANY_FS" \
+		sh -c "! strings '$R/mount.dvol' | grep -q DVOL_TEST_WRITER_ANY_FS"
+	check "...the test build has it (so the check above can fail)" \
+		sh -c "strings '$BUILD/mount.dvol' | grep -q DVOL_TEST_WRITER_ANY_FS"
+else
+	not_ok "no release build named by DVOL_RELEASE_BUILD (tests/host/run sets it)"
+fi
 export DVOL_TEST_WRITER_ANY_FS=1
 W=$T/wvol
 mkdir -p "$W" "$T/m1" "$T/m2" "$T/m3" "$T/m4" "$T/m5"
