@@ -171,9 +171,13 @@ int dvol_lease_record_parse(const char *buf, size_t len, struct dvol_lease_recor
 	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
 	    !json_object_is_type(o, json_type_object))
 		return -EBADMSG;
+	/* Blanks only after the object, up to LEN: BUF is not a string (no NUL ends it). */
 	end = json_tokener_get_parse_end(tok);
-	if (end > len || strspn(buf + end, " \t\r\n") < len - end)
+	if (end > len)
 		return -EBADMSG;
+	for (size_t i = end; i < len; i++)
+		if (!strchr(" \t\r\n", buf[i]))
+			return -EBADMSG;
 
 	if (get_u64(o, "format", &format) < 0 || format != RECORD_FORMAT ||
 	    get_string(o, "machine_id", true, r.machine_id, sizeof(r.machine_id)) < 0 ||

@@ -44,27 +44,27 @@ static void assert_record_equal(const struct dvol_lease_record *a,
  * reads back the same; without nfs_client too. */
 static void test_round_trip(void **state)
 {
-	static char buf[DVOL_LEASE_RECORD_SIZE];
+	static char buf[DVOL_LEASE_RECORD_SIZE + 1]; /* a NUL after the record, for strchr() */
 	struct dvol_lease_record b = rec_a, out;
 	size_t l;
 
-	assert_int_equal(dvol_lease_record_encode(&rec_a, buf, sizeof(buf)), 0);
+	assert_int_equal(dvol_lease_record_encode(&rec_a, buf, DVOL_LEASE_RECORD_SIZE), 0);
 	assert_int_equal(buf[0], '{');
 	assert_int_equal(buf[DVOL_LEASE_RECORD_SIZE - 1], '\n');
 	assert_int_equal(buf[DVOL_LEASE_RECORD_SIZE - 2], ' ');
-	assert_null(memchr(buf, 0, sizeof(buf)));
+	assert_null(memchr(buf, 0, DVOL_LEASE_RECORD_SIZE));
 	l = (size_t)(strchr(buf, '}') - buf);
 	assert_true(strspn(buf + l + 1, " ") == DVOL_LEASE_RECORD_SIZE - l - 2);
-	assert_int_equal(dvol_lease_record_parse(buf, sizeof(buf), &out), 0);
+	assert_int_equal(dvol_lease_record_parse(buf, DVOL_LEASE_RECORD_SIZE, &out), 0);
 	assert_record_equal(&out, &rec_a);
 
 	b.nfs_client[0] = 0;
 	b.generation = DVOL_LEASE_GENERATION_MAX;
 	b.heartbeat = INT64_MAX;
 	snprintf(b.mount_point, sizeof(b.mount_point), "/mnt/a \"b\"\\c/é");
-	assert_int_equal(dvol_lease_record_encode(&b, buf, sizeof(buf)), 0);
+	assert_int_equal(dvol_lease_record_encode(&b, buf, DVOL_LEASE_RECORD_SIZE), 0);
 	assert_null(strstr(buf, "nfs_client"));
-	assert_int_equal(dvol_lease_record_parse(buf, sizeof(buf), &out), 0);
+	assert_int_equal(dvol_lease_record_parse(buf, DVOL_LEASE_RECORD_SIZE, &out), 0);
 	assert_record_equal(&out, &b);
 	/* Without the padding, as a shorter file would hold it. */
 	assert_int_equal(dvol_lease_record_parse(buf, (size_t)(strchr(buf, '}') - buf) + 1, &out),
@@ -74,7 +74,7 @@ static void test_round_trip(void **state)
 /* Nothing is written that could not be read back, nor what does not fit. */
 static void test_encode_refuses(void **state)
 {
-	static char buf[DVOL_LEASE_RECORD_SIZE];
+	static char buf[DVOL_LEASE_RECORD_SIZE + 1]; /* a NUL after the record, for strchr() */
 	static const struct {
 		const char *what;
 		int r;
