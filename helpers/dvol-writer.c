@@ -337,8 +337,9 @@ static int fence(const char *path, uint64_t id, const char *why)
  * OOM killer) is an end of file, and the child fences the mount. It holds no fd on the
  * volume, so it pins nothing.
  */
-static int watch(int rfd, const char *path, uint64_t id)
+static int watch(int rfd, const char *path, uint64_t id, uint64_t fence_ms)
 {
+	bool armed = false;
 	char c = 0;
 	ssize_t n;
 	int r;
@@ -351,16 +352,35 @@ static int watch(int rfd, const char *path, uint64_t id)
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT);
 	if (r < 0)
 		return log_error_errno(r, "watcher: cannot enter the sandbox"), DVOL_EX_SYSERR;
-	do
-		n = read(rfd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n == 1 && c == 'r')
-		return DVOL_EX_OK;
+	/* Once the lease is held ('h'), a heartbeat ('b') is due within lease/2: a holder that
+	 * is stopped or frozen cannot fence itself, so this one does. */
+	for (;;) {
+		struct pollfd pfd = {.fd = rfd, .events = POLLIN};
+
+		r = poll(&pfd, 1, armed ? (int)fence_ms : -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			r = fence(path, id,
+				  "the writer's lease holder has not renewed it for lease/2 (is it "
+				  "stopped?)");
+			return r < 0 ? DVOL_EX_SYSERR : WRITER_EX_FENCED;
+		}
+		do
+			n = read(rfd, &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			break;
+		if (c == 'r')
+			return DVOL_EX_OK;
+		armed = true;
+	}
 	r = fence(path, id, "the writer's lease holder ended without releasing it");
 	return r < 0 ? DVOL_EX_SYSERR : WRITER_EX_FENCED;
 }
 
-static int start_watcher(int target_fd, const char *path, uint64_t id, int *ret_w)
+static int start_watcher(int target_fd, const char *path, uint64_t id, uint64_t fence_ms,
+			 int *ret_w)
 {
 	int p[2];
 	pid_t pid;
@@ -382,18 +402,26 @@ static int start_watcher(int target_fd, const char *path, uint64_t id, int *ret_
 		safe_close(target_fd);
 		if (arg_ready_fd > STDERR_FILENO)
 			safe_close(arg_ready_fd);
-		_exit(watch(p[0], path, id));
+		_exit(watch(p[0], path, id, fence_ms));
 	}
 	safe_close(p[0]);
+	/* A watcher that stopped reading must not stop the holder. */
+	(void)fcntl(p[1], F_SETFL, O_NONBLOCK);
 	*ret_w = p[1];
 	return 0;
+}
+
+/* Tell the watcher the lease is held ('h'), or renewed ('b'). */
+static void watcher_beat(int w, char c)
+{
+	(void)!write(w, &c, 1);
 }
 
 /* The holder is done: the watcher may go without fencing. */
 static void watcher_release(int *w)
 {
 	if (*w >= 0)
-		(void)dvol_write_all(*w, "r", 1);
+		(void)!write(*w, "r", 1);
 	*w = safe_close(*w);
 }
 
@@ -669,6 +697,7 @@ static int keep(struct holder *h)
 				/* The write began after this: the server saw us alive then. */
 				last_ok = started;
 				next = started + h->tm.heartbeat_ms;
+				watcher_beat(h->watch_w, 'b');
 				log_debug("heartbeat on %s", target_shown());
 				break;
 			case DVOL_LEASE_BEAT_RETRY:
@@ -762,7 +791,7 @@ static int hold(void)
 		return log_error_errno(r, "cannot read this host's identity (/etc/machine-id, "
 					  "boot id, host name)"),
 		       DVOL_EX_SYSERR;
-	r = start_watcher(h.target_fd, h.path, h.id, &h.watch_w);
+	r = start_watcher(h.target_fd, h.path, h.id, h.tm.fence_ms, &h.watch_w);
 	if (r < 0)
 		return DVOL_EX_SYSERR;
 
@@ -803,6 +832,7 @@ static int hold(void)
 			goto fail;
 		}
 	}
+	watcher_beat(h.watch_w, 'h');
 	report("held", &h.me);
 	ready_done();
 	log_info("%s: holding the writer's lease, generation %llu (lease %.0f s, heartbeat "

@@ -261,6 +261,19 @@ check "...its mount made read-only first" read_only "$T/d"
 check "...and said so" grep -q "stopped.*read-only (fenced)" "$T/D.err"
 expect_rc 3 "...and the lease is free" dvol-writer status "$T/d"
 
+# --- stopped (SIGSTOP): it cannot fence itself, its watcher does ---------------------------------
+mkdir -p "$T/s"
+mount --bind "$V" "$T/s"
+hold S "$T/s" --lease-time=2
+check "a holder with a 2 s lease: held" within 50 reported S held
+check "...writable" writable "$T/s"
+kill -STOP "$(pid_of S)"
+check "SIGSTOP: its mount is read-only within 4 s (no heartbeat for lease/2)" within 40 read_only "$T/s"
+kill -CONT "$(pid_of S)"
+check "...SIGCONT: the holder finds its watcher gone, and ends" within 50 gone "$(pid_of S)"
+check "...with exit 32 (fenced)" test "$(exit_of "$(pid_of S)")" = 32
+expect_rc 3 "...and the lease is free" dvol-writer status "$T/s"
+
 # --- fence by hand --------------------------------------------------------------------------
 mkdir -p "$T/e"
 mount --bind "$V" "$T/e"
