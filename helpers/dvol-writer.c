@@ -352,7 +352,7 @@ static int watch(int rfd, const char *path, uint64_t id, uint64_t fence_ms)
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT);
 	if (r < 0)
 		return log_error_errno(r, "watcher: cannot enter the sandbox"), DVOL_EX_SYSERR;
-	/* Once the lease is held ('h'), a heartbeat ('b') is due within lease/2: a holder that
+	/* Once the lease is held ('h'), a heartbeat ('b') is due within FENCE_MS: a holder that
 	 * is stopped or frozen cannot fence itself, so this one does. */
 	for (;;) {
 		struct pollfd pfd = {.fd = rfd, .events = POLLIN};
@@ -362,8 +362,8 @@ static int watch(int rfd, const char *path, uint64_t id, uint64_t fence_ms)
 			continue;
 		if (r == 0) {
 			r = fence(path, id,
-				  "the writer's lease holder has not renewed it for lease/2 (is it "
-				  "stopped?)");
+				  "the writer's lease holder has not renewed it for lease/2 and "
+				  "more (is it stopped?)");
 			return r < 0 ? DVOL_EX_SYSERR : WRITER_EX_FENCED;
 		}
 		do
@@ -791,7 +791,9 @@ static int hold(void)
 		return log_error_errno(r, "cannot read this host's identity (/etc/machine-id, "
 					  "boot id, host name)"),
 		       DVOL_EX_SYSERR;
-	r = start_watcher(h.target_fd, h.path, h.id, h.tm.fence_ms, &h.watch_w);
+	/* The watcher is the backstop, one heartbeat later than the holder's own fence and still
+	 * well before the lease can end (lease/2 + lease/6). */
+	r = start_watcher(h.target_fd, h.path, h.id, h.tm.fence_ms + h.tm.heartbeat_ms, &h.watch_w);
 	if (r < 0)
 		return DVOL_EX_SYSERR;
 

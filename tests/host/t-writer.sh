@@ -268,7 +268,7 @@ hold S "$T/s" --lease-time=2
 check "a holder with a 2 s lease: held" within 50 reported S held
 check "...writable" writable "$T/s"
 kill -STOP "$(pid_of S)"
-check "SIGSTOP: its mount is read-only within 4 s (no heartbeat for lease/2)" within 40 read_only "$T/s"
+check "SIGSTOP: its mount is read-only within 4 s (no heartbeat for lease/2 and one more)" within 40 read_only "$T/s"
 kill -CONT "$(pid_of S)"
 check "...SIGCONT: the holder finds its watcher gone, and ends" within 50 gone "$(pid_of S)"
 check "...with exit 32 (fenced)" test "$(exit_of "$(pid_of S)")" = 32
