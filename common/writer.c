@@ -14,7 +14,12 @@
 
 #include "cleanup.h"
 #include "libmount-util.h"
+#include "timeutil.h"
 #include "writer.h"
+
+/* The fence's tries to make a busy mount read-only before it detaches it: 200 ms. */
+#define FENCE_BUSY_TRIES    20
+#define FENCE_BUSY_PAUSE_MS 10
 
 /* The first line of a small file, without its newline, into BUF (SIZE). 0 or -errno. */
 static int read_line(const char *path, char *buf, size_t size)
@@ -357,9 +362,17 @@ int dvol_writer_fence(const char *path, uint64_t mnt_id, enum dvol_writer_fenced
 	r = open_mount(path, mnt_id, &fd);
 	if (r < 0)
 		return r;
-	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0) {
-		*ret_how = DVOL_WRITER_FENCED_RO;
-		return 0;
+	/* EBUSY: a write is under way through the mount. One that is only passing (an open
+	 * with O_CREAT, a touch) is gone in a moment; a file held open for writing is not, and
+	 * then the mount is detached instead. */
+	for (unsigned i = 0;; i++) {
+		if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0) {
+			*ret_how = DVOL_WRITER_FENCED_RO;
+			return 0;
+		}
+		if (errno != EBUSY || i == FENCE_BUSY_TRIES)
+			break;
+		dvol_sleep_ms(FENCE_BUSY_PAUSE_MS);
 	}
 	if (ret_setattr_error)
 		*ret_setattr_error = -errno;

@@ -94,8 +94,9 @@ enum dvol_writer_fenced {
 
 /*
  * Fence the mount MNT_ID at PATH: resolved afresh (never following a symbolic link at
- * PATH), checked to be that same mount, made read-only (mount_setattr(2)); if that fails,
- * detached (umount2 MNT_DETACH). 0 with *ret_how; -ESTALE when PATH is not that mount any
+ * PATH), checked to be that same mount, made read-only (mount_setattr(2), tried again for
+ * 200 ms while a write through it is under way, EBUSY); if that fails, detached (umount2
+ * MNT_DETACH). 0 with *ret_how; -ESTALE when PATH is not that mount any
  * more (nothing was done); *ret_setattr_error (may be NULL) is mount_setattr's -errno when
  * it failed, 0 otherwise; -errno when both failed.
  */
