@@ -1,0 +1,204 @@
+#!/bin/bash
+# vm-case-timeout: 1500
+# writer=exclusive between two "hosts" against the guest's nfsd (lease and grace 10 s): two
+# network namespaces over veth, each with its own UTS name, so that nfsd sees two NFS
+# clients ("Linux NFSv4.2 host1", "... host2"). Each host mounts the export with the
+# kernel, then binds a folder of it with mount -t dvol -o writer=exclusive; the lease
+# holder (dvol-writer) runs in the host's namespaces.
+# - the first holds: read-write, its record names host1, generation 1;
+# - a second comes up read-only naming host1; on-conflict=fail: exit 32 naming it;
+# - the holder's dvol-writer killed: read-only within about a second;
+# - a clean umount on the holder: a waiting host takes over within a few seconds, and the
+#   generation grew;
+# - every process of the holder's namespace killed (a dead host): the other takes over;
+# - the holder cut off from the server (its link down): read-only by lease/2 + a margin,
+#   no takeover before the lease ends, a takeover after it;
+# - local_lock=all under writer=exclusive: exit 1.
+# shellcheck source=tests/vm/guest/guest-lib.sh
+. /dvol-tests/guest-lib.sh
+need ip nsenter unshare exportfs jq
+export DVOL_LOG=both
+LEASE=10
+EXP=/srv/dvol-writer
+say() { echo "$*" | diag; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+clean() {
+	local h m
+	for m in $(findmnt -rn -o TARGET | grep -E '^/(mnt/dvolw|srv/dvolw)' | sort -r); do umount -l "$m"; done
+	for h in 1 2; do
+		for p in $(ip netns pids "h$h" 2>/dev/null); do kill -9 "$p"; done
+		ip netns del "h$h" 2>/dev/null
+		ip link del "v$h" 2>/dev/null
+	done
+	exportfs -u "10.77.0.0/16:$EXP" 2>/dev/null
+}
+on_exit clean
+
+# H N CMD...: CMD on host N (its network namespace, a UTS namespace named hostN).
+H() {
+	local h=$1
+	shift
+	nsenter --net=/run/netns/h"$h" unshare -u sh -c 'hostname "$0"; exec "$@"' "host$h" "$@"
+}
+nfs_up() { # nfs_up N [OPTS]: host N mounts the export on /mnt/dvolwN (or /mnt/dvolwN-OPTS)
+	local d=/mnt/dvolw$1${2:+-ll}
+	mkdir -p "$d"
+	H "$1" mount -t nfs4 -o "vers=4.2${2:+,$2}" "10.77.$1.1:$EXP" "$d"
+}
+within() { # within SECONDS CMD...: CMD succeeds within SECONDS (tries every 0.2 s)
+	local end
+	end=$(awk -v a="$(now)" -v s="$1" 'BEGIN { printf "%.1f", a + s }')
+	shift
+	while :; do
+		"$@" && return 0
+		awk -v e="$end" -v n="$(now)" 'BEGIN { exit !(n > e) }' && return 1
+		sleep 0.2
+	done
+}
+read_only() { # read_only DIR: a write there fails with EROFS (at once: no server asked)
+	local e
+	e=$(timeout 3 touch "$1/.probe" 2>&1) && { rm -f "$1/.probe"; return 1; }
+	case $e in *"Read-only file system"*) return 0 ;; esac
+	return 1
+}
+writable() { timeout 3 touch "$1/.probe" 2>/dev/null && rm -f "$1/.probe"; }
+record() { dvol-writer status "$1" --json 2>/dev/null; } # the holder's record, read on DIR
+gen() { record "$1" | jq -r '(.holder // .last_holder).generation // empty' 2>/dev/null; }
+holder() { record "$1" | jq -r '(.holder // .last_holder).hostname // empty' 2>/dev/null; }
+writer_pid() { # writer_pid N: the dvol-writer holding on host N
+	local p
+	for p in $(ip netns pids "h$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = dvol-writer ] && grep -qz '^hold$' "/proc/$p/cmdline" &&
+			{ echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# --- two hosts and a server with a short lease ----------------------------------------------
+for h in 1 2; do
+	ip netns add "h$h"
+	ip link add "v$h" type veth peer name "v${h}p"
+	ip link set "v${h}p" netns "h$h"
+	ip addr add "10.77.$h.1/24" dev "v$h"
+	ip link set "v$h" up
+	ip -n "h$h" addr add "10.77.$h.2/24" dev "v${h}p"
+	ip -n "h$h" link set "v${h}p" up
+	ip -n "h$h" link set lo up
+done
+systemctl stop nfs-server
+echo "$LEASE" >/proc/fs/nfsd/nfsv4leasetime
+echo "$LEASE" >/proc/fs/nfsd/nfsv4gracetime
+systemctl start nfs-server
+check "nfsd with a $LEASE s lease" test "$(cat /proc/fs/nfsd/nfsv4leasetime)" = "$LEASE"
+mkdir -p "$EXP/vol"
+exportfs -o rw,sync,no_subtree_check,no_root_squash "10.77.0.0/16:$EXP"
+check "host1 mounts the export (NFSv4.2 over its veth)" nfs_up 1
+check "host2 mounts the export" nfs_up 2
+# A lock waits out the server's grace period inside the call (NFS4ERR_GRACE): wait here.
+t0=$(now)
+check "the grace period is over (a lock from host1 within 90 s)" \
+	H 1 timeout 90 flock -n /mnt/dvolw1/vol/.grace true
+say "grace ended after $(since "$t0") s"
+cat /proc/fs/nfsd/clients/*/info 2>/dev/null | grep '^name' | diag
+check "...nfsd sees host1 and host2 as two clients" \
+	sh -c 'cat /proc/fs/nfsd/clients/*/info | grep -c "^name: \"Linux NFSv4.2 host[12]\"" | grep -qx 2'
+W1=/srv/dvolw1 W2=/srv/dvolw2
+mkdir -p "$W1" "$W2"
+
+# --- one holds, the second is read-only or refused ----------------------------------------
+run_rc H 1 mount -t dvol /mnt/dvolw1/vol "$W1" -o writer=exclusive
+printf '%s\n' "$ERR" | diag
+check "host1: mount -t dvol -o writer=exclusive: exit 0 (rc=$RC)" test "$RC" -eq 0
+check "...read-write within 5 s (the holder flips it)" within 5 writable "$W1"
+check "...dvol-writer holds on host1 (pid $(writer_pid 1))" writer_pid 1
+record "$W1" | diag
+check "...the record names host1" test "$(holder "$W1")" = host1
+check "...generation 1" test "$(gen "$W1")" = 1
+grep "$W1" /run/mount/utab | diag
+
+t0=$(now)
+run_rc H 2 mount -t dvol /mnt/dvolw2/vol "$W2" -o writer=exclusive
+printf '%s\n' "$ERR" | diag
+check "host2: the same: exit 0, in $(since "$t0") s (rc=$RC)" test "$RC" -eq 0
+check "...read-only" read_only "$W2"
+expect_msg "host1" "...the warning names the holder, host1"
+check "...and stays read-only 3 s later" sh -c "sleep 3; $(declare -f read_only); read_only $W2"
+umount "$W2"
+run_rc H 2 mount -t dvol /mnt/dvolw2/vol "$W2" -o writer=exclusive,on-conflict=fail
+check "host2, on-conflict=fail: exit 32 (rc=$RC)" test "$RC" -eq 32
+expect_msg "host1" "...naming host1"
+check "...nothing mounted" not_mounted "$W2"
+
+# --- the holder's lease process killed ------------------------------------------------------
+p=$(writer_pid 1)
+check "host1's dvol-writer killed (kill -9 $p)" kill -9 "$p"
+t0=$(now)
+check "...host1's mount read-only within 2 s" within 2 read_only "$W1"
+say "read-only after $(since "$t0") s"
+umount "$W1"
+
+# --- a clean umount hands over ------------------------------------------------------------
+run_rc H 1 mount -t dvol /mnt/dvolw1/vol "$W1" -o writer=exclusive
+check "host1 holds again (rc=$RC)" within 5 writable "$W1"
+g1=$(gen "$W1")
+H 2 mount -t dvol /mnt/dvolw2/vol "$W2" -o writer=exclusive,on-conflict=wait,wait-timeout=60 \
+	>"$T/w2.out" 2>"$T/w2.err" &
+pw=$!
+sleep 3
+check "host2 waits (on-conflict=wait): not mounted yet" kill -0 "$pw"
+t0=$(now)
+check "umount on host1" umount "$W1"
+check "...host2 writable within 4 s" within 4 writable "$W2"
+say "host2 took over after $(since "$t0") s"
+wait "$pw"
+check "...its mount exited 0 ($?)" test "$?" -eq 0
+check "...the record names host2, generation $g1 + 1 ($(gen "$W2"))" \
+	test "$(holder "$W2")" = host2 -a "$(gen "$W2")" = "$((g1 + 1))"
+
+# --- a dead host ------------------------------------------------------------------------------
+H 1 mount -t dvol /mnt/dvolw1/vol "$W1" -o writer=exclusive,on-conflict=wait,wait-timeout=60 >"$T/w1d.out" 2>"$T/w1d.err" &
+pw=$!
+sleep 3
+g2=$(gen "$W2")
+t0=$(now)
+for p in $(ip netns pids h2); do kill -9 "$p"; done
+say "killed every process of host2: $(ip netns pids h2 | wc -l) left"
+check "...host1 writable within lease + 2 s" within $((LEASE + 2)) writable "$W1"
+say "host1 took over after $(since "$t0") s"
+wait "$pw"
+check "...generation $g2 + 1 ($(gen "$W1")), host1" test "$(gen "$W1")" = "$((g2 + 1))" -a "$(holder "$W1")" = host1
+umount -l "$W2"
+
+# --- the holder cut off from the server -----------------------------------------------------
+g3=$(gen "$W1")
+H 2 mount -t dvol /mnt/dvolw2/vol "$W2" -o writer=exclusive,on-conflict=wait,wait-timeout=90 \
+	>"$T/w2c.out" 2>"$T/w2c.err" &
+pw=$!
+sleep 3
+ip -n h1 link set v1p down
+t0=$(now)
+say "host1's link cut"
+check "host1 read-only by lease/2 + 3 s" within $((LEASE / 2 + 3)) read_only "$W1"
+say "host1 read-only after $(since "$t0") s"
+sleep "$(awk -v a="$t0" -v n="$(now)" -v l="$LEASE" 'BEGIN { d = l - 1 - (n - a); print (d > 0 ? d : 0) }')"
+check "...no takeover before the lease ends (host2 still waiting at $(since "$t0") s)" kill -0 "$pw"
+check "...host2 takes over after it, within lease + 10 s" within 12 writable "$W2"
+say "host2 took over after $(since "$t0") s"
+wait "$pw"
+check "...generation $g3 + 1 ($(gen "$W2"))" test "$(gen "$W2")" = "$((g3 + 1))"
+ip -n h1 link set v1p up
+sleep 3
+check "host1, its link back: still read-only" read_only "$W1"
+umount -l "$W1" "$W2"
+
+# --- local_lock=all -----------------------------------------------------------------------------
+check "host1 mounts the export with local_lock=all" nfs_up 1 local_lock=all
+mkdir -p /srv/dvolw-ll
+run_rc H 1 mount -t dvol /mnt/dvolw1-ll/vol /srv/dvolw-ll -o writer=exclusive
+check "writer=exclusive on a folder of a local_lock=all mount: exit 1 (rc=$RC)" test "$RC" -eq 1
+expect_msg "local_lock" "...saying why (local_lock)"
+check "...nothing mounted" not_mounted /srv/dvolw-ll
+journalctl -t dvol-writer --no-pager -o cat | tail -n 30 | diag
+done_testing
