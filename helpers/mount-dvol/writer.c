@@ -16,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "lease.h"
+#include "libmount-util.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -112,6 +114,48 @@ int writer_prepare(struct plan *p)
 	return 0;
 }
 
+/*
+ * The folder's NFS mount must keep its locks on the server: the options of an export
+ * given as SOURCE are checked with the others (options.c), but a folder's come from
+ * whoever mounted the export, and the kernel shows them in mountinfo (local_lock=,
+ * nolock, vers=).
+ */
+static int writer_check_nfs_mount(struct plan *p, int fd)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+	struct libmnt_fs *fs = NULL;
+	const char *name = NULL, *what;
+	struct statx stx;
+	int r;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
+		return log_error_errno(-errno, "cannot look at the mount of %s", p->spec.path);
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		return log_error_errno(-EOPNOTSUPP, "cannot tell which mount %s is on",
+				       p->spec.path);
+	r = dvol_mountinfo_find_id(stx.stx_mnt_id, &tb, &fs);
+	if (r < 0)
+		return log_error_errno(r, "cannot find the mount of %s in mountinfo", p->spec.path);
+	switch (dvol_lease_check_nfs_opts(mnt_fs_get_fs_options(fs), &name)) {
+	case DVOL_LEASE_OPTS_OK:
+		return 0;
+	case DVOL_LEASE_OPTS_V3:
+		what = "is NFSv3, whose locks (NLM) have no lease: a holder whose host dies "
+		       "keeps its lock until that host comes back. Mount the export with "
+		       "vers=4.1 or 4.2";
+		break;
+	default:
+		what = "keeps its locks on this host, so that another host could write there "
+		       "too. Mount the export without nolock and with local_lock=none";
+		break;
+	}
+	log_error("option 'writer=exclusive' needs locks that reach the NFS server, and the "
+		  "mount of %s on %s (%s) %s",
+		  mnt_fs_get_source(fs) ?: "?", mnt_fs_get_target(fs) ?: "?", name ?: "?", what);
+	p->fail = DVOL_FAIL_USAGE;
+	return -EINVAL;
+}
+
 int writer_check_source(struct plan *p, int fd)
 {
 	struct statfs sfs;
@@ -121,7 +165,7 @@ int writer_check_source(struct plan *p, int fd)
 	if (fstatfs(fd, &sfs) < 0)
 		return log_error_errno(-errno, "cannot look at the filesystem of %s", p->spec.path);
 	if (sfs.f_type == NFS_SUPER_MAGIC)
-		return 0;
+		return writer_check_nfs_mount(p, fd);
 #ifdef DVOL_TEST_HOOKS
 	/* The host tier has no NFS client: there, a folder of any filesystem stands in. */
 	if (getenv("DVOL_TEST_WRITER_ANY_FS"))
