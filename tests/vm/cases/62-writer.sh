@@ -198,8 +198,12 @@ check "host1, its link back: still read-only" within 10 read_only "$W1"
 umount -l "$W1" "$W2"
 
 # --- local_lock=all -----------------------------------------------------------------------------
-check "host1 mounts the export with local_lock=all" nfs_up 1 local_lock=all
+# nosharecache: without it the kernel hands this mount the superblock host1's first mount
+# has, with local_lock=none, and drops local_lock=all without a word.
+check "host1 mounts the export with local_lock=all,nosharecache" nfs_up 1 local_lock=all,nosharecache
 findmnt -rn -o TARGET,FS-OPTIONS --mountpoint /mnt/dvolw1-ll | diag
+check "...the kernel shows local_lock=all there" \
+	sh -c "findmnt -rn -o FS-OPTIONS --mountpoint /mnt/dvolw1-ll | grep -q 'local_lock=all'"
 mkdir -p /srv/dvolw-ll
 run_rc H 1 mount -t dvol /mnt/dvolw1-ll/vol /srv/dvolw-ll -o writer=exclusive
 check "writer=exclusive on a folder of a local_lock=all mount: exit 1 (rc=$RC)" test "$RC" -eq 1
