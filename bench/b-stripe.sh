@@ -25,3 +25,16 @@ row "VM: the same, sectors written (all members, median of 3)" "$ws" "one instan
 	"$(ratio "$ws" "$w1")x" "-"
 row "VM: sequential read, 1 GiB O_DIRECT from the stripe (median of 3)" "$rs MB/s" \
 	"one instance store" "$r1 MB/s" "$(ratio "$rs" "$r1")x" "-"
+# Where the time goes: dvol's mdadm and mkfs command lines run by hand, each alone, with
+# dvol's chunk and two larger ones (bench/vm/81-stripe.sh).
+for c in 256 1024 4096; do
+	mk=$(val "mkfs_$c") md=$(val "mdadm_$c") rd=$(val "read_$c")
+	[ -n "$mk" ] && [ -n "$md" ] || fail "no by-hand figures for chunk $c from the guest"
+	[ "$c" = 256 ] && row "VM:   mdadm --create alone, 4 x 4 TiB (dvol's command line, median of 3)" \
+		"$md s" "one 4 TiB instance store, blank to mounted" "$p1 s" "$(ratio "$md" "$p1")x" "-"
+	row "VM:   mkfs.xfs -K alone on the stripe, chunk $c KiB (median of 3)" "$mk s" \
+		"mkfs.xfs -K alone on one member" "$(val mkfs_one) s" "$(ratio "$mk" "$(val mkfs_one)")x" "-"
+	[ "$c" = 256 ] && continue
+	row "VM:   sequential read, 1 GiB O_DIRECT, chunk $c KiB (by hand)" "$rd MB/s" \
+		"one member (by hand)" "$(val read_one) MB/s" "$(ratio "$rd" "$(val read_one)")x" "-"
+done

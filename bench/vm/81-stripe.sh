@@ -33,6 +33,24 @@ on_exit clean
 
 now() { date +%s.%N; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+since() { awk -v a="$1" -v b="${2:-$(now)}" 'BEGIN { printf "%.2f", b - a }'; } # since T0 [T1]: seconds
+
+# members_add N: N blank 4 TiB instance stores b1..bN; their nodes in DEVS.
+members_add() {
+	local i
+	DEVS=()
+	for ((i = 1; i <= $1; i++)); do
+		nvmet add "b$i" --model "$AWS" --serial "BENCH$i" --size 4T --fresh || return 1
+		DEVS+=("$(nvmet dev "b$i")")
+	done
+}
+# members_drop N: the volume unmounted, every array stopped, b1..bN removed with their files.
+members_drop() {
+	local i m
+	mountpoint -q /mnt/bench-stripe && umount /mnt/bench-stripe
+	for m in $(awk '/^md[0-9]+ :/ { print $1 }' /proc/mdstat); do mdadm --stop "/dev/$m" >/dev/null 2>&1; done
+	for ((i = 1; i <= $1; i++)); do nvmet del "b$i" --purge; done
+}
 
 # readback: write 1 GiB on the mounted volume, then read it back with O_DIRECT 3 times;
 # prints the median MB/s.
@@ -51,17 +69,15 @@ readback() {
 # prepare KIND N RUN: N blank 4 TiB instance stores, then mount -t dvol nvme:instance-store,
 # timed to mounted. Sets T_PREP, WRITTEN, DISCARDED; on the last run also READ (MB/s).
 prepare() {
-	local kind=$1 n=$2 run=$3 i m devs=() w0 d0 t0 t1 rc err
-	for ((i = 1; i <= n; i++)); do
-		nvmet add "b$i" --model "$AWS" --serial "BENCH$i" --size 4T --fresh || return 1
-		devs+=("$(nvmet dev "b$i")")
-	done
+	local kind=$1 n=$2 run=$3 w0 d0 t0 t1 rc err
+	members_add "$n" || return 1
+	local devs=("${DEVS[@]}")
 	w0=$(blk_stat 7 "${devs[@]}") d0=$(blk_stat 14 "${devs[@]}")
 	t0=$(now)
 	err=$(mount -t dvol nvme:instance-store /mnt/bench-stripe -o mkfs=xfs 2>&1)
 	rc=$?
 	t1=$(now)
-	T_PREP=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	T_PREP=$(since "$t0" "$t1")
 	WRITTEN=$(($(blk_stat 7 "${devs[@]}") - w0)) DISCARDED=$(($(blk_stat 14 "${devs[@]}") - d0))
 	check "$kind, run $run: mount -t dvol nvme:instance-store on $n blank 4 TiB members ($T_PREP s, rc=$rc)" \
 		test "$rc" -eq 0
@@ -80,9 +96,7 @@ prepare() {
 		READ=$(readback)
 		check "...1 GiB written and read back ($READ MB/s)" test -n "$READ"
 	fi
-	mountpoint -q /mnt/bench-stripe && umount /mnt/bench-stripe
-	for m in $(awk '/^md[0-9]+ :/ { print $1 }' /proc/mdstat); do mdadm --stop "/dev/$m" >/dev/null 2>&1; done
-	for ((i = 1; i <= n; i++)); do nvmet del "b$i" --purge; done
+	members_drop "$n"
 	return 0
 }
 
@@ -96,6 +110,53 @@ for r in $(seq "$RUNS"); do
 	[ "$r" -eq "$RUNS" ] && r1=$READ
 done
 echo "prep stripe: ${ps[*]}; single: ${p1[*]}; written: ${ws[*]} / ${w1[*]}; discarded: ${ds[*]} / ${d1[*]}" | diag
+
+# Where the stripe's time goes, and the chunk's trade: dvol's own mdadm and mkfs command
+# lines (the 'mdadm:' and 'mkfs:' rows of mount -f), run by hand, each timed alone, with
+# dvol's chunk of 256 KiB and with 1 MiB and 4 MiB; then a sequential read of each. And
+# mkfs.xfs alone on one member. Sets T_MD, T_MKFS; on the last run also READ.
+by_hand() {
+	local chunk=$1 n=$2 run=$3 plan md mk t0 t1 t2 rc=0
+	members_add "$n" || return 1
+	local devs=("${DEVS[@]}")
+	if [ "$n" -gt 1 ]; then
+		plan=$(mount -f -t dvol nvme:instance-store /mnt/bench-stripe -o mkfs=xfs 2>&1)
+		md=$(printf '%s\n' "$plan" | sed -n 's/^mdadm: *//p' | sed "s/--chunk=256 /--chunk=$chunk /")
+		mk=$(printf '%s\n' "$plan" | sed -n 's/^mkfs: *\(.*\) (after the claim.*/\1/p')
+	else
+		md=: mk="mkfs.xfs -q -K ${devs[0]}"
+	fi
+	check "chunk $chunk KiB, $n member(s), run $run: command lines (${md:0:60}...; $mk)" \
+		test -n "$md" -a -n "$mk" -a \( "$n" -eq 1 -o "$md" != "${md/--chunk=$chunk /}" \)
+	udevadm settle -t 30
+	t0=$(now)
+	eval "$md" </dev/null >/dev/null 2>&1 || rc=1
+	t1=$(now)
+	udevadm settle -t 30
+	t2=$(now)
+	eval "$mk" >/dev/null 2>&1 || rc=1
+	T_MD=$(since "$t0" "$t1")
+	T_MKFS=$(since "$t2")
+	check "...mdadm $T_MD s, mkfs.xfs $T_MKFS s" test "$rc" -eq 0
+	READ=
+	if [ "$run" -eq "$RUNS" ] && [ "$rc" -eq 0 ]; then
+		mount -t xfs "${mk##* }" /mnt/bench-stripe && READ=$(readback)
+		check "...1 GiB written and read back ($READ MB/s)" test -n "$READ"
+	fi
+	members_drop "$n"
+	return 0
+}
+for c in 256 1024 4096 one; do
+	tm=() tk=()
+	for r in $(seq "$RUNS"); do
+		if [ "$c" = one ]; then by_hand 256 1 "$r"; else by_hand "$c" 4 "$r"; fi ||
+			not_ok "chunk $c, run $r: nvmet add failed"
+		tm+=("$T_MD") tk+=("$T_MKFS")
+	done
+	echo "chunk $c: mdadm ${tm[*]}; mkfs ${tk[*]}; read $READ" | diag
+	printf '# bench: %s\t%s\n' "mdadm_$c" "$(printf '%s\n' "${tm[@]}" | median)" \
+		"mkfs_$c" "$(printf '%s\n' "${tk[@]}" | median)" "read_$c" "${READ:-}"
+done
 printf '# bench: %s\t%s\n' \
 	prep_stripe "$(printf '%s\n' "${ps[@]}" | median)" \
 	prep_single "$(printf '%s\n' "${p1[@]}" | median)" \

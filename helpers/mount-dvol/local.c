@@ -321,20 +321,22 @@ int act_local_format(struct plan *p)
 		return 0;
 	}
 	switch (f.fail) {
+	/* The status says why: no errno text after these (-EPROTO would read as a network
+	 * error). */
 	case DVOL_FORMAT_KILLED:
 		/* Interrupted, not failed: the claim stays, as after a power loss. */
-		return log_error_errno(r,
-				       "%s on %s was killed (signal %d); the device was not "
-				       "mounted, and the next run formats it again",
-				       mkfs, l->desc, WTERMSIG(f.status));
+		log_error("%s on %s was killed (signal %d); the device was not mounted, and the "
+			  "next run formats it again",
+			  mkfs, l->desc, WTERMSIG(f.status));
+		return r;
 	case DVOL_FORMAT_TIMEOUT:
 		return log_error_errno(r, "%s on %s did not finish in %u s and was killed", mkfs,
 				       l->desc, DVOL_MKFS_TIMEOUT_MS / 1000);
 	case DVOL_FORMAT_EXIT:
-		return log_error_errno(
-		    r, "%s on %s failed (%s %d); the device was not mounted", mkfs, l->desc,
-		    WIFEXITED(f.status) ? "exit status" : "signal",
-		    WIFEXITED(f.status) ? WEXITSTATUS(f.status) : WTERMSIG(f.status));
+		log_error("%s on %s failed (%s %d); the device was not mounted", mkfs, l->desc,
+			  WIFEXITED(f.status) ? "exit status" : "signal",
+			  WIFEXITED(f.status) ? WEXITSTATUS(f.status) : WTERMSIG(f.status));
+		return r;
 	case DVOL_FORMAT_VERIFY:
 		return log_error_errno(r,
 				       "%s ran on %s, but its %s (UUID=%s) cannot be found there",

@@ -378,12 +378,13 @@ int plan_stripe(struct plan *p)
 	r = find_members(p);
 	if (r <= 0)
 		return r;
-	/* The name, from serials and namespaces (instance stores always have a serial). */
+	/* The name, from serials and namespaces. */
 	ids = calloc(s->n + 1, sizeof(*ids));
 	if (!ids)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++)
-		if (asprintf(&ids[i], "%s/%u", s->m[i].dev.serial, s->m[i].dev.nsid) < 0) {
+		if (asprintf(&ids[i], "%s/%u", s->m[i].dev.serial ? s->m[i].dev.serial : "",
+			     s->m[i].dev.nsid) < 0) {
 			ids[i] = NULL;
 			return -ENOMEM;
 		}

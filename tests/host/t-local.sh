@@ -422,6 +422,8 @@ kill "$hold"
 wait "$hold" 2>/dev/null
 check "mkfs fails (the device was taken between the check and mkfs): exit 32 ($rc)" test $rc -eq 32
 check "...mkfs's failure is logged" grep -q "mkfs.ext4 on .* failed (exit status" "$T/fail.err"
+check "...with no errno text after the status (not 'Protocol error')" \
+	sh -c "! grep 'failed (exit status' '$T/fail.err' | grep -q 'Protocol error'"
 dd if=/dev/urandom of="$f" bs=1M status=none 2>/dev/null
 before=$(sum "$f")
 expect_rc 32 "...then random data written: mkfs=ext4 is refused" mount -t dvol "$f" "$T/c" -o mkfs=ext4

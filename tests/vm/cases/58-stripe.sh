@@ -453,6 +453,8 @@ after_kill() {
 	check "$1: mkfs.xfs was caught running and killed" test "$KILLED" -eq 1
 	check "...the mount failed (rc=$RC)" test "$RC" -ne 0
 	expect_msg "mkfs.xfs on .* was killed \(signal 9\)" "...saying mkfs.xfs was killed (signal 9)"
+	check "...with no errno text after it (not 'Protocol error')" \
+		sh -c '! printf "%s\n" "$0" | grep "was killed" | grep -q "Protocol error"' "$ERR"
 	check "...nothing mounted" not_mounted "$T/x"
 	check "...the array stays, with its 4 members ($KMD, md UUID $KMDU)" \
 		test -n "$KMD" -a -n "$KMDU" -a "$(cat "/sys/block/$KMD/md/raid_disks" 2>/dev/null)" = 4
