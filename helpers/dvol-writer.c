@@ -45,6 +45,8 @@ enum {
 
 /* on-conflict=wait: how often the lock is asked for again. */
 #define RETRY_MS 500
+/* How long the server may take to grant or refuse the lock before it counts as unknown. */
+#define LOCK_MS_DEFAULT 3000
 
 enum verb {
 	VERB_HOLD,
@@ -58,6 +60,7 @@ static uint64_t arg_lease_ms = DVOL_LEASE_TIME_MS_DEFAULT;
 static bool arg_lease_set;
 static enum dvol_lease_on_conflict arg_on_conflict = DVOL_LEASE_CONFLICT_RO;
 static uint64_t arg_wait_ms = DVOL_LEASE_WAIT_MS_DEFAULT;
+static uint64_t arg_lock_ms = LOCK_MS_DEFAULT;
 static int arg_ready_fd = STDOUT_FILENO;
 static bool arg_rw;
 static bool arg_json;
@@ -65,7 +68,7 @@ static bool arg_json;
 static void help(void)
 {
 	printf("Usage: dvol-writer hold TARGET [--lease-time=SEC] [--on-conflict=ro|fail|wait]\n"
-	       "                   [--wait-timeout=SEC] [--ready-fd=N]\n"
+	       "                   [--wait-timeout=SEC] [--lock-timeout=SEC] [--ready-fd=N]\n"
 	       "       dvol-writer fence TARGET\n"
 	       "       dvol-writer status TARGET [--json]\n"
 	       "\n"
@@ -78,7 +81,8 @@ static void help(void)
 	       "           for lease/2, or one failed with EIO, or this process dies. Released\n"
 	       "           when TARGET is unmounted. Reports one line on --ready-fd (stdout):\n"
 	       "           'held RECORD', or 'conflict RECORD' naming the holder\n"
-	       "           ('conflict unreadable' if its record is not one)\n"
+	       "           ('conflict unreadable' if its record is not one), or 'pending'\n"
+	       "           when the server neither granted nor refused the lock in time\n"
 	       "  fence    make TARGET read-only now (detach it if that cannot be done)\n"
 	       "  status   who holds the lease, since when, its generation and heartbeat\n"
 	       "\n"
@@ -87,6 +91,9 @@ static void help(void)
 	       "                       /proc/self/mountstats\n"
 	       "  --on-conflict=WHAT   ro, fail (both: report and exit 3) or wait\n"
 	       "  --wait-timeout=SEC   on-conflict=wait: for how long (default 60)\n"
+	       "  --lock-timeout=SEC   how long the server may take to answer the lock before\n"
+	       "                       'pending' (default 3; a server in its grace period\n"
+	       "                       after a restart answers no lock until it ends)\n"
 	       "  --ready-fd=N         where hold reports (default 1)\n"
 	       "  --rw                 hold: make TARGET read-write once the lease is held\n"
 	       "                       (mount.dvol mounts it read-only until then)\n"
@@ -113,11 +120,12 @@ static int parse_duration(const char *name, const char *v, uint64_t *ret)
 
 static int parse_argv(int argc, char *argv[])
 {
-	enum { ARG_LEASE = 0x100, ARG_CONFLICT, ARG_WAIT, ARG_READY, ARG_RW };
+	enum { ARG_LEASE = 0x100, ARG_CONFLICT, ARG_WAIT, ARG_LOCK, ARG_READY, ARG_RW };
 	static const struct option longopts[] = {
 	    {"lease-time", required_argument, NULL, ARG_LEASE},
 	    {"on-conflict", required_argument, NULL, ARG_CONFLICT},
 	    {"wait-timeout", required_argument, NULL, ARG_WAIT},
+	    {"lock-timeout", required_argument, NULL, ARG_LOCK},
 	    {"ready-fd", required_argument, NULL, ARG_READY},
 	    {"rw", no_argument, NULL, ARG_RW},
 	    {"json", no_argument, NULL, 'j'},
@@ -153,6 +161,14 @@ static int parse_argv(int argc, char *argv[])
 		case ARG_WAIT:
 			if (parse_duration("wait-timeout", optarg, &arg_wait_ms) < 0)
 				return -EINVAL;
+			break;
+		case ARG_LOCK:
+			if (parse_duration("lock-timeout", optarg, &arg_lock_ms) < 0)
+				return -EINVAL;
+			if (arg_lock_ms == 0) {
+				log_error("--lock-timeout=%s: give the server some time", optarg);
+				return -EINVAL;
+			}
 			break;
 		case ARG_READY: {
 			char *end;
@@ -283,6 +299,13 @@ static void report(const char *word, const struct dvol_lease_record *r)
 		return;
 	if (dprintf(arg_ready_fd, "%s %.*s\n", word, (int)(l ? l : strlen("unreadable")),
 		    l ? buf : "unreadable") < 0)
+		log_warning_errno(-errno, "cannot report '%s' on fd %d", word, arg_ready_fd);
+}
+
+/* One line on --ready-fd: WORD alone. */
+static void report_word(const char *word)
+{
+	if (arg_ready_fd >= 0 && dprintf(arg_ready_fd, "%s\n", word) < 0)
 		log_warning_errno(-errno, "cannot report '%s' on fd %d", word, arg_ready_fd);
 }
 
@@ -507,18 +530,113 @@ static void holder_done(struct holder *h)
 	safe_close(h->watch_w);
 }
 
-/* Ask for the lease until it is held, or on-conflict says to stop. 1 held, 0 not, -errno. */
-static int take(struct holder *h)
-{
-	uint64_t deadline = dvol_now_ms() + arg_wait_ms;
-	bool reported = false;
+/*
+ * The lock is asked for in a thread of its own: a server in its grace period after a
+ * restart answers no lock request until the grace period ends (the NFS client waits and
+ * asks again, killably only), and the answer to the caller must not wait that long.
+ */
+struct locker {
+	int fd;	    /* the lock file */
+	int go[2];  /* one byte: ask again */
+	int res[2]; /* dvol_writer_lock()'s result */
+	bool asked; /* a request is under way, its result not read yet */
+};
 
+static void *locker_main(void *arg)
+{
+	struct locker *l = arg;
+
+	for (;;) {
+		char c;
+		int r;
+
+		if (dvol_read_all_until(l->go[0], &c, 1, UINT64_MAX) < 0)
+			return NULL;
+		r = dvol_writer_lock(l->fd);
+		if (dvol_write_all(l->res[1], &r, sizeof(r)) < 0)
+			return NULL;
+	}
+}
+
+static int locker_start(struct locker *l, int fd)
+{
+	pthread_t t;
+	int r;
+
+	*l = (struct locker){.fd = fd, .go = {-EBADF, -EBADF}, .res = {-EBADF, -EBADF}};
+	if (pipe2(l->go, O_CLOEXEC) < 0 || pipe2(l->res, O_CLOEXEC) < 0)
+		return -errno;
+	r = pthread_create(&t, NULL, locker_main, l);
+	if (r != 0)
+		return -r;
+	(void)pthread_detach(t);
+	return 0;
+}
+
+/* The lock, asked for (unless a request is under way) and its answer awaited until
+ * UNTIL_MS: 0 held, -EBUSY another holds it, -ETIMEDOUT no answer yet, else -errno. */
+static int locker_try(struct locker *l, uint64_t until_ms)
+{
+	int res = 0, r;
+
+	if (!l->asked) {
+		r = dvol_write_all(l->go[1], "g", 1);
+		if (r < 0)
+			return r;
+		l->asked = true;
+	}
+	r = dvol_read_all_until(l->res[0], &res, sizeof(res), until_ms);
+	if (r == -ETIMEDOUT)
+		return r;
+	l->asked = false;
+	return r < 0 ? r : res;
+}
+
+/*
+ * Ask for the lease until it is held, or on-conflict says to stop. 1 held, 0 not, -errno.
+ * *ret_stuck: not held, and a request is still under way in the locker's thread (the caller
+ * must not close the lock file under it: it ends the process instead).
+ */
+static int take(struct holder *h, bool *ret_stuck)
+{
+	static struct locker l;
+	uint64_t start = dvol_now_ms(), deadline = start + arg_wait_ms;
+	bool waiting = arg_on_conflict == DVOL_LEASE_CONFLICT_WAIT;
+	bool told_conflict = false, told_pending = false;
+	int r;
+
+	*ret_stuck = false;
+	r = locker_start(&l, h->fd);
+	if (r < 0)
+		return log_error_errno(r, "cannot start the lock's thread");
 	for (;;) {
 		struct dvol_lease_record other;
 		_cleanup_free_ char *who = NULL;
-		int r, rr;
+		int rr;
 
-		r = dvol_writer_lock(h->fd);
+		/* The first answer is due by lock-timeout; a wait waits as long as it lasts. */
+		r = locker_try(&l, told_pending && waiting ? deadline : start + arg_lock_ms);
+		if (r == -ETIMEDOUT) {
+			if (!told_pending) {
+				report_word("pending");
+				told_pending = true;
+			}
+			if (waiting && dvol_now_ms() < deadline) {
+				log_notice("%s: the NFS server has not answered the writer's lock "
+					   "within %.1f s (a grace period after a restart?); waiting "
+					   "up to %.1f s",
+					   target_shown(), arg_lock_ms / 1000.0,
+					   arg_wait_ms / 1000.0);
+				continue;
+			}
+			log_error("%s: the NFS server neither granted nor refused the writer's "
+				  "lock within %.1f s; not held. After a restart a server grants "
+				  "no lock for a grace period (one lease)",
+				  target_shown(),
+				  (waiting ? arg_wait_ms : arg_lock_ms) / 1000.0);
+			*ret_stuck = true;
+			return 0;
+		}
 		if (r == 0)
 			return 1;
 		if (r != -EBUSY)
@@ -526,7 +644,7 @@ static int take(struct holder *h)
 					       "%s: cannot take the writer's lock on "
 					       ".dvol/writer.lock",
 					       target_shown());
-		if (reported && dvol_now_ms() < deadline) {
+		if (told_conflict && dvol_now_ms() < deadline) {
 			r = dvol_writer_mount_present(h->id, h->path);
 			if (r == 0) {
 				log_notice("%s was unmounted while waiting for the writer's lease",
@@ -538,11 +656,11 @@ static int take(struct holder *h)
 		}
 		rr = dvol_writer_read_record(h->fd, &other);
 		who = rr == 0 ? describe(&other, &h->me) : NULL;
-		if (!reported) {
+		if (!told_conflict) {
 			report("conflict", rr == 0 ? &other : NULL);
-			reported = true;
+			told_conflict = true;
 		}
-		if (arg_on_conflict == DVOL_LEASE_CONFLICT_WAIT && dvol_now_ms() < deadline) {
+		if (waiting && dvol_now_ms() < deadline) {
 			log_notice("%s: the writer's lease is held by %s; waiting up to %.1f s",
 				   target_shown(), who ?: "a holder whose record is unreadable",
 				   arg_wait_ms / 1000.0);
@@ -551,8 +669,7 @@ static int take(struct holder *h)
 		}
 		log_error("%s: the writer's lease is held by %s%s; %s", target_shown(),
 			  who ?: "a holder whose record is unreadable (not one dvol wrote)",
-			  arg_on_conflict == DVOL_LEASE_CONFLICT_WAIT ? ", still, after the wait"
-								      : "",
+			  waiting ? ", still, after the wait" : "",
 			  "only one host writes at a time. Mount it read-only, or stop the "
 			  "holder's writes (unmount it there) first");
 		return 0;
@@ -768,6 +885,7 @@ static int hold(void)
 	_cleanup_(holder_done) struct holder h = {
 	    .target_fd = -EBADF, .tree = -EBADF, .fd = -EBADF, .watch_w = -EBADF};
 	uint64_t lease_ms = 0;
+	bool stuck = false;
 	int r;
 
 	r = setup_signals();
@@ -814,9 +932,15 @@ static int hold(void)
 						: "");
 		goto fail;
 	}
-	r = take(&h);
+	r = take(&h, &stuck);
 	if (r <= 0) {
 		watcher_release(&h.watch_w);
+		if (stuck) {
+			/* The lock file stays open under the request; the exit ends both. */
+			fflush(stdout);
+			fflush(stderr);
+			_exit(WRITER_EX_NOT_HELD);
+		}
 		return r < 0 ? DVOL_EX_SYSERR : WRITER_EX_NOT_HELD;
 	}
 	r = record(&h);
