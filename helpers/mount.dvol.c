@@ -273,15 +273,14 @@ static int parse_volume(struct libmnt_context *cxt, struct plan *p)
 	r = explain_options(p, ow, name);
 	if (r < 0)
 		return r;
-	/* Mounting read-write before the lease is held would break the promise: an NFS
-	 * export's mount is not yet made read-only until then (a folder's is, writer.c). */
-	if (p->opts.writer_exclusive && p->kind == DVOL_VOL_NFS) {
-		log_error("option 'writer=exclusive' on %s: mount.dvol does not take the one "
-			  "writer's lease yet, and a read-write mount without it would let "
-			  "another host write too; nothing was mounted. Mount it read-only, or "
-			  "without writer=exclusive and with 'dvol-writer hold' watching it",
+	/* heal puts a fresh mount in a stale one's place, outside the lease's hand-over. */
+	if (p->opts.writer_exclusive && p->opts.heal) {
+		log_error("options 'writer=exclusive' and 'heal' on %s do not go together: heal "
+			  "would put a fresh mount in place of one whose holder keeps the lease; "
+			  "nothing was mounted. Remove heal",
 			  spec);
-		return -EOPNOTSUPP;
+		p->fail = DVOL_FAIL_USAGE;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -363,7 +362,9 @@ static int prepare(struct plan *p)
 		r = nfs_prepare(p);
 		if (r >= 0)
 			r = heal_prepare(p);
-		return r < 0 ? r : nfs_probe_start(p);
+		if (r >= 0)
+			r = nfs_probe_start(p);
+		return r < 0 ? r : writer_prepare(p);
 	}
 	return -EINVAL;
 }
@@ -420,7 +421,9 @@ static int act(struct plan *p)
 	case DVOL_VOL_LOCAL:
 		return act_local_mount(p);
 	case DVOL_VOL_NFS:
-		return p->heal ? act_heal(p) : act_nfs(p);
+		if (p->heal)
+			return act_heal(p);
+		return p->opts.writer_exclusive ? act_nfs_writer(p) : act_nfs(p);
 	}
 	return -EINVAL;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cleanup.h"
+#include "heal.h"
 #include "mkfs.h"
 #include "nfsprobe.h"
 #include "probechild.h"
@@ -201,6 +202,13 @@ static void plan_rows_nfs(const struct plan *p, struct rows *t)
 		    p->opts.vfs ? p->opts.vfs : "", n->tries[i].data);
 	row(t, "deadline:", "the kernel mount within %.1f s (mount-timeout=), then stopped",
 	    n->mount_timeout_ms / 1000.0);
+	if (p->opts.writer_exclusive)
+		row(t, "writer:",
+		    "exclusive: mounted in %s first, put on %s read-only (move_mount), made "
+		    "read-write once dvol-writer holds the lease on .dvol/writer.lock (lease "
+		    "from the server, on-conflict=%s%s)",
+		    DVOL_HEAL_DIR, p->target, dvol_lease_on_conflict_to_string(p->opts.on_conflict),
+		    p->opts.on_conflict == DVOL_LEASE_CONFLICT_WAIT ? ", waiting" : "");
 	row(t, "sandbox:",
 	    "the probe ran as uid %u with stdio, rpath and inet only; the process that mounts "
 	    "never had inet",

@@ -81,40 +81,18 @@ int heal_prepare(struct plan *p)
 }
 
 /*
- * act for heal: the fresh mount is made by act_nfs() on a folder of its own in
- * DVOL_HEAL_DIR (made from the folder's fd: nothing planted there can move it), taken
- * from there as a detached copy (a mount beneath a shared one, as systemd makes them,
- * cannot be moved), and put in the stale one's place.
+ * act for heal: the fresh mount is made where nobody looks (nfs_mount_detached) and put in
+ * the stale one's place.
  */
 int act_heal(struct plan *p)
 {
-	_cleanup_close_ int tree = -EBADF, sfd = -EBADF;
-	char name[32], at[64];
-	int target_fd, r;
+	_cleanup_close_ int tree = -EBADF;
 	bool atomic;
+	int r;
 
-	snprintf(name, sizeof(name), "new.%d", (int)getpid());
-	snprintf(at, sizeof(at), "/proc/self/fd/%d/%s", p->heal_dir, name);
-	if (mkdirat(p->heal_dir, name, 0700) < 0)
-		return log_error_errno(-errno, "heal: cannot make %s/%s", DVOL_HEAL_DIR, name);
-	sfd = openat(p->heal_dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	r = sfd < 0 ? log_error_errno(-errno, "heal: cannot open %s/%s", DVOL_HEAL_DIR, name) : 0;
-	if (r >= 0) {
-		target_fd = p->target_fd;
-		p->target_fd = sfd;
-		r = act_nfs(p);
-		p->target_fd = target_fd;
-	}
-	if (r >= 0) {
-		tree = open_tree(p->heal_dir, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		if (tree < 0)
-			r = log_error_errno(-errno, "heal: cannot take the fresh mount from %s/%s",
-					    DVOL_HEAL_DIR, name);
-		(void)umount2(at, MNT_DETACH | UMOUNT_NOFOLLOW);
-	}
-	(void)unlinkat(p->heal_dir, name, AT_REMOVEDIR);
+	r = nfs_mount_detached(p, &tree);
 	if (r < 0)
-		return r;
+		return log_error("heal: the stale mount on %s is left as it was", p->target), r;
 
 	p->target_fd = safe_close(p->target_fd);
 	r = dvol_mount_replace(tree, p->target, true, &atomic);

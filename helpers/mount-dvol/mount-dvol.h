@@ -115,7 +115,8 @@ struct plan {
 	bool on_fallback;     /* optional: the empty folder of an earlier run is mounted there */
 	bool stale;	      /* heal: what is mounted there answered ESTALE (prepare()) */
 	bool heal;	      /* ...and it is this volume: a fresh mount replaces it */
-	int heal_dir;	      /* heal: DVOL_HEAL_DIR, opened without following a link */
+	int heal_dir;	      /* heal, writer=exclusive on NFS: DVOL_HEAL_DIR, where new mounts
+				 are made (opened without following a link) */
 	int heal_lock;	      /* heal: flock'ed, so that one run at a time heals the target */
 	const char *degraded; /* optional: why the fallback went there instead (utab) */
 	/* optional: which kind is mounted there (on_fallback); fallback=disk's folder */
@@ -143,6 +144,8 @@ int nfs_prepare(struct plan *p);
 int nfs_probe_start(struct plan *p);
 int plan_nfs(struct plan *p);
 int act_nfs(struct plan *p);
+int nfs_mount_detached(struct plan *p, int *ret_tree);
+int act_nfs_writer(struct plan *p);
 
 /* heal.c */
 int heal_prepare(struct plan *p);

@@ -3,15 +3,19 @@
  * mount.dvol, an NFS export: the probe process, the kernel mounts to try, and their run.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fdutil.h"
+#include "heal.h"
+#include "mountop.h"
 #include "log.h"
 #include "probechild.h"
 #include "strv.h"
@@ -200,10 +204,24 @@ int plan_nfs(struct plan *p)
 	if (!arg_fake)
 		nfs_load_client();
 
-	r = dvol_nfs_tries(&n->mopts, t->versions, t->addr, t->local_addr, t->mount_port, n->tries);
+	/* writer=exclusive: NFSv3's locks have no lease (options.c refuses vers=3 itself). */
+	r = dvol_nfs_tries(&n->mopts,
+			   t->versions & ~(p->opts.writer_exclusive ? DVOL_NFS_V3 : 0u), t->addr,
+			   t->local_addr, t->mount_port, n->tries);
 	if (r < 0)
 		return log_error_errno(r, "out of memory");
 	n->n_tries = (unsigned)r;
+	if (n->n_tries == 0 && p->opts.writer_exclusive && (t->versions & DVOL_NFS_V3)) {
+		_cleanup_free_ char *server = dvol_spec_nfs_server(&p->spec);
+
+		log_error("cannot mount %s with writer=exclusive: NFS server %s offers only "
+			  "NFSv3, whose locks (NLM) have no lease, so no takeover from a dead "
+			  "holder could be bounded; nothing was mounted. Enable NFSv4 on the "
+			  "server, or mount without writer=exclusive",
+			  arg_spec, server ? server : p->spec.host);
+		p->fail = DVOL_FAIL_MOUNT;
+		return -EPROTONOSUPPORT;
+	}
 	if (n->n_tries == 0) {
 		/* The probe's ok says a wanted version was proven: this is a bug. */
 		log_error("cannot mount %s: the probe passed, but no NFS version to mount is left",
@@ -280,4 +298,65 @@ int act_nfs(struct plan *p)
 			  "mount failed (%s); nothing was mounted",
 			  n->source, p->target, n->tried ?: "?");
 	return r;
+}
+
+/*
+ * The export mounted where nobody else looks, on a folder of its own in DVOL_HEAL_DIR (made
+ * from the folder's fd: nothing planted there can move it), and taken from there as a
+ * detached copy: a mount beneath a shared one, as systemd makes them, cannot be moved. The
+ * folder is unmounted and removed whatever happened, so a mount that landed after its
+ * deadline is not left behind. *ret_tree: the copy, attached nowhere.
+ */
+int nfs_mount_detached(struct plan *p, int *ret_tree)
+{
+	_cleanup_close_ int tree = -EBADF, sfd = -EBADF;
+	char name[32], at[64];
+	int target_fd, r;
+
+	snprintf(name, sizeof(name), "new.%d", (int)getpid());
+	snprintf(at, sizeof(at), "/proc/self/fd/%d/%s", p->heal_dir, name);
+	if (mkdirat(p->heal_dir, name, 0700) < 0)
+		return log_error_errno(-errno, "cannot make %s/%s", DVOL_HEAL_DIR, name);
+	sfd = openat(p->heal_dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	r = sfd < 0 ? log_error_errno(-errno, "cannot open %s/%s", DVOL_HEAL_DIR, name) : 0;
+	if (r >= 0) {
+		target_fd = p->target_fd;
+		p->target_fd = sfd;
+		r = act_nfs(p);
+		p->target_fd = target_fd;
+	}
+	if (r >= 0) {
+		tree = open_tree(p->heal_dir, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (tree < 0)
+			r = log_error_errno(-errno, "cannot take the new mount of %s from %s/%s",
+					    p->nfs.source, DVOL_HEAL_DIR, name);
+	}
+	sfd = safe_close(sfd);
+	(void)umount2(at, MNT_DETACH | UMOUNT_NOFOLLOW);
+	(void)unlinkat(p->heal_dir, name, AT_REMOVEDIR);
+	if (r < 0)
+		return r;
+	*ret_tree = TAKE_FD(tree);
+	return 0;
+}
+
+/*
+ * act for writer=exclusive: the export is read-only as a mount from its first instant on
+ * TARGET (its superblock stays read-write), and dvol-writer makes it read-write once it
+ * holds the lease (writer.c): TARGET is never read-write without the lease.
+ */
+int act_nfs_writer(struct plan *p)
+{
+	_cleanup_close_ int tree = -EBADF;
+	int r;
+
+	r = nfs_mount_detached(p, &tree);
+	if (r < 0)
+		return r;
+	r = dvol_mount_attach(tree, p->target_fd, p->opts.mflags | MS_RDONLY);
+	if (r < 0)
+		return log_error_errno(r, "cannot put the read-only mount of %s on %s; nothing "
+					  "was mounted",
+				       p->nfs.source, p->target);
+	return 0;
 }

@@ -21,9 +21,11 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "heal.h"
 #include "lease.h"
 #include "libmount-util.h"
 #include "log.h"
+#include "rootdir.h"
 #include "timeutil.h"
 
 #include "mount-dvol.h"
@@ -44,12 +46,18 @@ void writer_done(struct plan_writer *w)
 /* The child: wait for 'g', then become dvol-writer hold TARGET. Never returns. */
 static void writer_child(const struct plan *p, int go, int ready)
 {
-	char lease[32], wait[32], conflict[32];
+	char lease[32], wait[32], conflict[32], lock[32];
 	/* Last: the server's lease, where the NFS client shows it, wins unless one is given. */
-	char *argv[] = {
-	    "dvol-writer", "hold",	   p->target, conflict,
-	    wait,	   "--ready-fd=3", "--rw",    p->opts.lease_time_set ? lease : NULL,
-	    NULL};
+	char *argv[] = {"dvol-writer",
+			"hold",
+			p->target,
+			conflict,
+			wait,
+			lock,
+			"--ready-fd=3",
+			"--rw",
+			p->opts.lease_time_set ? lease : NULL,
+			NULL};
 	char c = 0;
 	ssize_t n;
 	int null;
@@ -72,6 +80,9 @@ static void writer_child(const struct plan *p, int go, int ready)
 		 dvol_lease_on_conflict_to_string(p->opts.on_conflict));
 	snprintf(wait, sizeof(wait), "--wait-timeout=%llums",
 		 (unsigned long long)p->opts.wait_timeout_ms);
+	/* The server answers a lock as it answered the probe, or is in its grace period. */
+	snprintf(lock, sizeof(lock), "--lock-timeout=%llums",
+		 (unsigned long long)p->opts.probe_timeout_ms);
 	execv(DVOL_SBINDIR "/dvol-writer", argv);
 	_exit(127);
 }
@@ -83,6 +94,21 @@ int writer_prepare(struct plan *p)
 
 	if (!p->opts.writer_exclusive || arg_fake)
 		return 0;
+	/* An export is mounted where nobody looks first, and put on TARGET read-only. */
+	if (p->kind == DVOL_VOL_NFS) {
+		int r = dvol_rootdir_private(DVOL_HEAL_DIR, 0700, &p->heal_dir, NULL);
+
+		if (r == -ELOOP || r == -EPERM) {
+			log_error("writer=exclusive: %s, or a folder above it, is %s: no mount is "
+				  "made there; nothing was mounted. Remove it",
+				  DVOL_HEAL_DIR,
+				  r == -ELOOP ? "a symbolic link" : "not this user's, or not a folder");
+			p->fail = DVOL_FAIL_MOUNT;
+			return r;
+		}
+		if (r < 0)
+			return log_error_errno(r, "cannot open %s", DVOL_HEAL_DIR);
+	}
 	if (pipe2(go, O_CLOEXEC) < 0)
 		return log_error_errno(-errno, "cannot make a pipe for the writer's lease holder");
 	if (pipe2(ready, O_CLOEXEC) < 0) {
@@ -229,6 +255,7 @@ int writer_take(struct plan *p)
 	uint64_t until = dvol_now_ms() + WRITER_SLACK_MS +
 			 (o->on_conflict == DVOL_LEASE_CONFLICT_WAIT ? o->wait_timeout_ms : 0);
 	_cleanup_free_ char *who = NULL;
+	bool pending = false;
 
 	if (!o->writer_exclusive)
 		return 0;
@@ -247,6 +274,12 @@ int writer_take(struct plan *p)
 
 		if (n <= 0) {
 			unmount(p);
+			if (pending && !who) {
+				log_error("%s: the NFS server has not answered the writer's lock "
+					  "after %.0f s (wait-timeout=); nothing was mounted",
+					  p->target, o->wait_timeout_ms / 1000.0);
+				return -EBUSY;
+			}
 			if (who) {
 				log_error("%s: the writer's lease is still held by %s after %.0f s "
 					  "(wait-timeout=); nothing was mounted",
@@ -272,6 +305,36 @@ int writer_take(struct plan *p)
 				 "read-write",
 				 p->target, (unsigned long long)rec.generation);
 			return 0;
+		}
+		if (strcmp(line, "pending") == 0) {
+			double s = o->probe_timeout_ms / 1000.0;
+
+			switch (o->on_conflict) {
+			case DVOL_LEASE_CONFLICT_RO:
+				p->writer.ro = true;
+				log_warning("%s is mounted read-only: the NFS server neither granted "
+					    "nor refused the writer's lock within %.1f s "
+					    "(probe-timeout=). After a restart it grants no lock for "
+					    "a grace period (one lease); mount it again then to "
+					    "write, or use on-conflict=wait",
+					    p->target, s);
+				return 0;
+			case DVOL_LEASE_CONFLICT_FAIL:
+				unmount(p);
+				log_error("%s: the NFS server neither granted nor refused the "
+					  "writer's lock within %.1f s (probe-timeout=); nothing was "
+					  "mounted (on-conflict=fail). After a restart it grants no "
+					  "lock for a grace period (one lease): try again then",
+					  p->target, s);
+				return -EBUSY;
+			case DVOL_LEASE_CONFLICT_WAIT:
+				pending = true;
+				log_notice("%s: the NFS server has not answered the writer's lock "
+					   "within %.1f s (a grace period after a restart?); waiting "
+					   "up to %.0f s",
+					   p->target, s, o->wait_timeout_ms / 1000.0);
+				continue;
+			}
 		}
 		if (strncmp(line, "conflict ", 9) != 0) {
 			unmount(p);
