@@ -536,9 +536,10 @@ static void holder_done(struct holder *h)
  * asks again, killably only), and the answer to the caller must not wait that long.
  */
 struct locker {
-	int fd;	    /* the lock file */
-	int go[2];  /* one byte: ask again */
-	int res[2]; /* dvol_writer_lock()'s result */
+	int tree;   /* the private copy of the mount */
+	int fd;	    /* the lock file, once opened */
+	int go[2];  /* one byte: 'o' open the lock file, 'l' ask for the lock */
+	int res[2]; /* the result: 0 or -errno (-EBUSY: another holds the lock) */
 	bool asked; /* a request is under way, its result not read yet */
 };
 
@@ -552,18 +553,19 @@ static void *locker_main(void *arg)
 
 		if (dvol_read_all_until(l->go[0], &c, 1, UINT64_MAX) < 0)
 			return NULL;
-		r = dvol_writer_lock(l->fd);
+		r = c == 'o' ? dvol_writer_open_lock(l->tree, true, &l->fd) : dvol_writer_lock(l->fd);
 		if (dvol_write_all(l->res[1], &r, sizeof(r)) < 0)
 			return NULL;
 	}
 }
 
-static int locker_start(struct locker *l, int fd)
+static int locker_start(struct locker *l, int tree)
 {
 	pthread_t t;
 	int r;
 
-	*l = (struct locker){.fd = fd, .go = {-EBADF, -EBADF}, .res = {-EBADF, -EBADF}};
+	*l = (struct locker){
+	    .tree = tree, .fd = -EBADF, .go = {-EBADF, -EBADF}, .res = {-EBADF, -EBADF}};
 	if (pipe2(l->go, O_CLOEXEC) < 0 || pipe2(l->res, O_CLOEXEC) < 0)
 		return -errno;
 	r = pthread_create(&t, NULL, locker_main, l);
@@ -573,14 +575,14 @@ static int locker_start(struct locker *l, int fd)
 	return 0;
 }
 
-/* The lock, asked for (unless a request is under way) and its answer awaited until
- * UNTIL_MS: 0 held, -EBUSY another holds it, -ETIMEDOUT no answer yet, else -errno. */
-static int locker_try(struct locker *l, uint64_t until_ms)
+/* OP asked for (unless a request is under way) and its answer awaited until UNTIL_MS: its
+ * result, or -ETIMEDOUT when there is none yet. */
+static int locker_try(struct locker *l, char op, uint64_t until_ms)
 {
 	int res = 0, r;
 
 	if (!l->asked) {
-		r = dvol_write_all(l->go[1], "g", 1);
+		r = dvol_write_all(l->go[1], &op, 1);
 		if (r < 0)
 			return r;
 		l->asked = true;
@@ -590,6 +592,17 @@ static int locker_try(struct locker *l, uint64_t until_ms)
 		return r;
 	l->asked = false;
 	return r < 0 ? r : res;
+}
+
+static int open_failed(int r)
+{
+	return log_error_errno(r, "%s: cannot open .dvol/writer.lock%s", target_shown(),
+			       r == -ELOOP     ? ": it, or .dvol, is a symbolic link; refused"
+			       : r == -EBADFD  ? ": it is not a regular file; refused"
+			       : r == -EMLINK  ? ": it has other hard links (it could be another "
+						 "file of the volume); refused"
+			       : r == -ENOTDIR ? ": .dvol is not a folder; refused"
+					       : "");
 }
 
 /*
@@ -606,16 +619,26 @@ static int take(struct holder *h, bool *ret_stuck)
 	int r;
 
 	*ret_stuck = false;
-	r = locker_start(&l, h->fd);
+	r = locker_start(&l, h->tree);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the lock's thread");
 	for (;;) {
 		struct dvol_lease_record other;
 		_cleanup_free_ char *who = NULL;
+		bool opened = l.fd >= 0;
 		int rr;
 
-		/* The first answer is due by lock-timeout; a wait waits as long as it lasts. */
-		r = locker_try(&l, told_pending && waiting ? deadline : start + arg_lock_ms);
+		/* The first answer is due by lock-timeout; a wait waits as long as it lasts. A
+		 * server in its grace period answers no new OPEN either, so the open goes
+		 * first, in the same thread. */
+		r = locker_try(&l, opened ? 'l' : 'o',
+			       told_pending && waiting ? deadline : start + arg_lock_ms);
+		if (r == 0 && !opened) {
+			h->fd = l.fd;
+			continue;
+		}
+		if (r < 0 && r != -ETIMEDOUT && !opened)
+			return open_failed(r);
 		if (r == -ETIMEDOUT) {
 			if (!told_pending) {
 				report_word("pending");
@@ -921,22 +944,11 @@ static int hold(void)
 		goto fail;
 	}
 	h.target_fd = safe_close(h.target_fd);
-	r = dvol_writer_open_lock(h.tree, true, &h.fd);
-	if (r < 0) {
-		log_error_errno(r, "%s: cannot open .dvol/writer.lock%s", target_shown(),
-				r == -ELOOP	? ": it, or .dvol, is a symbolic link; refused"
-				: r == -EBADFD	? ": it is not a regular file; refused"
-				: r == -EMLINK	? ": it has other hard links (it could be another "
-						  "file of the volume); refused"
-				: r == -ENOTDIR ? ": .dvol is not a folder; refused"
-						: "");
-		goto fail;
-	}
 	r = take(&h, &stuck);
 	if (r <= 0) {
 		watcher_release(&h.watch_w);
 		if (stuck) {
-			/* The lock file stays open under the request; the exit ends both. */
+			/* The request keeps the volume busy; the exit ends it. */
 			fflush(stdout);
 			fflush(stderr);
 			_exit(WRITER_EX_NOT_HELD);
