@@ -13,7 +13,12 @@
 # - every process of the holder's namespace killed (a dead host): the other takes over;
 # - the holder cut off from the server (its link down): read-only by lease/2 + a margin,
 #   no takeover before the lease ends, a takeover after it;
-# - a folder of an NFSv3 mount with local_lock=all: exit 1.
+# - through the handovers and the cut: a writer loop on each host, each write checked
+#   against the record it read first; never two writers at once;
+# - a folder of an NFSv3 mount with local_lock=all: exit 1;
+# - the export itself as SOURCE: the same lease; local_lock=all and vers=3 refused (exit 1);
+#   a server restarted (its grace period) makes a second mount read-only within
+#   probe-timeout + 1 s, where the lock request alone would wait the grace period out.
 # shellcheck source=tests/vm/guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 need ip nsenter unshare exportfs jq
@@ -26,12 +31,13 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 clean() {
 	local h m
-	for m in $(findmnt -rn -o TARGET | grep -E '^/(mnt/dvolw|srv/dvolw)' | sort -r); do umount -l "$m"; done
+	for m in $(findmnt -rn -o TARGET | grep -E '^/(mnt/dvolw|srv/dvolw|srv/dvolx)' | sort -r); do umount -l "$m"; done
 	for h in 1 2; do
 		for p in $(ip netns pids "h$h" 2>/dev/null); do kill -9 "$p"; done
 		ip netns del "h$h" 2>/dev/null
 		ip link del "v$h" 2>/dev/null
 	done
+	rm -f "$T/loops"
 	exportfs -u "10.77.0.0/16:$EXP" 2>/dev/null
 }
 on_exit clean
@@ -79,6 +85,42 @@ writer_pid() { # writer_pid N: the dvol-writer holding on host N
 	done
 	return 1
 }
+
+# A writer loop on host N on DIR: every 0.3 s the generation the record there names, then a
+# line in DIR/wN.log, written and fsync'ed; each write that completed is noted (start, end,
+# host, generation) in $T/doneN, off the volume. It runs while $T/loops exists.
+cat >"$T/wloop" <<'EOF'
+#!/bin/bash
+n=$1 d=$2 out=$3 run=$4
+while [ -e "$run" ]; do
+	s=$(date +%s.%N)
+	g=$(jq -r .generation "$d/.dvol/writer.lock" 2>/dev/null)
+	if [ -n "$g" ] && [ "$g" != null ] && printf '%s host%s %s\n' "$s" "$n" "$g" >>"$d/w$n.log" 2>/dev/null &&
+		sync "$d/w$n.log" 2>/dev/null; then
+		printf '%s %s host%s %s\n' "$s" "$(date +%s.%N)" "$n" "$g" >>"$out"
+	fi
+	sleep 0.3
+done
+EOF
+chmod +x "$T/wloop"
+# two_writers: the writes that completed, against each other: one generation is one host's,
+# and every write of a generation ended before any write of a later one began. Prints each
+# breach; fails if there is one.
+two_writers() {
+	cat "$T/done1" "$T/done2" 2>/dev/null | awk '
+		{ s[NR] = $1; e[NR] = $2; h[NR] = $3; g[NR] = $4 + 0 }
+		END {
+			for (i = 1; i <= NR; i++)
+				for (j = 1; j <= NR; j++) {
+					if (g[i] == g[j] && h[i] != h[j] && i < j && bad++ < 10)
+						print "generation " g[i] " written by " h[i] " and " h[j]
+					if (g[i] < g[j] && e[i] > s[j] && bad++ < 10)
+						printf "%s (generation %d) wrote until %s, after %s (generation %d) began at %s\n", h[i], g[i], e[i], h[j], g[j], s[j]
+				}
+			exit bad > 0
+		}'
+}
+writes_by() { grep -c " host$1 " "$T/done$1" 2>/dev/null || echo 0; }
 
 # --- two hosts and a server with a short lease ----------------------------------------------
 for h in 1 2; do
@@ -146,6 +188,10 @@ umount "$W1"
 # --- a clean umount hands over ------------------------------------------------------------
 run_rc H 1 mount -t dvol /mnt/dvolw1/vol "$W1" -o writer=exclusive
 check "host1 holds again (rc=$RC)" within 5 writable "$W1"
+: >"$T/loops"
+H 1 "$T/wloop" 1 "$W1" "$T/done1" "$T/loops" &
+H 2 "$T/wloop" 2 "$W2" "$T/done2" "$T/loops" &
+sleep 1
 g1=$(gen "$W1")
 H 2 mount -t dvol /mnt/dvolw2/vol "$W2" -o writer=exclusive,on-conflict=wait,wait-timeout=60 \
 	>"$T/w2.out" 2>"$T/w2.err" &
@@ -195,6 +241,13 @@ check "...generation $g3 + 1 ($(gen "$W2"))" test "$(gen "$W2")" = "$((g3 + 1))"
 ip -n h1 link set v1p up
 sleep 3
 check "host1, its link back: still read-only" within 10 read_only "$W1"
+sleep 3
+rm -f "$T/loops"
+sleep 2
+say "writes that completed: host1 $(writes_by 1), host2 $(writes_by 2)"
+check "the writer loops wrote on both hosts" test "$(writes_by 1)" -gt 0 -a "$(writes_by 2)" -gt 0
+check "...never two writers at once (each write against the generation it read)" two_writers
+two_writers | diag
 umount -l "$W1" "$W2"
 
 # --- locks that stay on the host -------------------------------------------------------------
@@ -209,5 +262,67 @@ check "writer=exclusive on a folder of that mount: exit 1 (rc=$RC)" test "$RC" -
 expect_msg "NFSv3" "...saying why (NFSv3, whose locks have no lease)"
 printf '%s\n' "$ERR" | diag
 check "...nothing mounted" not_mounted /srv/dvolw-ll
+
+# --- the export itself as SOURCE -----------------------------------------------------------
+umount -l /mnt/dvolw1-ll
+X1=/srv/dvolx1 X2=/srv/dvolx2
+mkdir -p "$X1" "$X2"
+run_rc H 1 mount -t dvol "10.77.1.1:$EXP" "$X1" -o writer=exclusive
+printf '%s\n' "$ERR" | diag
+check "host1: the export with writer=exclusive: exit 0 (rc=$RC)" test "$RC" -eq 0
+check "...read-write within 5 s" within 5 writable "$X1"
+check "...an NFSv4 mount on $X1" test "$(findmnt -rn -o FSTYPE --mountpoint "$X1")" = nfs4
+check "...utab says dvol.writer=held" grep -q "$X1 .*dvol.writer=held" /run/mount/utab
+check "...the record names host1" test "$(holder "$X1")" = host1
+check "...no staging folder left" test -z "$(ls /run/dvol/heal 2>/dev/null | grep '^new\.')"
+t0=$(now)
+run_rc H 2 mount -t dvol "10.77.2.1:$EXP" "$X2" -o writer=exclusive
+el=$(since "$t0")
+printf '%s\n' "$ERR" | diag
+check "host2: the same export: exit 0, in $el s (rc=$RC)" test "$RC" -eq 0
+check "...read-only" read_only "$X2"
+check "...within probe-timeout + 1 s (4 s)" awk -v e="$el" 'BEGIN { exit !(e <= 4) }'
+expect_msg "host1" "...naming host1"
+check "...utab says dvol.writer=ro" grep -q "$X2 .*dvol.writer=ro" /run/mount/utab
+umount "$X2"
+run_rc H 2 mount -t dvol "10.77.2.1:$EXP" "$X2" -o writer=exclusive,on-conflict=fail
+check "host2, on-conflict=fail: exit 32 (rc=$RC)" test "$RC" -eq 32
+expect_msg "held by .*host1" "...naming host1"
+check "...nothing mounted" not_mounted "$X2"
+for o in local_lock=all vers=3; do
+	run_rc H 2 mount -t dvol "10.77.2.1:$EXP" "$X2" -o "writer=exclusive,$o"
+	check "host2, writer=exclusive,$o: exit 1 (rc=$RC)" test "$RC" -eq 1
+	printf '%s\n' "$ERR" | head -n 2 | diag
+	check "...nothing mounted" not_mounted "$X2"
+done
+
+# The server restarts: a grace period of one lease, in which it grants no new lock.
+systemctl restart nfs-server
+say "nfsd restarted: lease $(cat /proc/fs/nfsd/nfsv4leasetime) s, grace $(cat /proc/fs/nfsd/nfsv4gracetime) s"
+t0=$(now)
+run_rc H 2 mount -t dvol "10.77.2.1:$EXP" "$X2" -o writer=exclusive,probe-timeout=2
+el=$(since "$t0")
+printf '%s\n' "$ERR" | diag
+check "host2 in the grace period, probe-timeout=2: exit 0 in $el s (rc=$RC)" test "$RC" -eq 0
+check "...read-only" read_only "$X2"
+check "...within probe-timeout + 1 s (3 s)" awk -v e="$el" 'BEGIN { exit !(e <= 3) }'
+expect_msg "neither granted nor refused" "...saying the server did not answer the lock"
+sleep "$LEASE"
+check "host1 still holds after the restart (its lock reclaimed): writable" writable "$X1"
+check "...the record still names host1" test "$(holder "$X1")" = host1
+umount "$X2"
+H 2 mount -t dvol "10.77.2.1:$EXP" "$X2" -o writer=exclusive,on-conflict=wait,wait-timeout=60 \
+	>"$T/x2.out" 2>"$T/x2.err" &
+pw=$!
+sleep 3
+g=$(gen "$X1")
+t0=$(now)
+check "umount of the export on host1" umount "$X1"
+check "...host2 writable within 4 s" within 4 writable "$X2"
+say "host2 took the export over after $(since "$t0") s"
+wait "$pw"
+check "...its mount exited 0 ($?)" test "$?" -eq 0
+check "...generation $g + 1, host2" test "$(gen "$X2")" = "$((g + 1))" -a "$(holder "$X2")" = host2
+umount "$X2"
 journalctl -t dvol-writer --no-pager -o cat | tail -n 30 | diag
 done_testing
