@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -350,8 +351,81 @@ int dvol_writer_set_rw(const char *path, uint64_t mnt_id)
 	return mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ? -errno : 0;
 }
 
-int dvol_writer_fence(const char *path, uint64_t mnt_id, enum dvol_writer_fenced *ret_how,
-		      int *ret_setattr_error)
+bool dvol_writer_fdinfo_writes(const char *text, uint64_t mnt_id)
+{
+	unsigned long long flags = 0, id = 0;
+	bool have_flags = false, have_id = false;
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, "flags:", 6) == 0)
+			have_flags = sscanf(l + 6, "%llo", &flags) == 1;
+		else if (strncmp(l, "mnt_id:", 7) == 0)
+			have_id = sscanf(l + 7, "%llu", &id) == 1;
+	}
+	return have_flags && have_id && id == mnt_id && (flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* Does process PID (its /proc folder, PFD) have a file open for writing on MNT_ID? */
+static bool process_writes(int pfd, uint64_t mnt_id)
+{
+	_cleanup_close_ int dfd = openat(pfd, "fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+
+	if (dfd < 0)
+		return false;
+	d = fdopendir(dfd);
+	if (!d)
+		return false;
+	dfd = -EBADF;
+	while ((de = readdir(d))) {
+		_cleanup_close_ int fd = -EBADF;
+		char buf[512];
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		if (dvol_writer_fdinfo_writes(buf, mnt_id))
+			return true;
+	}
+	return false;
+}
+
+int dvol_writer_mount_writers(uint64_t mnt_id, pid_t *ret_pid)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (ret_pid)
+		*ret_pid = 0;
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		_cleanup_close_ int pfd = -EBADF;
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		pfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0 || !process_writes(pfd, mnt_id))
+			continue;
+		if (n++ == 0 && ret_pid)
+			*ret_pid = (pid_t)pid;
+	}
+	return n;
+}
+
+int dvol_writer_fence(const char *path, uint64_t mnt_id, bool abort_rpcs,
+		      enum dvol_writer_fenced *ret_how, int *ret_setattr_error)
 {
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 	_cleanup_close_ int fd = -EBADF;
@@ -376,6 +450,16 @@ int dvol_writer_fence(const char *path, uint64_t mnt_id, enum dvol_writer_fenced
 	}
 	if (ret_setattr_error)
 		*ret_setattr_error = -errno;
+	/* MNT_FORCE: NFS ends its requests in flight (umount_begin); the mount itself stays,
+	 * busy. A write that was waiting on them is over, and may have been the last. */
+	if (abort_rpcs && errno == EBUSY && umount2(path, MNT_FORCE | UMOUNT_NOFOLLOW) < 0 &&
+	    errno == EBUSY) {
+		dvol_sleep_ms(FENCE_BUSY_PAUSE_MS);
+		if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0) {
+			*ret_how = DVOL_WRITER_FENCED_RO;
+			return 0;
+		}
+	}
 	fd = safe_close(fd);
 	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
 		return -errno;

@@ -86,6 +86,20 @@ int dvol_writer_trim(int fd);
  */
 int dvol_writer_set_rw(const char *path, uint64_t mnt_id);
 
+/*
+ * Does TEXT, the contents of a /proc/PID/fdinfo/FD file, describe a file open for writing
+ * on the mount MNT_ID? Pure: its "flags:" (octal) and "mnt_id:" lines.
+ */
+bool dvol_writer_fdinfo_writes(const char *text, uint64_t mnt_id);
+
+/*
+ * The files open for writing on the mount MNT_ID, in every process this one can see (a
+ * mount that was detached keeps its id for as long as they keep it): how many, and the
+ * first process that has one in *ret_pid (may be NULL). Memory mappings are not counted.
+ * -errno when /proc cannot be read.
+ */
+int dvol_writer_mount_writers(uint64_t mnt_id, pid_t *ret_pid);
+
 /* How a mount was fenced. */
 enum dvol_writer_fenced {
 	DVOL_WRITER_FENCED_RO,	     /* the mount is read-only */
@@ -96,9 +110,12 @@ enum dvol_writer_fenced {
  * Fence the mount MNT_ID at PATH: resolved afresh (never following a symbolic link at
  * PATH), checked to be that same mount, made read-only (mount_setattr(2), tried again for
  * 200 ms while a write through it is under way, EBUSY); if that fails, detached (umount2
- * MNT_DETACH). 0 with *ret_how; -ESTALE when PATH is not that mount any
- * more (nothing was done); *ret_setattr_error (may be NULL) is mount_setattr's -errno when
- * it failed, 0 otherwise; -errno when both failed.
+ * MNT_DETACH). ABORT_RPCS, when the lease may be lost: before the detach, the NFS client's
+ * requests in flight on that filesystem are ended with EIO (umount2 MNT_FORCE), so that a
+ * write that waits for an unreachable server fails instead of landing once it is back, and
+ * the mount is made read-only again if that ended the last write. 0 with *ret_how; -ESTALE when
+ * PATH is not that mount any more (nothing was done); *ret_setattr_error (may be NULL) is
+ * mount_setattr's -errno when it failed, 0 otherwise; -errno when both failed.
  */
-int dvol_writer_fence(const char *path, uint64_t mnt_id, enum dvol_writer_fenced *ret_how,
-		      int *ret_setattr_error);
+int dvol_writer_fence(const char *path, uint64_t mnt_id, bool abort_rpcs,
+		      enum dvol_writer_fenced *ret_how, int *ret_setattr_error);

@@ -224,12 +224,57 @@ static void test_lock(void **state)
 	assert_int_equal(dvol_writer_lock(b), 0);
 }
 
+/* fdinfo as the kernel writes it: flags in octal, the mount's id in decimal. */
+static void test_fdinfo_writes(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t id;
+		bool writes;
+	} t[] = {
+	    {"pos:\t0\nflags:\t0100001\nmnt_id:\t42\nino:\t7\n", 42, true}, /* O_WRONLY */
+	    {"pos:\t0\nflags:\t02100002\nmnt_id:\t42\n", 42, true},	    /* O_RDWR */
+	    {"pos:\t0\nflags:\t0100000\nmnt_id:\t42\n", 42, false},	    /* O_RDONLY */
+	    {"pos:\t0\nflags:\t0100001\nmnt_id:\t43\n", 42, false},	    /* another mount */
+	    {"pos:\t0\nflags:\t0100001\nmnt_id:\t420\n", 42, false},	    /* not a prefix */
+	    {"pos:\t0\nmnt_id:\t42\n", 42, false},			    /* no flags */
+	    {"pos:\t0\nflags:\t0100001\n", 42, false},			    /* no mount */
+	    {"flags:\t0100001\nmnt_id:\t42", 42, true},			    /* no last newline */
+	    {"", 42, false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(dvol_writer_fdinfo_writes(t[i].text, t[i].id), t[i].writes);
+}
+
+/* This process's own file open for writing counts, on its mount and no other. */
+static void test_mount_writers(void **state)
+{
+	char path[] = "/tmp/dvol-writers-XXXXXX";
+	struct statx stx;
+	pid_t pid = 0;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx), 0);
+	assert_true(dvol_writer_mount_writers(stx.stx_mnt_id, &pid) >= 1);
+	assert_true(pid > 0);
+	assert_int_equal(dvol_writer_mount_writers(UINT64_MAX, &pid), 0);
+	assert_int_equal(pid, 0);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_identity),	 cmocka_unit_test(test_open_create),
-	    cmocka_unit_test(test_open_refuses), cmocka_unit_test(test_record_io),
-	    cmocka_unit_test(test_lock),
+	    cmocka_unit_test(test_identity),	  cmocka_unit_test(test_open_create),
+	    cmocka_unit_test(test_open_refuses),  cmocka_unit_test(test_record_io),
+	    cmocka_unit_test(test_lock),	  cmocka_unit_test(test_fdinfo_writes),
+	    cmocka_unit_test(test_mount_writers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
