@@ -47,6 +47,8 @@ enum {
 #define RETRY_MS 500
 /* How long the server may take to grant or refuse the lock before it counts as unknown. */
 #define LOCK_MS_DEFAULT 3000
+/* How often a lease kept for files still open for writing looks again. */
+#define LINGER_MS 1000
 
 enum verb {
 	VERB_HOLD,
@@ -317,14 +319,19 @@ static void ready_done(void)
 		fflush(stdout);
 }
 
-/* Make the mount read-only, or detach it; said loudly, since writers there now fail. */
-static int fence(const char *path, uint64_t id, const char *why)
+/*
+ * Make the mount read-only, or detach it; said loudly, since writers there now fail.
+ * AT_RISK: the lease may be lost (no heartbeat reached the server): requests in flight are
+ * ended too. 1 when it was detached (files may still be open for writing there), 0 when it
+ * is read-only or not the volume's mount any more, -errno when it could not be fenced.
+ */
+static int fence(const char *path, uint64_t id, bool at_risk, const char *why)
 {
 	_cleanup_free_ char *p = dvol_escape_shown(path, 256);
 	enum dvol_writer_fenced how;
 	int se = 0, r;
 
-	r = dvol_writer_fence(path, id, &how, &se);
+	r = dvol_writer_fence(path, id, at_risk, &how, &se);
 	if (r == -ESTALE) {
 		log_warning("%s: %s, but %s is no longer the volume's mount; nothing to fence", p,
 			    why, p);
@@ -349,16 +356,54 @@ static int fence(const char *path, uint64_t id, const char *why)
 				"(fenced): programs with files open there keep them, new opens "
 				"see the folder beneath. Mount it again to write",
 				p, why);
-	return 0;
+	return how == DVOL_WRITER_FENCED_DETACHED;
+}
+
+/*
+ * The mount MNT_ID is gone (unmounted lazily, or detached by a fence) but files may still be
+ * open for writing on it: whoever has them still writes to the volume, so the lease is kept
+ * (the caller holds the lock) until they are closed. On a host that can still reach the
+ * server its NFS client renews the lease meanwhile; one that cannot loses it anyway.
+ */
+static void linger(uint64_t mnt_id)
+{
+	bool said = false;
+
+	for (;;) {
+		pid_t pid = 0;
+		int n = dvol_writer_mount_writers(mnt_id, &pid);
+
+		if (n < 0)
+			log_warning_errno(n,
+					  "%s: cannot tell whether files are still open for "
+					  "writing there; the writer's lease is released",
+					  target_shown());
+		if (n <= 0)
+			break;
+		if (!said)
+			log_warning("%s: %d file%s still open for writing on the volume (process "
+				    "%d%s); the writer's lease is kept until they are closed",
+				    target_shown(), n, n == 1 ? " is" : "s are", (int)pid,
+				    n > 1 ? " and others" : "");
+		said = true;
+		dvol_sleep_ms(LINGER_MS);
+	}
+	if (said)
+		log_info("%s: no file is open for writing on the volume any more; the writer's "
+			 "lease is released",
+			 target_shown());
 }
 
 /* --- the crash watcher ------------------------------------------------------------------ */
 
 /*
- * A child that outlives the holder: it holds only the read end of a pipe whose write end
- * only the holder has. A clean end writes 'r' first; any other end (a crash, SIGKILL, the
- * OOM killer) is an end of file, and the child fences the mount. It holds no fd on the
- * volume, so it pins nothing.
+ * A child that outlives the holder: it holds the read end of a pipe whose write end only
+ * the holder has, and, forked once the lease is held, the lock file's open file
+ * description, so the lock, which belongs to that description, is not released by the
+ * holder's death alone. A clean end writes 'r' first; any other end (a crash, SIGKILL, the
+ * OOM killer) is an end of file, and the child fences the mount; where it had to detach it,
+ * it keeps the lock until the files open for writing there are closed. Its volume's fds are
+ * on the holder's private copy of the mount, which pins no mount point.
  */
 static int watch(int rfd, const char *path, uint64_t id, uint64_t fence_ms)
 {
@@ -384,9 +429,11 @@ static int watch(int rfd, const char *path, uint64_t id, uint64_t fence_ms)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r == 0) {
-			r = fence(path, id,
+			r = fence(path, id, true,
 				  "the writer's lease holder has not renewed it for lease/2 and "
 				  "more (is it stopped?)");
+			if (r > 0)
+				linger(id);
 			return r < 0 ? DVOL_EX_SYSERR : WRITER_EX_FENCED;
 		}
 		do
@@ -398,7 +445,9 @@ static int watch(int rfd, const char *path, uint64_t id, uint64_t fence_ms)
 			return DVOL_EX_OK;
 		armed = true;
 	}
-	r = fence(path, id, "the writer's lease holder ended without releasing it");
+	r = fence(path, id, false, "the writer's lease holder ended without releasing it");
+	if (r > 0)
+		linger(id);
 	return r < 0 ? DVOL_EX_SYSERR : WRITER_EX_FENCED;
 }
 
@@ -553,7 +602,8 @@ static void *locker_main(void *arg)
 
 		if (dvol_read_all_until(l->go[0], &c, 1, UINT64_MAX) < 0)
 			return NULL;
-		r = c == 'o' ? dvol_writer_open_lock(l->tree, true, &l->fd) : dvol_writer_lock(l->fd);
+		r = c == 'o' ? dvol_writer_open_lock(l->tree, true, &l->fd)
+			     : dvol_writer_lock(l->fd);
 		if (dvol_write_all(l->res[1], &r, sizeof(r)) < 0)
 			return NULL;
 	}
@@ -613,9 +663,9 @@ static int open_failed(int r)
 static int take(struct holder *h, bool *ret_stuck)
 {
 	static struct locker l;
-	uint64_t start = dvol_now_ms(), deadline = start + arg_wait_ms;
+	uint64_t start = dvol_now_ms(), deadline = start + arg_wait_ms, until;
 	bool waiting = arg_on_conflict == DVOL_LEASE_CONFLICT_WAIT;
-	bool told_conflict = false, told_pending = false;
+	bool told_conflict = false, told_pending = false, answered = false;
 	int r;
 
 	*ret_stuck = false;
@@ -631,8 +681,14 @@ static int take(struct holder *h, bool *ret_stuck)
 		/* The first answer is due by lock-timeout; a wait waits as long as it lasts. A
 		 * server in its grace period answers no new OPEN either, so the open goes
 		 * first, in the same thread. */
-		r = locker_try(&l, opened ? 'l' : 'o',
-			       told_pending && waiting ? deadline : start + arg_lock_ms);
+		until = dvol_now_ms() + arg_lock_ms;
+		if (!answered && !told_pending)
+			until = start + arg_lock_ms;
+		else if (waiting && deadline > until)
+			until = deadline;
+		r = locker_try(&l, opened ? 'l' : 'o', until);
+		if (r != -ETIMEDOUT)
+			answered = true;
 		if (r == 0 && !opened) {
 			h->fd = l.fd;
 			continue;
@@ -645,18 +701,17 @@ static int take(struct holder *h, bool *ret_stuck)
 				told_pending = true;
 			}
 			if (waiting && dvol_now_ms() < deadline) {
-				log_notice("%s: the NFS server has not answered the writer's lock "
-					   "within %.1f s (a grace period after a restart?); waiting "
-					   "up to %.1f s",
-					   target_shown(), arg_lock_ms / 1000.0,
-					   arg_wait_ms / 1000.0);
+				log_notice(
+				    "%s: the NFS server has not answered the writer's lock "
+				    "within %.1f s (a grace period after a restart?); waiting "
+				    "up to %.1f s",
+				    target_shown(), arg_lock_ms / 1000.0, arg_wait_ms / 1000.0);
 				continue;
 			}
 			log_error("%s: the NFS server neither granted nor refused the writer's "
 				  "lock within %.1f s; not held. After a restart a server grants "
 				  "no lock for a grace period (one lease)",
-				  target_shown(),
-				  (waiting ? arg_wait_ms : arg_lock_ms) / 1000.0);
+				  target_shown(), (waiting ? arg_wait_ms : arg_lock_ms) / 1000.0);
 			*ret_stuck = true;
 			return 0;
 		}
@@ -749,8 +804,9 @@ static int keep(struct holder *h)
 			    done_w = -EBADF;
 	struct beat b = {.fd = h->fd, .rec = h->me};
 	uint64_t last_ok = dvol_now_ms(), next = last_ok + h->tm.heartbeat_ms, started = 0;
-	bool in_flight = false;
+	bool in_flight = false, lingering = false;
 	pthread_t thread;
+	pid_t pid = 0;
 	int p[2], r;
 
 	mi = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
@@ -785,7 +841,7 @@ static int keep(struct holder *h)
 				 "no heartbeat reached the server for %.1f s (lease/2 of %.0f s); "
 				 "the lease may be lost",
 				 (now - last_ok) / 1000.0, h->tm.lease_ms / 1000.0);
-			fence(h->path, h->id, why);
+			fence(h->path, h->id, true, why);
 			return WRITER_EX_FENCED;
 		}
 		if (!in_flight && now >= next) {
@@ -800,27 +856,47 @@ static int keep(struct holder *h)
 		until = last_ok + h->tm.fence_ms;
 		if (!in_flight && next < until)
 			until = next;
+		if (lingering && now + LINGER_MS < until)
+			until = now + LINGER_MS;
 		if (poll(pfd, ELEMENTSOF(pfd), until > now ? (int)(until - now) : 0) < 0) {
 			if (errno == EINTR)
 				continue;
 			return log_error_errno(-errno, "poll failed");
 		}
 		if (pfd[2].revents) {
-			fence(h->path, h->id, "dvol-writer was stopped, and the lease is released");
+			if (fence(h->path, h->id, false,
+				  "dvol-writer was stopped, and the lease is released") > 0)
+				linger(h->id);
 			return DVOL_EX_OK;
 		}
-		if (pfd[0].revents) {
+		if (pfd[0].revents && !lingering) {
 			r = dvol_writer_mount_present(h->id, h->path);
 			if (r < 0)
 				log_warning_errno(r, "cannot read the mount table");
 			if (r == 0) {
-				log_info("%s was unmounted; the writer's lease is released",
-					 target_shown());
-				return DVOL_EX_OK;
+				/* Unmounted lazily, files may still be open for writing there. */
+				r = dvol_writer_mount_writers(h->id, &pid);
+				if (r <= 0) {
+					log_info("%s was unmounted; the writer's lease is released",
+						 target_shown());
+					return DVOL_EX_OK;
+				}
+				log_warning("%s was unmounted, but %d file%s still open for "
+					    "writing on the volume (process %d%s); the writer's "
+					    "lease is kept until they are closed",
+					    target_shown(), r, r == 1 ? " is" : "s are", (int)pid,
+					    r > 1 ? " and others" : "");
+				lingering = true;
 			}
 		}
+		if (lingering && dvol_writer_mount_writers(h->id, &pid) <= 0) {
+			log_info("%s: no file is open for writing on the volume any more; the "
+				 "writer's lease is released",
+				 target_shown());
+			return DVOL_EX_OK;
+		}
 		if (pfd[3].revents & (POLLERR | POLLHUP)) {
-			fence(h->path, h->id,
+			fence(h->path, h->id, false,
 			      "the watcher that fences it if this holder dies is gone");
 			return WRITER_EX_FENCED;
 		}
@@ -854,7 +930,7 @@ static int keep(struct holder *h)
 					 br == -EIO ? "; the server may have given the lease to "
 						      "another host"
 						    : "");
-				fence(h->path, h->id, why);
+				fence(h->path, h->id, true, why);
 				return WRITER_EX_FENCED;
 			}
 			}
@@ -932,12 +1008,6 @@ static int hold(void)
 		return log_error_errno(r, "cannot read this host's identity (/etc/machine-id, "
 					  "boot id, host name)"),
 		       DVOL_EX_SYSERR;
-	/* The watcher is the backstop, one heartbeat later than the holder's own fence and still
-	 * well before the lease can end (lease/2 + lease/6). */
-	r = start_watcher(h.target_fd, h.path, h.id, h.tm.fence_ms + h.tm.heartbeat_ms, &h.watch_w);
-	if (r < 0)
-		return DVOL_EX_SYSERR;
-
 	r = dvol_writer_clone_tree(h.target_fd, &h.tree);
 	if (r < 0) {
 		log_error_errno(r, "%s: cannot make a private copy of its mount", target_shown());
@@ -956,6 +1026,11 @@ static int hold(void)
 		return r < 0 ? DVOL_EX_SYSERR : WRITER_EX_NOT_HELD;
 	}
 	r = record(&h);
+	if (r < 0)
+		goto fail;
+	/* The watcher is the backstop, one heartbeat later than the holder's own fence and still
+	 * well before the lease can end (lease/2 + lease/6). Forked now, it shares the lock. */
+	r = start_watcher(-EBADF, h.path, h.id, h.tm.fence_ms + h.tm.heartbeat_ms, &h.watch_w);
 	if (r < 0)
 		goto fail;
 	if (arg_rw) {
@@ -986,7 +1061,7 @@ static int hold(void)
 	}
 	r = keep(&h);
 	if (r < 0)
-		r = fence(h.path, h.id, "the holder of the writer's lease failed") < 0
+		r = fence(h.path, h.id, false, "the holder of the writer's lease failed") < 0
 			? DVOL_EX_SYSERR
 			: WRITER_EX_FENCED;
 	watcher_release(&h.watch_w);
@@ -1022,7 +1097,7 @@ static int do_fence(void)
 	if (r < 0)
 		return DVOL_EX_SYSERR;
 	fd = safe_close(fd);
-	r = fence(path, id, "fenced by request");
+	r = fence(path, id, false, "fenced by request");
 	return r < 0 ? DVOL_EX_SYSERR : DVOL_EX_OK;
 }
 

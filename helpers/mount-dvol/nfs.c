@@ -205,9 +205,8 @@ int plan_nfs(struct plan *p)
 		nfs_load_client();
 
 	/* writer=exclusive: NFSv3's locks have no lease (options.c refuses vers=3 itself). */
-	r = dvol_nfs_tries(&n->mopts,
-			   t->versions & ~(p->opts.writer_exclusive ? DVOL_NFS_V3 : 0u), t->addr,
-			   t->local_addr, t->mount_port, n->tries);
+	r = dvol_nfs_tries(&n->mopts, t->versions & ~(p->opts.writer_exclusive ? DVOL_NFS_V3 : 0u),
+			   t->addr, t->local_addr, t->mount_port, n->tries);
 	if (r < 0)
 		return log_error_errno(r, "out of memory");
 	n->n_tries = (unsigned)r;
@@ -355,8 +354,9 @@ int act_nfs_writer(struct plan *p)
 		return r;
 	r = dvol_mount_attach(tree, p->target_fd, p->opts.mflags | MS_RDONLY);
 	if (r < 0)
-		return log_error_errno(r, "cannot put the read-only mount of %s on %s; nothing "
-					  "was mounted",
+		return log_error_errno(r,
+				       "cannot put the read-only mount of %s on %s; nothing "
+				       "was mounted",
 				       p->nfs.source, p->target);
 	return 0;
 }

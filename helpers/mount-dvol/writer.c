@@ -102,7 +102,8 @@ int writer_prepare(struct plan *p)
 			log_error("writer=exclusive: %s, or a folder above it, is %s: no mount is "
 				  "made there; nothing was mounted. Remove it",
 				  DVOL_HEAL_DIR,
-				  r == -ELOOP ? "a symbolic link" : "not this user's, or not a folder");
+				  r == -ELOOP ? "a symbolic link"
+					      : "not this user's, or not a folder");
 			p->fail = DVOL_FAIL_MOUNT;
 			return r;
 		}
@@ -312,27 +313,30 @@ int writer_take(struct plan *p)
 			switch (o->on_conflict) {
 			case DVOL_LEASE_CONFLICT_RO:
 				p->writer.ro = true;
-				log_warning("%s is mounted read-only: the NFS server neither granted "
-					    "nor refused the writer's lock within %.1f s "
-					    "(probe-timeout=). After a restart it grants no lock for "
-					    "a grace period (one lease); mount it again then to "
-					    "write, or use on-conflict=wait",
-					    p->target, s);
+				log_warning(
+				    "%s is mounted read-only: the NFS server neither granted "
+				    "nor refused the writer's lock within %.1f s "
+				    "(probe-timeout=). After a restart it grants no lock for "
+				    "a grace period (one lease); mount it again then to "
+				    "write, or use on-conflict=wait",
+				    p->target, s);
 				return 0;
 			case DVOL_LEASE_CONFLICT_FAIL:
 				unmount(p);
-				log_error("%s: the NFS server neither granted nor refused the "
-					  "writer's lock within %.1f s (probe-timeout=); nothing was "
-					  "mounted (on-conflict=fail). After a restart it grants no "
-					  "lock for a grace period (one lease): try again then",
-					  p->target, s);
+				log_error(
+				    "%s: the NFS server neither granted nor refused the "
+				    "writer's lock within %.1f s (probe-timeout=); nothing was "
+				    "mounted (on-conflict=fail). After a restart it grants no "
+				    "lock for a grace period (one lease): try again then",
+				    p->target, s);
 				return -EBUSY;
 			case DVOL_LEASE_CONFLICT_WAIT:
 				pending = true;
-				log_notice("%s: the NFS server has not answered the writer's lock "
-					   "within %.1f s (a grace period after a restart?); waiting "
-					   "up to %.0f s",
-					   p->target, s, o->wait_timeout_ms / 1000.0);
+				log_notice(
+				    "%s: the NFS server has not answered the writer's lock "
+				    "within %.1f s (a grace period after a restart?); waiting "
+				    "up to %.0f s",
+				    p->target, s, o->wait_timeout_ms / 1000.0);
 				continue;
 			}
 		}

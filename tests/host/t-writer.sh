@@ -107,13 +107,14 @@ expect_msg "'writer=exclusive' and 'heal' on $NFS do not go together.*nothing wa
 	"...saying so, before any probe"
 check "...nothing mounted" not_mounted "$T/dst"
 # No server here: the probe fails, and the lease's holder, forked before it, ends unasked.
-before=$(ls /run/dvol/heal 2>/dev/null | grep -c '^new\.' || true)
+staged() { find /run/dvol/heal -maxdepth 1 -name 'new.*' 2>/dev/null | wc -l; }
+before=$(staged)
 expect_rc 32 "NFS, writer=exclusive, no server: exit 32" \
 	mount -t dvol "$NFS" "$T/dst" -o writer=exclusive,local_lock=none,probe-timeout=1
 expect_msg "NFS server 127.0.0.1:9 .*is not usable" "...the probe's failure, as without the lease"
 check "...nothing mounted" not_mounted "$T/dst"
 check "...no dvol-writer left waiting" within 20 eval '! pgrep -x dvol-writer >/dev/null'
-check "...no staging folder left" test "$(ls /run/dvol/heal 2>/dev/null | grep -c '^new\.' || true)" = "$before"
+check "...no staging folder left" test "$(staged)" = "$before"
 expect_rc 32 "NFS, writer=shared: the default, on to the probe (no server here: exit 32)" \
 	mount -t dvol "$NFS" "$T/dst" -o writer=shared,probe-timeout=1
 check "...nothing mounted" not_mounted "$T/dst"
@@ -302,6 +303,59 @@ check "...nothing is mounted there any more" not_mounted "$T/f"
 check "...the writer keeps its file (detached, not gone)" kill -0 "$writer_pid"
 kill "$writer_pid"
 wait "$writer_pid" 2>/dev/null
+
+# --- files still open for writing keep the lease ----------------------------------------------
+# free: the lease is free, as status sees it from another mount of the volume.
+free() { dvol-writer status "$T/b" >/dev/null 2>&1; [ $? = 3 ]; }
+# The holder dies while a program has a file open for writing on its mount: the fence can
+# only detach it, and the program keeps writing to the volume; so the watcher, which shares
+# the lock, keeps it until the file is closed.
+mkdir -p "$T/g" "$T/h"
+mount --bind "$V" "$T/g"
+mount --bind "$V" "$T/h"
+hold G "$T/g" --lease-time=6
+check "a holder on a fresh mount: held" within 50 reported G held
+sleep 600 3>"$T/g/kept-open" &
+wpid=$!
+kill -KILL "$(pid_of G)"
+check "kill -9 of the holder with a file open for writing: the mount is detached" \
+	within 30 not_mounted "$T/g"
+sleep 2
+check "...the lease is still held 2 s later" sh -c "dvol-writer status '$T/b' >/dev/null"
+hold H "$T/h" --on-conflict=ro
+check "...a second holder finds it held (exit 3)" within 50 gone "$(pid_of H)"
+check "...exit 3" test "$(exit_of "$(pid_of H)")" = 3
+check "...the watcher says why" grep -q "still open for writing on the volume (process $wpid).*kept until they are closed" "$T/G.err"
+kill "$wpid"
+wait "$wpid" 2>/dev/null
+check "...the file closed: the lease is free within 3 s" within 30 free
+check "...and no dvol-writer is left" within 30 sh -c '! pgrep -x dvol-writer >/dev/null'
+# A lazy umount with a file open for writing: the holder keeps the lease, heartbeat and all,
+# until it is closed.
+mkdir -p "$T/l"
+mount --bind "$V" "$T/l"
+hold L "$T/l" --lease-time=6
+check "a holder on a fresh mount: held" within 50 reported L held
+sleep 600 3>"$T/l/kept-open" &
+wpid=$!
+umount -l "$T/l"
+sleep 2
+check "umount -l with a file open for writing: the holder still runs 2 s later" kill -0 "$(pid_of L)"
+check "...the lease is held" sh -c "dvol-writer status '$T/b' >/dev/null"
+check "...and it says why" grep -q "was unmounted, but 1 file is still open for writing on the volume (process $wpid)" "$T/L.err"
+kill "$wpid"
+wait "$wpid" 2>/dev/null
+check "...the file closed: the holder ends within 3 s" within 30 gone "$(pid_of L)"
+check "...with exit 0" test "$(exit_of "$(pid_of L)")" = 0
+check "...the lease is free" free
+# The same umount -l with no file open: released at once.
+mount --bind "$V" "$T/l"
+hold M "$T/l" --lease-time=6
+check "a holder again: held" within 50 reported M held
+umount -l "$T/l"
+check "umount -l, nothing open: the holder ends within 2 s" within 20 gone "$(pid_of M)"
+check "...the lease is free" free
+
 expect_rc 2 "fence on a folder that is not a mount point: exit 2" dvol-writer fence "$T/plain"
 expect_msg "is not a mount point" "...said so"
 

@@ -274,7 +274,7 @@ check "...read-write within 5 s" within 5 writable "$X1"
 check "...an NFSv4 mount on $X1" test "$(findmnt -rn -o FSTYPE --mountpoint "$X1")" = nfs4
 check "...utab says dvol.writer=held" grep -q "$X1 .*dvol.writer=held" /run/mount/utab
 check "...the record names host1" test "$(holder "$X1")" = host1
-check "...no staging folder left" test -z "$(ls /run/dvol/heal 2>/dev/null | grep '^new\.')"
+check "...no staging folder left" test -z "$(find /run/dvol/heal -maxdepth 1 -name 'new.*' 2>/dev/null)"
 t0=$(now)
 run_rc H 2 mount -t dvol "10.77.2.1:$EXP" "$X2" -o writer=exclusive
 el=$(since "$t0")
@@ -298,6 +298,8 @@ done
 
 # The server restarts: a grace period of one lease, in which it grants no new lock.
 systemctl restart nfs-server
+# Its start exports what /etc/exports says, and this export is not there.
+exportfs -o rw,sync,no_subtree_check,no_root_squash "10.77.0.0/16:$EXP"
 say "nfsd restarted: lease $(cat /proc/fs/nfsd/nfsv4leasetime) s, grace $(cat /proc/fs/nfsd/nfsv4gracetime) s"
 t0=$(now)
 run_rc H 2 mount -t dvol "10.77.2.1:$EXP" "$X2" -o writer=exclusive,probe-timeout=2
