@@ -157,8 +157,7 @@ int dvol_lease_record_parse(const char *buf, size_t len, struct dvol_lease_recor
 {
 	_cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
 	_cleanup_json_ json_object *o = NULL;
-	struct dvol_lease_record r = {0};
-	uint64_t format, pid;
+	uint64_t format;
 	size_t end;
 
 	if (len == 0 || len > DVOL_LEASE_RECORD_SIZE || memchr(buf, 0, len))
@@ -179,8 +178,19 @@ int dvol_lease_record_parse(const char *buf, size_t len, struct dvol_lease_recor
 		if (!strchr(" \t\r\n", buf[i]))
 			return -EBADMSG;
 
-	if (get_u64(o, "format", &format) < 0 || format != RECORD_FORMAT ||
-	    get_string(o, "machine_id", true, r.machine_id, sizeof(r.machine_id)) < 0 ||
+	if (get_u64(o, "format", &format) < 0 || format != RECORD_FORMAT)
+		return -EBADMSG;
+	return dvol_lease_record_from_json(o, ret);
+}
+
+int dvol_lease_record_from_json(struct json_object *o, struct dvol_lease_record *ret)
+{
+	struct dvol_lease_record r = {0};
+	uint64_t pid;
+
+	if (!o || !json_object_is_type(o, json_type_object))
+		return -EBADMSG;
+	if (get_string(o, "machine_id", true, r.machine_id, sizeof(r.machine_id)) < 0 ||
 	    get_string(o, "boot_id", true, r.boot_id, sizeof(r.boot_id)) < 0 ||
 	    get_string(o, "hostname", true, r.hostname, sizeof(r.hostname)) < 0 ||
 	    get_string(o, "nfs_client", false, r.nfs_client, sizeof(r.nfs_client)) < 0 ||

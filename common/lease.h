@@ -79,6 +79,14 @@ int dvol_lease_record_encode(const struct dvol_lease_record *r, char *buf, size_
  */
 int dvol_lease_record_parse(const char *buf, size_t len, struct dvol_lease_record *ret);
 
+/*
+ * A record's fields from the JSON object O, as `dvol-writer status --json` shows a holder
+ * (the record without its format; other keys ignored), checked as parse checks them. 0
+ * with *ret filled; -EBADMSG for anything else, O NULL or not an object included. Pure.
+ */
+struct json_object;
+int dvol_lease_record_from_json(struct json_object *o, struct dvol_lease_record *ret);
+
 /* Is a machine id 32 lowercase hex digits, a boot id a UUID? Pure. */
 bool dvol_lease_machine_id_valid(const char *s);
 bool dvol_lease_boot_id_valid(const char *s);

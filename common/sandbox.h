@@ -61,7 +61,9 @@ int dvol_sandbox_enter(unsigned sets);
 		DVOL_SB_EXEC,                                                                      \
 	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT | DVOL_SB_INET,          \
 	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_INET, DVOL_SB_STDIO | DVOL_SB_INET,            \
-	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_BLKDEV
+	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_BLKDEV,                                        \
+	    DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT | DVOL_SB_EXEC,                          \
+	    DVOL_SB_STDIO | DVOL_SB_EXEC
 
 /*
  * Build the filter for SETS without loading it: for the build-time generator and tests.

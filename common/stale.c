@@ -197,6 +197,7 @@ void dvol_utab_volume_done(struct dvol_utab_volume *v)
 	free(v->kind);
 	free(v->degraded);
 	free(v->fallback);
+	free(v->writer);
 	*v = (struct dvol_utab_volume){0};
 }
 
@@ -214,7 +215,9 @@ int dvol_utab_attrs(const char *attrs, struct dvol_utab_volume *v)
 	r = dvol_attr_get(attrs, "dvol.kind", &v->kind);
 	if (r <= 0)
 		return r < 0 ? r : -ENOENT;
-	r = dvol_attr_get(attrs, "dvol.degraded", &v->degraded);
+	r = dvol_attr_get(attrs, "dvol.writer", &v->writer);
+	if (r >= 0)
+		r = dvol_attr_get(attrs, "dvol.degraded", &v->degraded);
 	if (r > 0)
 		r = dvol_attr_get(attrs, "dvol.fallback", &v->fallback);
 	if (r < 0)

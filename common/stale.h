@@ -42,12 +42,13 @@ struct dvol_utab_volume {
 	char *kind;	/* dvol.kind= */
 	char *degraded; /* dvol.degraded=: why optional's fallback is there; NULL if not */
 	char *fallback; /* dvol.fallback=: tmpfs or disk; NULL if not degraded */
+	char *writer;	/* dvol.writer=: held or ro (writer=exclusive); NULL without it */
 };
 void dvol_utab_volume_done(struct dvol_utab_volume *v);
 void dvol_utab_volumes_free(struct dvol_utab_volume *v, size_t n);
 
 /*
- * The dvol attributes of ATTRS into V's kind, degraded and fallback. -ENOENT without
+ * The dvol attributes of ATTRS into V's kind, degraded, fallback and writer. -ENOENT without
  * dvol.kind= (not dvol's), -ENOMEM. A degraded entry of a mount.dvol from before
  * dvol.fallback= was recorded had a tmpfs: "tmpfs". Pure.
  */

@@ -10,8 +10,9 @@
  *   umount KNAME   the same unit's stop (also on hot-remove): what `mount` mounted, in
  *                  reverse order
  *   plan KNAME     print what would be done, and change nothing
- *   status         list the volumes mount.dvol recorded in utab that are mounted, and which
- *                  of them are optional's fallback (--json for a provisioning script)
+ *   status         list the volumes mount.dvol recorded in utab that are mounted, which of
+ *                  them are optional's fallback, and who holds the writer's lease of those
+ *                  mounted with writer=exclusive (--json for a provisioning script)
  *   heal           dvol-heal.service, from its timer: dvol's NFS mounts that answer ESTALE
  *                  and were mounted with heal are mounted again by mount.dvol, which puts
  *                  a fresh mount in the stale one's place; the others are reported
@@ -28,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmount/libmount.h>
@@ -39,6 +41,7 @@
 #include "exitcode.h"
 #include "fdutil.h"
 #include "json.h"
+#include "leaseinfo.h"
 #include "log.h"
 #include "mountop.h"
 #include "heal.h"
@@ -49,8 +52,15 @@
 #include "version.h"
 #include "volumes.h"
 
-#define MOUNT_HELPER "/sbin/mount.dvol"
-#define RECORD_DIR   "/run/dvol/volumes"
+#ifndef DVOL_SBINDIR
+#define DVOL_SBINDIR "/usr/sbin"
+#endif
+
+#define MOUNT_HELPER  "/sbin/mount.dvol"
+#define WRITER_HELPER DVOL_SBINDIR "/dvol-writer"
+#define RECORD_DIR    "/run/dvol/volumes"
+/* How long status waits for the volumes to say who holds their writer's lease. */
+#define WRITER_STATUS_TIMEOUT_MS 5000
 /* How long a mount's server may take to answer the watchdog's look. */
 #define HEAL_CHECK_TIMEOUT_MS 10000
 
@@ -73,16 +83,19 @@ static void help(void)
 	       "  mount      mount the volume, then the bind lines beneath its target\n"
 	       "  umount     unmount what `mount` mounted, binds first\n"
 	       "  plan       print the lines and the order, change nothing\n"
-	       "  status     list dvol's mounted volumes, and which are degraded (optional's\n"
-	       "             fallback in their place)\n"
-	       "  --json     status: a JSON array of {target, source, kind, degraded, fallback}\n"
+	       "  status     list dvol's mounted volumes, which are degraded (optional's\n"
+	       "             fallback in their place), and who holds the writer's lease of\n"
+	       "             those mounted with writer=exclusive (asked of dvol-writer status,\n"
+	       "             %d s at most)\n"
+	       "  --json     status: a JSON array of {target, source, kind, degraded, fallback,\n"
+	       "             writer}\n"
 	       "  heal       mount again dvol's stale NFS mounts that have heal\n"
 	       "  --config FILE  read FILE instead of %s\n"
 	       "  -v         verbose\n"
 	       "  -h, --help, -V, --version\n"
 	       "\n"
 	       "See dvol-volumes(5).\n",
-	       DVOL_VOLUMES_FILE, DVOL_VOLUMES_FILE);
+	       DVOL_VOLUMES_FILE, WRITER_STATUS_TIMEOUT_MS / 1000, DVOL_VOLUMES_FILE);
 }
 
 static int parse_argv(int argc, char *argv[])
@@ -577,42 +590,214 @@ static int add_or_null(json_object *o, const char *key, const char *v)
 	return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
 }
 
-/*
- * status: what mount.dvol recorded, for the volumes mounted now. Exit 0 whether or not some
- * are degraded: the data says so. JSON has every key, null where a volume is not degraded,
- * so that `jq '.[] | select(.degraded)'` needs no second case.
- */
-static int do_status(void)
+/* The holder as status shows it: the record's fields, and how old its heartbeat is. */
+static int holder_json(const struct dvol_lease_info *w, uint64_t now, json_object **ret)
 {
-	_cleanup_json_ json_object *arr = NULL;
-	struct dvol_utab_volume *v = NULL;
-	size_t n = 0;
+	_cleanup_json_ json_object *h = json_object_new_object();
+	const struct dvol_lease_record *rec = &w->holder;
 	int r;
 
-	r = dvol_utab_volumes(&v, &n);
+	if (!h)
+		return -ENOMEM;
+	r = dvol_json_add_string(h, "hostname", rec->hostname);
+	if (r >= 0)
+		r = dvol_json_add_string(h, "machine_id", rec->machine_id);
+	if (r >= 0)
+		r = dvol_json_add_string(h, "boot_id", rec->boot_id);
+	if (r >= 0 && rec->nfs_client[0])
+		r = dvol_json_add_string(h, "nfs_client", rec->nfs_client);
+	if (r >= 0)
+		r = dvol_json_add_string(h, "mount_point", rec->mount_point);
+	if (r >= 0)
+		r = dvol_json_add_int(h, "pid", rec->pid);
+	if (r >= 0)
+		r = dvol_json_add_u64(h, "since", rec->since);
+	if (r >= 0)
+		r = dvol_json_add_u64(h, "heartbeat", rec->heartbeat);
+	if (r >= 0 && w->state == DVOL_LEASE_STATE_HELD && now >= rec->heartbeat)
+		r = dvol_json_add_u64(h, "heartbeat_age", now - rec->heartbeat);
+	if (r >= 0)
+		r = dvol_json_add_u64(h, "generation", rec->generation);
+	if (r >= 0)
+		r = dvol_json_add_bool(h, "this_host", w->this_host);
 	if (r < 0)
-		return log_error_errno(r, "cannot read dvol's mount records in %s",
-				       dvol_utab_path()),
-		       DVOL_EX_SYSERR;
-	if (!arg_json) {
-		printf("%-32s %-32s %-6s %-12s %s\n", "TARGET", "SOURCE", "KIND", "DEGRADED",
-		       "FALLBACK");
-		for (size_t i = 0; i < n; i++) {
-			_cleanup_free_ char *t = dvol_escape_name_dup(v[i].target);
-			_cleanup_free_ char *s =
-			    dvol_escape_name_dup(v[i].source ? v[i].source : "-");
+		return r;
+	*ret = TAKE_PTR(h);
+	return 0;
+}
 
-			printf("%-32s %-32s %-6s %-12s %s\n", t ? t : "?", s ? s : "?", v[i].kind,
-			       v[i].degraded ? v[i].degraded : "-",
-			       v[i].fallback ? v[i].fallback : "-");
-		}
-		dvol_utab_volumes_free(v, n);
-		return DVOL_EX_OK;
+/* A writer=exclusive volume's "writer": its MODE from utab, and the lease W as asked. */
+static int writer_json(const char *mode, const struct dvol_lease_info *w, uint64_t now,
+		       json_object **ret)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+	json_object *h = NULL;
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	r = dvol_json_add_string(o, "mode", mode);
+	if (r >= 0)
+		r = dvol_json_add_string(o, "state", dvol_lease_state_to_string(w->state));
+	if (r >= 0 && w->state == DVOL_LEASE_STATE_UNKNOWN)
+		r = dvol_json_add_string(o, "reason", w->why);
+	if (r >= 0 && w->state != DVOL_LEASE_STATE_UNKNOWN)
+		r = dvol_json_add_string(o, "record", dvol_lease_rec_to_string(w->record));
+	if (r >= 0 && w->state == DVOL_LEASE_STATE_HELD && w->record == DVOL_LEASE_REC_VALID)
+		r = dvol_json_add_bool(o, "this_mount", w->this_mount);
+	if (r >= 0 && w->state != DVOL_LEASE_STATE_UNKNOWN && w->record == DVOL_LEASE_REC_VALID) {
+		r = holder_json(w, now, &h);
+		if (r >= 0)
+			r = dvol_json_add(
+			    o, w->state == DVOL_LEASE_STATE_HELD ? "holder" : "last_holder", h);
 	}
-	arr = json_object_new_array();
-	r = arr ? 0 : -ENOMEM;
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+/* The same in words, after "writer: " on the line below the volume's. */
+static int writer_line(const char *mode, const struct dvol_lease_info *w, uint64_t now, char **ret)
+{
+	_cleanup_free_ char *m = NULL, *who = NULL;
+	char ago[64] = "";
+	int r;
+
+	if (strcmp(mode, "held") == 0)
+		m = strdup("mounted read-write, as the lease's holder");
+	else if (strcmp(mode, "ro") == 0)
+		m = strdup("mounted read-only, as another held the lease");
+	else {
+		/* Not a mode mount.dvol records: shown as it is. */
+		_cleanup_free_ char *e = dvol_escape_name_dup(mode);
+
+		if (e && asprintf(&m, "mode %s", e) < 0)
+			m = NULL;
+	}
+	if (!m)
+		return -ENOMEM;
+	if (w->state != DVOL_LEASE_STATE_UNKNOWN && w->record == DVOL_LEASE_REC_VALID) {
+		r = dvol_lease_describe(&w->holder, w->this_host, &who);
+		if (r < 0)
+			return r;
+	}
+	if (w->state == DVOL_LEASE_STATE_HELD && who && now >= w->holder.heartbeat)
+		snprintf(ago, sizeof(ago), " (%llu s ago)",
+			 (unsigned long long)(now - w->holder.heartbeat));
+
+	if (w->state == DVOL_LEASE_STATE_UNKNOWN)
+		r = asprintf(ret, "%s; lease unknown: %s", m, w->why);
+	else if (w->state == DVOL_LEASE_STATE_HELD && who)
+		r = asprintf(ret, "%s; lease held by %s%s%s", m,
+			     w->this_mount ? "this mount: " : "", who, ago);
+	else if (w->state == DVOL_LEASE_STATE_HELD)
+		r = asprintf(ret,
+			     "%s; lease held, by a holder whose record is unreadable (not "
+			     "one dvol wrote)",
+			     m);
+	else if (who)
+		r = asprintf(ret, "%s; lease free; last held by %s", m, who);
+	else if (w->record == DVOL_LEASE_REC_UNREADABLE)
+		r = asprintf(ret, "%s; lease free; the record left is unreadable", m);
+	else
+		r = asprintf(ret, "%s; lease free; no writer's lease was taken there yet", m);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+/* What status learned of each volume's writer's lease. */
+struct leases {
+	struct dvol_lease_ask *ask;
+	struct dvol_lease_info *info;
+	size_t n;
+};
+
+static void leases_done(struct leases *l)
+{
+	for (size_t i = 0; l->ask && i < l->n; i++)
+		dvol_lease_ask_done(&l->ask[i]);
+	free(l->ask);
+	free(l->info);
+}
+
+/*
+ * The writer's lease of each writer=exclusive volume, from dvol-writer status (only it can
+ * ask the lock: through the volume's own mount), all at once and under one deadline: a
+ * server that does not answer leaves its volume's lease unknown, and the others as they
+ * are. Each run starts under this stage's filter, which must allow what its own first
+ * stage needs (open_tree, for its private copy of the mount); the sandbox narrows to
+ * stdio and wait while they run, and to stdio alone before their answers are read.
+ */
+static int ask_leases(const struct dvol_utab_volume *v, size_t n, struct leases *l)
+{
+	bool any = false;
+	int r;
+
+	l->ask = calloc(n ? n : 1, sizeof(*l->ask));
+	l->info = calloc(n ? n : 1, sizeof(*l->info));
+	if (!l->ask || !l->info)
+		return log_error_errno(-ENOMEM, "out of memory");
+	l->n = n;
+	for (size_t i = 0; i < n; i++) {
+		l->ask[i] = (struct dvol_lease_ask){.out_fd = -EBADF, .err_fd = -EBADF};
+		if (!v[i].writer)
+			continue;
+		r = dvol_lease_ask_start(WRITER_HELPER, v[i].target, &l->ask[i]);
+		if (r < 0)
+			return log_error_errno(r, "cannot start %s for %s", WRITER_HELPER,
+					       v[i].target);
+		any = true;
+	}
+	if (any) {
+		r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_EXEC);
+		if (r < 0)
+			return log_error_errno(r, "cannot narrow the sandbox");
+		r = dvol_lease_ask_wait(l->ask, n, dvol_now_ms() + WRITER_STATUS_TIMEOUT_MS);
+		if (r < 0)
+			return log_error_errno(r, "cannot wait for dvol-writer status");
+	}
+	r = dvol_sandbox_enter(DVOL_SB_STDIO);
+	if (r < 0)
+		return log_error_errno(r, "cannot narrow the sandbox");
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].writer)
+			continue;
+		r = dvol_lease_info_judge(&l->ask[i].answer, v[i].target, WRITER_STATUS_TIMEOUT_MS,
+					  &l->info[i]);
+		if (r < 0)
+			return log_error_errno(r, "out of memory");
+	}
+	return 0;
+}
+
+static int status_human(const struct dvol_utab_volume *v, size_t n, const struct leases *l,
+			uint64_t now)
+{
+	printf("%-32s %-32s %-6s %-12s %s\n", "TARGET", "SOURCE", "KIND", "DEGRADED", "FALLBACK");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *t = dvol_escape_name_dup(v[i].target);
+		_cleanup_free_ char *s = dvol_escape_name_dup(v[i].source ? v[i].source : "-");
+		_cleanup_free_ char *w = NULL;
+
+		printf("%-32s %-32s %-6s %-12s %s\n", t ? t : "?", s ? s : "?", v[i].kind,
+		       v[i].degraded ? v[i].degraded : "-", v[i].fallback ? v[i].fallback : "-");
+		if (!v[i].writer)
+			continue;
+		if (writer_line(v[i].writer, &l->info[i], now, &w) < 0)
+			return -ENOMEM;
+		printf("  writer: %s\n", w);
+	}
+	return 0;
+}
+
+static int status_json(const struct dvol_utab_volume *v, size_t n, const struct leases *l,
+		       uint64_t now)
+{
+	_cleanup_json_ json_object *arr = json_object_new_array();
+	int r = arr ? 0 : -ENOMEM;
+
 	for (size_t i = 0; r >= 0 && i < n; i++) {
-		json_object *o = json_object_new_object();
+		json_object *o = json_object_new_object(), *w = NULL;
 
 		r = o ? 0 : -ENOMEM;
 		if (r >= 0)
@@ -625,15 +810,48 @@ static int do_status(void)
 			r = add_or_null(o, "degraded", v[i].degraded);
 		if (r >= 0)
 			r = add_or_null(o, "fallback", v[i].fallback);
+		if (r >= 0 && v[i].writer) {
+			r = writer_json(v[i].writer, &l->info[i], now, &w);
+			if (r >= 0)
+				r = dvol_json_add(o, "writer", w);
+		}
 		if (o)
 			r = r < 0 ? (json_object_put(o), r) : dvol_json_append(arr, o);
 	}
-	dvol_utab_volumes_free(v, n);
 	if (r >= 0)
 		r = dvol_json_print(arr, stdout);
+	return r;
+}
+
+/*
+ * status: what mount.dvol recorded, for the volumes mounted now, and the writer's lease of
+ * those mounted with writer=exclusive. Exit 0 whether or not some are degraded or their
+ * lease is unknown: the data says so. JSON has every key but writer, null where a volume
+ * is not degraded, so that `jq '.[] | select(.degraded)'` needs no second case; writer is
+ * there for writer=exclusive volumes alone.
+ */
+static int do_status(void)
+{
+	_cleanup_(leases_done) struct leases l = {0};
+	struct dvol_utab_volume *v = NULL;
+	size_t n = 0;
+	int r;
+
+	r = dvol_utab_volumes(&v, &n);
 	if (r < 0)
+		return log_error_errno(r, "cannot read dvol's mount records in %s",
+				       dvol_utab_path()),
+		       DVOL_EX_SYSERR;
+	r = ask_leases(v, n, &l);
+	if (r >= 0)
+		r = arg_json ? status_json(v, n, &l, (uint64_t)time(NULL))
+			     : status_human(v, n, &l, (uint64_t)time(NULL));
+	dvol_utab_volumes_free(v, n);
+	if (r == -ENOMEM)
+		return log_error_errno(r, "out of memory"), DVOL_EX_SYSERR;
+	if (r < 0 && arg_json)
 		return log_error_errno(r, "cannot write the status as JSON"), DVOL_EX_SYSERR;
-	return DVOL_EX_OK;
+	return r < 0 ? DVOL_EX_SYSERR : DVOL_EX_OK;
 }
 
 /* --- heal ------------------------------------------------------------------------------ */
@@ -870,6 +1088,8 @@ int main(int argc, char *argv[])
 	int r;
 
 	dvol_log_open("dvol-volumes");
+	/* status shows times in UTC; glibc still reads the zone file once, before the sandbox. */
+	tzset();
 	if (dvol_refuse_elevation(&why) < 0) {
 		log_error("refusing to run: %s", why);
 		return DVOL_EX_USAGE;
@@ -883,7 +1103,11 @@ int main(int argc, char *argv[])
 	 * needs the network and a change of uid for its probe before its own sandbox, which
 	 * no filter of ours could allow without allowing nearly all. */
 	if (strcmp(arg_verb, "status") == 0) {
-		r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH);
+		/* exec and mount for dvol-writer status, whose runs inherit this filter and
+		 * make a private copy of their volume's mount: only until they are started
+		 * (ask_leases() narrows it). */
+		r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT |
+				       DVOL_SB_EXEC);
 		if (r < 0)
 			return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
 	} else if (strcmp(arg_verb, "format") == 0 || strcmp(arg_verb, "plan") == 0) {

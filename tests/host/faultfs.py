@@ -2,8 +2,10 @@
 """faultfs ROOT MOUNTPOINT CONTROL: ROOT as a FUSE filesystem on MOUNTPOINT, whose writes
 and fsyncs of files named writer.lock do what the file CONTROL says: "ok" (pass), "eio"
 (fail with EIO, as an NFS client that lost its lock state), "hang" (block until CONTROL
-says otherwise, as a hard mount whose server no longer answers). The host kernel has no
-NFS client: this is how the host tier meets a volume that stops answering.
+says otherwise, as a hard mount whose server no longer answers). "stall" blocks every call
+on writer.lock, its lookup, open and reads too, as a server that answers nothing at all.
+The host kernel has no NFS client: this is how the host tier meets a volume that stops
+answering.
 """
 import errno
 import os
@@ -35,11 +37,18 @@ class FaultFS(Operations):
             mode = self._mode()
             if mode == "eio":
                 raise FuseOSError(errno.EIO)
-            if mode != "hang":
+            if mode not in ("hang", "stall"):
                 return
             time.sleep(0.05)
 
+    def _stall(self, path):
+        if os.path.basename(path) != "writer.lock":
+            return
+        while self._mode() == "stall":
+            time.sleep(0.05)
+
     def getattr(self, path, fh=None):
+        self._stall(path)
         st = os.lstat(self._path(path))
         keys = ("st_mode", "st_nlink", "st_uid", "st_gid", "st_size", "st_atime", "st_mtime",
                 "st_ctime", "st_ino")
@@ -70,6 +79,7 @@ class FaultFS(Operations):
         os.utime(self._path(path), times, follow_symlinks=False)
 
     def open(self, path, flags):
+        self._stall(path)
         return os.open(self._path(path), flags & ~os.O_CREAT)
 
     def create(self, path, mode, fi=None):
@@ -77,6 +87,7 @@ class FaultFS(Operations):
         return os.open(self._path(path), os.O_RDWR | os.O_CREAT, mode)
 
     def read(self, path, size, offset, fh):
+        self._stall(path)
         return os.pread(fh, size, offset)
 
     def write(self, path, data, offset, fh):

@@ -92,4 +92,40 @@ expect_rc 3 "...and the lease is free" timeout 20 dvol-writer status "$T/fs"
 check "...and the mount is still read-only: nothing made it writable behind the fence" \
 	read_only "$T/fs"
 
+# --- dvol-volumes status with a volume that answers nothing ---------------------------------
+# Its dvol-writer status blocks in the filesystem; status kills it at its deadline (5 s) and
+# says the lease is unknown, while another writer=exclusive volume answers as ever.
+export DVOL_TEST_WRITER_ANY_FS=1
+mkdir -p "$T/back/vol" "$T/wv" "$T/hv" "$T/h1"
+expect_rc 0 "writer=exclusive on a folder of the faulty filesystem" \
+	mount -t dvol "$T/fs/vol" "$T/wv" -o writer=exclusive,lease-time=60
+expect_rc 0 "...and on a folder elsewhere" mount -t dvol "$T/hv" "$T/h1" -o writer=exclusive,lease-time=60
+unset DVOL_TEST_WRITER_ANY_FS
+state_of() { jq -r --arg t "$1" '.[] | select(.target == $t) | .writer.state' <<<"$2"; }
+expect_rc 0 "dvol-volumes status --json: exit 0" timeout 30 dvol-volumes status --json
+check "...both held by their own mount, while the filesystem answers" \
+	jq -e --arg a "$T/wv" --arg b "$T/h1" '[.[] | select(.target == $a or .target == $b) | .writer | .state == "held" and .this_mount] == [true, true]' <<<"$OUT"
+echo stall >"$T/control"
+on_exit "echo ok >'$T/control'"
+t0=$(date +%s%N)
+expect_rc 0 "the filesystem answers nothing on writer.lock: dvol-volumes status --json still exits 0" \
+	timeout 30 dvol-volumes status --json
+ms=$(ms_since "$t0")
+check "...after its deadline of 5 s, and promptly after it (${ms} ms)" test "$ms" -ge 5000 -a "$ms" -lt 8000
+check "...the stalled volume's lease: unknown, saying why ($(jq -c --arg t "$T/wv" '.[] | select(.target == $t) | .writer' <<<"$OUT"))" \
+	jq -e --arg t "$T/wv" '.[] | select(.target == $t) | .writer | .mode == "held" and .state == "unknown" and .reason == "the volume did not answer within 5 s" and (has("holder") | not)' <<<"$OUT"
+check "...the other volume's: held by its own mount, as before" test "$(state_of "$T/h1" "$OUT")" = held
+t0=$(date +%s%N)
+expect_rc 0 "dvol-volumes status (for a person): exit 0" timeout 30 dvol-volumes status
+ms=$(ms_since "$t0")
+check "...within 8 s as well (${ms} ms)" test "$ms" -lt 8000
+check "...saying the lease is unknown, and why" \
+	sh -c "printf '%s\n' \"\$0\" | grep -A1 '^$T/wv ' | grep -q '^  writer: mounted read-write, as the lease.s holder; lease unknown: the volume did not answer within 5 s'" "$OUT"
+echo ok >"$T/control"
+check "once it answers, the killed dvol-writer status runs end" \
+	within 50 sh -c '! pgrep -f "^dvol-writer status" >/dev/null'
+check "...and status sees the lease held again" \
+	sh -c "dvol-volumes status --json | jq -e --arg t '$T/wv' '.[] | select(.target == \$t) | .writer.state == \"held\"' >/dev/null"
+expect_rc 0 "umount of both" umount "$T/wv" "$T/h1"
+
 done_testing

@@ -35,6 +35,11 @@ hold() {
 }
 pid_of() { cat "$T/$1.pid"; }
 json_has() { jq -e "$1" >/dev/null <<<"$2"; } # json_has FILTER JSON
+# writer_of TARGET JSON: the writer object of TARGET's entry in dvol-volumes status --json
+# (null without one; nothing when there is no entry).
+writer_of() { jq -c --arg t "$1" '.[] | select(.target == $t) | .writer' <<<"$2"; }
+# gen_of TARGET: the generation dvol-writer status --json reports through TARGET.
+gen_of() { dvol-writer status "$1" --json | jq -r '(.holder // .last_holder).generation'; }
 reported() { grep -q "^$2 " "$T/$1.ready"; }
 # field NAME WORD KEY: KEY of the record on NAME's WORD line.
 field() { sed -n "s/^$2 //p" "$T/$1.ready" | head -1 | jq -r ".$3"; }
@@ -152,6 +157,38 @@ expect_msg "$T/m2 is mounted read-only: the writer's lease is held by $(uname -n
 	"...naming the holder"
 check "...utab records dvol.writer=ro" grep -q "TARGET=$T/m2 .*dvol.writer=ro" /run/mount/utab
 check "...and the first is still writable" writable "$T/m1"
+
+# dvol-volumes status: the lease of each writer=exclusive volume, as dvol-writer says it.
+mkdir -p "$T/plainsrc" "$T/plain1"
+mount -t dvol "$T/plainsrc" "$T/plain1"
+gen=$(gen_of "$T/m1")
+check "dvol-writer status --json names a generation ($gen)" test "$gen" -ge 1
+t0=$(date +%s%N)
+expect_rc 0 "dvol-volumes status --json with two writer=exclusive volumes: exit 0" \
+	dvol-volumes status --json
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "...within 3 s (${ms} ms)" test "$ms" -lt 3000
+st=$OUT
+w1=$(writer_of "$T/m1" "$st")
+w2=$(writer_of "$T/m2" "$st")
+check "...the holder's mount: mode held, held by this very mount ($w1)" \
+	json_has ".mode == \"held\" and .state == \"held\" and .record == \"valid\" and .this_mount == true" "$w1"
+check "...naming this host, its mount point, and dvol-writer's generation" \
+	json_has ".holder.this_host == true and .holder.hostname == \"$(uname -n)\" and .holder.mount_point == \"$T/m1\" and .holder.generation == $gen and .holder.heartbeat_age >= 0" "$w1"
+check "...the read-only one: mode ro, held by another mount ($w2)" \
+	json_has ".mode == \"ro\" and .state == \"held\" and .this_mount == false" "$w2"
+check "...naming the holder: its host, mount point and generation, as dvol-writer status there" \
+	json_has ".holder.hostname == \"$(uname -n)\" and .holder.mount_point == \"$T/m1\" and .holder.generation == $(gen_of "$T/m2")" "$w2"
+check "...and a volume without writer=exclusive has no writer key" \
+	test "$(writer_of "$T/plain1" "$st")" = null
+expect_rc 0 "dvol-volumes status (for a person): exit 0" dvol-volumes status
+check "...below the holder's line: held by this mount" \
+	sh -c "printf '%s\n' \"\$0\" | grep -A1 '^$T/m1 ' | grep -q '^  writer: mounted read-write, as the lease.s holder; lease held by this mount: $(uname -n), this host .*mount point $T/m1.*generation $gen'" "$OUT"
+check "...below the read-only one's: held by the other, named" \
+	sh -c "printf '%s\n' \"\$0\" | grep -A1 '^$T/m2 ' | grep -q '^  writer: mounted read-only, as another held the lease; lease held by $(uname -n), this host .*mount point $T/m1), since .*generation $gen.*s ago)'" "$OUT"
+check "...and no writer line below the plain volume's" \
+	sh -c "printf '%s\n' \"\$0\" | grep -A1 '^$T/plain1 ' | tail -1 | grep -vq 'writer:'" "$OUT"
+umount "$T/plain1"
 expect_rc 32 "on-conflict=fail: exit 32" mount -t dvol "$W" "$T/m3" -o writer=exclusive,on-conflict=fail
 expect_msg "the writer's lease is held by $(uname -n) .*nothing was mounted \\(on-conflict=fail\\)" \
 	"...naming the holder"
@@ -174,9 +211,24 @@ echo "# $((($(date +%s%N) - t0) / 1000000)) ms after the umount"
 check "...read-write" writable "$T/m4"
 check "...generation 2" test "$(jq -r .generation "$W/.dvol/writer.lock")" = 2
 check "...utab says held" grep -q "TARGET=$T/m4 .*dvol.writer=held" /run/mount/utab
+expect_rc 0 "dvol-volumes status --json after the holder's umount" dvol-volumes status --json
+st=$OUT
+check "...the unmounted holder's entry is gone" test -z "$(writer_of "$T/m1" "$st")"
+check "...the waiting mount that took over: held by this very mount, generation 2" \
+	json_has ".mode == \"held\" and .state == \"held\" and .this_mount and .holder.generation == 2" "$(writer_of "$T/m4" "$st")"
+check "...the read-only one names the new holder ($(writer_of "$T/m2" "$st"))" \
+	json_has ".mode == \"ro\" and .state == \"held\" and .this_mount == false and .holder.mount_point == \"$T/m4\" and .holder.generation == 2" "$(writer_of "$T/m2" "$st")"
 pid=$(jq -r .pid "$W/.dvol/writer.lock")
 kill -KILL "$pid"
 check "kill -9 of its holder: read-only within 3 s" within 30 read_only "$T/m4"
+check "...dvol-volumes status --json: the lease is free on both, within 3 s" within 30 \
+	sh -c "dvol-volumes status --json | jq -e '[.[] | select(.writer) | .writer.state] == [\"free\", \"free\"]' >/dev/null"
+st=$(dvol-volumes status --json)
+check "...the fenced holder's mount: mode still held, the lease free, its last holder itself" \
+	json_has ".mode == \"held\" and .state == \"free\" and .last_holder.mount_point == \"$T/m4\" and .last_holder.generation == 2 and (has(\"this_mount\") | not)" "$(writer_of "$T/m4" "$st")"
+expect_rc 0 "dvol-volumes status: exit 0" dvol-volumes status
+check "...says free, and who held it last" \
+	sh -c "printf '%s\n' \"\$0\" | grep -A1 '^$T/m2 ' | grep -q '^  writer: mounted read-only, as another held the lease; lease free; last held by $(uname -n), this host .*mount point $T/m4.*generation 2'" "$OUT"
 umount "$T/m4" "$T/m2"
 check "no holder left" within 30 sh -c '! pgrep -x dvol-writer >/dev/null'
 unset DVOL_TEST_WRITER_ANY_FS

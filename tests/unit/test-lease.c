@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cleanup.h"
+#include "json.h"
 #include "lease.h"
 
 static const struct dvol_lease_record rec_a = {
@@ -216,6 +217,49 @@ static void test_parse_unknown_keys(void **state)
 
 	assert_int_equal(dvol_lease_record_parse(s, strlen(s), &r), 0);
 	assert_int_equal(r.generation, 3);
+}
+
+/* A holder as dvol-writer status --json shows it: the record's fields without its format,
+ * beside keys of its own (this_host); checked as a record is. */
+static void test_from_json(void **state)
+{
+	static const char *const refused[] = {
+	    /* no generation */
+	    "{\"machine_id\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"boot_id\":"
+	    "\"4cb007a5-dba8-417d-a39b-a78b4f09e5f6\",\"hostname\":\"h\",\"mount_point\":\"/m\","
+	    "\"pid\":1,\"since\":1,\"heartbeat\":2}",
+	    /* a host name with a control character */
+	    "{\"machine_id\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"boot_id\":"
+	    "\"4cb007a5-dba8-417d-a39b-a78b4f09e5f6\",\"hostname\":\"h\\u001b[2J\",\"mount_point\":"
+	    "\"/m\",\"pid\":1,\"since\":1,\"heartbeat\":2,\"generation\":3}",
+	    /* a generation that is not a number */
+	    "{\"machine_id\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"boot_id\":"
+	    "\"4cb007a5-dba8-417d-a39b-a78b4f09e5f6\",\"hostname\":\"h\",\"mount_point\":\"/m\","
+	    "\"pid\":1,\"since\":1,\"heartbeat\":2,\"generation\":\"3\"}",
+	    "[1]",
+	    "\"h\"",
+	};
+	static const char ok[] =
+	    "{\"hostname\":\"gpu-a\",\"machine_id\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\","
+	    "\"boot_id\":\"4cb007a5-dba8-417d-a39b-a78b4f09e5f6\",\"mount_point\":\"/mnt/models\","
+	    "\"pid\":4242,\"since\":1764750000,\"heartbeat\":1764750015,\"generation\":7,"
+	    "\"nfs_client\":\"Linux NFSv4.2 gpu-a\",\"this_host\":true}";
+	struct dvol_lease_record r;
+	json_object *o;
+
+	o = json_tokener_parse(ok);
+	assert_non_null(o);
+	assert_int_equal(dvol_lease_record_from_json(o, &r), 0);
+	assert_record_equal(&r, &rec_a);
+	json_object_put(o);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		print_message("refused %zu: %s\n", i, refused[i]);
+		o = json_tokener_parse(refused[i]);
+		assert_non_null(o);
+		assert_int_equal(dvol_lease_record_from_json(o, &r), -EBADMSG);
+		json_object_put(o);
+	}
+	assert_int_equal(dvol_lease_record_from_json(NULL, &r), -EBADMSG);
 }
 
 static void test_ids(void **state)
@@ -505,11 +549,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_encode_refuses),
 	    cmocka_unit_test(test_parse_refuses), cmocka_unit_test(test_parse_unknown_keys),
-	    cmocka_unit_test(test_ids),		  cmocka_unit_test(test_same_host),
-	    cmocka_unit_test(test_generation),	  cmocka_unit_test(test_timing),
-	    cmocka_unit_test(test_after_beat),	  cmocka_unit_test(test_nfs_opts),
-	    cmocka_unit_test(test_mountstats),	  cmocka_unit_test(test_describe),
-	    cmocka_unit_test(test_on_conflict),
+	    cmocka_unit_test(test_from_json),	  cmocka_unit_test(test_ids),
+	    cmocka_unit_test(test_same_host),	  cmocka_unit_test(test_generation),
+	    cmocka_unit_test(test_timing),	  cmocka_unit_test(test_after_beat),
+	    cmocka_unit_test(test_nfs_opts),	  cmocka_unit_test(test_mountstats),
+	    cmocka_unit_test(test_describe),	  cmocka_unit_test(test_on_conflict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,20 +29,26 @@ static void test_attrs(void **state)
 	static const struct {
 		const char *attrs;
 		int r;
-		const char *kind, *degraded, *fallback;
+		const char *kind, *degraded, *fallback, *writer;
 	} t[] = {
-	    {"dvol.kind=bind", 0, "bind", NULL, NULL},
+	    {"dvol.kind=bind", 0, "bind", NULL, NULL, NULL},
+	    /* writer=exclusive: this host holds the lease, or another did at mount time. */
+	    {"dvol.kind=bind,dvol.writer=held", 0, "bind", NULL, NULL, "held"},
+	    {"dvol.kind=nfs,dvol.writer=ro", 0, "nfs", NULL, NULL, "ro"},
+	    {"dvol.kind=bind,dvol.degraded=missing,dvol.fallback=disk,dvol.writer=ro", 0, "bind",
+	     "missing", "disk", "ro"},
+	    {"dvol.writer=held", -ENOENT, NULL, NULL, NULL, NULL},
 	    {"dvol.kind=nfs,dvol.degraded=unreachable,dvol.fallback=disk", 0, "nfs", "unreachable",
-	     "disk"},
+	     "disk", NULL},
 	    {"dvol.kind=local,dvol.degraded=not-blank,dvol.fallback=tmpfs", 0, "local", "not-blank",
-	     "tmpfs"},
+	     "tmpfs", NULL},
 	    /* Recorded before dvol.fallback=: a tmpfs was the only fallback. */
-	    {"dvol.kind=bind,dvol.degraded=missing", 0, "bind", "missing", "tmpfs"},
+	    {"dvol.kind=bind,dvol.degraded=missing", 0, "bind", "missing", "tmpfs", NULL},
 	    /* A fallback without a reason is no fallback. */
-	    {"dvol.kind=bind,dvol.fallback=disk", 0, "bind", NULL, NULL},
-	    {"other.kind=bind", -ENOENT, NULL, NULL, NULL},
-	    {"", -ENOENT, NULL, NULL, NULL},
-	    {NULL, -ENOENT, NULL, NULL, NULL},
+	    {"dvol.kind=bind,dvol.fallback=disk", 0, "bind", NULL, NULL, NULL},
+	    {"other.kind=bind", -ENOENT, NULL, NULL, NULL, NULL},
+	    {"", -ENOENT, NULL, NULL, NULL, NULL},
+	    {NULL, -ENOENT, NULL, NULL, NULL, NULL},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
@@ -54,6 +60,7 @@ static void test_attrs(void **state)
 			assert_str_or_null(v.kind, t[i].kind);
 			assert_str_or_null(v.degraded, t[i].degraded);
 			assert_str_or_null(v.fallback, t[i].fallback);
+			assert_str_or_null(v.writer, t[i].writer);
 		}
 		dvol_utab_volume_done(&v);
 	}
@@ -68,7 +75,7 @@ static void test_volumes(void **state)
 		    "dvol.fallback=disk\n"
 		    "SRC=/gone TARGET=/no/such/mount/point ROOT=/ ATTRS=dvol.kind=bind\n"
 		    "SRC=/x TARGET=/ ROOT=/ ATTRS=foreign=1\n"
-		    "SRC=host:/e TARGET=/ ROOT=/ ATTRS=dvol.kind=nfs\n");
+		    "SRC=host:/e TARGET=/ ROOT=/ ATTRS=dvol.kind=nfs,dvol.writer=held\n");
 	struct dvol_utab_volume *v = NULL;
 	size_t n = 99;
 
@@ -79,10 +86,12 @@ static void test_volumes(void **state)
 	assert_string_equal(v[0].target, "/");
 	assert_string_equal(v[0].degraded, "missing");
 	assert_string_equal(v[0].fallback, "disk");
+	assert_null(v[0].writer);
 	assert_string_equal(v[1].source, "host:/e");
 	assert_string_equal(v[1].kind, "nfs");
 	assert_null(v[1].degraded);
 	assert_null(v[1].fallback);
+	assert_string_equal(v[1].writer, "held");
 	dvol_utab_volumes_free(v, n);
 
 	/* No utab at all: no volumes, not an error. */
