@@ -218,6 +218,14 @@ static const char *const set_md[] = {
     "mknodat", "mknod", "mlockall", "munlockall", NULL,
 };
 
+/* dvol-writer's fence of binds in other mount namespaces: a child joins each (setns, in the
+ * rules), and is waited for. */
+static const char *const set_ns[] = {
+    "wait4",
+    "waitid",
+    NULL,
+};
+
 /* md's own ioctls (linux/raid/md_u.h), as mdadm asks them of /dev/mdN; and BLKPG, with
  * which it drops a member's partitions before it takes the member. */
 static const unsigned long ioctl_md[] = {
@@ -332,8 +340,8 @@ enum dvol_sandbox_mode dvol_sandbox_mode(void)
 
 const char *dvol_sandbox_sets_to_string(unsigned sets)
 {
-	static const char *const names[] = {"stdio", "rpath", "wpath", "blkdev",
-					    "mount", "inet",  "exec",  "md"};
+	static const char *const names[] = {"stdio", "rpath", "wpath", "blkdev", "mount",
+					    "inet",  "exec",  "md",    "ns"};
 	static char buf[64];
 	size_t n = 0;
 
@@ -489,6 +497,15 @@ static int add_rules(scmp_filter_ctx ctx, unsigned sets, enum dvol_sandbox_mode 
 		r = add_names(ctx, set_md, SCMP_ACT_ALLOW);
 		if (r >= 0)
 			r = add_ioctls(ctx, ioctl_md, ELEMENTSOF(ioctl_md));
+		if (r < 0)
+			return r;
+	}
+	if (sets & DVOL_SB_NS) {
+		/* Into another mount namespace only: never a user, network or pid one. */
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setns), 1,
+				     SCMP_A1(SCMP_CMP_EQ, CLONE_NEWNS));
+		if (r >= 0)
+			r = add_names(ctx, set_ns, SCMP_ACT_ALLOW);
 		if (r < 0)
 			return r;
 	}

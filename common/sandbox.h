@@ -38,6 +38,9 @@ enum {
 	DVOL_SB_INET = 1u << 5,	  /* IPv4/IPv6 sockets, and name resolution's netlink/unix */
 	DVOL_SB_EXEC = 1u << 6,	  /* fork, execve, wait and kill: for mkfs */
 	DVOL_SB_MD = 1u << 7,	  /* md's ioctls and the device nodes mdadm makes: for mdadm */
+	DVOL_SB_NS = 1u << 8,	  /* setns(CLONE_NEWNS) in a child, and waiting for it: for
+				     dvol-writer's fence of a volume's binds in other mount
+				     namespaces */
 };
 
 enum dvol_sandbox_mode {

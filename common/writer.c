@@ -9,11 +9,14 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <linux/magic.h>
 
 #include "cleanup.h"
+#include "fdutil.h"
 #include "libmount-util.h"
 #include "timeutil.h"
 #include "writer.h"
@@ -365,8 +368,8 @@ bool dvol_writer_fdinfo_writes(const char *text, uint64_t mnt_id)
 	return have_flags && have_id && id == mnt_id && (flags & O_ACCMODE) != O_RDONLY;
 }
 
-/* Does process PID (its /proc folder, PFD) have a file open for writing on MNT_ID? */
-static bool process_writes(int pfd, uint64_t mnt_id)
+/* Does process PID (its /proc folder, PFD) have a file open for writing on one of IDS? */
+static bool process_writes(int pfd, const uint64_t *ids, size_t n_ids)
 {
 	_cleanup_close_ int dfd = openat(pfd, "fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_(closedirp) DIR *d = NULL;
@@ -392,13 +395,14 @@ static bool process_writes(int pfd, uint64_t mnt_id)
 		if (n <= 0)
 			continue;
 		buf[n] = 0;
-		if (dvol_writer_fdinfo_writes(buf, mnt_id))
-			return true;
+		for (size_t i = 0; i < n_ids; i++)
+			if (dvol_writer_fdinfo_writes(buf, ids[i]))
+				return true;
 	}
 	return false;
 }
 
-int dvol_writer_mount_writers(uint64_t mnt_id, pid_t *ret_pid)
+int dvol_writer_mount_writers(const uint64_t *mnt_ids, size_t n_ids, pid_t *ret_pid)
 {
 	_cleanup_(closedirp) DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -416,12 +420,238 @@ int dvol_writer_mount_writers(uint64_t mnt_id, pid_t *ret_pid)
 		if (*end || pid <= 0)
 			continue;
 		pfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (pfd < 0 || !process_writes(pfd, mnt_id))
+		if (pfd < 0 || !process_writes(pfd, mnt_ids, n_ids))
 			continue;
 		if (n++ == 0 && ret_pid)
 			*ret_pid = (pid_t)pid;
 	}
 	return n;
+}
+
+int dvol_writer_volume_of(uint64_t mnt_id, dev_t *ret_dev, char **ret_root)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+	struct libmnt_fs *fs = NULL;
+	char *root;
+	int r;
+
+	r = dvol_mountinfo_find_id(mnt_id, &tb, &fs);
+	if (r < 0)
+		return r;
+	root = strdup(mnt_fs_get_root(fs) ?: "/");
+	if (!root)
+		return -ENOMEM;
+	*ret_dev = mnt_fs_get_devno(fs);
+	*ret_root = root;
+	return 0;
+}
+
+bool dvol_writer_root_within(const char *root, const char *vroot)
+{
+	size_t l = strlen(vroot);
+
+	if (!root || root[0] != '/' || vroot[0] != '/')
+		return false;
+	if (strcmp(vroot, "/") == 0)
+		return true;
+	while (l > 1 && vroot[l - 1] == '/')
+		l--;
+	return strncmp(root, vroot, l) == 0 && (root[l] == 0 || root[l] == '/');
+}
+
+void dvol_writer_binds_free(struct dvol_writer_bind *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(b[i].target);
+	free(b);
+}
+
+/* The binds of the volume in the mount namespace of PID (its /proc folder's name NAME). */
+static int binds_in(const char *name, pid_t pid, dev_t dev, const char *vroot, uint64_t skip_id,
+		    struct dvol_writer_bind **b, size_t *n)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = mnt_new_table();
+	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs;
+	char path[300];
+
+	if (!tb || !it)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%s/mountinfo", name);
+	/* A process that ended meanwhile takes its namespace's view with it: not an error. */
+	if (mnt_table_parse_file(tb, path) < 0)
+		return 0;
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		struct dvol_writer_bind *nb;
+		const char *vfs = mnt_fs_get_vfs_options(fs);
+
+		if (mnt_fs_get_devno(fs) != dev || (uint64_t)mnt_fs_get_id(fs) == skip_id ||
+		    !dvol_writer_root_within(mnt_fs_get_root(fs), vroot) || !mnt_fs_get_target(fs))
+			continue;
+		nb = realloc(*b, (*n + 1) * sizeof(**b));
+		if (!nb)
+			return -ENOMEM;
+		*b = nb;
+		nb[*n] = (struct dvol_writer_bind){
+		    .id = (uint64_t)mnt_fs_get_id(fs),
+		    .pid = pid,
+		    .target = strdup(mnt_fs_get_target(fs)),
+		    .ro = vfs && mnt_optstr_get_option(vfs, "ro", NULL, NULL) == 0,
+		};
+		if (!nb[*n].target)
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
+int dvol_writer_binds(dev_t dev, const char *vroot, uint64_t skip_id, struct dvol_writer_bind **ret,
+		      size_t *ret_n)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/proc");
+	_cleanup_free_ ino_t *seen = NULL;
+	struct dvol_writer_bind *b = NULL;
+	size_t n = 0, n_seen = 0;
+	struct dirent *de;
+	struct stat self;
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	/* This namespace's own mounts of the volume are not binds of TARGET alone: another
+	 * holder's target, an administrator's mount of the whole export. */
+	if (stat("/proc/self/ns/mnt", &self) < 0)
+		return -errno;
+	seen = malloc(sizeof(*seen));
+	if (!seen)
+		return -ENOMEM;
+	seen[n_seen++] = self.st_ino;
+	while ((de = readdir(d))) {
+		char path[300], *end;
+		long pid = strtol(de->d_name, &end, 10);
+		struct stat st;
+		bool known = false;
+		ino_t *ns;
+
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/mnt", de->d_name);
+		if (stat(path, &st) < 0)
+			continue;
+		for (size_t i = 0; i < n_seen && !known; i++)
+			known = seen[i] == st.st_ino;
+		if (known)
+			continue;
+		ns = realloc(seen, (n_seen + 1) * sizeof(*seen));
+		if (!ns) {
+			r = -ENOMEM;
+			break;
+		}
+		seen = ns;
+		seen[n_seen++] = st.st_ino;
+		r = binds_in(de->d_name, (pid_t)pid, dev, vroot, skip_id, &b, &n);
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		dvol_writer_binds_free(b, n);
+		return r;
+	}
+	*ret = b;
+	*ret_n = n;
+	return 0;
+}
+
+/* In the child, inside the bind's namespace: 'r' read-only, 'd' detached, 's' not that
+ * mount any more, 'f' failed. */
+static char fence_one(const struct dvol_writer_bind *b)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	_cleanup_close_ int fd = -EBADF;
+	uint64_t id = 0;
+
+	fd = open(b->target, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || mount_id(fd, &id) < 0 || id != b->id)
+		return 's';
+	for (unsigned i = 0;; i++) {
+		if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0)
+			return 'r';
+		if (errno != EBUSY || i == FENCE_BUSY_TRIES)
+			break;
+		dvol_sleep_ms(FENCE_BUSY_PAUSE_MS);
+	}
+	fd = safe_close(fd);
+	return umount2(b->target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0 ? 'd' : 'f';
+}
+
+int dvol_writer_fence_binds(const struct dvol_writer_bind *b, size_t n, unsigned *ret_ro,
+			    unsigned *ret_detached)
+{
+	int first = 0;
+
+	*ret_ro = *ret_detached = 0;
+	for (size_t i = 0; i < n;) {
+		char path[64], res[64];
+		size_t j = i, k;
+		int p[2], status = 0;
+		ssize_t got;
+		pid_t child;
+
+		/* The binds of one namespace (they come in a row), in one child. */
+		while (j < n && j - i < sizeof(res) && b[j].pid == b[i].pid)
+			j++;
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)b[i].pid);
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -errno;
+		child = fork();
+		if (child < 0) {
+			int r = -errno;
+
+			safe_close(p[0]);
+			safe_close(p[1]);
+			return r;
+		}
+		if (child == 0) {
+			int ns = open(path, O_RDONLY | O_CLOEXEC);
+
+			safe_close(p[0]);
+			if (ns < 0 || setns(ns, CLONE_NEWNS) < 0)
+				_exit(1);
+			for (k = i; k < j; k++) {
+				char c = 'r';
+
+				if (!b[k].ro)
+					c = fence_one(&b[k]);
+
+				if (write(p[1], &c, 1) != 1)
+					_exit(1);
+			}
+			_exit(0);
+		}
+		safe_close(p[1]);
+		got = dvol_read_all_until(p[0], res, j - i, dvol_now_ms() + 10000) == 0
+			  ? (ssize_t)(j - i)
+			  : 0;
+		safe_close(p[0]);
+		/* A child that did not answer in time is stuck in a mount that does not answer:
+		 * left to end on its own (nobody waits for it). */
+		(void)waitpid(child, &status, got ? 0 : WNOHANG);
+		for (k = 0; k < j - i; k++) {
+			char c = 'f';
+
+			if (k < (size_t)got)
+				c = res[k];
+
+			if (c == 'r' && !b[i + k].ro)
+				(*ret_ro)++;
+			else if (c == 'd')
+				(*ret_detached)++;
+			else if (c == 'f' && !first)
+				first = -EIO;
+		}
+		i = j;
+	}
+	return first;
 }
 
 int dvol_writer_fence(const char *path, uint64_t mnt_id, bool abort_rpcs,

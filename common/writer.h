@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include "lease.h"
@@ -93,12 +94,49 @@ int dvol_writer_set_rw(const char *path, uint64_t mnt_id);
 bool dvol_writer_fdinfo_writes(const char *text, uint64_t mnt_id);
 
 /*
- * The files open for writing on the mount MNT_ID, in every process this one can see (a
+ * The files open for writing on any of the mounts MNT_IDS, in every process this one can see (a
  * mount that was detached keeps its id for as long as they keep it): how many, and the
  * first process that has one in *ret_pid (may be NULL). Memory mappings are not counted.
  * -errno when /proc cannot be read.
  */
-int dvol_writer_mount_writers(uint64_t mnt_id, pid_t *ret_pid);
+int dvol_writer_mount_writers(const uint64_t *mnt_ids, size_t n_ids, pid_t *ret_pid);
+
+/*
+ * The volume a mount shows: its filesystem (st_dev) and the folder of it that is the mount's
+ * root (mountinfo's fourth field: "/" for an export, "/vol" for a bind of a folder of it),
+ * read from this process's mountinfo. 0, -ENOENT when MNT_ID is not there, -errno.
+ */
+int dvol_writer_volume_of(uint64_t mnt_id, dev_t *ret_dev, char **ret_root);
+
+/* Is a mount whose root is ROOT within the folder VROOT of the same filesystem? Pure. */
+bool dvol_writer_root_within(const char *root, const char *vroot);
+
+/* A mount of the volume in another mount namespace: made from it (a container's volume). */
+struct dvol_writer_bind {
+	uint64_t id;
+	pid_t pid;    /* a process of its mount namespace */
+	char *target; /* its mount point, as that namespace sees it */
+	bool ro;      /* read-only already */
+};
+
+/*
+ * Every mount of the folder VROOT of filesystem DEV in every mount namespace but this one
+ * (one process of each, from /proc), except SKIP_ID: *ret (free with
+ * dvol_writer_binds_free) and how many. This namespace's own are not counted: another
+ * holder's target, or a mount of the whole export, may be among them. 0 or -errno.
+ */
+int dvol_writer_binds(dev_t dev, const char *vroot, uint64_t skip_id, struct dvol_writer_bind **ret,
+		      size_t *ret_n);
+void dvol_writer_binds_free(struct dvol_writer_bind *b, size_t n);
+
+/*
+ * Make the binds B read-only, each in its own mount namespace (a child joins it, setns),
+ * resolved there afresh and checked to be that mount; one that a write keeps busy is
+ * detached, as the fence does. Counts in *ret_ro, *ret_detached; those gone meanwhile
+ * count in neither. 0, or the -errno of the first that could not be fenced.
+ */
+int dvol_writer_fence_binds(const struct dvol_writer_bind *b, size_t n, unsigned *ret_ro,
+			    unsigned *ret_detached);
 
 /* How a mount was fenced. */
 enum dvol_writer_fenced {

@@ -67,6 +67,13 @@ static int arg_ready_fd = STDOUT_FILENO;
 static bool arg_rw;
 static bool arg_json;
 
+/* The volume (its filesystem and folder), to find its other mounts by; and the mounts whose
+ * writers keep the lease after a fence or an umount: its own, and binds that were detached. */
+static dev_t vol_dev;
+static char *vol_root;
+static uint64_t kept_ids[64];
+static size_t n_kept_ids;
+
 static void help(void)
 {
 	printf("Usage: dvol-writer hold TARGET [--lease-time=SEC] [--on-conflict=ro|fail|wait]\n"
@@ -325,17 +332,73 @@ static void ready_done(void)
  * ended too. 1 when it was detached (files may still be open for writing there), 0 when it
  * is read-only or not the volume's mount any more, -errno when it could not be fenced.
  */
+static void keep_id(uint64_t id)
+{
+	for (size_t i = 0; i < n_kept_ids; i++)
+		if (kept_ids[i] == id)
+			return;
+	if (n_kept_ids < ELEMENTSOF(kept_ids))
+		kept_ids[n_kept_ids++] = id;
+}
+
+/*
+ * The volume's other mounts (binds of TARGET made before the fence, a container's volume),
+ * in every mount namespace, made read-only too; those a write keeps busy are detached, and
+ * their ids kept for linger(). 1 when one was detached, 0, or -errno.
+ */
+static int fence_binds(uint64_t id)
+{
+	struct dvol_writer_bind *b = NULL;
+	unsigned ro = 0, detached = 0;
+	size_t n = 0;
+	int r;
+
+	if (!vol_root)
+		return 0;
+	r = dvol_writer_binds(vol_dev, vol_root, id, &b, &n);
+	if (r < 0)
+		return log_error_errno(r,
+				       "%s: cannot list the volume's other mounts, which keep "
+				       "their read-write flag",
+				       target_shown());
+	if (n == 0)
+		return 0;
+	r = dvol_writer_fence_binds(b, n, &ro, &detached);
+	for (size_t i = 0; i < n; i++)
+		if (!b[i].ro)
+			keep_id(b[i].id);
+	if (ro)
+		log_error("%s: %u other mount%s of the volume in other mount namespaces (a "
+			  "container's) made read-only",
+			  target_shown(), ro, ro == 1 ? "" : "s");
+	if (detached)
+		log_error("%s: %u other mount%s of the volume in other mount namespaces (a "
+			  "container's) detached (a write kept %s busy); programs with files open "
+			  "there keep them",
+			  target_shown(), detached, detached == 1 ? "" : "s",
+			  detached == 1 ? "it" : "them");
+	if (r < 0)
+		log_error_errno(r,
+				"%s: a mount of the volume in another mount namespace could not be "
+				"fenced; it may still write there",
+				target_shown());
+	dvol_writer_binds_free(b, n);
+	return detached > 0;
+}
+
 static int fence(const char *path, uint64_t id, bool at_risk, const char *why)
 {
 	_cleanup_free_ char *p = dvol_escape_shown(path, 256);
 	enum dvol_writer_fenced how;
-	int se = 0, r;
+	int se = 0, r, rb;
 
+	keep_id(id);
 	r = dvol_writer_fence(path, id, at_risk, &how, &se);
+	rb = fence_binds(id);
 	if (r == -ESTALE) {
 		log_warning("%s: %s, but %s is no longer the volume's mount; nothing to fence", p,
 			    why, p);
-		return 0;
+		return rb > 0;
 	}
 	if (r < 0) {
 		if (se)
@@ -356,7 +419,7 @@ static int fence(const char *path, uint64_t id, bool at_risk, const char *why)
 				"(fenced): programs with files open there keep them, new opens "
 				"see the folder beneath. Mount it again to write",
 				p, why);
-	return how == DVOL_WRITER_FENCED_DETACHED;
+	return how == DVOL_WRITER_FENCED_DETACHED || rb > 0;
 }
 
 /*
@@ -365,13 +428,13 @@ static int fence(const char *path, uint64_t id, bool at_risk, const char *why)
  * (the caller holds the lock) until they are closed. On a host that can still reach the
  * server its NFS client renews the lease meanwhile; one that cannot loses it anyway.
  */
-static void linger(uint64_t mnt_id)
+static void linger(void)
 {
 	bool said = false;
 
 	for (;;) {
 		pid_t pid = 0;
-		int n = dvol_writer_mount_writers(mnt_id, &pid);
+		int n = dvol_writer_mount_writers(kept_ids, n_kept_ids, &pid);
 
 		if (n < 0)
 			log_warning_errno(n,
@@ -382,9 +445,9 @@ static void linger(uint64_t mnt_id)
 			break;
 		if (!said)
 			log_warning("%s: %d file%s still open for writing on the volume (process "
-				    "%d%s); the writer's lease is kept until they are closed",
+				    "%d%s); the writer's lease is kept until %s closed",
 				    target_shown(), n, n == 1 ? " is" : "s are", (int)pid,
-				    n > 1 ? " and others" : "");
+				    n > 1 ? " and others" : "", n == 1 ? "it is" : "they are");
 		said = true;
 		dvol_sleep_ms(LINGER_MS);
 	}
@@ -417,7 +480,7 @@ static int watch(int rfd, const char *path, uint64_t id, uint64_t fence_ms)
 	(void)signal(SIGINT, SIG_IGN);
 	(void)signal(SIGTERM, SIG_IGN);
 	(void)signal(SIGHUP, SIG_IGN);
-	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT);
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT | DVOL_SB_NS);
 	if (r < 0)
 		return log_error_errno(r, "watcher: cannot enter the sandbox"), DVOL_EX_SYSERR;
 	/* Once the lease is held ('h'), a heartbeat ('b') is due within FENCE_MS: a holder that
@@ -433,7 +496,7 @@ static int watch(int rfd, const char *path, uint64_t id, uint64_t fence_ms)
 				  "the writer's lease holder has not renewed it for lease/2 and "
 				  "more (is it stopped?)");
 			if (r > 0)
-				linger(id);
+				linger();
 			return r < 0 ? DVOL_EX_SYSERR : WRITER_EX_FENCED;
 		}
 		do
@@ -447,7 +510,7 @@ static int watch(int rfd, const char *path, uint64_t id, uint64_t fence_ms)
 	}
 	r = fence(path, id, false, "the writer's lease holder ended without releasing it");
 	if (r > 0)
-		linger(id);
+		linger();
 	return r < 0 ? DVOL_EX_SYSERR : WRITER_EX_FENCED;
 }
 
@@ -866,7 +929,7 @@ static int keep(struct holder *h)
 		if (pfd[2].revents) {
 			if (fence(h->path, h->id, false,
 				  "dvol-writer was stopped, and the lease is released") > 0)
-				linger(h->id);
+				linger();
 			return DVOL_EX_OK;
 		}
 		if (pfd[0].revents && !lingering) {
@@ -874,8 +937,11 @@ static int keep(struct holder *h)
 			if (r < 0)
 				log_warning_errno(r, "cannot read the mount table");
 			if (r == 0) {
-				/* Unmounted lazily, files may still be open for writing there. */
-				r = dvol_writer_mount_writers(h->id, &pid);
+				/* The volume's other mounts go read-only with it; files may still
+				 * be open for writing on it (unmounted lazily) or on them. */
+				keep_id(h->id);
+				(void)fence_binds(h->id);
+				r = dvol_writer_mount_writers(kept_ids, n_kept_ids, &pid);
 				if (r <= 0) {
 					log_info("%s was unmounted; the writer's lease is released",
 						 target_shown());
@@ -883,13 +949,14 @@ static int keep(struct holder *h)
 				}
 				log_warning("%s was unmounted, but %d file%s still open for "
 					    "writing on the volume (process %d%s); the writer's "
-					    "lease is kept until they are closed",
+					    "lease is kept until %s closed",
 					    target_shown(), r, r == 1 ? " is" : "s are", (int)pid,
-					    r > 1 ? " and others" : "");
+					    r > 1 ? " and others" : "",
+					    r == 1 ? "it is" : "they are");
 				lingering = true;
 			}
 		}
-		if (lingering && dvol_writer_mount_writers(h->id, &pid) <= 0) {
+		if (lingering && dvol_writer_mount_writers(kept_ids, n_kept_ids, &pid) <= 0) {
 			log_info("%s: no file is open for writing on the volume any more; the "
 				 "writer's lease is released",
 				 target_shown());
@@ -990,11 +1057,16 @@ static int hold(void)
 	r = setup_signals();
 	if (r < 0)
 		return log_error_errno(r, "cannot set up signal handling"), DVOL_EX_SYSERR;
-	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT);
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT |
+			       DVOL_SB_NS);
 	if (r < 0)
 		return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
 
 	r = resolve(&h.target_fd, &h.id, &h.path);
+	if (r >= 0 && dvol_writer_volume_of(h.id, &vol_dev, &vol_root) < 0)
+		log_warning("%s: cannot tell which filesystem it is; its other mounts are not "
+			    "fenced with it",
+			    target_shown());
 	if (r < 0)
 		return DVOL_EX_SYSERR;
 	r = lease_time(&h, &lease_ms);
@@ -1054,7 +1126,8 @@ static int hold(void)
 		 h.tm.heartbeat_ms / 1000.0);
 
 	/* From here: the record's writes and fsync (blkdev's), the mount table, the fence. */
-	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_BLKDEV | DVOL_SB_MOUNT);
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_BLKDEV | DVOL_SB_MOUNT |
+			       DVOL_SB_NS);
 	if (r < 0) {
 		log_error_errno(r, "cannot narrow the sandbox");
 		goto fail;
@@ -1090,10 +1163,14 @@ static int do_fence(void)
 	uint64_t id = 0;
 	int r;
 
-	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT);
+	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT | DVOL_SB_NS);
 	if (r < 0)
 		return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
 	r = resolve(&fd, &id, &path);
+	if (r >= 0 && dvol_writer_volume_of(id, &vol_dev, &vol_root) < 0)
+		log_warning("%s: cannot tell which filesystem it is; its other mounts are not "
+			    "fenced with it",
+			    target_shown());
 	if (r < 0)
 		return DVOL_EX_SYSERR;
 	fd = safe_close(fd);

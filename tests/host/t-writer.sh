@@ -377,7 +377,7 @@ check "...the lease is still held 2 s later" sh -c "dvol-writer status '$T/b' >/
 hold H "$T/h" --on-conflict=ro
 check "...a second holder finds it held (exit 3)" within 50 gone "$(pid_of H)"
 check "...exit 3" test "$(exit_of "$(pid_of H)")" = 3
-check "...the watcher says why" grep -q "still open for writing on the volume (process $wpid).*kept until they are closed" "$T/G.err"
+check "...the watcher says why" grep -q "still open for writing on the volume (process $wpid).*kept until it is closed" "$T/G.err"
 kill "$wpid"
 wait "$wpid" 2>/dev/null
 check "...the file closed: the lease is free within 3 s" within 30 free
@@ -407,6 +407,56 @@ check "a holder again: held" within 50 reported M held
 umount -l "$T/l"
 check "umount -l, nothing open: the holder ends within 2 s" within 20 gone "$(pid_of M)"
 check "...the lease is free" free
+
+# --- a container's bind of the volume ---------------------------------------------------------
+# A "container": a mount namespace of its own, with a bind of the holder's mount made in it,
+# as a runtime gives a container its volume. The fence makes that bind read-only too.
+mkdir -p "$T/k" "$T/kc"
+mount --bind "$V" "$T/k"
+hold K "$T/k" --lease-time=6
+check "a holder on a fresh mount: held" within 50 reported K held
+unshare -m --propagation private sh -c \
+	"mount --bind '$T/k' '$T/kc' && echo ready >'$T/kc.ready' && exec sleep 600" &
+cpid=$!
+in_container() { nsenter -t "$cpid" -m "$@"; }
+check "the container's bind is made" within 50 test -s "$T/kc.ready"
+check "...and writable" in_container sh -c "touch '$T/kc/c1' && rm '$T/kc/c1'"
+check "...not a mount in this namespace" not_mounted "$T/kc"
+kill -KILL "$(pid_of K)"
+check "kill -9 of the holder: the container's bind is read-only within 3 s" \
+	within 30 in_container sh -c "! touch '$T/kc/c2' 2>/dev/null"
+check "...findmnt there says ro" \
+	in_container sh -c "findmnt -rn -o VFS-OPTIONS --mountpoint '$T/kc' | grep -q '^ro'"
+check "...the watcher said so" grep -q "other mounts\? of the volume in other mount namespaces.*made read-only" "$T/K.err"
+check "...and the lease is free" within 30 free
+# The same with a file open for writing in the container: its bind is detached, and the
+# lease kept until the file is closed.
+kill "$cpid"
+wait "$cpid" 2>/dev/null
+mkdir -p "$T/k2"
+mount --bind "$V" "$T/k2"
+hold K2 "$T/k2" --lease-time=6
+check "a holder on a fresh mount: held" within 50 reported K2 held
+rm -f "$T/kc.ready"
+unshare -m --propagation private sh -c \
+	"mount --bind '$T/k2' '$T/kc' && echo ready >'$T/kc.ready' && exec sleep 600 3>'$T/kc/container-file'" &
+cpid=$!
+check "a container with a file open for writing on its bind" within 50 test -s "$T/kc.ready"
+check "...the file is on the volume" within 50 test -e "$V/container-file"
+kill -KILL "$(pid_of K2)"
+check "kill -9 of the holder: the container's bind, busy, is detached" \
+	within 30 in_container sh -c "! findmnt -rn --mountpoint '$T/kc' >/dev/null"
+check "...and said so" grep -q "1 other mount of the volume in other mount namespaces.*detached (a write kept it busy)" "$T/K2.err"
+diag <"$T/K2.err"
+sleep 2
+check "...the lease is still held 2 s later (the container's file is open)" \
+	sh -c "dvol-writer status '$T/b' >/dev/null"
+check "...the watcher names the container's process" \
+	grep -q "still open for writing on the volume (process $cpid)" "$T/K2.err"
+kill "$cpid"
+wait "$cpid" 2>/dev/null
+check "...the container gone: the lease is free within 3 s" within 30 free
+check "...and no dvol-writer is left" within 30 sh -c '! pgrep -x dvol-writer >/dev/null'
 
 expect_rc 2 "fence on a folder that is not a mount point: exit 2" dvol-writer fence "$T/plain"
 expect_msg "is not a mount point" "...said so"

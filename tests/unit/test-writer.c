@@ -268,13 +268,30 @@ static void test_mount_writers(void **state)
 	unlink(path);
 }
 
+/* A mount's root within the volume's folder: the folder itself or beneath it, never a
+ * sibling that shares its prefix. */
+static void test_root_within(void **state)
+{
+	(void)state;
+	assert_true(dvol_writer_root_within("/vol", "/vol"));
+	assert_true(dvol_writer_root_within("/vol/sub", "/vol"));
+	assert_true(dvol_writer_root_within("/vol/sub", "/vol/"));
+	assert_false(dvol_writer_root_within("/volume", "/vol"));
+	assert_false(dvol_writer_root_within("/", "/vol"));
+	assert_false(dvol_writer_root_within("/other", "/vol"));
+	assert_true(dvol_writer_root_within("/anything", "/"));
+	assert_true(dvol_writer_root_within("/", "/"));
+	assert_false(dvol_writer_root_within("relative", "/"));
+	assert_false(dvol_writer_root_within(NULL, "/"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_identity),	  cmocka_unit_test(test_open_create),
 	    cmocka_unit_test(test_open_refuses),  cmocka_unit_test(test_record_io),
 	    cmocka_unit_test(test_lock),	  cmocka_unit_test(test_fdinfo_writes),
-	    cmocka_unit_test(test_mount_writers),
+	    cmocka_unit_test(test_mount_writers), cmocka_unit_test(test_root_within),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
