@@ -7,7 +7,8 @@
 # holder (dvol-writer) runs in the host's namespaces.
 # - the first holds: read-write, its record names host1, generation 1;
 # - a second comes up read-only naming host1; on-conflict=fail: exit 32 naming it;
-# - the holder's dvol-writer killed: read-only within about a second;
+# - the holder's dvol-writer killed: read-only within about a second, and a container's
+#   bind of it (a mount namespace of its own) too;
 # - a clean umount on the holder: a waiting host takes over within a few seconds, and the
 #   generation grew;
 # - every process of the holder's namespace killed (a dead host): the other takes over;
@@ -178,11 +179,22 @@ expect_msg "host1" "...naming host1"
 check "...nothing mounted" not_mounted "$W2"
 
 # --- the holder's lease process killed ------------------------------------------------------
+# A container on host1: a mount namespace of its own with a bind of host1's volume, as a
+# container runtime makes it.
+mkdir -p /srv/dvolc1
+H 1 unshare -m --propagation private sh -c \
+	"mount --bind $W1 /srv/dvolc1 && echo ready >$T/c1.ready && exec sleep 600" &
+cpid=$!
+in_c1() { nsenter -t "$cpid" -m "$@"; }
+check "a container on host1 with a bind of its volume" within 10 test -s "$T/c1.ready"
+check "...writable there" in_c1 sh -c "$(declare -f writable); writable /srv/dvolc1"
 p=$(writer_pid 1)
 check "host1's dvol-writer killed (kill -9 $p)" kill -9 "$p"
 t0=$(now)
 check "...host1's mount read-only within 2 s" within 2 read_only "$W1"
 say "read-only after $(since "$t0") s"
+check "...the container's bind too" in_c1 sh -c "$(declare -f read_only); read_only /srv/dvolc1"
+kill "$cpid"
 umount "$W1"
 
 # --- a clean umount hands over ------------------------------------------------------------
