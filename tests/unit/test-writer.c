@@ -260,9 +260,11 @@ static void test_mount_writers(void **state)
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx), 0);
-	assert_true(dvol_writer_mount_writers(stx.stx_mnt_id, &pid) >= 1);
+	uint64_t ids[] = {UINT64_MAX, stx.stx_mnt_id};
+
+	assert_true(dvol_writer_mount_writers(ids, 2, &pid) >= 1);
 	assert_true(pid > 0);
-	assert_int_equal(dvol_writer_mount_writers(UINT64_MAX, &pid), 0);
+	assert_int_equal(dvol_writer_mount_writers(ids, 1, &pid), 0);
 	assert_int_equal(pid, 0);
 	close(fd);
 	unlink(path);
