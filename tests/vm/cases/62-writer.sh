@@ -18,8 +18,10 @@
 #   against the record it read first; never two writers at once;
 # - a folder of an NFSv3 mount with local_lock=all: exit 1;
 # - the export itself as SOURCE: the same lease; local_lock=all and vers=3 refused (exit 1);
-#   a server restarted (its grace period) makes a second mount read-only within
-#   probe-timeout + 1 s, where the lock request alone would wait the grace period out.
+#   a server restarted (its grace period): a second mount read-only (pending) without
+#   waiting the grace period out, as the lock request alone would;
+# - under systemd (systemd-mount): the holder lives in the mount unit's control group, and
+#   stopping the unit releases the lease.
 # shellcheck source=tests/vm/guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 need ip nsenter unshare exportfs jq
@@ -32,7 +34,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 clean() {
 	local h m
-	for m in $(findmnt -rn -o TARGET | grep -E '^/(mnt/dvolw|srv/dvolw|srv/dvolx)' | sort -r); do umount -l "$m"; done
+	for m in $(findmnt -rn -o TARGET | grep -E '^/(mnt/dvolw|srv/dvolw|srv/dvolx|srv/dvolsd)' | sort -r); do umount -l "$m"; done
 	for h in 1 2; do
 		for p in $(ip netns pids "h$h" 2>/dev/null); do kill -9 "$p"; done
 		ip netns del "h$h" 2>/dev/null
@@ -193,7 +195,7 @@ check "host1's dvol-writer killed (kill -9 $p)" kill -9 "$p"
 t0=$(now)
 check "...host1's mount read-only within 2 s" within 2 read_only "$W1"
 say "read-only after $(since "$t0") s"
-check "...the container's bind too" in_c1 sh -c "$(declare -f read_only); read_only /srv/dvolc1"
+check "...the container's bind too, within 3 s" within 3 in_c1 sh -c "$(declare -f read_only); read_only /srv/dvolc1"
 kill "$cpid"
 umount "$W1"
 
@@ -326,6 +328,12 @@ sleep "$LEASE"
 check "host1 still holds after the restart (its lock reclaimed): writable" writable "$X1"
 check "...the record still names host1" test "$(holder "$X1")" = host1
 umount "$X2"
+# The handover below is timed: the grace period must be over first (a lock asked for in it
+# waits out the NFS client's backoff).
+t0=$(now)
+check "the grace period is over (a lock from host2 within 90 s)" \
+	H 2 timeout 90 flock -n /mnt/dvolw2/vol/.grace true
+say "grace ended $(since "$t0") s later"
 H 2 mount -t dvol "10.77.2.1:$EXP" "$X2" -o writer=exclusive,on-conflict=wait,wait-timeout=60 \
 	>"$T/x2.out" 2>"$T/x2.err" &
 pw=$!
@@ -336,8 +344,39 @@ check "umount of the export on host1" umount "$X1"
 check "...host2 writable within 4 s" within 4 writable "$X2"
 say "host2 took the export over after $(since "$t0") s (umount at $t0)"
 wait "$pw"
+diag <"$T/x2.err"
 check "...its mount exited 0 ($?)" test "$?" -eq 0
 check "...generation $g + 1, host2" test "$(gen "$X2")" = "$((g + 1))" -a "$(holder "$X2")" = host2
+umount "$X2"
+
+# --- under systemd: a mount unit -------------------------------------------------------------
+# systemd-mount has PID 1 run mount(8) for a mount unit, in the guest's own network
+# namespace: a third NFS client. The holder lives on in the unit's control group, and
+# stopping the unit releases the lease.
+S=/srv/dvolsd
+mkdir -p "$S"
+unit_has_writer() { # unit_has_writer UNIT: a dvol-writer runs in UNIT's control group
+	local cg p
+	cg=$(systemctl show -p ControlGroup --value "$1")
+	[ -n "$cg" ] || return 1
+	for p in $(cat "/sys/fs/cgroup$cg/cgroup.procs" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = dvol-writer ] && return 0
+	done
+	return 1
+}
+run_rc systemd-mount -t dvol -o writer=exclusive "10.77.1.1:$EXP" "$S"
+printf '%s\n' "$ERR" | diag
+unit=$(systemd-escape -p --suffix=mount "$S")
+check "systemd-mount -t dvol -o writer=exclusive: exit 0 (rc=$RC)" test "$RC" -eq 0
+check "...read-write within 5 s" within 5 writable "$S"
+check "...its holder runs in $unit's control group" unit_has_writer "$unit"
+sleep 3
+check "...and still holds 3 s later: writable" writable "$S"
+check "...the record names this guest" test "$(holder "$S")" = "$(hostname)"
+check "systemctl stop $unit" systemctl stop "$unit"
+check "...unmounted" not_mounted "$S"
+run_rc H 2 mount -t dvol "10.77.2.1:$EXP" "$X2" -o writer=exclusive
+check "...the lease is free: host2 holds it (rc=$RC)" within 5 writable "$X2"
 umount "$X2"
 journalctl -t dvol-writer --no-pager -o short-precise | tail -n 30 | diag
 done_testing
