@@ -344,8 +344,8 @@ check "umount of the export on host1" umount "$X1"
 check "...host2 writable within 4 s" within 4 writable "$X2"
 say "host2 took the export over after $(since "$t0") s (umount at $t0)"
 wait "$pw"
-diag <"$T/x2.err"
 check "...its mount exited 0 ($?)" test "$?" -eq 0
+diag <"$T/x2.err"
 check "...generation $g + 1, host2" test "$(gen "$X2")" = "$((g + 1))" -a "$(holder "$X2")" = host2
 umount "$X2"
 
