@@ -2,8 +2,11 @@
 /*
  * mount.dvol, an NFS export: the probe process, the kernel mounts to try, and their run.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,6 +302,66 @@ int act_nfs(struct plan *p)
 	return r;
 }
 
+/* Is PID a running mount.dvol? */
+static bool is_mount_dvol(long pid)
+{
+	char path[64], comm[32] = "";
+	_cleanup_close_ int fd = -EBADF;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, comm, sizeof(comm) - 1);
+	if (n <= 0)
+		return false;
+	comm[n] = 0;
+	return strcmp(comm, "mount.dvol\n") == 0;
+}
+
+/*
+ * A run killed between its mount in DVOL_HEAL_DIR and the move leaves the folder there, and
+ * maybe the export mounted on it, read-write and without a lease: each new.PID whose PID is
+ * not a running mount.dvol is unmounted (as often as something is mounted there) and
+ * removed, before a new one is made.
+ */
+static void stage_sweep(int dir)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	int fd;
+
+	fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		safe_close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char at[PATH_MAX], *end;
+		long pid;
+
+		if (strncmp(de->d_name, "new.", 4) != 0)
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + 4, &end, 10);
+		if (errno || *end || pid <= 0 || pid == (long)getpid() || is_mount_dvol(pid))
+			continue;
+		snprintf(at, sizeof(at), "/proc/self/fd/%d/%s", dirfd(d), de->d_name);
+		for (int i = 0; i < 16 && umount2(at, MNT_DETACH | UMOUNT_NOFOLLOW) == 0; i++)
+			log_notice("%s/%s: unmounted what a run of mount.dvol that ended before "
+				   "it was done left mounted there",
+				   DVOL_HEAL_DIR, de->d_name);
+		if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) == 0)
+			log_info("%s/%s: removed, left by a run of mount.dvol that ended before it "
+				 "was done",
+				 DVOL_HEAL_DIR, de->d_name);
+	}
+}
+
 /*
  * The export mounted where nobody else looks, on a folder of its own in DVOL_HEAL_DIR (made
  * from the folder's fd: nothing planted there can move it), and taken from there as a
@@ -312,6 +375,7 @@ int nfs_mount_detached(struct plan *p, int *ret_tree)
 	char name[32], at[64];
 	int target_fd, r;
 
+	stage_sweep(p->heal_dir);
 	snprintf(name, sizeof(name), "new.%d", (int)getpid());
 	snprintf(at, sizeof(at), "/proc/self/fd/%d/%s", p->heal_dir, name);
 	if (mkdirat(p->heal_dir, name, 0700) < 0)

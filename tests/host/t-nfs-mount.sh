@@ -217,4 +217,35 @@ expect_rc 32 "a server that answers NULL but no COMPOUND: exit 32, even with -f"
 expect_msg "rpc-mismatch .*NULL, but no COMPOUND" "...rpc-mismatch, saying so"
 check "...nothing mounted" nothing_here
 
+# --- writer=exclusive: its staging folder -------------------------------------------------------
+# An export with writer=exclusive is mounted first in /run/dvol/heal/new.PID, and moved from
+# there. A run killed in between leaves the folder, maybe mounted (read-write, without a
+# lease): the next run clears what no running mount.dvol owns, and leaves the others.
+mkdir -p /run/dvol
+mount -t tmpfs -o mode=0700 dvol-run /run/dvol
+mkdir -p /run/dvol/heal
+sleep 0 &
+gone=$!
+wait "$gone"
+cp "$(command -v sleep)" "$T/mount.dvol"
+"$T/mount.dvol" 600 &
+alive=$!
+mkdir "/run/dvol/heal/new.$gone" "/run/dvol/heal/new.$$" "/run/dvol/heal/new.$alive"
+mount -t tmpfs left1 "/run/dvol/heal/new.$gone"
+mount -t tmpfs left2 "/run/dvol/heal/new.$gone"
+run_rc in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M" -o writer=exclusive,probe-timeout=2
+printf '%s\n' "$ERR" | diag
+check "writer=exclusive on an export: the run got past the probe to its mount (rc=$RC)" \
+	test "$KERNEL_NFS" = yes -o "$RC" = 32
+check "...the folder of a run that is gone: removed" test ! -e "/run/dvol/heal/new.$gone"
+check "...its two mounts with it" sh -c "! findmnt -rn -S left1 >/dev/null && ! findmnt -rn -S left2 >/dev/null"
+check "...said so" grep -q "new.$gone: unmounted what a run of mount.dvol that ended before it was done left mounted" <<<"$ERR"
+check "...a folder named for a process that is not mount.dvol: removed" test ! -e "/run/dvol/heal/new.$$"
+check "...a running mount.dvol's: kept" test -d "/run/dvol/heal/new.$alive"
+check "...and none of the run's own is left" \
+	test "$(find /run/dvol/heal -maxdepth 1 -name 'new.*' | wc -l)" = 1
+kill "$alive"
+umount /run/dvol/heal/* 2>/dev/null
+umount /run/dvol
+
 done_testing
