@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdutil.h"
 #include "heal.h"
 #include "lease.h"
 #include "libmount-util.h"
@@ -209,37 +209,19 @@ int writer_check_source(struct plan *p, int fd)
 /* One line from FD by UNTIL_MS, without its newline: its length, 0 at the end, -errno. */
 static ssize_t read_line(int fd, char *buf, size_t size, uint64_t until_ms)
 {
-	size_t n = 0;
+	for (size_t n = 0; n < size; n++) {
+		int r = dvol_read_all_until(fd, buf + n, 1, until_ms);
 
-	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		uint64_t now = dvol_now_ms();
-		ssize_t k;
-		int r;
-
-		if (now >= until_ms)
-			return -ETIMEDOUT;
-		r = poll(&pfd, 1, until_ms - now > 60000 ? 60000 : (int)(until_ms - now));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			continue;
-		k = read(fd, buf + n, 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
+		if (r == -EPIPE)
 			return n == 0 ? 0 : -EPIPE;
+		if (r < 0)
+			return r;
 		if (buf[n] == '\n') {
 			buf[n] = 0;
 			return (ssize_t)n;
 		}
-		if (++n >= size)
-			return -EMSGSIZE;
 	}
+	return -EMSGSIZE;
 }
 
 /* Undo the mount: the lease was not had, and read-only was not asked for. */

@@ -20,8 +20,8 @@
 # - the export itself as SOURCE: the same lease; local_lock=all and vers=3 refused (exit 1);
 #   a server restarted (its grace period): a second mount read-only (pending) without
 #   waiting the grace period out, as the lock request alone would;
-# - under systemd (systemd-mount): the holder lives in the mount unit's control group, and
-#   stopping the unit releases the lease.
+# - under systemd (a mount unit of Type=dvol): the holder lives in the unit's control group,
+#   and stopping the unit releases the lease.
 # shellcheck source=tests/vm/guest/guest-lib.sh
 . /dvol-tests/guest-lib.sh
 need ip nsenter unshare exportfs jq
@@ -185,17 +185,20 @@ check "...nothing mounted" not_mounted "$W2"
 # container runtime makes it.
 mkdir -p /srv/dvolc1
 H 1 unshare -m --propagation private sh -c \
-	"mount --bind $W1 /srv/dvolc1 && echo ready >$T/c1.ready && exec sleep 600" &
-cpid=$!
+	"mount --bind $W1 /srv/dvolc1 && echo \$\$ >$T/c1.pid && exec sleep 600" &
+check "a container on host1 with a bind of its volume" within 10 test -s "$T/c1.pid"
+cpid=$(cat "$T/c1.pid")
 in_c1() { nsenter -t "$cpid" -m "$@"; }
-check "a container on host1 with a bind of its volume" within 10 test -s "$T/c1.ready"
+check "...a mount namespace of its own" test "$(readlink "/proc/$cpid/ns/mnt")" != "$(readlink /proc/self/ns/mnt)"
+check "...its bind mounted there" in_c1 findmnt -rn --mountpoint /srv/dvolc1
 check "...writable there" in_c1 sh -c "$(declare -f writable); writable /srv/dvolc1"
 p=$(writer_pid 1)
 check "host1's dvol-writer killed (kill -9 $p)" kill -9 "$p"
 t0=$(now)
 check "...host1's mount read-only within 2 s" within 2 read_only "$W1"
 say "read-only after $(since "$t0") s"
-check "...the container's bind too, within 3 s" within 3 in_c1 sh -c "$(declare -f read_only); read_only /srv/dvolc1"
+check "...the container's bind too, within 3 s" within 3 in_c1 sh -c "$(declare -f ro_flag); ro_flag /srv/dvolc1"
+check "...EROFS there" in_c1 sh -c "$(declare -f read_only); read_only /srv/dvolc1"
 kill "$cpid"
 umount "$W1"
 
@@ -320,7 +323,7 @@ run_rc H 2 mount -t dvol "10.77.2.1:$EXP" "$X2" -o writer=exclusive,probe-timeou
 el=$(since "$t0")
 printf '%s\n' "$ERR" | diag
 check "host2 in the grace period, probe-timeout=2: exit 0 in $el s (rc=$RC)" test "$RC" -eq 0
-check "...read-only" read_only "$X2"
+check "...read-only (its mount's flag: a write would wait for the client's recovery)" ro_flag "$X2"
 check "...before the grace period ends ($LEASE s): the lock was not waited for" \
 	awk -v e="$el" -v l="$LEASE" 'BEGIN { exit !(e < l) }'
 expect_msg "neither granted nor refused" "...saying the server did not answer the lock"
@@ -350,11 +353,21 @@ check "...generation $g + 1, host2" test "$(gen "$X2")" = "$((g + 1))" -a "$(hol
 umount "$X2"
 
 # --- under systemd: a mount unit -------------------------------------------------------------
-# systemd-mount has PID 1 run mount(8) for a mount unit, in the guest's own network
+# A mount unit as fstab's line would make, started by PID 1 in the guest's own network
 # namespace: a third NFS client. The holder lives on in the unit's control group, and
 # stopping the unit releases the lease.
 S=/srv/dvolsd
+unit=$(systemd-escape -p --suffix=mount "$S")
 mkdir -p "$S"
+cat >"/run/systemd/system/$unit" <<EOF
+[Mount]
+What=10.77.1.1:$EXP
+Where=$S
+Type=dvol
+Options=writer=exclusive
+EOF
+on_exit "systemctl stop $unit 2>/dev/null; rm -f /run/systemd/system/$unit; systemctl daemon-reload"
+systemctl daemon-reload
 unit_has_writer() { # unit_has_writer UNIT: a dvol-writer runs in UNIT's control group
 	local cg p
 	cg=$(systemctl show -p ControlGroup --value "$1")
@@ -364,19 +377,20 @@ unit_has_writer() { # unit_has_writer UNIT: a dvol-writer runs in UNIT's control
 	done
 	return 1
 }
-run_rc systemd-mount -t dvol -o writer=exclusive "10.77.1.1:$EXP" "$S"
-printf '%s\n' "$ERR" | diag
-unit=$(systemd-escape -p --suffix=mount "$S")
-check "systemd-mount -t dvol -o writer=exclusive: exit 0 (rc=$RC)" test "$RC" -eq 0
+check "systemctl start $unit (Type=dvol, writer=exclusive)" systemctl start "$unit"
+systemctl status --no-pager "$unit" 2>&1 | tail -n 8 | diag
+check "...mounted" mounted "$S"
 check "...read-write within 5 s" within 5 writable "$S"
-check "...its holder runs in $unit's control group" unit_has_writer "$unit"
+check "...its holder runs in the unit's control group" unit_has_writer "$unit"
 sleep 3
 check "...and still holds 3 s later: writable" writable "$S"
 check "...the record names this guest" test "$(holder "$S")" = "$(hostname)"
 check "systemctl stop $unit" systemctl stop "$unit"
 check "...unmounted" not_mounted "$S"
+check "...no dvol-writer left in its control group" sh -c "! systemctl is-active -q $unit"
 run_rc H 2 mount -t dvol "10.77.2.1:$EXP" "$X2" -o writer=exclusive
 check "...the lease is free: host2 holds it (rc=$RC)" within 5 writable "$X2"
+check "...its record names host2" test "$(holder "$X2")" = host2
 umount "$X2"
 journalctl -t dvol-writer --no-pager -o short-precise | tail -n 30 | diag
 done_testing
