@@ -70,10 +70,8 @@ int dvol_json_add_strv(json_object *o, const char *key, char *const *v)
 	return dvol_json_add(o, key, TAKE_PTR(a));
 }
 
-int dvol_json_print(json_object *o, FILE *f)
+static int print_flags(json_object *o, FILE *f, int flags)
 {
-	int flags = isatty(fileno(f)) ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
-				      : JSON_C_TO_STRING_PLAIN;
 	const char *s = json_object_to_json_string_ext(o, flags | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	if (!s)
@@ -81,4 +79,16 @@ int dvol_json_print(json_object *o, FILE *f)
 	if (fprintf(f, "%s\n", s) < 0 || fflush(f) != 0)
 		return -EIO;
 	return 0;
+}
+
+int dvol_json_print(json_object *o, FILE *f)
+{
+	return print_flags(o, f,
+			   isatty(fileno(f)) ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+					     : JSON_C_TO_STRING_PLAIN);
+}
+
+int dvol_json_print_line(json_object *o, FILE *f)
+{
+	return print_flags(o, f, JSON_C_TO_STRING_PLAIN);
 }

@@ -35,3 +35,5 @@ int dvol_json_append(json_object *a, json_object *v);
 
 /* Print O to F followed by a newline: pretty if F is a terminal, else on one line. */
 int dvol_json_print(json_object *o, FILE *f);
+/* Print O to F on one line, terminal or not: one object of a stream. */
+int dvol_json_print_line(json_object *o, FILE *f);
