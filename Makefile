@@ -60,6 +60,7 @@ LDHARDEN := -pie -Wl,-z,relro,-z,now -fsanitize=$(SANITIZE)
 endif
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I common -I $(B)/gen -DDVOL_VERSION='"$(VERSION)"' \
 	     -DDVOL_SYSCONFDIR='"$(SYSCONFDIR)"' -DDVOL_SBINDIR='"$(SBINDIR)"' \
+	     -DDVOL_UNITDIR='"$(UNITDIR)"' \
 	     -DDVOL_LIBNFS_VERSION='"$(shell pkg-config --modversion libnfs 2>/dev/null)"' $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
@@ -192,6 +193,8 @@ install: all
 	for r in $(wildcard udev/*.rules); do install -m 0644 $$r $(DESTDIR)$(UDEVDIR)/rules.d/; done
 	# The commented example becomes the configuration, but never replaces one.
 	install -d $(DESTDIR)$(SYSCONFDIR)/dvol/gc.d
+	# dvol-warm@NAME.service's manifests: dvol-generator warms each one at boot.
+	install -d $(DESTDIR)$(SYSCONFDIR)/dvol/warm.d
 	[ -e $(DESTDIR)$(SYSCONFDIR)/dvol/gc.conf ] || \
 		install -m 0644 conf/gc.conf $(DESTDIR)$(SYSCONFDIR)/dvol/gc.conf
 

@@ -6,10 +6,13 @@
  * drop-in (NORMAL_DIR/UNIT.d/50-dvol.conf): network-online.target, dvol-nfs-wait@SOURCE,
  * and a start timeout from the line's own deadlines. SYSTEMD_FSTAB names another fstab,
  * as for systemd-fstab-generator. It also reads /etc/dvol/volumes (DVOL_VOLUMES names
- * another), to say at boot when a line there keeps every device from being prepared.
+ * another), to say at boot when a line there keeps every device from being prepared. For
+ * each dvol-warm manifest in /etc/dvol/warm.d (DVOL_WARM_DIR names another folder), it
+ * starts dvol-warm@NAME.service with multi-user.target, after the mounts its root lies on.
  *
  *   dvol-generator NORMAL_DIR [EARLY_DIR LATE_DIR]
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,6 +30,14 @@
 #include "sandbox.h"
 #include "unitname.h"
 #include "volumes.h"
+#include "warm.h"
+
+/* dvol-warm's manifests, one unit instance each (DVOL_WARM_DIR names another folder). */
+#define WARM_DIR      DVOL_SYSCONFDIR "/dvol/warm.d"
+#define WARM_TEMPLATE "dvol-warm@.service"
+#ifndef DVOL_UNITDIR
+#define DVOL_UNITDIR "/lib/systemd/system"
+#endif
 
 /* Generators run before the journal: stderr is all there is (systemd passes it to kmsg). */
 #define gen_log(...) fprintf(stderr, "dvol-generator: " __VA_ARGS__)
@@ -161,6 +172,134 @@ static int write_bind_unit(const char *dir, const char *config, const struct dvo
 	return 0;
 }
 
+/* The root line of the manifest FILE: 0 with *ret_root (NULL: none; caller frees), or 1
+ * for the exit code, said here. */
+static int warm_manifest_root(const char *file, char **ret_root)
+{
+	_cleanup_(dvol_warm_manifest_done) struct dvol_warm_manifest m = {0};
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	_cleanup_free_ char *text = malloc(1 << 20);
+	const char *why = NULL;
+	unsigned line = 0;
+	size_t len = 0;
+	int r = 0;
+
+	if (fd < 0 || !text) {
+		gen_log("cannot read %s: %s\n", file, strerror(fd < 0 ? errno : ENOMEM));
+		return 1;
+	}
+	r = dvol_read_until(fd, text, (1 << 20) - 1, UINT64_MAX, &len);
+	if (r < 0) {
+		gen_log("cannot read %s: %s\n", file, strerror(-r));
+		return 1;
+	}
+	r = dvol_warm_manifest_parse(text, len, &m, &line, &why);
+	if (r == -EINVAL) {
+		gen_log("%s, line %u: the line %s; not warmed at boot (see dvol-warm(8))\n", file,
+			line, why);
+		return 1;
+	}
+	if (r < 0)
+		return 1;
+	*ret_root = TAKE_PTR(m.root);
+	return 0;
+}
+
+/* dvol-warm@NAME.service for the manifest DIR/NAME.manifest, started with multi-user.target
+ * after the mounts its root lies on. 0, or 1 for the exit code. */
+static int write_warm_unit(const char *normal, const char *dir, const char *entry)
+{
+	_cleanup_free_ char *file = NULL, *name = NULL, *esc = NULL, *unit = NULL, *root = NULL;
+	_cleanup_free_ char *text = NULL, *wants = NULL, *link = NULL;
+	size_t l = strlen(entry) - strlen(".manifest");
+
+	name = strndup(entry, l);
+	if (!name || asprintf(&file, "%s/%s", dir, entry) < 0)
+		return 1;
+	if (warm_manifest_root(file, &root))
+		return 1;
+	if (!root) {
+		gen_log(
+		    "%s: no root line; dvol-warm@ cannot tell which volume it warms: not warmed "
+		    "at boot\n",
+		    file);
+		return 1;
+	}
+	if (dvol_unit_escape(name, &esc) < 0 || asprintf(&unit, "dvol-warm@%s.service", esc) < 0)
+		return 1;
+	free(esc);
+	esc = NULL;
+	if (dvol_unit_setting_escape(root, true, &esc) < 0 ||
+	    asprintf(&text,
+		     "# Written by dvol-generator for %s:\n"
+		     "# warmed at boot, after the mounts its root lies on.\n"
+		     "[Unit]\n"
+		     "RequiresMountsFor=%s\n",
+		     file, esc) < 0)
+		return 1;
+	if (write_dropin(normal, unit, text))
+		return 1;
+	if (asprintf(&wants, "%s/multi-user.target.wants", normal) < 0 ||
+	    asprintf(&link, "%s/%s", wants, unit) < 0)
+		return 1;
+	if ((mkdir(wants, 0755) < 0 && errno != EEXIST) ||
+	    (symlink(DVOL_UNITDIR "/" WARM_TEMPLATE, link) < 0 && errno != EEXIST)) {
+		gen_log("cannot link %s into multi-user.target: %s\n", unit, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every DIR/NAME.manifest, in name order. 0, or 1 for the exit code. */
+static int write_warm_units(const char *normal)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	const char *dir = getenv("DVOL_WARM_DIR");
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	int rc = 0;
+
+	if (!dir || !*dir)
+		dir = WARM_DIR;
+	d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		gen_log("cannot read %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char **nn;
+
+		if (l <= strlen(".manifest") || de->d_name[0] == '.' ||
+		    strcmp(de->d_name + l - strlen(".manifest"), ".manifest") != 0)
+			continue;
+		nn = reallocarray(names, n + 1, sizeof(*nn));
+		if (!nn || !(nn[n] = strdup(de->d_name))) {
+			names = nn ? nn : names;
+			rc = 1;
+			break;
+		}
+		names = nn;
+		n++;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 0; i < n; i++) {
+		rc |= write_warm_unit(normal, dir, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
 /*
  * One fstab line FS of TB: if it is dvol's, the drop-ins its units want, and the warnings
  * about its ordering. 0, or -ENOMEM, or -EIO when a drop-in could not be written.
@@ -257,5 +396,7 @@ int main(int argc, char *argv[])
 		if (!vs.v[i].local && !vs.v[i].on_device &&
 		    write_bind_unit(argv[1], volumes, &vs.v[i], tb))
 			rc = 1;
+	if (write_warm_units(argv[1]))
+		rc = 1;
 	return rc;
 }

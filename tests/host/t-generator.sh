@@ -2,7 +2,8 @@
 # dvol-generator: golden outputs. Each tests/host/generator/NAME.fstab is given to the
 # generator through SYSTEMD_FSTAB, as systemd-fstab-generator reads it; what it writes
 # (every file, with its contents), what it says on stderr and its exit code must be
-# NAME.expected, byte for byte. NAME.volumes, where there is one, is its /etc/dvol/volumes.
+# NAME.expected, byte for byte. NAME.volumes, where there is one, is its /etc/dvol/volumes;
+# NAME.warm.d, its /etc/dvol/warm.d (dvol-warm's manifests).
 . "$(dirname "$0")/lib.sh" "$@"
 G=$(cd "$(dirname "$0")/generator" && pwd)
 
@@ -24,11 +25,14 @@ for f in "$G"/*.fstab; do
 	mkdir -p "$out/normal" "$out/early" "$out/late"
 	vol=$G/$n.volumes
 	[ -e "$vol" ] || vol=$T/no-volumes
-	SYSTEMD_FSTAB=$f DVOL_VOLUMES=$vol "$BUILD/dvol-generator" "$out/normal" "$out/early" \
-		"$out/late" 2>"$out/stderr"
+	warm=$G/$n.warm.d
+	[ -e "$warm" ] || warm=$T/no-warm.d
+	SYSTEMD_FSTAB=$f DVOL_VOLUMES=$vol DVOL_WARM_DIR=$warm "$BUILD/dvol-generator" \
+		"$out/normal" "$out/early" "$out/late" 2>"$out/stderr"
 	rc=$?
 	{
-		listing "$out/normal" | sed "s|$G/||g"
+		# The template's folder is the build's (pkg-config's systemdsystemunitdir).
+		listing "$out/normal" | sed -e "s|$G/||g" -e 's|-> /.*/dvol-warm@\.service$|-> UNITDIR/dvol-warm@.service|'
 		echo "-- stderr"
 		sed "s|$G/||g" "$out/stderr"
 		echo "rc=$rc"
@@ -50,6 +54,13 @@ if command -v systemd-escape >/dev/null; then
 	check "the wait unit's name is systemd-escape's" \
 		test -d "$T/gen-nfs/normal/dvol-nfs-wait@$(systemd-escape 'srv2:/export/ds').service.d"
 fi
-SYSTEMD_FSTAB=$T/none DVOL_VOLUMES=$T/none "$BUILD/dvol-generator" "$T/gen-none" 2>"$T/none.err"
+SYSTEMD_FSTAB=$T/none DVOL_VOLUMES=$T/none DVOL_WARM_DIR=$T/none "$BUILD/dvol-generator" "$T/gen-none" 2>"$T/none.err"
 check "no fstab: nothing to do, exit 0" test $? -eq 0 -a ! -s "$T/none.err"
+# The wants link of a manifest's unit points at the installed template, as systemctl would.
+check "warm: the wants link points at the template in the unit folder" \
+	sh -c "readlink '$T/gen-warm/normal/multi-user.target.wants/dvol-warm@llama.service' | grep -qx '$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)/dvol-warm@.service'"
+if command -v systemd-escape >/dev/null; then
+	check "warm: the instance is systemd-escape's name for the manifest" \
+		test -d "$T/gen-warm/normal/dvol-warm@$(systemd-escape my-model).service.d"
+fi
 done_testing

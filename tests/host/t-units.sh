@@ -14,6 +14,7 @@ declare -A MAX=(
 	[dvol-gc.service]=2.0
 	[dvol-nfs-wait@.service]=2.0
 	[dvol-prepare@.service]=2.0
+	[dvol-warm@.service]=2.0
 	[dvol-mount@.service]=3.5
 	[dvol-heal.service]=4.7
 )
@@ -92,5 +93,19 @@ if [ -x "$FG" ]; then
 	done
 else
 	skip "no systemd-fstab-generator here"
+fi
+
+# A dvol-warm manifest's instance, with the generator's drop-in (RequiresMountsFor= its root).
+g=$T/gen-warm
+mkdir -p "$g/n"
+SYSTEMD_FSTAB=$T/none DVOL_VOLUMES=$T/none DVOL_WARM_DIR=$TOP/tests/host/generator/warm.warm.d \
+	"$BUILD/dvol-generator" "$g/n" 2>/dev/null
+check "the generator wrote dvol-warm@llama.service's drop-in" test -f "$g/n/dvol-warm@llama.service.d/50-dvol.conf"
+run_rc env SYSTEMD_UNIT_PATH="$g/n:$U:" systemd-analyze verify dvol-warm@llama.service
+if [ "$RC" -eq 0 ] && [ -z "$OUT$ERR" ]; then
+	ok "dvol-warm@llama.service with dvol-generator's drop-in: systemd-analyze verify prints nothing"
+else
+	not_ok "dvol-warm@llama.service with dvol-generator's drop-in: systemd-analyze verify (rc=$RC) says:"
+	printf '%s\n%s\n' "$OUT" "$ERR" | diag
 fi
 done_testing
