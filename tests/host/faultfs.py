@@ -5,7 +5,8 @@ and fsyncs of files named writer.lock do what the file CONTROL says: "ok" (pass)
 says otherwise, as a hard mount whose server no longer answers). "stall" blocks every call
 on writer.lock, its lookup, open and reads too, as a server that answers nothing at all.
 The host kernel has no NFS client: this is how the host tier meets a volume that stops
-answering.
+answering. Reads of a file whose name ends in ".eio" always fail with EIO, as a disk or a
+server that cannot give that file's data (dvol-warm's failed reads).
 """
 import errno
 import os
@@ -88,6 +89,8 @@ class FaultFS(Operations):
 
     def read(self, path, size, offset, fh):
         self._stall(path)
+        if path.endswith(".eio"):
+            raise FuseOSError(errno.EIO)
         return os.pread(fh, size, offset)
 
     def write(self, path, data, offset, fh):
