@@ -398,6 +398,8 @@ static void emit(json_object *o)
 
 	if (out_broken)
 		return;
+	/* With --json on a terminal, stdout and the progress line may share a screen. */
+	progress_clear();
 	if (!j || dvol_json_print_line(j, stdout) < 0) {
 		log_error("cannot write the JSON report");
 		out_broken = true;

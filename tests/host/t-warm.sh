@@ -47,7 +47,7 @@ want=$(size "$R"/llama/model-0000[12].safetensors "$R/llama/config.json" "$R/lla
 check "...the summary's bytes are the four files' sizes ($want)" test "$(jqs '.[] | select(.type=="summary").bytes')" = "$want"
 check "...the files' own bytes add up to the same" test "$(jqs '[.[] | select(.type=="file").bytes] | add')" = "$want"
 check "...one object per file, each ok with a rate" \
-	test "$(jqs '[.[] | select(.type=="file" and .result=="ok" and .rate > 0 and .seconds >= 0)] | length')" = 4
+	test "$(jqs '[.[] | select(.type=="file" and .result=="ok" and .rate >= 0 and .seconds >= 0)] | length')" = 4
 check "...each file's bytes are its size" \
 	test "$(jqs '.[] | select(.path=="llama/model-00002.safetensors").bytes')" = $((3 * 1024 * 1024 + 17))
 check "...the summary: 4 files, 4 ok, 0 errors, 1 unmatched, 1 duplicate" \
@@ -68,8 +68,8 @@ expect_rc 0 "a dot named explicitly is matched" dvol-warm --root "$R" '.hidden/*
 check "...both files" test "$(jqs '.[] | select(.type=="summary").files')" = 2
 expect_rc 0 "--root wins over the manifest's root line" \
 	dvol-warm --root "$R/llama" -m "$T/llama.manifest" 'config.json'
-check "...config.json beneath --root; the manifest's llama/ patterns match nothing there" \
-	test "$(jqs '.[] | select(.type=="summary") | "\(.files) \(.unmatched)"')" = "1 4"
+check "...config.json beneath --root; the manifest's five llama/ patterns match nothing there" \
+	test "$(jqs '.[] | select(.type=="summary") | "\(.files) \(.unmatched)"')" = "1 5"
 expect_rc 0 "'[ab]' and '?' globs, and an escaped '*'" dvol-warm --root "$R/llama" 'model-0000[2].safetensors' 'config.jso?' 'tokenizer/\*'
 check "...two files (the escaped star names a file called '*', which is not there)" \
 	test "$(jqs '.[] | select(.type=="summary") | "\(.files) \(.unmatched)"')" = "2 1"
@@ -90,7 +90,8 @@ expect_msg "pattern '/etc/passwd' is absolute" "...and says so"
 expect_rc 1 "'**': refused" dvol-warm "$T/glob2.manifest"
 expect_msg "glob2.manifest:2: .*'\*\*'" "...naming the manifest and line"
 expect_rc 1 "a relative root line: refused" dvol-warm "$T/relroot.manifest"
-expect_rc 1 "no root at all: refused" dvol-warm "$T/dotdot.manifest"
+printf 'llama/config.json\n' >"$T/noroot.manifest"
+expect_rc 1 "no root at all: refused" dvol-warm "$T/noroot.manifest"
 expect_msg "no root" "...and says how to give one"
 printf 'root %s/llama\nconfig.json\n' "$R" >"$T/other-root.manifest"
 expect_rc 1 "two manifests with different roots: refused" dvol-warm "$T/llama.manifest" "$T/other-root.manifest"
@@ -120,8 +121,8 @@ expect_msg "evil.safetensors: a symbolic link; dvol-warm follows none" "...and w
 check "...no object names the file outside" test "$(jqs '[.[] | select(.path? // "" | test("secret") and .result=="ok")] | length')" = 0
 expect_rc 0 "llama/* with the links among the files: the files are read, the links skipped" \
 	dvol-warm --root "$R" 'llama/*'
-check "...summary: 5 files read (.partial not matched), 3 links and tokenizer/ skipped" \
-	test "$(jqs '.[] | select(.type=="summary") | "\(.files_ok) \(.skipped) \(.errors)"')" = "4 4 0"
+check "...summary: 3 files read (.partial not matched), 3 links and tokenizer/ skipped" \
+	test "$(jqs '.[] | select(.type=="summary") | "\(.files_ok) \(.skipped) \(.errors)"')" = "3 4 0"
 rm "$R/llama/evil.safetensors" "$R/llama/evildir" "$R/llama/relative.safetensors"
 
 # An attacker's link swapped into a folder of the path between the plan and the read.
