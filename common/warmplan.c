@@ -29,6 +29,7 @@ void dvol_warm_plan_done(struct dvol_warm_plan *plan)
 	for (size_t i = 0; i < plan->n; i++)
 		free(plan->f[i].path);
 	free(plan->f);
+	free(plan->seen);
 	*plan = (struct dvol_warm_plan){0};
 }
 
@@ -71,19 +72,61 @@ static void path_pop(struct expand *e, size_t saved)
 	e->path[saved] = '\0';
 }
 
+static size_t id_hash(dev_t dev, ino_t ino, size_t cap)
+{
+	uint64_t h =
+	    ((uint64_t)dev * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)ino * 0xc2b2ae3d27d4eb4fULL);
+
+	return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+/* The slot of (DEV, INO) in plan->seen: the file's, or the empty one where it would go. */
+static size_t id_slot(const struct dvol_warm_plan *plan, dev_t dev, ino_t ino)
+{
+	size_t i = id_hash(dev, ino, plan->seen_cap);
+
+	while (plan->seen[i] &&
+	       (plan->f[plan->seen[i] - 1].dev != dev || plan->f[plan->seen[i] - 1].ino != ino))
+		i = (i + 1) & (plan->seen_cap - 1);
+	return i;
+}
+
+/* Keep plan->seen at most half full. 0 or -ENOMEM. */
+static int id_grow(struct dvol_warm_plan *plan)
+{
+	size_t cap = plan->seen_cap ? plan->seen_cap * 2 : 64;
+	size_t *old = plan->seen;
+
+	if ((plan->n + 1) * 2 <= plan->seen_cap)
+		return 0;
+	plan->seen = calloc(cap, sizeof(*plan->seen));
+	if (!plan->seen) {
+		plan->seen = old;
+		return -ENOMEM;
+	}
+	plan->seen_cap = cap;
+	free(old);
+	for (size_t k = 0; k < plan->n; k++)
+		plan->seen[id_slot(plan, plan->f[k].dev, plan->f[k].ino)] = k + 1;
+	return 0;
+}
+
 /* A regular file, unless the plan has it already (the same device and inode). */
 static int add_file(struct expand *e, const struct stat *st)
 {
 	struct dvol_warm_plan *plan = e->plan;
 	struct dvol_warm_file *nf;
+	size_t slot;
 	char *p;
 
 	e->matched++;
-	for (size_t i = 0; i < plan->n; i++)
-		if (plan->f[i].dev == st->st_dev && plan->f[i].ino == st->st_ino) {
-			plan->dups++;
-			return 0;
-		}
+	if (id_grow(plan) < 0)
+		return -ENOMEM;
+	slot = id_slot(plan, st->st_dev, st->st_ino);
+	if (plan->seen[slot]) {
+		plan->dups++;
+		return 0;
+	}
 	p = strdup(e->path);
 	if (!p)
 		return -ENOMEM;
@@ -98,6 +141,7 @@ static int add_file(struct expand *e, const struct stat *st)
 						     .dev = st->st_dev,
 						     .ino = st->st_ino,
 						     .pattern = e->idx};
+	plan->seen[slot] = plan->n;
 	plan->bytes += (uint64_t)st->st_size;
 	return 0;
 }

@@ -42,7 +42,9 @@ struct dvol_warm_plan {
 	struct dvol_warm_file *f;
 	size_t n;
 	uint64_t bytes;
-	size_t dups; /* files matched again by a later pattern, read once */
+	size_t dups;  /* files matched again by a later pattern, read once */
+	size_t *seen; /* open addressing over (dev, ino): index + 1 into f, 0 empty */
+	size_t seen_cap;
 };
 void dvol_warm_plan_done(struct dvol_warm_plan *plan);
 
