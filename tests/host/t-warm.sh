@@ -138,7 +138,7 @@ if [ -n "$stopped" ]; then
 	st=$(awk '/^(Seccomp|Seccomp_filters|NoNewPrivs):/{printf "%s%s ", $1, $2}' /proc/$wpid/status)
 	echo "# at act: $st"
 	sandbox_check "...in seccomp filter mode (Seccomp: 2), a filter stacked, NoNewPrivs" \
-		sh -c "echo '$st' | grep -qE 'Seccomp:2 Seccomp_filters:[1-9] NoNewPrivs:1'"
+		sh -c "echo '$st' | grep -q 'Seccomp:2 ' && echo '$st' | grep -qE 'Seccomp_filters:[1-9]' && echo '$st' | grep -q 'NoNewPrivs:1'"
 fi
 mv "$R/swap/dir" "$R/swap/dir.real"
 ln -s "$T/outside" "$R/swap/dir"
