@@ -153,6 +153,22 @@ expect_msg "a symbolic link is in its path now" "...and says why"
 rm "$R/swap/dir"
 mv "$R/swap/dir.real" "$R/swap/dir"
 
+# Interrupted (SIGTERM) between the plan and the reads: the readers stop, the summary says so.
+DVOL_DEBUG_STOP=act dvol-warm --root "$R" 'llama/*.safetensors' >"$T/int.out" 2>"$T/int.err" &
+wpid=$!
+for _ in $(seq 100); do
+	[ "$(awk '/^State:/{print $2}' /proc/$wpid/status 2>/dev/null)" = T ] && break
+	sleep 0.1
+done
+kill -TERM "$wpid"
+kill -CONT "$wpid"
+wait "$wpid"
+rc=$?
+OUT=$(cat "$T/int.out")
+check "SIGTERM: exit 8 (rc=$rc)" test "$rc" = 8
+check "...the summary says interrupted, with nothing read" \
+	test "$(jqs '.[] | select(.type=="summary") | "\(.interrupted) \(.files_ok) \(.bytes)"')" = "true 0 0"
+
 # --- a FIFO, and a read that fails ------------------------------------------------------------
 mkfifo "$R/llama/pipe.safetensors"
 expect_rc 2 "a FIFO among the files: exit 2, without hanging" \
