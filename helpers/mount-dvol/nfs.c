@@ -17,6 +17,7 @@
 
 #include "cleanup.h"
 #include "fdutil.h"
+#include "fscache.h"
 #include "heal.h"
 #include "mountop.h"
 #include "log.h"
@@ -52,6 +53,43 @@ static void nfs_log_failure(const struct plan *p)
 		  p->nfs.attempts > 1 ? "; probed again until retry= ran out" : "");
 	log_error("tried: %s; answered: %s; nothing was mounted", tried ? tried : "?",
 		  summary ? summary : "?");
+}
+
+/*
+ * cache=local: fsc for the kernel, and whether the host's cache is there to use it. A
+ * mount with fsc and no active cache reads from the server, as one without fsc would:
+ * the volume still mounts, and says so (the cache is the host's, started by
+ * dvol-cachefilesd.service on its own volume, and may come later).
+ */
+static int nfs_cache_prepare(struct plan *p)
+{
+	struct plan_nfs *n = &p->nfs;
+	_cleanup_close_ int fd = -EBADF;
+	char buf[4096];
+	ssize_t l = -1;
+
+	if (!p->opts.cache_local)
+		return 0;
+	if (mnt_optstr_get_option(n->mopts.rest, "fsc", NULL, NULL) != 0 &&
+	    mnt_optstr_append_option(&n->mopts.rest, "fsc", NULL) < 0)
+		return log_error_errno(-ENOMEM, "out of memory");
+	fd = open(DVOL_FSCACHE_PROC, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		l = read(fd, buf, sizeof(buf) - 1);
+	if (l >= 0)
+		buf[l] = 0;
+	n->cache_active = dvol_fscache_active(l >= 0 ? buf : NULL, &n->cache_name);
+	if (!n->cache_active)
+		log_warning("WARNING: cache=local: no FS-Cache cache is active on this host (%s: "
+			    "%s), so %s is read from its server, uncached, until one starts. "
+			    "Start dvol-cachefilesd.service (its cache volume must be mounted; "
+			    "see mount.dvol(8))",
+			    DVOL_FSCACHE_PROC,
+			    fd < 0  ? strerror(errno)
+			    : l < 0 ? strerror(errno)
+				    : "none is active",
+			    arg_spec);
+	return 0;
 }
 
 /*
@@ -97,7 +135,7 @@ int nfs_prepare(struct plan *p)
 	}
 	t->port = n->mopts.port;
 	t->want = n->mopts.vers;
-	return 0;
+	return nfs_cache_prepare(p);
 }
 
 /* In the probe process, which has only stderr: why it stopped, and why it goes on. */
