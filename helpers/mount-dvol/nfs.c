@@ -19,6 +19,7 @@
 #include "fdutil.h"
 #include "fscache.h"
 #include "heal.h"
+#include "libmount-util.h"
 #include "mountop.h"
 #include "log.h"
 #include "probechild.h"
@@ -90,6 +91,58 @@ static int nfs_cache_prepare(struct plan *p)
 				    : "none is active",
 			    arg_spec);
 	return 0;
+}
+
+/* Another mount of the superblock DEVNO than the one on TARGET, for a message: its mount
+ * point (caller frees), or NULL. */
+static char *mount_sharing(dev_t devno, const char *target)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb =
+	    mnt_new_table_from_file("/proc/self/mountinfo");
+	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs;
+
+	while (tb && it && mnt_table_next_fs(tb, it, &fs) == 0)
+		if (mnt_fs_get_devno(fs) == devno && mnt_fs_get_target(fs) &&
+		    !mnt_fs_streq_target(fs, target))
+			return strdup(mnt_fs_get_target(fs));
+	return NULL;
+}
+
+/*
+ * cache=local, once mounted: did the kernel take fsc? NFS shares one superblock for every
+ * mount of the same filesystem of a server (unless nosharecache), and a superblock keeps
+ * the options of its first mount: after a mount without fsc, this one is read uncached,
+ * whatever it asked. Said, not failed: the volume works.
+ */
+static void nfs_cache_check(const struct plan *p)
+{
+	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
+	_cleanup_free_ char *other = NULL;
+	int r;
+
+	if (!p->opts.cache_local)
+		return;
+	r = dvol_mount_info_top(p->target, &mi);
+	if (r <= 0) {
+		log_debug_errno(r, "cache=local: cannot read the options of the mount on %s",
+				p->target);
+		return;
+	}
+	if (mi.fs_options && mnt_optstr_get_option(mi.fs_options, "fsc", NULL, NULL) == 0)
+		return;
+	other = mount_sharing(mi.devno, p->target);
+	if (other)
+		log_warning("WARNING: cache=local: %s on %s is read uncached: the kernel gave "
+			    "it the superblock of the mount on %s, of the same filesystem of that "
+			    "server, made without fsc (NFS shares one superblock per server "
+			    "filesystem, with the options of its first mount). Unmount that one "
+			    "or give it fsc too, or add nosharecache to this one",
+			    arg_spec, p->target, other);
+	else
+		log_warning("WARNING: cache=local: %s on %s is read uncached: the kernel "
+			    "mounted it without fsc (an NFS client built without FS-Cache?)",
+			    arg_spec, p->target);
 }
 
 /*
@@ -318,8 +371,10 @@ int act_nfs(struct plan *p)
 			       &last);
 	if (r == 0 && last.landed)
 		log_notice("the kernel mount of %s finished at its deadline", n->source);
-	if (r == 0)
+	if (r == 0) {
+		nfs_cache_check(p);
 		return 0;
+	}
 	if (last.next == DVOL_NFS_NEXT_TIMEOUT) {
 		log_error("cannot mount %s on %s: the server answered the probe, but the kernel "
 			  "mount (vers=%s) did not finish within %.1f s (mount-timeout=) and was "
