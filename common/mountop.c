@@ -171,6 +171,7 @@ void dvol_mount_info_done(struct dvol_mount_info *mi)
 	free(mi->root);
 	free(mi->fstype);
 	free(mi->options);
+	free(mi->fs_options);
 	*mi = (struct dvol_mount_info){0};
 }
 
@@ -198,7 +199,9 @@ static int mount_info_fill(struct libmnt_fs *fs, struct dvol_mount_info *ret)
 	DUP(root, mnt_fs_get_root);
 	DUP(fstype, mnt_fs_get_fstype);
 	DUP(options, mnt_fs_get_vfs_options);
+	DUP(fs_options, mnt_fs_get_fs_options);
 #undef DUP
+	ret->devno = mnt_fs_get_devno(fs);
 	ret->ro = mnt_fs_get_vfs_options(fs) &&
 		  mnt_optstr_get_option(mnt_fs_get_vfs_options(fs), "ro", NULL, NULL) == 0;
 	return 0;

@@ -37,7 +37,9 @@ struct dvol_mount_info {
 	char *source; /* device or server:/path */
 	char *root;   /* the folder of the source filesystem that is mounted */
 	char *fstype;
-	char *options; /* VFS options */
+	char *options;	  /* VFS options */
+	char *fs_options; /* the superblock's options */
+	dev_t devno;	  /* the superblock's device number */
 	bool ro;
 };
 void dvol_mount_info_done(struct dvol_mount_info *mi);

@@ -30,6 +30,8 @@ enum opt_type {
 	OPT_WRITER,
 	OPT_ON_CONFLICT,
 	OPT_LEASE_TIME,
+	OPT_CACHE,
+	OPT_CACHE_SIZE,
 };
 
 static const struct own_opt {
@@ -67,6 +69,11 @@ static const struct own_opt {
      offsetof(struct dvol_opts, wait_timeout_set)},
     {"lease-time", OPT_LEASE_TIME, offsetof(struct dvol_opts, lease_time_ms),
      offsetof(struct dvol_opts, lease_time_set)},
+    {"cache", OPT_CACHE, offsetof(struct dvol_opts, cache_local),
+     offsetof(struct dvol_opts, cache_set)},
+    {"cache-dir", OPT_MOUNTED, offsetof(struct dvol_opts, cache_dir), -1},
+    {"cache-size", OPT_CACHE_SIZE, offsetof(struct dvol_opts, cache_size),
+     offsetof(struct dvol_opts, cache_size_set)},
 };
 
 const char *dvol_fallback_to_string(enum dvol_fallback f)
@@ -79,6 +86,7 @@ void dvol_opts_done(struct dvol_opts *o)
 	free(o->mkfs);
 	free(o->source_mounted_at);
 	free(o->source_fs);
+	free(o->cache_dir);
 	free(o->vfs);
 	free(o->fs);
 	free(o->user);
@@ -159,7 +167,7 @@ static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, 
 		*(bool *)(base + d->offset) = true;
 		return 0;
 	}
-	if (d->type == OPT_MOUNTED && !v) {
+	if (d->type == OPT_MOUNTED && !v && d->set_offset >= 0) {
 		free(*(char **)(base + d->offset));
 		*(char **)(base + d->offset) = NULL;
 		*(bool *)(base + d->set_offset) = true;
@@ -254,6 +262,37 @@ static int set_own(struct dvol_opts *o, const struct own_opt *d, const char *v, 
 		if (r < 0 || dvol_lease_timing(*(uint64_t *)(base + d->offset), &t) < 0)
 			return *why = "is not the server's lease time (2s to 1h, like 90 or 10s)",
 			       -EINVAL;
+		break;
+	}
+	case OPT_CACHE:
+		if (strcmp(v, "local") == 0)
+			*(bool *)(base + d->offset) = true;
+		else if (strcmp(v, "none") == 0)
+			*(bool *)(base + d->offset) = false;
+		else
+			return *why = "is neither local nor none", -EINVAL;
+		break;
+	case OPT_CACHE_SIZE: {
+		size_t l = strlen(v);
+
+		o->cache_size_pct = l > 1 && v[l - 1] == '%';
+		if (o->cache_size_pct) {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(v, &end, 10);
+			if (errno || end != v + l - 1 || !isdigit((unsigned char)*v) || n < 1 ||
+			    n > 95)
+				return *why = "is not a share of the cache's volume (1% to 95%)",
+				       -EINVAL;
+			o->cache_size = n;
+		} else {
+			r = dvol_parse_size(v, &o->cache_size);
+			if (r < 0 || o->cache_size == 0)
+				return *why = "is not a size (like 200G) or a share (like 80%)",
+				       -EINVAL;
+		}
 		break;
 	}
 	case OPT_MOUNTED:
@@ -411,6 +450,11 @@ enum dvol_opts_why dvol_opts_check(const struct dvol_opts *o, enum dvol_vol vol,
 	}
 	if (why == DVOL_OPTS_OK)
 		why = check_writer(o, vol, &name);
+	if (why == DVOL_OPTS_OK && !o->cache_local && (o->cache_dir || o->cache_size_set))
+		why = DVOL_OPTS_CACHE_ALONE, name = o->cache_dir ? "cache-dir" : "cache-size";
+	else if (why == DVOL_OPTS_OK && o->cache_local && o->fs &&
+		 mnt_optstr_get_option(o->fs, "nofsc", NULL, NULL) == 0)
+		why = DVOL_OPTS_CACHE_NOFSC, name = "nofsc";
 	if (why == DVOL_OPTS_OK && o->fallback_size_set && !o->optional)
 		why = DVOL_OPTS_FALLBACK_ALONE, name = "fallback-size";
 	else if (why == DVOL_OPTS_OK && o->fallback_set && !o->optional)
@@ -464,6 +508,9 @@ enum dvol_opts_why dvol_optstr_check_kind(const char *optstr, enum dvol_vol vol,
 	    {"heal", 1u << DVOL_VOL_NFS},
 	    {"stripe", 1u << DVOL_VOL_LOCAL},
 	    {"count", 1u << DVOL_VOL_LOCAL},
+	    {"cache", 1u << DVOL_VOL_NFS},
+	    {"cache-dir", 1u << DVOL_VOL_NFS},
+	    {"cache-size", 1u << DVOL_VOL_NFS},
 	};
 	char *value = NULL;
 	size_t valsz = 0;
@@ -603,6 +650,18 @@ int dvol_opts_explain(enum dvol_opts_why why, const struct dvol_opts_words *w, c
 		    "back, so no takeover of '%s' could be bounded. "
 		    "'writer=exclusive' needs NFSv4: use vers=4.1 or 4.2",
 		    name, spec);
+		break;
+	case DVOL_OPTS_CACHE_ALONE:
+		(void)dvol_strextendf(&t, NULL,
+				      "option '%s=' says where the local read cache lives, and "
+				      "'cache=local' is not given",
+				      name);
+		break;
+	case DVOL_OPTS_CACHE_NOFSC:
+		(void)dvol_strextendf(&t, NULL,
+				      "options 'cache=local' and 'nofsc' do not go together: "
+				      "cache=local mounts '%s' with fsc; remove one",
+				      spec);
 		break;
 	case DVOL_OPTS_LOCAL_ON_NFS:
 		(void)dvol_strextendf(&t, NULL,

@@ -66,6 +66,16 @@ struct dvol_opts {
 	bool wait_timeout_set;
 	uint64_t lease_time_ms; /* lease-time=: the server's lease, which the client cannot read */
 	bool lease_time_set;
+	/* cache=local: NFS is mounted with fsc, read through the host's FS-Cache (fscache.h);
+	 * cache=none is the default. cache-dir= and cache-size= say where that cache lives
+	 * and how much of its volume it may take: the boot's ordering (dvol-generator) and
+	 * dvol-cachefilesd.service read them, not the mount itself. */
+	bool cache_local;
+	bool cache_set;
+	char *cache_dir;     /* normalized, absolute */
+	uint64_t cache_size; /* bytes, or per cent of the volume with cache_size_pct */
+	bool cache_size_pct;
+	bool cache_size_set;
 
 	unsigned long mflags; /* MS_* of the VFS options */
 	char *vfs;	      /* "ro,nosuid" ... */
@@ -109,6 +119,8 @@ enum dvol_opts_why {
 	DVOL_OPTS_WRITER_RO,	  /* writer=exclusive with ro: a reader needs no lease */
 	DVOL_OPTS_WRITER_NOLOCK,  /* writer=exclusive with nolock or local_lock=: host-local */
 	DVOL_OPTS_WRITER_V3,	  /* writer=exclusive with NFSv3: its locks have no lease */
+	DVOL_OPTS_CACHE_ALONE,	  /* cache-dir= or cache-size= without cache=local */
+	DVOL_OPTS_CACHE_NOFSC,	  /* cache=local with nofsc, or fsc=TAG of another cache */
 	_DVOL_OPTS_WHY_MAX,
 };
 

@@ -19,10 +19,13 @@
 #include "cleanup.h"
 #include "escape.h"
 #include "exitcode.h"
+#include "fdutil.h"
+#include "fscache.h"
 #include "gc.h"
 #include "gcconf.h"
 #include "json.h"
 #include "landlock.h"
+#include "parse.h"
 #include "log.h"
 #include "rootdir.h"
 #include "sandbox.h"
@@ -40,6 +43,9 @@ static char **arg_roots;
 static size_t arg_n_roots;
 static struct dvol_gc_budget arg_budget;
 static bool arg_budget_given;
+static const char *arg_fscache_dir;
+static const char *arg_cache_size;
+static const char *arg_output;
 
 static void help(void)
 {
@@ -57,6 +63,10 @@ static void help(void)
 	       "      --grace AGE      never touch what was used within AGE (default 1h)\n"
 	       "      --unmount-stale  detach dvol's NFS mounts that answer ESTALE\n"
 	       "      --config FILE    read FILE instead of %s/gc.conf and gc.d/*.conf\n"
+	       "      --fscache-conf DIR  write cachefilesd's configuration for a cache in DIR,\n"
+	       "                       limits from --cache-size and the roots' budgets there\n"
+	       "      --cache-size SIZE   the cache's share of its volume (200G or 80%%)\n"
+	       "      --output FILE    --fscache-conf: write FILE (replaced whole), not stdout\n"
 	       "  -v, --verbose        list every removal\n"
 	       "  -h, --help           this text\n"
 	       "  -V, --version\n"
@@ -77,7 +87,10 @@ static int parse_argv(int argc, char *argv[])
 		ARG_MIN_FREE,
 		ARG_GRACE,
 		ARG_UNMOUNT_STALE,
-		ARG_CONFIG
+		ARG_CONFIG,
+		ARG_FSCACHE_CONF,
+		ARG_CACHE_SIZE,
+		ARG_OUTPUT,
 	};
 	static const struct option longopts[] = {
 	    {"help", no_argument, NULL, 'h'},
@@ -92,6 +105,9 @@ static int parse_argv(int argc, char *argv[])
 	    {"grace", required_argument, NULL, ARG_GRACE},
 	    {"unmount-stale", no_argument, NULL, ARG_UNMOUNT_STALE},
 	    {"config", required_argument, NULL, ARG_CONFIG},
+	    {"fscache-conf", required_argument, NULL, ARG_FSCACHE_CONF},
+	    {"cache-size", required_argument, NULL, ARG_CACHE_SIZE},
+	    {"output", required_argument, NULL, ARG_OUTPUT},
 	    {},
 	};
 	const char *why;
@@ -122,6 +138,15 @@ static int parse_argv(int argc, char *argv[])
 			break;
 		case ARG_CONFIG:
 			arg_config = optarg;
+			break;
+		case ARG_FSCACHE_CONF:
+			arg_fscache_dir = optarg;
+			break;
+		case ARG_CACHE_SIZE:
+			arg_cache_size = optarg;
+			break;
+		case ARG_OUTPUT:
+			arg_output = optarg;
 			break;
 		case ARG_ROOT:
 			n = reallocarray(arg_roots, arg_n_roots + 1, sizeof(*n));
@@ -156,6 +181,15 @@ static int parse_argv(int argc, char *argv[])
 		_cleanup_free_ char *a = dvol_escape_shown(argv[optind], 256);
 
 		log_error("unexpected argument '%s'", a ?: "?");
+		return -EINVAL;
+	}
+	if ((arg_cache_size || arg_output) && !arg_fscache_dir) {
+		log_error("--cache-size and --output go with --fscache-conf");
+		return -EINVAL;
+	}
+	if (arg_fscache_dir && (arg_dry_run || arg_json || arg_unmount_stale || arg_n_roots)) {
+		log_error("--fscache-conf only reads the configured roots: it takes none of "
+			  "--dry-run, --json, --unmount-stale, --root");
 		return -EINVAL;
 	}
 	if (arg_budget_given && arg_n_roots == 0) {
@@ -590,6 +624,147 @@ static int walk_one(struct root_run *rr, json_object *jroots)
 	return r;
 }
 
+/* Is folder A the same as B, or inside it? Both canonical. */
+static bool path_within(const char *a, const char *b)
+{
+	size_t l = strlen(b);
+
+	return strncmp(a, b, l) == 0 && (a[l] == 0 || a[l] == '/' || (l == 1 && b[0] == '/'));
+}
+
+/* cache-size=: a size, or a share of the volume (1% to 95%), as mount.dvol reads it. */
+static int parse_cache_size(const char *v, struct dvol_fscache_in *in)
+{
+	size_t l = strlen(v);
+	char *end;
+	unsigned long n;
+
+	if (l > 1 && v[l - 1] == '%') {
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || end != v + l - 1 || v[0] < '0' || v[0] > '9' || n < 1 || n > 95)
+			return -EINVAL;
+		in->cache_size = n;
+		in->cache_size_pct = true;
+		return 0;
+	}
+	return dvol_parse_size(v, &in->cache_size) < 0 || in->cache_size == 0 ? -EINVAL : 0;
+}
+
+/*
+ * --fscache-conf DIR: cachefilesd's configuration for the host's FS-Cache in DIR, with
+ * culling limits from --cache-size and from the budgets of the configured roots that lie
+ * on DIR's filesystem. DIR is made (0700) if its parent is there. A cache inside a root,
+ * or a root inside the cache, is refused: dvol-gc would remove the cache's files behind
+ * cachefilesd's back, or count them against a budget they are not part of.
+ */
+static int fscache_conf(enum dvol_fail *ret_fail)
+{
+	_cleanup_(dvol_gc_conf_done) struct dvol_gc_conf conf = {0};
+	_cleanup_free_ char *dir = NULL, *text = NULL, *tmp = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	struct dvol_fscache_in in = {0};
+	struct dvol_fscache_limits l;
+	struct statvfs sv;
+	struct stat st;
+	const char *why;
+	int r;
+
+	*ret_fail = DVOL_FAIL_USAGE;
+	if (arg_cache_size && parse_cache_size(arg_cache_size, &in) < 0)
+		return log_error("--cache-size=%s is not a size (like 200G) or a share of the "
+				 "cache's volume (1%% to 95%%)",
+				 arg_cache_size),
+		       -EINVAL;
+	if (!arg_fscache_dir[0])
+		return log_error("--fscache-conf: no cache folder is set. dvol-generator sets it "
+				 "from fstab's cache=local lines (cache-dir=, or fscache/ on the "
+				 "nvme:instance-store mount); see mount.dvol(8)"),
+		       -EINVAL;
+	if (arg_fscache_dir[0] != '/')
+		return log_error("--fscache-conf=%s: the cache's folder must be an absolute path",
+				 arg_fscache_dir),
+		       -EINVAL;
+	r = load_config(&conf);
+	if (r < 0)
+		return r;
+
+	*ret_fail = DVOL_FAIL_TARGET;
+	if (mkdir(arg_fscache_dir, 0700) < 0 && errno != EEXIST)
+		return log_error_errno(-errno,
+				       "cannot make the cache's folder %s (is its volume mounted?)",
+				       arg_fscache_dir);
+	dir = realpath(arg_fscache_dir, NULL);
+	if (!dir || stat(dir, &st) < 0 || statvfs(dir, &sv) < 0)
+		return log_error_errno(-errno, "cannot look at the cache's folder %s",
+				       arg_fscache_dir);
+	if (!S_ISDIR(st.st_mode))
+		return log_error("the cache's folder %s is not a folder", dir), -ENOTDIR;
+	in.fs_bytes = (uint64_t)sv.f_blocks * sv.f_frsize;
+
+	for (size_t i = 0; i < conf.n_roots; i++) {
+		const struct dvol_gc_root_conf *rc = &conf.roots[i];
+		_cleanup_free_ char *root = realpath(rc->path, NULL);
+		struct stat rst;
+
+		/* A root not there yet is taken as written: it may come. */
+		if (!root && !(root = strdup(rc->path)))
+			return log_error_errno(-ENOMEM, "out of memory");
+		if (path_within(dir, root) || path_within(root, dir)) {
+			*ret_fail = DVOL_FAIL_USAGE;
+			return log_error("the cache's folder %s and dvol-gc's root %s (%s:%u) lie "
+					 "one inside the other: dvol-gc would remove cache files "
+					 "behind cachefilesd, or count them against the root's "
+					 "budget. Put the cache in a folder of its own",
+					 dir, root, rc->file ? rc->file : "--root", rc->line),
+			       -EINVAL;
+		}
+		/* ...and holds nothing yet: its run reports it. */
+		if (stat(root, &rst) < 0 || rst.st_dev != st.st_dev)
+			continue;
+		if (rc->budget.has_max_size)
+			in.budgets_bytes += rc->budget.max_size;
+		if (rc->budget.has_min_free) {
+			uint64_t pct =
+			    rc->budget.min_free_ppm
+				? (rc->budget.min_free + 9999) / 10000
+				: (rc->budget.min_free * 100 + in.fs_bytes - 1) / in.fs_bytes;
+
+			if (pct > in.gc_min_free_pct)
+				in.gc_min_free_pct = pct > 100 ? 100 : (unsigned)pct;
+		}
+	}
+	r = dvol_fscache_limits(&in, &l, &why);
+	if (r < 0) {
+		*ret_fail = DVOL_FAIL_USAGE;
+		return log_error("the cache in %s: %s; give a smaller --cache-size, or smaller "
+				 "budgets",
+				 dir, why),
+		       r;
+	}
+	r = dvol_fscache_conf(dir, &l, &text);
+	if (r < 0)
+		return log_error_errno(r,
+				       "the cache's folder %s cannot be named in "
+				       "cachefilesd.conf",
+				       dir);
+	log_info("FS-Cache in %s: culling below %u%% free (run %u%%, stop %u%%)%s%s", dir, l.cull,
+		 l.run, l.stop, in.budgets_bytes ? "; dvol-gc's budgets on it count" : "",
+		 in.gc_min_free_pct ? "; dvol-gc's min-free= counts" : "");
+	if (!arg_output)
+		return fputs(text, stdout) < 0 || fflush(stdout) ? -EIO : 0;
+	if (asprintf(&tmp, "%s.new", arg_output) < 0)
+		return log_error_errno(-ENOMEM, "out of memory");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || dvol_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0 ||
+	    rename(tmp, arg_output) < 0) {
+		r = -errno;
+		(void)unlink(tmp);
+		return log_error_errno(r, "cannot write %s", arg_output);
+	}
+	return 0;
+}
+
 /* Exit: 0; 1 (DVOL_FAIL_USAGE, DVOL_FAIL_INCOMPLETE) for a configuration error or a root not
  * walked whole; 2 (DVOL_FAIL_TARGET, DVOL_FAIL_SYSTEM) when a root or the stale pass failed. */
 static int run(enum dvol_fail *ret_fail)
@@ -669,6 +844,20 @@ int main(int argc, char *argv[])
 		return dvol_exit_code(DVOL_FAIL_USAGE, r);
 	}
 
+	if (arg_fscache_dir) {
+		r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
+		if (r >= 0)
+			r = fscache_conf(&fail);
+		free(arg_roots);
+		return dvol_exit_code(fail, r);
+	}
+	if (arg_fscache_dir) {
+		r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH);
+		if (r >= 0)
+			r = fscache_conf(&fail);
+		free(arg_roots);
+		return dvol_exit_code(fail, r);
+	}
 	r = dvol_sandbox_enter(arg_dry_run ? DVOL_SB_STDIO | DVOL_SB_RPATH
 			       : arg_unmount_stale
 				   ? DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_WPATH | DVOL_SB_MOUNT

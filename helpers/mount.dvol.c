@@ -43,6 +43,7 @@ static void plan_done(struct plan *p)
 {
 	dvol_nfs_target_done(&p->nfs.probe);
 	dvol_nfs_mopts_done(&p->nfs.mopts);
+	free(p->nfs.cache_name);
 	free(p->nfs.source);
 	free(p->nfs.tried);
 	dvol_nfs_tries_done(p->nfs.tries, p->nfs.n_tries);

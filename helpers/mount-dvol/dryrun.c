@@ -202,6 +202,12 @@ static void plan_rows_nfs(const struct plan *p, struct rows *t)
 		    p->opts.vfs ? p->opts.vfs : "", n->tries[i].data);
 	row(t, "deadline:", "the kernel mount within %.1f s (mount-timeout=), then stopped",
 	    n->mount_timeout_ms / 1000.0);
+	if (p->opts.cache_local)
+		row(t, "cache:", "local: mounted with fsc; %s%s%s",
+		    n->cache_active
+			? "FS-Cache cache '"
+			: "no FS-Cache cache is active: reads go to the server until one starts",
+		    n->cache_active ? n->cache_name : "", n->cache_active ? "' is active" : "");
 	if (p->opts.writer_exclusive)
 		row(t, "writer:",
 		    "exclusive: mounted in %s first, put on %s read-only (move_mount), made "

@@ -53,6 +53,8 @@ struct plan_nfs {
 	uint64_t mount_timeout_ms;	/* the kernel mount's deadline */
 	int probe_fd;			/* the probe process's result, read end */
 	char *tried;			/* the kernel mounts that failed, in words */
+	bool cache_active;		/* cache=local: a FS-Cache cache was active */
+	char *cache_name;		/* ...its name (fscache.h) */
 };
 
 /* nvme:instance-store with several members: each one found, locked, judged. */

@@ -17,7 +17,9 @@
 
 #include "cleanup.h"
 #include "fdutil.h"
+#include "fscache.h"
 #include "heal.h"
+#include "libmount-util.h"
 #include "mountop.h"
 #include "log.h"
 #include "probechild.h"
@@ -52,6 +54,95 @@ static void nfs_log_failure(const struct plan *p)
 		  p->nfs.attempts > 1 ? "; probed again until retry= ran out" : "");
 	log_error("tried: %s; answered: %s; nothing was mounted", tried ? tried : "?",
 		  summary ? summary : "?");
+}
+
+/*
+ * cache=local: fsc for the kernel, and whether the host's cache is there to use it. A
+ * mount with fsc and no active cache reads from the server, as one without fsc would:
+ * the volume still mounts, and says so (the cache is the host's, started by
+ * dvol-cachefilesd.service on its own volume, and may come later).
+ */
+static int nfs_cache_prepare(struct plan *p)
+{
+	struct plan_nfs *n = &p->nfs;
+	_cleanup_close_ int fd = -EBADF;
+	char buf[4096];
+	ssize_t l = -1;
+
+	if (!p->opts.cache_local)
+		return 0;
+	if (mnt_optstr_get_option(n->mopts.rest, "fsc", NULL, NULL) != 0 &&
+	    mnt_optstr_append_option(&n->mopts.rest, "fsc", NULL) < 0)
+		return log_error_errno(-ENOMEM, "out of memory");
+	fd = open(DVOL_FSCACHE_PROC, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		l = read(fd, buf, sizeof(buf) - 1);
+	if (l >= 0)
+		buf[l] = 0;
+	n->cache_active = dvol_fscache_active(l >= 0 ? buf : NULL, &n->cache_name);
+	if (!n->cache_active)
+		log_warning("WARNING: cache=local: no FS-Cache cache is active on this host (%s: "
+			    "%s), so %s is read from its server, uncached, until one starts. "
+			    "Start dvol-cachefilesd.service (its cache volume must be mounted; "
+			    "see mount.dvol(8))",
+			    DVOL_FSCACHE_PROC,
+			    fd < 0  ? strerror(errno)
+			    : l < 0 ? strerror(errno)
+				    : "none is active",
+			    arg_spec);
+	return 0;
+}
+
+/* Another mount of the superblock DEVNO than the one on TARGET, for a message: its mount
+ * point (caller frees), or NULL. */
+static char *mount_sharing(dev_t devno, const char *target)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb =
+	    mnt_new_table_from_file("/proc/self/mountinfo");
+	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs;
+
+	while (tb && it && mnt_table_next_fs(tb, it, &fs) == 0)
+		if (mnt_fs_get_devno(fs) == devno && mnt_fs_get_target(fs) &&
+		    !mnt_fs_streq_target(fs, target))
+			return strdup(mnt_fs_get_target(fs));
+	return NULL;
+}
+
+/*
+ * cache=local, once mounted: did the kernel take fsc? NFS shares one superblock for every
+ * mount of the same filesystem of a server (unless nosharecache), and a superblock keeps
+ * the options of its first mount: after a mount without fsc, this one is read uncached,
+ * whatever it asked. Said, not failed: the volume works.
+ */
+static void nfs_cache_check(const struct plan *p)
+{
+	_cleanup_(dvol_mount_info_done) struct dvol_mount_info mi = {0};
+	_cleanup_free_ char *other = NULL;
+	int r;
+
+	if (!p->opts.cache_local)
+		return;
+	r = dvol_mount_info_top(p->target, &mi);
+	if (r <= 0) {
+		log_debug_errno(r, "cache=local: cannot read the options of the mount on %s",
+				p->target);
+		return;
+	}
+	if (mi.fs_options && mnt_optstr_get_option(mi.fs_options, "fsc", NULL, NULL) == 0)
+		return;
+	other = mount_sharing(mi.devno, p->target);
+	if (other)
+		log_warning("WARNING: cache=local: %s on %s is read uncached: the kernel gave "
+			    "it the superblock of the mount on %s, of the same filesystem of that "
+			    "server, made without fsc (NFS shares one superblock per server "
+			    "filesystem, with the options of its first mount). Unmount that one "
+			    "or give it fsc too, or add nosharecache to this one",
+			    arg_spec, p->target, other);
+	else
+		log_warning("WARNING: cache=local: %s on %s is read uncached: the kernel "
+			    "mounted it without fsc (an NFS client built without FS-Cache?)",
+			    arg_spec, p->target);
 }
 
 /*
@@ -97,7 +188,7 @@ int nfs_prepare(struct plan *p)
 	}
 	t->port = n->mopts.port;
 	t->want = n->mopts.vers;
-	return 0;
+	return nfs_cache_prepare(p);
 }
 
 /* In the probe process, which has only stderr: why it stopped, and why it goes on. */
@@ -280,8 +371,10 @@ int act_nfs(struct plan *p)
 			       &last);
 	if (r == 0 && last.landed)
 		log_notice("the kernel mount of %s finished at its deadline", n->source);
-	if (r == 0)
+	if (r == 0) {
+		nfs_cache_check(p);
 		return 0;
+	}
 	if (last.next == DVOL_NFS_NEXT_TIMEOUT) {
 		log_error("cannot mount %s on %s: the server answered the probe, but the kernel "
 			  "mount (vers=%s) did not finish within %.1f s (mount-timeout=) and was "

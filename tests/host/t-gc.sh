@@ -309,4 +309,49 @@ kill -CONT "$gpid"
 wait "$gpid"
 check "...and it went on to remove the file" test ! -e "$R/f"
 
+# --- --fscache-conf: cachefilesd's limits from the cache's share and the budgets beside it ----
+F=$T/fsc
+mkdir -p "$F"
+# conf_has LINE...: the last command's output has each LINE, whole.
+conf_has() { for l; do printf '%s\n' "$OUT" | grep -qxF -- "$l" || return 1; done; }
+mount -t tmpfs -o size=100M dvol-test-fsc "$F"
+printf '%s\n' "$F/models - max-size=20M" "$T/elsewhere - max-size=1G" >"$T/fsc.conf"
+mkdir -p "$F/models" "$T/elsewhere"
+expect_rc 0 "--fscache-conf, no share given: runs" dvol-gc --config "$T/fsc.conf" --fscache-conf "$F/cache"
+check "...the cache's folder was made, 0700" test "$(stat -c %a "$F/cache")" = 700
+check "...dir, and cachefilesd's usual limits" \
+	conf_has "dir $F/cache" "brun 10%" "bcull 7%" "bstop 4%" "frun 10%" "fcull 7%" "fstop 4%"
+expect_rc 0 "--cache-size 50%: runs" dvol-gc --config "$T/fsc.conf" --fscache-conf "$F/cache" --cache-size 50%
+# 100M: 50M of cache and the 20M budget of the root on the same filesystem leave 30M; the
+# 1G budget of a root on another filesystem does not count.
+check "...culling starts where the cache passes its share: 31% free" \
+	conf_has "bcull 31%" "brun 34%" "bstop 28%" "fcull 31%"
+expect_rc 0 "--cache-size 40M: the same in bytes" dvol-gc --config "$T/fsc.conf" --fscache-conf "$F/cache" --cache-size 40M
+check "...41% free" conf_has "bcull 41%"
+printf '%s\n' "$F/models - max-size=20M,min-free=60%" >"$T/fsc-free.conf"
+expect_rc 0 "a root's min-free=60% on the same filesystem: runs" dvol-gc --config "$T/fsc-free.conf" --fscache-conf "$F/cache"
+check "...the cache gives way first: culling below 61%" conf_has "bcull 61%"
+expect_rc 1 "--cache-size 80% beside a 20M budget: exit 1" dvol-gc --config "$T/fsc.conf" --fscache-conf "$F/cache" --cache-size 80%
+expect_msg "cache-size= and the max-size= budgets of dvol-gc's roots on the same filesystem leave less than 5% of it free" "...saying why"
+printf '%s\n' "$F - max-size=20M" >"$T/fsc-over.conf"
+expect_rc 1 "the cache inside a root: refused" dvol-gc --config "$T/fsc-over.conf" --fscache-conf "$F/cache"
+expect_msg "the cache's folder $F/cache and dvol-gc's root $F .* lie one inside the other" "...naming both"
+check "...and nothing written" sh -c "[ -z '$OUT' ]"
+printf '%s\n' "$F/cache/sub - max-size=1M" >"$T/fsc-under.conf"
+expect_rc 1 "a root inside the cache: refused" dvol-gc --config "$T/fsc-under.conf" --fscache-conf "$F/cache"
+ln -s "$F" "$T/fsc-link"
+expect_rc 1 "...also when the cache is named through a symlink" dvol-gc --config "$T/fsc-over.conf" --fscache-conf "$T/fsc-link/cache"
+expect_rc 0 "--output: written whole" dvol-gc --config "$T/fsc.conf" --fscache-conf "$F/cache" --output "$T/cachefilesd.conf"
+check "...the file, and no temporary left" sh -c "grep -qxF 'dir $F/cache' '$T/cachefilesd.conf' && [ ! -e '$T/cachefilesd.conf.new' ]"
+ln -s "$T/victim" "$T/out-link.new"
+expect_rc 2 "--output whose temporary is a planted symlink: refused" dvol-gc --config "$T/fsc.conf" --fscache-conf "$F/cache" --output "$T/out-link"
+check "...nothing written through it" test ! -e "$T/victim"
+expect_rc 1 "--cache-size without --fscache-conf: usage" dvol-gc --cache-size 10G
+expect_rc 1 "--fscache-conf with --root: usage" dvol-gc --fscache-conf "$F/cache" --root "$T" --max-size 1G
+expect_rc 1 "--cache-size 96%: usage" dvol-gc --config "$T/fsc.conf" --fscache-conf "$F/cache" --cache-size 96%
+expect_rc 1 "a relative cache folder: usage" dvol-gc --config "$T/fsc.conf" --fscache-conf cache
+expect_rc 2 "a cache folder whose parent is not there (its volume not mounted): exit 2" dvol-gc --config "$T/fsc.conf" --fscache-conf "$T/not-mounted/cache"
+expect_msg "cannot make the cache's folder $T/not-mounted/cache \\(is its volume mounted\\?\\)" "...saying so"
+umount "$F"
+
 done_testing

@@ -187,6 +187,31 @@ expect_rc 0 "no mount-timeout=: 10 probe timeouts" \
 check "...20.0 s" sh -c "echo '$OUT' | grep -q 'deadline: the kernel mount within 20.0 s'"
 expect_rc 1 "mount-timeout=soon: usage" in_ns "$NS" mount -t dvol nfs://127.0.0.1:20520/m "$M" -o mount-timeout=soon
 
+# --- cache=local: fsc for the kernel, and the host's cache said when there is none ---------------
+# This kernel has no FS-Cache (no /proc/fs/fscache): the mount goes on uncached, and says so.
+expect_rc 0 "cache=local: the plan mounts with fsc" \
+	in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o cache=local,vers=4.2,nconnect=2
+check "...fsc after the user's options, and cache= itself never reaches the kernel" \
+	sh -c "echo '$OUT' | grep -qF '\"vers=4.2,addr=127.0.0.1,port=20520,nconnect=2,fsc\"' && ! echo '$OUT' | grep 'mount(' | grep -q cache"
+if [ -e /proc/fs/fscache/caches ] && grep -q ' A ' /proc/fs/fscache/caches; then
+	skip "...no cache active: this host has one"
+else
+	check "...the plan says no cache is active" sh -c "echo '$OUT' | grep -q '^cache: *local: mounted with fsc; no FS-Cache cache is active'"
+	expect_msg "WARNING: cache=local: no FS-Cache cache is active on this host .*, so nfs://127.0.0.1:20520/m is read from its server, uncached" "...and warns, naming the volume"
+fi
+expect_rc 0 "cache=local with fsc given too: fsc once" \
+	in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o fsc,cache=local,vers=4.2
+check "...one fsc" sh -c "echo '$OUT' | grep -qF '\"vers=4.2,addr=127.0.0.1,port=20520,fsc\"'"
+expect_rc 1 "cache=local with nofsc: usage" in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o cache=local,nofsc
+expect_msg "options 'cache=local' and 'nofsc' do not go together" "...naming both"
+expect_rc 1 "cache-size= without cache=local: usage" in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o cache-size=10G
+expect_msg "option 'cache-size=' says where the local read cache lives, and 'cache=local' is not given" "...saying what is missing"
+expect_rc 1 "cache-dir=relative: usage" in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o cache=local,cache-dir=fscache
+expect_rc 1 "cache=local on a folder: usage, an NFS export's option" mount -f -t dvol "$T" "$M" -o cache=local
+expect_msg "option 'cache' does not apply to a folder" "...saying so"
+expect_rc 0 "cache=none: no fsc" in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o cache=none,vers=4.2
+check "...and no cache row" sh -c "! echo '$OUT' | grep -q 'fsc' && ! echo '$OUT' | grep -q '^cache:'"
+
 # --- a name server that never answers: the name is resolved within probe-timeout= --------------
 check "a name server that never answers, in $NS" hung_resolver "$NS"
 start=$(date +%s.%N)

@@ -480,6 +480,77 @@ static void test_writer_check(void **state)
 	}
 }
 
+static void test_cache(void **state)
+{
+	static const struct {
+		const char *optstr;
+		int parse; /* dvol_opts_parse()'s answer */
+		enum dvol_opts_why want;
+		const char *name;
+		bool local;
+		const char *dir;
+		uint64_t size;
+		bool pct;
+	} t[] = {
+	    {"cache=local", 0, DVOL_OPTS_OK, NULL, true, NULL, 0, false},
+	    {"cache=none", 0, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	    {"cache=local,cache=none", 0, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	    {"cache=local,cache-dir=/mnt/scratch//fscache/", 0, DVOL_OPTS_OK, NULL, true,
+	     "/mnt/scratch/fscache", 0, false},
+	    {"cache=local,cache-size=200G", 0, DVOL_OPTS_OK, NULL, true, NULL, 200ULL << 30, false},
+	    {"cache=local,cache-size=80%", 0, DVOL_OPTS_OK, NULL, true, NULL, 80, true},
+	    {"cache=local,fsc", 0, DVOL_OPTS_OK, NULL, true, NULL, 0, false},
+	    {"cache=local,nofsc", 0, DVOL_OPTS_CACHE_NOFSC, "nofsc", true, NULL, 0, false},
+	    {"cache-dir=/mnt/c", 0, DVOL_OPTS_CACHE_ALONE, "cache-dir", false, "/mnt/c", 0, false},
+	    {"cache=none,cache-size=1G", 0, DVOL_OPTS_CACHE_ALONE, "cache-size", false, NULL,
+	     1ULL << 30, false},
+	    {"cache=remote", -EINVAL, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	    {"cache", -EINVAL, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	    {"cache=local,cache-dir", -EINVAL, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	    {"cache=local,cache-dir=relative", -EINVAL, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	    {"cache=local,cache-dir=/a/../b", -EINVAL, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	    {"cache=local,cache-size=0", -EINVAL, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	    {"cache=local,cache-size=0%", -EINVAL, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	    {"cache=local,cache-size=96%", -EINVAL, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	    {"cache=local,cache-size=%", -EINVAL, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	    {"cache=local,cache-size=5x%", -EINVAL, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	    {"cache=local,cache-size=-1%", -EINVAL, DVOL_OPTS_OK, NULL, false, NULL, 0, false},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		struct dvol_opts o = {0};
+		const char *name = "unset";
+
+		print_message("case %zu: %s\n", i, t[i].optstr);
+		assert_int_equal(dvol_opts_parse(t[i].optstr, &o, NULL, NULL), t[i].parse);
+		if (t[i].parse < 0)
+			continue;
+		assert_int_equal(dvol_opts_check(&o, DVOL_VOL_NFS, false, &name), t[i].want);
+		if (t[i].name)
+			assert_string_equal(name, t[i].name);
+		assert_int_equal(o.cache_local, t[i].local);
+		if (t[i].dir)
+			assert_string_equal(o.cache_dir, t[i].dir);
+		else
+			assert_null(o.cache_dir);
+		assert_int_equal(o.cache_size, t[i].size);
+		assert_int_equal(o.cache_size_pct, t[i].pct);
+		/* the options are dvol's own: nothing of them goes to the kernel */
+		assert_true(!o.fs || !strstr(o.fs, "cache"));
+		dvol_opts_done(&o);
+	}
+	/* an NFS export's option only */
+	static const enum dvol_vol others[] = {DVOL_VOL_BIND, DVOL_VOL_LOCAL};
+
+	for (size_t i = 0; i < ELEMENTSOF(others); i++) {
+		const char *name = NULL;
+
+		assert_int_equal(dvol_optstr_check_kind("cache=local", others[i], &name),
+				 DVOL_OPTS_FOREIGN);
+		assert_string_equal(name, "cache");
+	}
+}
+
 static void test_degraded_reason(void **state)
 {
 	static const struct {
@@ -600,6 +671,8 @@ static void test_explain(void **state)
 	    {DVOL_OPTS_WRITER_RO, {"'writer=exclusive' and 'ro'", "needs no writer's lease"}},
 	    {DVOL_OPTS_WRITER_NOLOCK, {"option 'NAME' keeps locks on this host", "'SRC' too"}},
 	    {DVOL_OPTS_WRITER_V3, {"option 'NAME' asks for NFSv3", "takeover of 'SRC'"}},
+	    {DVOL_OPTS_CACHE_ALONE, {"option 'NAME='", "'cache=local' is not given"}},
+	    {DVOL_OPTS_CACHE_NOFSC, {"'cache=local' and 'nofsc'", "'SRC' with fsc"}},
 	};
 	const struct dvol_opts_words w = {.name = "NAME",
 					  .spec = "SRC",
@@ -645,6 +718,7 @@ int main(void)
 	    cmocka_unit_test(test_gate_options),
 	    cmocka_unit_test(test_writer_options),
 	    cmocka_unit_test(test_writer_check),
+	    cmocka_unit_test(test_cache),
 	    cmocka_unit_test(test_degraded_reason),
 	    cmocka_unit_test(test_check_kind),
 	    cmocka_unit_test(test_check_setup),
