@@ -14,6 +14,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +26,12 @@
 
 #include "cleanup.h"
 #include "fdutil.h"
+#include "fscache.h"
+#include "options.h"
 #include "libmount-util.h"
 #include "log.h"
 #include "sandbox.h"
+#include "spec.h"
 #include "unitname.h"
 #include "volumes.h"
 #include "warm.h"
@@ -42,14 +46,14 @@
 /* Generators run before the journal: stderr is all there is (systemd passes it to kmsg). */
 #define gen_log(...) fprintf(stderr, "dvol-generator: " __VA_ARGS__)
 
-/* DIR/UNIT.d/50-dvol.conf holding TEXT; a failure is said here. 0, or 1 for the exit code. */
-static int write_dropin(const char *dir, const char *unit, const char *text)
+/* DIR/UNIT.d/NAME holding TEXT; a failure is said here. 0, or 1 for the exit code. */
+static int write_dropin_named(const char *dir, const char *unit, const char *name, const char *text)
 {
 	_cleanup_free_ char *d = NULL, *p = NULL;
 	_cleanup_close_ int fd = -EBADF;
 	int r = 0;
 
-	if (asprintf(&d, "%s/%s.d", dir, unit) < 0 || asprintf(&p, "%s/50-dvol.conf", d) < 0)
+	if (asprintf(&d, "%s/%s.d", dir, unit) < 0 || asprintf(&p, "%s/%s", d, name) < 0)
 		r = -ENOMEM;
 	else if ((mkdir(d, 0755) < 0 && errno != EEXIST) ||
 		 (fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
@@ -61,6 +65,12 @@ static int write_dropin(const char *dir, const char *unit, const char *text)
 		return 1;
 	}
 	return 0;
+}
+
+/* DIR/UNIT.d/50-dvol.conf holding TEXT. */
+static int write_dropin(const char *dir, const char *unit, const char *text)
+{
+	return write_dropin_named(dir, unit, "50-dvol.conf", text);
 }
 
 /* The volumes file; dvol-volumes refuses the whole file for one bad line: say so at boot,
@@ -347,6 +357,133 @@ static int generate_fstab_line(const char *dir, const char *fstab, struct libmnt
 	return r;
 }
 
+/* The target of fstab's dvol line for nvme:instance-store, or NULL. */
+static const char *instance_store_target(struct libmnt_table *tb)
+{
+	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs;
+
+	while (it && mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *type = mnt_fs_get_fstype(fs), *src = mnt_fs_get_source(fs);
+		const char *t = mnt_fs_get_target(fs);
+		struct dvol_spec spec = {0};
+		const char *why = NULL;
+		bool is;
+
+		if (!type || strcmp(type, "dvol") != 0 || !src || !t || t[0] != '/')
+			continue;
+		is = dvol_spec_parse(src, &spec, &why) == 0 &&
+		     spec.kind == DVOL_SPEC_NVME_INSTANCE_STORE;
+		dvol_spec_done(&spec);
+		if (is)
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * cache=local: the host's one FS-Cache, from fstab's NFS lines that ask for it. The first
+ * such line's cache-dir= (default: fscache/ on the instance store's mount) and cache-size=
+ * set up dvol-cachefilesd.service, which waits for that folder's mounts; each such line's
+ * mount unit wants it and comes after it. A later line that names another cache is said
+ * and follows the first. With no folder at all, the lines mount uncached (mount.dvol says
+ * so) and nothing is ordered. 0, or 1 for the exit code.
+ */
+static int generate_cache(const char *dir, const char *fstab, struct libmnt_table *tb)
+{
+	_cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	_cleanup_free_ char *cache_dir = NULL, *cache_size = NULL, *svc = NULL;
+	_cleanup_free_ char *env_dir = NULL, *env_args = NULL, *req = NULL, *e1 = NULL, *e2 = NULL;
+	const char *first = NULL;
+	struct libmnt_fs *fs;
+	int rc = 0;
+
+	while (it && mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *type = mnt_fs_get_fstype(fs), *src = mnt_fs_get_source(fs);
+		const char *target = mnt_fs_get_target(fs);
+		_cleanup_(dvol_opts_done) struct dvol_opts o = {0};
+		_cleanup_(dvol_spec_done) struct dvol_spec spec = {0};
+		_cleanup_free_ char *d = NULL, *size = NULL, *unit = NULL, *text = NULL,
+				    *esc = NULL;
+		const char *why = NULL;
+
+		/* A newline would end a drop-in's comment (dvol_gen_line refuses it too). */
+		if (!type || strcmp(type, "dvol") != 0 || !src || !target || strchr(target, '\n') ||
+		    dvol_spec_parse(src, &spec, &why) < 0 || spec.kind != DVOL_SPEC_NFS ||
+		    dvol_opts_parse(mnt_fs_get_options(fs), &o, NULL, &why) < 0 || !o.cache_local)
+			continue;
+		if (o.cache_dir)
+			d = strdup(o.cache_dir);
+		else if (instance_store_target(tb) &&
+			 asprintf(&d, "%s/%s",
+				  strcmp(instance_store_target(tb), "/") == 0
+				      ? ""
+				      : instance_store_target(tb),
+				  DVOL_FSCACHE_SUBDIR) < 0)
+			d = NULL;
+		if (o.cache_size_set &&
+		    asprintf(&size, o.cache_size_pct ? "%" PRIu64 "%%" : "%" PRIu64, o.cache_size) <
+			0)
+			return 1;
+		if (d && strchr(d, '\n')) {
+			gen_log("%s: the dvol line for %s names a cache folder with a newline: it "
+				"mounts uncached\n",
+				fstab, target);
+			continue;
+		}
+		if (!d) {
+			gen_log("%s: the dvol line for %s asks for cache=local, and names no "
+				"cache-dir= while no nvme:instance-store line is there to hold the "
+				"cache: it mounts uncached\n",
+				fstab, target);
+			continue;
+		}
+		if (!first) {
+			first = target;
+			cache_dir = TAKE_PTR(d);
+			cache_size = TAKE_PTR(size);
+		} else if (strcmp(d, cache_dir) != 0 ||
+			   (size ? !cache_size || strcmp(size, cache_size) : !!cache_size))
+			gen_log("%s: the dvol line for %s names another cache (%s%s%s) than the "
+				"line for %s (%s%s%s); a host has one: it uses the first\n",
+				fstab, target, d, size ? ", cache-size=" : "", size ? size : "",
+				first, cache_dir, cache_size ? ", cache-size=" : "",
+				cache_size ? cache_size : "");
+		if (dvol_unit_path_escape(target, &esc) < 0 ||
+		    asprintf(&unit, "%s.mount", esc) < 0 ||
+		    asprintf(
+			&text,
+			"# Written by dvol-generator for the dvol NFS line of %s (cache=local):\n"
+			"# the host's FS-Cache first; without it, the line mounts uncached.\n"
+			"[Unit]\n"
+			"Wants=dvol-cachefilesd.service\n"
+			"After=dvol-cachefilesd.service\n",
+			target) < 0)
+			return 1;
+		if (write_dropin_named(dir, unit, "51-dvol-cache.conf", text))
+			rc = 1;
+	}
+	if (!cache_dir)
+		return rc;
+	if (asprintf(&env_dir, "DVOL_FSCACHE_DIR=%s", cache_dir) < 0 ||
+	    (cache_size &&
+	     asprintf(&env_args, "DVOL_FSCACHE_ARGS=--cache-size=%s", cache_size) < 0) ||
+	    dvol_unit_setting_escape(cache_dir, true, &req) < 0 ||
+	    dvol_unit_setting_escape(env_dir, true, &e1) < 0 ||
+	    (env_args && dvol_unit_setting_escape(env_args, true, &e2) < 0) ||
+	    asprintf(&svc,
+		     "# Written by dvol-generator: the cache of fstab's cache=local lines (the\n"
+		     "# first, %s), on the volume that holds it.\n"
+		     "[Unit]\n"
+		     "RequiresMountsFor=%s\n"
+		     "\n"
+		     "[Service]\n"
+		     "Environment=%s%s%s\n",
+		     first, req, e1, e2 ? " " : "", e2 ? e2 : "") < 0)
+		return 1;
+	return write_dropin(dir, "dvol-cachefilesd.service", svc) | rc;
+}
+
 int main(int argc, char *argv[])
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
@@ -392,6 +529,8 @@ int main(int argc, char *argv[])
 		if (r < 0)
 			rc = 1;
 	}
+	if (generate_cache(argv[1], fstab, tb))
+		rc = 1;
 	for (size_t i = 0; i < vs.n; i++)
 		if (!vs.v[i].local && !vs.v[i].on_device &&
 		    write_bind_unit(argv[1], volumes, &vs.v[i], tb))

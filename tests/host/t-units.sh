@@ -4,7 +4,9 @@
 # dvol-generator beside systemd-fstab-generator's own units included; and
 # `systemd-analyze security --offline=true` scores each at most its threshold: 2.0 for a
 # unit that does not mount, 3.5 for the one that mounts for the host, 4.7 for the one that
-# mounts for the host and reaches NFS servers.
+# mounts for the host and reaches NFS servers, 3.9 for the FS-Cache daemon (root, with
+# CAP_SYS_ADMIN to bind the cache and CAP_SETGID to drop its groups, in the host's mount
+# namespace, where the kernel keeps the cache's folder).
 . "$(dirname "$0")/lib.sh" "$@"
 need systemd-analyze man
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,6 +19,7 @@ declare -A MAX=(
 	[dvol-warm@.service]=2.0
 	[dvol-mount@.service]=3.5
 	[dvol-heal.service]=4.7
+	[dvol-cachefilesd.service]=3.9
 )
 
 # The man pages the units name, where man(1) looks for them during the test.
@@ -64,7 +67,7 @@ done
 # PrivateIPC= and IPCNamespacePath= count too: systemd mounts /dev/mqueue for them, in a
 # mount namespace (the VM tier saw every mount of the unit go when it ended). PrivateNetwork=
 # needs PrivateMounts=no beside it, which systemd 254 and later read as "no namespace".
-for u in dvol-mount@.service dvol-heal.service; do
+for u in dvol-mount@.service dvol-heal.service dvol-cachefilesd.service; do
 	ns_opts=$(grep -E '^(ProtectSystem|ProtectHome|PrivateTmp|PrivateDevices|PrivateMounts|ReadWritePaths|ReadOnlyPaths|InaccessiblePaths|TemporaryFileSystem|BindPaths|BindReadOnlyPaths|ProtectKernelTunables|ProtectKernelModules|ProtectKernelLogs|ProtectControlGroups|ProtectProc|ProcSubset|RootDirectory|RootImage|MountAPIVFS|RuntimeDirectory|PrivateIPC|IPCNamespacePath)=' \
 		"$U/$u" | grep -vx 'PrivateMounts=no' | cut -d= -f1 | tr '\n' ' ')
 	if grep -qE '^PrivateNetwork=(yes|true|1|on)' "$U/$u" &&
@@ -88,6 +91,20 @@ if [ -x "$FG" ]; then
 			ok "$m with dvol-generator's drop-in: systemd-analyze verify prints nothing"
 		else
 			not_ok "$m with dvol-generator's drop-in: systemd-analyze verify (rc=$RC) says:"
+			printf '%s\n%s\n' "$OUT" "$ERR" | diag
+		fi
+	done
+	# cache=local: the cache's unit with its drop-in, and a mount unit that wants it
+	g=$T/gen-cache
+	mkdir -p "$g/n" "$g/e" "$g/l"
+	SYSTEMD_FSTAB=$TOP/tests/host/generator/cache.fstab "$FG" "$g/n" "$g/e" "$g/l" 2>/dev/null
+	SYSTEMD_FSTAB=$TOP/tests/host/generator/cache.fstab "$BUILD/dvol-generator" "$g/n" "$g/e" "$g/l" 2>/dev/null
+	for m in mnt-models.mount dvol-cachefilesd.service; do
+		run_rc env SYSTEMD_UNIT_PATH="$g/n:$U:" systemd-analyze verify "$m"
+		if [ "$RC" -eq 0 ] && [ -z "$OUT$ERR" ]; then
+			ok "$m with dvol-generator's cache drop-ins: systemd-analyze verify prints nothing"
+		else
+			not_ok "$m with dvol-generator's cache drop-ins: systemd-analyze verify (rc=$RC) says:"
 			printf '%s\n%s\n' "$OUT" "$ERR" | diag
 		fi
 	done
