@@ -1195,26 +1195,7 @@ static int status_json(const char *path, int held, int rr, const struct dvol_lea
 					 : rr == -EBADMSG ? "unreadable"
 							  : "none");
 	if (r >= 0 && rr == 0) {
-		hj = json_object_new_object();
-		if (!hj)
-			return -ENOMEM;
-		r = dvol_json_add_string(hj, "hostname", rec->hostname);
-		if (r >= 0)
-			r = dvol_json_add_string(hj, "machine_id", rec->machine_id);
-		if (r >= 0)
-			r = dvol_json_add_string(hj, "boot_id", rec->boot_id);
-		if (r >= 0 && rec->nfs_client[0])
-			r = dvol_json_add_string(hj, "nfs_client", rec->nfs_client);
-		if (r >= 0)
-			r = dvol_json_add_string(hj, "mount_point", rec->mount_point);
-		if (r >= 0)
-			r = dvol_json_add_int(hj, "pid", rec->pid);
-		if (r >= 0)
-			r = dvol_json_add_u64(hj, "since", rec->since);
-		if (r >= 0)
-			r = dvol_json_add_u64(hj, "heartbeat", rec->heartbeat);
-		if (r >= 0)
-			r = dvol_json_add_u64(hj, "generation", rec->generation);
+		r = dvol_lease_record_to_json(rec, DVOL_LEASE_JSON_HOLDER, NULL, &hj);
 		if (r >= 0 && me)
 			r = dvol_json_add_bool(hj, "this_host", dvol_lease_same_host(rec, me));
 		if (r >= 0)
