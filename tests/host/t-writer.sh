@@ -6,6 +6,7 @@
 # real mutual exclusion between processes, which is what dvol-writer builds on, and the
 # mounts, the fences and the takeovers are real.
 . "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/writer-lib.sh"
 need jq stat strings
 
 V=$T/vol
@@ -14,47 +15,14 @@ mount --bind "$V" "$T/a"
 mount --bind "$V" "$T/b"
 on_exit 'for p in $(pgrep -x dvol-writer); do kill -KILL "$p"; done'
 
-# within TENTHS CMD...: CMD succeeds within TENTHS tenths of a second.
-within() {
-	local i n=$1
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-# hold NAME ARGS...: dvol-writer hold ARGS in the background; its report in $T/NAME.ready,
-# its messages in $T/NAME.err, its pid in $T/NAME.pid.
-hold() {
-	local n=$1
-	shift
-	: >"$T/$n.ready"
-	dvol-writer hold "$@" --ready-fd=3 3>"$T/$n.ready" 2>"$T/$n.err" &
-	echo $! >"$T/$n.pid"
-}
-pid_of() { cat "$T/$1.pid"; }
 json_has() { jq -e "$1" >/dev/null <<<"$2"; } # json_has FILTER JSON
 # writer_of TARGET JSON: the writer object of TARGET's entry in dvol-volumes status --json
 # (null without one; nothing when there is no entry).
 writer_of() { jq -c --arg t "$1" '.[] | select(.target == $t) | .writer' <<<"$2"; }
 # gen_of TARGET: the generation dvol-writer status --json reports through TARGET.
 gen_of() { dvol-writer status "$1" --json | jq -r '(.holder // .last_holder).generation'; }
-reported() { grep -q "^$2 " "$T/$1.ready"; }
 # field NAME WORD KEY: KEY of the record on NAME's WORD line.
 field() { sed -n "s/^$2 //p" "$T/$1.ready" | head -1 | jq -r ".$3"; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
-writable() { touch "$1/.probe" 2>/dev/null && rm -f "$1/.probe"; }
-read_only() {
-	local e
-	e=$(touch "$1/.probe" 2>&1) && return 1
-	case $e in *"Read-only file system"*) return 0 ;; esac
-	return 1
-}
-exit_of() { # exit_of PID: its exit code (it must be a child of this shell)
-	wait "$1"
-	echo $?
-}
 
 # --- usage -------------------------------------------------------------------------------
 expect_rc 0 "dvol-writer --help" dvol-writer --help
