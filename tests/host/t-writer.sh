@@ -91,6 +91,20 @@ check "...no staging folder left" test "$(staged)" = "$before"
 expect_rc 32 "NFS, writer=shared: the default, on to the probe (no server here: exit 32)" \
 	mount -t dvol "$NFS" "$T/dst" -o writer=shared,probe-timeout=1
 check "...nothing mounted" not_mounted "$T/dst"
+# An export is mounted first in heal's staging folder, /run/dvol/heal (t-heal): a link
+# planted there is refused before anything is mounted or a holder started. /run/dvol is
+# this test's own here.
+mkdir -p /run/dvol "$T/elsewhere-heal"
+mount -t tmpfs -o mode=0700 dvol-run /run/dvol
+ln -s "$T/elsewhere-heal" /run/dvol/heal
+expect_rc 32 "NFS, writer=exclusive, /run/dvol/heal a symbolic link: exit 32" \
+	mount -t dvol "$NFS" "$T/dst" -o writer=exclusive,local_lock=none,probe-timeout=1
+expect_msg "writer=exclusive: /run/dvol/heal, or a folder above it, is a symbolic link.*nothing was mounted" \
+	"...naming it"
+check "...nothing made where it points" test -z "$(ls -A "$T/elsewhere-heal")"
+check "...nothing mounted" not_mounted "$T/dst"
+check "...and no holder started" within 20 eval '! pgrep -x dvol-writer >/dev/null'
+umount /run/dvol
 
 # --- through mount(8) ------------------------------------------------------------------------
 # The host has no NFS client: the test build of mount.dvol takes a folder of any filesystem
@@ -204,6 +218,14 @@ unset DVOL_TEST_WRITER_ANY_FS
 # --- nothing held yet ----------------------------------------------------------------------
 expect_rc 3 "status before any lease: exit 3" dvol-writer status "$T/b"
 check "...'no writer's lease was taken here yet' ($OUT)" grep -q "no writer's lease was taken" <<<"$OUT"
+for s in / //; do
+	expect_rc 3 "...the same through TARGET$s" dvol-writer status "$T/b$s" --json
+	check "...at the mount TARGET names ($OUT)" json_has ".target == \"$T/b\" and .record == \"none\"" "$OUT"
+done
+for s in / //; do
+	expect_rc 3 "status $s: exit 3, as before" dvol-writer status "$s" --json
+	check "...the root mount ($OUT)" json_has '.target == "/" and .state == "free"' "$OUT"
+done
 check "...and status made nothing in the volume" test ! -e "$V/.dvol"
 
 # --- the first holder ----------------------------------------------------------------------
@@ -234,6 +256,14 @@ check "...'held by' the host, its mount point and generation ($OUT)" \
 expect_rc 0 "status --json" dvol-writer status "$T/b" --json
 check "...state held, holder's pid and generation ($OUT)" \
 	json_has ".state == \"held\" and .record == \"valid\" and .holder.pid == $(pid_of A) and .holder.generation == 1 and .holder.this_host" "$OUT"
+# TARGET/ and TARGET// name TARGET, as for mount(8).
+for s in / //; do
+	expect_rc 0 "status through TARGET$s: held" dvol-writer status "$T/b$s"
+	check "...by the first holder ($OUT)" grep -q "held by $(uname -n), this host .*mount point $T/a.*generation 1" <<<"$OUT"
+	expect_rc 0 "...--json" dvol-writer status "$T/b$s" --json
+	check "...at the mount TARGET names, the holder's pid ($OUT)" \
+		json_has ".target == \"$T/b\" and .state == \"held\" and .holder.pid == $(pid_of A)" "$OUT"
+done
 
 # --- a second writer -----------------------------------------------------------------------
 hold B "$T/b" --on-conflict=ro
@@ -425,6 +455,52 @@ kill "$cpid"
 wait "$cpid" 2>/dev/null
 check "...the container gone: the lease is free within 3 s" within 30 free
 check "...and no dvol-writer is left" within 30 sh -c '! pgrep -x dvol-writer >/dev/null'
+
+# --- TARGET's spelling, and the mount behind it ------------------------------------------------
+# The holder names its mount as mountinfo spells it and fences it by its mount id: a link on
+# the way to TARGET, or another spelling of it, turns no other mount read-only.
+X=$T/x
+mkdir -p "$X/real/m" "$X/other/m"
+mount --bind "$V" "$X/real/m"
+mount --bind "$V" "$X/other/m"
+ln -s real "$X/link"
+id_real=$(findmnt -rn -o ID --mountpoint "$X/real/m")
+hold N "$X/link/m" --lease-time=6
+check "TARGET through a symbolic link (x/link -> x/real): held" within 50 reported N held
+check "...the record names the mount it leads to" test "$(field N held mount_point)" = "$X/real/m"
+expect_rc 0 "...status through the link: held" dvol-writer status "$X/link/m" --json
+check "...at that mount ($OUT)" \
+	json_has ".target == \"$X/real/m\" and .holder.pid == $(pid_of N)" "$OUT"
+ln -sfn other "$X/link"
+kill -KILL "$(pid_of N)"
+check "the link moved to another mount of the volume, then kill -9: the mount it led to is read-only within 3 s" \
+	within 30 read_only "$X/real/m"
+check "...that very mount (id $id_real)" \
+	test "$(findmnt -rn -o ID,VFS-OPTIONS --mountpoint "$X/real/m" | cut -d, -f1)" = "$id_real ro"
+check "...and the mount the link leads to now is left writable" writable "$X/other/m"
+check "...the lease is free" within 30 free
+
+# //x/n and x/./n name x/n; x/nothing/../n, with no x/nothing, names nothing.
+mkdir -p "$X/n"
+mount --bind "$V" "$X/n"
+hold P "/$X/./n" --lease-time=6
+check "TARGET spelled //x/./n: held" within 50 reported P held
+check "...the record names x/n" test "$(field P held mount_point)" = "$X/n"
+for s in "/$X/n" "$X/./n" "$X/n/" "/$X/./n//"; do
+	expect_rc 0 "status through $s: held" dvol-writer status "$s" --json
+	check "...by that holder, at x/n" \
+		json_has ".target == \"$X/n\" and .holder.pid == $(pid_of P)" "$OUT"
+done
+kill -TERM "$(pid_of P)"
+check "...(stopped)" within 30 gone "$(pid_of P)"
+mkdir -p "$X/fresh" "$X/f"
+mount --bind "$X/fresh" "$X/f"
+expect_rc 2 "hold x/nothing/../f, no x/nothing: exit 2" timeout 20 dvol-writer hold "$X/nothing/../f"
+expect_msg "cannot open $X/nothing/\.\./f: No such file or directory" "...ENOENT, as the kernel says"
+expect_rc 3 "...nothing held at x/f" dvol-writer status "$X/f"
+check "...nothing made in the volume" test -z "$(ls -A "$X/fresh")"
+check "...its mount left writable" writable "$X/f"
+check "...and no holder left" within 30 sh -c '! pgrep -x dvol-writer >/dev/null'
 
 expect_rc 2 "fence on a folder that is not a mount point: exit 2" dvol-writer fence "$T/plain"
 expect_msg "is not a mount point" "...said so"
