@@ -480,6 +480,55 @@ check "...that very mount (id $id_real)" \
 check "...and the mount the link leads to now is left writable" writable "$X/other/m"
 check "...the lease is free" within 30 free
 
+# The mount replaced behind the same name: unmounted lazily while its holder is stopped,
+# and another folder bound there. The kernel gives the new mount the lowest free id, most
+# often the one just freed: that id alone does not tell the two apart.
+# replace_at MNT DIR: MNT unmounted lazily, DIR bound there instead (again, up to 5 times,
+# until the new mount has the old one's id); prints both ids.
+replace_at() {
+	local old new i
+	old=$(findmnt -rn -o ID --mountpoint "$1")
+	umount -l "$1"
+	for ((i = 1; ; i++)); do
+		sleep 0.2
+		mount --bind "$2" "$1"
+		new=$(findmnt -rn -o ID --mountpoint "$1")
+		[ "$new" = "$old" ] || [ "$i" = 5 ] && break
+		umount "$1"
+	done
+	echo "mount id $old, then $new"
+}
+mkdir -p "$X/s" "$X/s-new"
+mount --bind "$V" "$X/s"
+hold Q "$X/s" --lease-time=6
+check "a holder on x/s: held" within 50 reported Q held
+kill -STOP "$(pid_of Q)"
+replace_at "$X/s" "$X/s-new" | diag
+kill -KILL "$(pid_of Q)"
+check "x/s replaced while its holder was stopped, then kill -9: the watcher ends" \
+	within 50 sh -c '! pgrep -x dvol-writer >/dev/null'
+check "...the watcher's fence leaves the new mount alone (still writable)" writable "$X/s"
+check "...saying x/s is not the volume's mount any more" \
+	grep -q "no longer the volume's mount; nothing to fence" "$T/Q.err"
+check "...the lease is free" within 30 free
+umount "$X/s"
+mount --bind "$V" "$X/s"
+hold U "$X/s" --lease-time=6 -v
+check "a holder on x/s again: held" within 50 reported U held
+# Its first heartbeat: it watches the mount table by then.
+hb=$(jq -r .heartbeat "$V/.dvol/writer.lock")
+check "...its heartbeat moves on" within 30 sh -c "[ \"\$(jq -r .heartbeat '$V/.dvol/writer.lock')\" != '$hb' ]"
+kill -STOP "$(pid_of U)"
+replace_at "$X/s" "$X/s-new" | diag
+kill -CONT "$(pid_of U)"
+check "x/s replaced while its holder was stopped: the holder lets go within 3 s" \
+	within 30 gone "$(pid_of U)"
+kill -TERM "$(pid_of U)" 2>/dev/null && within 30 gone "$(pid_of U)"
+check "...with exit 0" test "$(exit_of "$(pid_of U)")" = 0
+check "...saying x/s was unmounted" grep -q "was unmounted; the writer's lease is released" "$T/U.err"
+check "...the holder's release leaves the new mount alone (still writable)" writable "$X/s"
+check "...the lease is free" within 30 free
+
 # //x/n and x/./n name x/n; x/nothing/../n, with no x/nothing, names nothing.
 mkdir -p "$X/n"
 mount --bind "$V" "$X/n"
