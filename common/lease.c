@@ -71,25 +71,29 @@ static bool record_valid(const struct dvol_lease_record *r)
 	       r->heartbeat <= INT64_MAX;
 }
 
-int dvol_lease_record_encode(const struct dvol_lease_record *r, char *buf, size_t size)
+int dvol_lease_record_to_json(const struct dvol_lease_record *r, enum dvol_lease_json shape,
+			      const uint64_t *heartbeat_age, json_object **ret)
 {
-	_cleanup_json_ json_object *o = NULL;
-	const char *s;
-	size_t l;
-	int e;
+	_cleanup_json_ json_object *o = json_object_new_object();
+	int e = 0;
 
-	if (size < DVOL_LEASE_RECORD_SIZE || !record_valid(r))
-		return -EINVAL;
-	o = json_object_new_object();
 	if (!o)
 		return -ENOMEM;
-	e = dvol_json_add_int(o, "format", RECORD_FORMAT);
-	if (e >= 0)
-		e = dvol_json_add_string(o, "machine_id", r->machine_id);
-	if (e >= 0)
-		e = dvol_json_add_string(o, "boot_id", r->boot_id);
-	if (e >= 0)
+	if (shape == DVOL_LEASE_JSON_FILE) {
+		e = dvol_json_add_int(o, "format", RECORD_FORMAT);
+		if (e >= 0)
+			e = dvol_json_add_string(o, "machine_id", r->machine_id);
+		if (e >= 0)
+			e = dvol_json_add_string(o, "boot_id", r->boot_id);
+		if (e >= 0)
+			e = dvol_json_add_string(o, "hostname", r->hostname);
+	} else {
 		e = dvol_json_add_string(o, "hostname", r->hostname);
+		if (e >= 0)
+			e = dvol_json_add_string(o, "machine_id", r->machine_id);
+		if (e >= 0)
+			e = dvol_json_add_string(o, "boot_id", r->boot_id);
+	}
 	if (e >= 0 && r->nfs_client[0])
 		e = dvol_json_add_string(o, "nfs_client", r->nfs_client);
 	if (e >= 0)
@@ -100,8 +104,26 @@ int dvol_lease_record_encode(const struct dvol_lease_record *r, char *buf, size_
 		e = dvol_json_add_u64(o, "since", r->since);
 	if (e >= 0)
 		e = dvol_json_add_u64(o, "heartbeat", r->heartbeat);
+	if (e >= 0 && heartbeat_age)
+		e = dvol_json_add_u64(o, "heartbeat_age", *heartbeat_age);
 	if (e >= 0)
 		e = dvol_json_add_u64(o, "generation", r->generation);
+	if (e < 0)
+		return e;
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+int dvol_lease_record_encode(const struct dvol_lease_record *r, char *buf, size_t size)
+{
+	_cleanup_json_ json_object *o = NULL;
+	const char *s;
+	size_t l;
+	int e;
+
+	if (size < DVOL_LEASE_RECORD_SIZE || !record_valid(r))
+		return -EINVAL;
+	e = dvol_lease_record_to_json(r, DVOL_LEASE_JSON_FILE, NULL, &o);
 	if (e < 0)
 		return e;
 	s = json_object_to_json_string_ext(o,

@@ -70,6 +70,22 @@ struct dvol_lease_record {
  */
 int dvol_lease_record_encode(const struct dvol_lease_record *r, char *buf, size_t size);
 
+/* The shapes of a record in JSON. */
+enum dvol_lease_json {
+	DVOL_LEASE_JSON_FILE,	/* the file's: "format" first, then machine_id, boot_id, hostname */
+	DVOL_LEASE_JSON_HOLDER, /* a holder as status shows it: hostname first, no format */
+};
+
+/*
+ * The record R as a JSON object in *ret (the caller puts it): the one place its keys are
+ * spelled, for the file and for both status commands. nfs_client only when it is known;
+ * HEARTBEAT_AGE (NULL: none), in seconds, right after heartbeat, where status knows how
+ * old it is. 0 or -ENOMEM.
+ */
+struct json_object;
+int dvol_lease_record_to_json(const struct dvol_lease_record *r, enum dvol_lease_json shape,
+			      const uint64_t *heartbeat_age, struct json_object **ret);
+
 /*
  * Read a record back from the first LEN bytes of the file (as read; anyone can write
  * anything there). 0 with *ret filled; -EBADMSG for anything else: not one JSON object and
@@ -84,7 +100,6 @@ int dvol_lease_record_parse(const char *buf, size_t len, struct dvol_lease_recor
  * (the record without its format; other keys ignored), checked as parse checks them. 0
  * with *ret filled; -EBADMSG for anything else, O NULL or not an object included. Pure.
  */
-struct json_object;
 int dvol_lease_record_from_json(struct json_object *o, struct dvol_lease_record *ret);
 
 /* Is a machine id 32 lowercase hex digits, a boot id a UUID? Pure. */

@@ -16,40 +16,56 @@
 #include "libmount-util.h"
 #include "mountop.h"
 
-static int split_parent(const char *path, char **ret_parent, const char **ret_last)
+/* PATH without its trailing slashes ("/x/m//" names "/x/m", as for realpath(3)), split
+ * into the parent folder and the last component. "/" and "//" have no last component:
+ * *ret_parent is "/" and *ret_last NULL. */
+static int split_parent(const char *path, char **ret_parent, char **ret_last)
 {
-	const char *slash = strrchr(path, '/');
+	_cleanup_free_ char *p = NULL;
+	size_t n = strlen(path);
+	char *slash;
 
-	if (!slash || path[0] != '/')
+	if (path[0] != '/')
 		return -EINVAL;
-	*ret_parent = slash == path ? strdup("/") : strndup(path, slash - path);
-	if (!*ret_parent)
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	p = strndup(path, n);
+	if (!p)
 		return -ENOMEM;
-	*ret_last = slash + 1;
+	if (strcmp(p, "/") == 0) {
+		*ret_parent = TAKE_PTR(p);
+		*ret_last = NULL;
+		return 0;
+	}
+	slash = strrchr(p, '/');
+	*ret_last = strdup(slash + 1);
+	if (!*ret_last)
+		return -ENOMEM;
+	if (slash == p)
+		slash[1] = '\0';
+	else
+		slash[0] = '\0';
+	*ret_parent = TAKE_PTR(p);
 	return 0;
 }
 
 int dvol_open_dir(const char *path, int *ret_fd)
 {
-	_cleanup_free_ char *parent = NULL;
+	_cleanup_free_ char *parent = NULL, *last = NULL;
 	_cleanup_close_ int pfd = -EBADF;
-	const char *last;
 	struct stat st;
 	int fd, r;
 
-	if (strcmp(path, "/") == 0) {
-		fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		*ret_fd = fd;
-		return 0;
-	}
 	r = split_parent(path, &parent, &last);
 	if (r < 0)
 		return r;
 	pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return -errno;
+	if (!last) {
+		*ret_fd = TAKE_FD(pfd);
+		return 0;
+	}
 	fd = openat(pfd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

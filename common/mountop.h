@@ -14,9 +14,10 @@
  */
 
 /*
- * Open the directory PATH as an O_PATH fd. A symlink as its final component is refused
- * with -ELOOP (earlier components are resolved as usual); a missing one is -ENOENT and
- * something that is not a directory -ENOTDIR.
+ * Open the directory PATH (absolute) as an O_PATH fd. A symlink as its final component is
+ * refused with -ELOOP (earlier components are resolved as usual); a missing one is -ENOENT
+ * and something that is not a directory -ENOTDIR. Trailing slashes name what the path
+ * without them names, as for mount(8): "/x/m/" is "/x/m" (a symlink there still refused).
  */
 int dvol_open_dir(const char *path, int *ret_fd);
 

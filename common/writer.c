@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sched.h>
@@ -24,6 +25,11 @@
 /* The fence's tries to make a busy mount read-only before it detaches it: 200 ms. */
 #define FENCE_BUSY_TRIES    20
 #define FENCE_BUSY_PAUSE_MS 10
+
+/* Linux 6.8; older headers lack it, older kernels leave it out of stx_mask. */
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
 
 /* The first line of a small file, without its newline, into BUF (SIZE). 0 or -errno. */
 static int read_line(const char *path, char *buf, size_t size)
@@ -100,18 +106,50 @@ static int mount_id(int fd, uint64_t *ret)
 	return 0;
 }
 
-int dvol_writer_mount_of(int target_fd, uint64_t *ret_id, char **ret_path)
+/* The mount FD is the root of, with what tells it from a mount that took its id and its
+ * place once it was gone: the id that is never used again, its root's st_dev and st_ino.
+ * Asked as mount_id() asks: nothing goes to the server. */
+static int mount_ident(int fd, struct dvol_writer_mount *ret)
+{
+	struct dvol_writer_mount m = {0};
+	struct statx stx;
+	int r;
+
+	r = mount_id(fd, &m.id);
+	if (r < 0)
+		return r;
+	/* Asked for the unique id, statx answers it in stx_mnt_id instead of the other. */
+	if (statx(fd, "",
+		  AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC,
+		  STATX_MNT_ID_UNIQUE | STATX_INO, &stx) < 0)
+		return -errno;
+	if (stx.stx_mask & STATX_MNT_ID_UNIQUE)
+		m.unique_id = stx.stx_mnt_id;
+	m.dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	m.ino = stx.stx_ino;
+	*ret = m;
+	return 0;
+}
+
+bool dvol_writer_mount_same(const struct dvol_writer_mount *a, const struct dvol_writer_mount *b)
+{
+	if (a->id != b->id || a->dev != b->dev || a->ino != b->ino)
+		return false;
+	return !a->unique_id || !b->unique_id || a->unique_id == b->unique_id;
+}
+
+int dvol_writer_mount_of(int target_fd, struct dvol_writer_mount *ret, char **ret_path)
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
 	struct libmnt_fs *fs = NULL;
-	uint64_t id = 0;
+	struct dvol_writer_mount m = {0};
 	char *path;
 	int r;
 
-	r = mount_id(target_fd, &id);
+	r = mount_ident(target_fd, &m);
 	if (r < 0)
 		return r;
-	r = dvol_mountinfo_find_id(id, &tb, &fs);
+	r = dvol_mountinfo_find_id(m.id, &tb, &fs);
 	if (r < 0)
 		return r;
 	if (!mnt_fs_get_target(fs))
@@ -119,7 +157,7 @@ int dvol_writer_mount_of(int target_fd, uint64_t *ret_id, char **ret_path)
 	path = strdup(mnt_fs_get_target(fs));
 	if (!path)
 		return -ENOMEM;
-	*ret_id = id;
+	*ret = m;
 	*ret_path = path;
 	return 0;
 }
@@ -172,19 +210,28 @@ int dvol_writer_on_nfs(int fd)
 	return sfs.f_type == NFS_SUPER_MAGIC;
 }
 
-int dvol_writer_mount_present(uint64_t mnt_id, const char *path)
+int dvol_writer_mount_present(const struct dvol_writer_mount *m, const char *path)
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+	_cleanup_close_ int fd = -EBADF;
 	struct libmnt_fs *fs = NULL;
+	struct dvol_writer_mount cur = {0};
 	int r;
 
-	r = dvol_mountinfo_find_id(mnt_id, &tb, &fs);
+	r = dvol_mountinfo_find_id(m->id, &tb, &fs);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
 	/* An id is used again once its mount is gone: the same id somewhere else is not it. */
-	return mnt_fs_get_target(fs) && strcmp(mnt_fs_get_target(fs), path) == 0;
+	if (!mnt_fs_get_target(fs) || strcmp(mnt_fs_get_target(fs), path) != 0)
+		return 0;
+	/* Nor is a mount that took its id at the same place. One mounted over it hides it from
+	 * here: then the table's word stands. */
+	fd = open(path, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || mount_ident(fd, &cur) < 0 || cur.id != m->id)
+		return 1;
+	return dvol_writer_mount_same(&cur, m);
 }
 
 int dvol_writer_clone_tree(int target_fd, int *ret_tree)
@@ -323,18 +370,18 @@ int dvol_writer_trim(int fd)
 	return ftruncate(fd, DVOL_LEASE_RECORD_SIZE) < 0 ? -errno : 0;
 }
 
-/* PATH, opened afresh without following a link there, if it is still the mount MNT_ID. */
-static int open_mount(const char *path, uint64_t mnt_id, int *ret_fd)
+/* PATH, opened afresh without following a link there, if it is still the mount M. */
+static int open_mount(const char *path, const struct dvol_writer_mount *m, int *ret_fd)
 {
 	_cleanup_close_ int fd = -EBADF;
-	uint64_t id = 0;
+	struct dvol_writer_mount cur = {0};
 	int r;
 
 	fd = open(path, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? -ESTALE : -errno;
-	r = mount_id(fd, &id);
-	if (r == -EREMOTEIO || (r == 0 && id != mnt_id))
+	r = mount_ident(fd, &cur);
+	if (r == -EREMOTEIO || (r == 0 && !dvol_writer_mount_same(&cur, m)))
 		return -ESTALE;
 	if (r < 0)
 		return r;
@@ -342,13 +389,13 @@ static int open_mount(const char *path, uint64_t mnt_id, int *ret_fd)
 	return 0;
 }
 
-int dvol_writer_set_rw(const char *path, uint64_t mnt_id)
+int dvol_writer_set_rw(const char *path, const struct dvol_writer_mount *m)
 {
 	struct mount_attr attr = {.attr_clr = MOUNT_ATTR_RDONLY};
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	r = open_mount(path, mnt_id, &fd);
+	r = open_mount(path, m, &fd);
 	if (r < 0)
 		return r;
 	return mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ? -errno : 0;
@@ -654,7 +701,7 @@ int dvol_writer_fence_binds(const struct dvol_writer_bind *b, size_t n, unsigned
 	return first;
 }
 
-int dvol_writer_fence(const char *path, uint64_t mnt_id, bool abort_rpcs,
+int dvol_writer_fence(const char *path, const struct dvol_writer_mount *m, bool abort_rpcs,
 		      enum dvol_writer_fenced *ret_how, int *ret_setattr_error)
 {
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
@@ -663,7 +710,7 @@ int dvol_writer_fence(const char *path, uint64_t mnt_id, bool abort_rpcs,
 
 	if (ret_setattr_error)
 		*ret_setattr_error = 0;
-	r = open_mount(path, mnt_id, &fd);
+	r = open_mount(path, m, &fd);
 	if (r < 0)
 		return r;
 	/* EBUSY: a write is under way through the mount. One that is only passing (an open

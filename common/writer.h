@@ -22,11 +22,26 @@
 int dvol_writer_identity(struct dvol_lease_record *ret);
 
 /*
- * The mount TARGET_FD (O_PATH) is the root of: its mount id (statx's STATX_MNT_ID,
- * mountinfo's first field) and its mount point as mountinfo spells it (caller frees).
- * -EREMOTEIO when TARGET_FD is not the root of a mount; -errno.
+ * A mount, as the holder knows it. Its id is used again once it is gone (even while a
+ * holder runs: it holds no reference to the mount, so as not to keep it busy), so the rest
+ * tells it from a mount that took the id and the place, another folder bound there.
  */
-int dvol_writer_mount_of(int target_fd, uint64_t *ret_id, char **ret_path);
+struct dvol_writer_mount {
+	uint64_t id;	    /* statx's STATX_MNT_ID, mountinfo's first field */
+	uint64_t unique_id; /* STATX_MNT_ID_UNIQUE (Linux 6.8), never used again; 0: none */
+	dev_t dev;	    /* its root folder's st_dev */
+	ino_t ino;	    /* and st_ino */
+};
+
+/* Are A and B the same mount: same id and root folder, and same unique id where both have
+ * one? Pure. */
+bool dvol_writer_mount_same(const struct dvol_writer_mount *a, const struct dvol_writer_mount *b);
+
+/*
+ * The mount TARGET_FD (O_PATH) is the root of (*ret) and its mount point as mountinfo
+ * spells it (caller frees). -EREMOTEIO when TARGET_FD is not the root of a mount; -errno.
+ */
+int dvol_writer_mount_of(int target_fd, struct dvol_writer_mount *ret, char **ret_path);
 
 /*
  * The server's lease for the NFSv4 mount at PATH (as mountinfo spells it), as this client
@@ -38,8 +53,11 @@ int dvol_writer_server_lease(const char *path, uint64_t *ret_ms);
 /* Does FD lie on NFS (any version)? 1, 0, or -errno. */
 int dvol_writer_on_nfs(int fd);
 
-/* Is the mount MNT_ID still mounted at PATH in this mount namespace? 1, 0, or -errno. */
-int dvol_writer_mount_present(uint64_t mnt_id, const char *path);
+/*
+ * Is the mount M still mounted at PATH in this mount namespace (mountinfo, and what PATH
+ * opens to when nothing is mounted over it)? 1, 0, or -errno.
+ */
+int dvol_writer_mount_present(const struct dvol_writer_mount *m, const char *path);
 
 /*
  * A private, detached copy of the mount TARGET_FD is the root of (open_tree(2),
@@ -80,12 +98,12 @@ int dvol_writer_write_record(int fd, const struct dvol_lease_record *r);
 int dvol_writer_trim(int fd);
 
 /*
- * Make the mount MNT_ID at PATH read-write (mount_setattr(2)), once the lease is held: a
+ * Make the mount M at PATH read-write (mount_setattr(2)), once the lease is held: a
  * mount that is to be written under the lease is made read-only until then. Resolved and
  * checked as dvol_writer_fence() does: -ESTALE when PATH is not that mount any more.
  * 0 or -errno.
  */
-int dvol_writer_set_rw(const char *path, uint64_t mnt_id);
+int dvol_writer_set_rw(const char *path, const struct dvol_writer_mount *m);
 
 /*
  * Does TEXT, the contents of a /proc/PID/fdinfo/FD file, describe a file open for writing
@@ -145,15 +163,15 @@ enum dvol_writer_fenced {
 };
 
 /*
- * Fence the mount MNT_ID at PATH: resolved afresh (never following a symbolic link at
- * PATH), checked to be that same mount, made read-only (mount_setattr(2), tried again for
- * 200 ms while a write through it is under way, EBUSY); if that fails, detached (umount2
- * MNT_DETACH). ABORT_RPCS, when the lease may be lost: before the detach, the NFS client's
+ * Fence the mount M at PATH: resolved afresh (never following a symbolic link at
+ * PATH), checked to be that same mount (dvol_writer_mount_same), made read-only (mount_setattr(2),
+ * tried again for 200 ms while a write through it is under way, EBUSY); if that fails, detached
+ * (umount2 MNT_DETACH). ABORT_RPCS, when the lease may be lost: before the detach, the NFS client's
  * requests in flight on that filesystem are ended with EIO (umount2 MNT_FORCE), so that a
  * write that waits for an unreachable server fails instead of landing once it is back, and
  * the mount is made read-only again if that ended the last write. 0 with *ret_how; -ESTALE when
  * PATH is not that mount any more (nothing was done); *ret_setattr_error (may be NULL) is
  * mount_setattr's -errno when it failed, 0 otherwise; -errno when both failed.
  */
-int dvol_writer_fence(const char *path, uint64_t mnt_id, bool abort_rpcs,
+int dvol_writer_fence(const char *path, const struct dvol_writer_mount *m, bool abort_rpcs,
 		      enum dvol_writer_fenced *ret_how, int *ret_setattr_error);

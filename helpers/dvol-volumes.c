@@ -593,31 +593,13 @@ static int add_or_null(json_object *o, const char *key, const char *v)
 /* The holder as status shows it: the record's fields, and how old its heartbeat is. */
 static int holder_json(const struct dvol_lease_info *w, uint64_t now, json_object **ret)
 {
-	_cleanup_json_ json_object *h = json_object_new_object();
+	_cleanup_json_ json_object *h = NULL;
 	const struct dvol_lease_record *rec = &w->holder;
+	bool aged = w->state == DVOL_LEASE_STATE_HELD && now >= rec->heartbeat;
+	uint64_t age = aged ? now - rec->heartbeat : 0;
 	int r;
 
-	if (!h)
-		return -ENOMEM;
-	r = dvol_json_add_string(h, "hostname", rec->hostname);
-	if (r >= 0)
-		r = dvol_json_add_string(h, "machine_id", rec->machine_id);
-	if (r >= 0)
-		r = dvol_json_add_string(h, "boot_id", rec->boot_id);
-	if (r >= 0 && rec->nfs_client[0])
-		r = dvol_json_add_string(h, "nfs_client", rec->nfs_client);
-	if (r >= 0)
-		r = dvol_json_add_string(h, "mount_point", rec->mount_point);
-	if (r >= 0)
-		r = dvol_json_add_int(h, "pid", rec->pid);
-	if (r >= 0)
-		r = dvol_json_add_u64(h, "since", rec->since);
-	if (r >= 0)
-		r = dvol_json_add_u64(h, "heartbeat", rec->heartbeat);
-	if (r >= 0 && w->state == DVOL_LEASE_STATE_HELD && now >= rec->heartbeat)
-		r = dvol_json_add_u64(h, "heartbeat_age", now - rec->heartbeat);
-	if (r >= 0)
-		r = dvol_json_add_u64(h, "generation", rec->generation);
+	r = dvol_lease_record_to_json(rec, DVOL_LEASE_JSON_HOLDER, aged ? &age : NULL, &h);
 	if (r >= 0)
 		r = dvol_json_add_bool(h, "this_host", w->this_host);
 	if (r < 0)

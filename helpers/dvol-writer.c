@@ -260,8 +260,8 @@ static const char *target_shown(void)
 	return s ?: "?";
 }
 
-/* TARGET as an O_PATH fd, its mount's id, and its mount point as mountinfo spells it. */
-static int resolve(int *ret_fd, uint64_t *ret_id, char **ret_path)
+/* TARGET as an O_PATH fd, its mount, and its mount point as mountinfo spells it. */
+static int resolve(int *ret_fd, struct dvol_writer_mount *ret_mnt, char **ret_path)
 {
 	_cleanup_close_ int fd = -EBADF;
 	int r;
@@ -272,7 +272,7 @@ static int resolve(int *ret_fd, uint64_t *ret_id, char **ret_path)
 				       target_shown());
 	if (r < 0)
 		return log_error_errno(r, "cannot open %s", target_shown());
-	r = dvol_writer_mount_of(fd, ret_id, ret_path);
+	r = dvol_writer_mount_of(fd, ret_mnt, ret_path);
 	if (r == -EREMOTEIO)
 		return log_error_errno(r,
 				       "%s is not a mount point; the lease is kept on a mounted "
@@ -386,15 +386,15 @@ static int fence_binds(uint64_t id)
 	return detached > 0;
 }
 
-static int fence(const char *path, uint64_t id, bool at_risk, const char *why)
+static int fence(const char *path, const struct dvol_writer_mount *m, bool at_risk, const char *why)
 {
 	_cleanup_free_ char *p = dvol_escape_shown(path, 256);
 	enum dvol_writer_fenced how;
 	int se = 0, r, rb;
 
-	keep_id(id);
-	r = dvol_writer_fence(path, id, at_risk, &how, &se);
-	rb = fence_binds(id);
+	keep_id(m->id);
+	r = dvol_writer_fence(path, m, at_risk, &how, &se);
+	rb = fence_binds(m->id);
 	if (r == -ESTALE) {
 		log_warning("%s: %s, but %s is no longer the volume's mount; nothing to fence", p,
 			    why, p);
@@ -468,7 +468,7 @@ static void linger(void)
  * it keeps the lock until the files open for writing there are closed. Its volume's fds are
  * on the holder's private copy of the mount, which pins no mount point.
  */
-static int watch(int rfd, const char *path, uint64_t id, uint64_t fence_ms)
+static int watch(int rfd, const char *path, const struct dvol_writer_mount *m, uint64_t fence_ms)
 {
 	bool armed = false;
 	char c = 0;
@@ -492,7 +492,7 @@ static int watch(int rfd, const char *path, uint64_t id, uint64_t fence_ms)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r == 0) {
-			r = fence(path, id, true,
+			r = fence(path, m, true,
 				  "the writer's lease holder has not renewed it for lease/2 and "
 				  "more (is it stopped?)");
 			if (r > 0)
@@ -508,14 +508,14 @@ static int watch(int rfd, const char *path, uint64_t id, uint64_t fence_ms)
 			return DVOL_EX_OK;
 		armed = true;
 	}
-	r = fence(path, id, false, "the writer's lease holder ended without releasing it");
+	r = fence(path, m, false, "the writer's lease holder ended without releasing it");
 	if (r > 0)
 		linger();
 	return r < 0 ? DVOL_EX_SYSERR : WRITER_EX_FENCED;
 }
 
-static int start_watcher(int target_fd, const char *path, uint64_t id, uint64_t fence_ms,
-			 int *ret_w)
+static int start_watcher(int target_fd, const char *path, const struct dvol_writer_mount *m,
+			 uint64_t fence_ms, int *ret_w)
 {
 	int p[2];
 	pid_t pid;
@@ -537,7 +537,7 @@ static int start_watcher(int target_fd, const char *path, uint64_t id, uint64_t 
 		safe_close(target_fd);
 		if (arg_ready_fd > STDERR_FILENO)
 			safe_close(arg_ready_fd);
-		_exit(watch(p[0], path, id, fence_ms));
+		_exit(watch(p[0], path, m, fence_ms));
 	}
 	safe_close(p[0]);
 	/* A watcher that stopped reading must not stop the holder. */
@@ -624,7 +624,7 @@ static uint64_t unix_now(void)
 
 struct holder {
 	char *path; /* the mount point, as mountinfo spells it */
-	uint64_t id;
+	struct dvol_writer_mount mnt;
 	int target_fd; /* O_PATH on TARGET, until the private copy is made */
 	int tree;      /* the private copy of the mount */
 	int fd;	       /* the lock file */
@@ -786,7 +786,7 @@ static int take(struct holder *h, bool *ret_stuck)
 					       ".dvol/writer.lock",
 					       target_shown());
 		if (told_conflict && dvol_now_ms() < deadline) {
-			r = dvol_writer_mount_present(h->id, h->path);
+			r = dvol_writer_mount_present(&h->mnt, h->path);
 			if (r == 0) {
 				log_notice("%s was unmounted while waiting for the writer's lease",
 					   target_shown());
@@ -904,7 +904,7 @@ static int keep(struct holder *h)
 				 "no heartbeat reached the server for %.1f s (lease/2 of %.0f s); "
 				 "the lease may be lost",
 				 (now - last_ok) / 1000.0, h->tm.lease_ms / 1000.0);
-			fence(h->path, h->id, true, why);
+			fence(h->path, &h->mnt, true, why);
 			return WRITER_EX_FENCED;
 		}
 		if (!in_flight && now >= next) {
@@ -927,20 +927,20 @@ static int keep(struct holder *h)
 			return log_error_errno(-errno, "poll failed");
 		}
 		if (pfd[2].revents) {
-			if (fence(h->path, h->id, false,
+			if (fence(h->path, &h->mnt, false,
 				  "dvol-writer was stopped, and the lease is released") > 0)
 				linger();
 			return DVOL_EX_OK;
 		}
 		if (pfd[0].revents && !lingering) {
-			r = dvol_writer_mount_present(h->id, h->path);
+			r = dvol_writer_mount_present(&h->mnt, h->path);
 			if (r < 0)
 				log_warning_errno(r, "cannot read the mount table");
 			if (r == 0) {
 				/* The volume's other mounts go read-only with it; files may still
 				 * be open for writing on it (unmounted lazily) or on them. */
-				keep_id(h->id);
-				(void)fence_binds(h->id);
+				keep_id(h->mnt.id);
+				(void)fence_binds(h->mnt.id);
 				r = dvol_writer_mount_writers(kept_ids, n_kept_ids, &pid);
 				if (r <= 0) {
 					log_info("%s was unmounted; the writer's lease is released",
@@ -963,7 +963,7 @@ static int keep(struct holder *h)
 			return DVOL_EX_OK;
 		}
 		if (pfd[3].revents & (POLLERR | POLLHUP)) {
-			fence(h->path, h->id, false,
+			fence(h->path, &h->mnt, false,
 			      "the watcher that fences it if this holder dies is gone");
 			return WRITER_EX_FENCED;
 		}
@@ -997,7 +997,7 @@ static int keep(struct holder *h)
 					 br == -EIO ? "; the server may have given the lease to "
 						      "another host"
 						    : "");
-				fence(h->path, h->id, true, why);
+				fence(h->path, &h->mnt, true, why);
 				return WRITER_EX_FENCED;
 			}
 			}
@@ -1062,8 +1062,8 @@ static int hold(void)
 	if (r < 0)
 		return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
 
-	r = resolve(&h.target_fd, &h.id, &h.path);
-	if (r >= 0 && dvol_writer_volume_of(h.id, &vol_dev, &vol_root) < 0)
+	r = resolve(&h.target_fd, &h.mnt, &h.path);
+	if (r >= 0 && dvol_writer_volume_of(h.mnt.id, &vol_dev, &vol_root) < 0)
 		log_warning("%s: cannot tell which filesystem it is; its other mounts are not "
 			    "fenced with it",
 			    target_shown());
@@ -1102,11 +1102,11 @@ static int hold(void)
 		goto fail;
 	/* The watcher is the backstop, one heartbeat later than the holder's own fence and still
 	 * well before the lease can end (lease/2 + lease/6). Forked now, it shares the lock. */
-	r = start_watcher(-EBADF, h.path, h.id, h.tm.fence_ms + h.tm.heartbeat_ms, &h.watch_w);
+	r = start_watcher(-EBADF, h.path, &h.mnt, h.tm.fence_ms + h.tm.heartbeat_ms, &h.watch_w);
 	if (r < 0)
 		goto fail;
 	if (arg_rw) {
-		r = dvol_writer_set_rw(h.path, h.id);
+		r = dvol_writer_set_rw(h.path, &h.mnt);
 		if (r < 0) {
 			log_error_errno(r,
 					"%s: the writer's lease is held, but the mount cannot be "
@@ -1134,7 +1134,7 @@ static int hold(void)
 	}
 	r = keep(&h);
 	if (r < 0)
-		r = fence(h.path, h.id, false, "the holder of the writer's lease failed") < 0
+		r = fence(h.path, &h.mnt, false, "the holder of the writer's lease failed") < 0
 			? DVOL_EX_SYSERR
 			: WRITER_EX_FENCED;
 	watcher_release(&h.watch_w);
@@ -1160,21 +1160,21 @@ static int do_fence(void)
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *path = NULL;
-	uint64_t id = 0;
+	struct dvol_writer_mount m = {0};
 	int r;
 
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT | DVOL_SB_NS);
 	if (r < 0)
 		return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
-	r = resolve(&fd, &id, &path);
-	if (r >= 0 && dvol_writer_volume_of(id, &vol_dev, &vol_root) < 0)
+	r = resolve(&fd, &m, &path);
+	if (r >= 0 && dvol_writer_volume_of(m.id, &vol_dev, &vol_root) < 0)
 		log_warning("%s: cannot tell which filesystem it is; its other mounts are not "
 			    "fenced with it",
 			    target_shown());
 	if (r < 0)
 		return DVOL_EX_SYSERR;
 	fd = safe_close(fd);
-	r = fence(path, id, false, "fenced by request");
+	r = fence(path, &m, false, "fenced by request");
 	return r < 0 ? DVOL_EX_SYSERR : DVOL_EX_OK;
 }
 
@@ -1195,26 +1195,7 @@ static int status_json(const char *path, int held, int rr, const struct dvol_lea
 					 : rr == -EBADMSG ? "unreadable"
 							  : "none");
 	if (r >= 0 && rr == 0) {
-		hj = json_object_new_object();
-		if (!hj)
-			return -ENOMEM;
-		r = dvol_json_add_string(hj, "hostname", rec->hostname);
-		if (r >= 0)
-			r = dvol_json_add_string(hj, "machine_id", rec->machine_id);
-		if (r >= 0)
-			r = dvol_json_add_string(hj, "boot_id", rec->boot_id);
-		if (r >= 0 && rec->nfs_client[0])
-			r = dvol_json_add_string(hj, "nfs_client", rec->nfs_client);
-		if (r >= 0)
-			r = dvol_json_add_string(hj, "mount_point", rec->mount_point);
-		if (r >= 0)
-			r = dvol_json_add_int(hj, "pid", rec->pid);
-		if (r >= 0)
-			r = dvol_json_add_u64(hj, "since", rec->since);
-		if (r >= 0)
-			r = dvol_json_add_u64(hj, "heartbeat", rec->heartbeat);
-		if (r >= 0)
-			r = dvol_json_add_u64(hj, "generation", rec->generation);
+		r = dvol_lease_record_to_json(rec, DVOL_LEASE_JSON_HOLDER, NULL, &hj);
 		if (r >= 0 && me)
 			r = dvol_json_add_bool(hj, "this_host", dvol_lease_same_host(rec, me));
 		if (r >= 0)
@@ -1230,14 +1211,14 @@ static int status(void)
 	_cleanup_close_ int fd = -EBADF, tree = -EBADF, lfd = -EBADF;
 	_cleanup_free_ char *path = NULL, *who = NULL;
 	struct dvol_lease_record rec, me;
+	struct dvol_writer_mount m = {0};
 	bool have_me;
-	uint64_t id = 0;
 	int r, rr = -ENOENT, held = 0;
 
 	r = dvol_sandbox_enter(DVOL_SB_STDIO | DVOL_SB_RPATH | DVOL_SB_MOUNT);
 	if (r < 0)
 		return log_error_errno(r, "cannot enter the sandbox"), DVOL_EX_SYSERR;
-	r = resolve(&fd, &id, &path);
+	r = resolve(&fd, &m, &path);
 	if (r < 0)
 		return DVOL_EX_SYSERR;
 	have_me = dvol_writer_identity(&me) == 0;

@@ -5,6 +5,7 @@
 # a folder fails or blocks the writes of the lock file on demand, through the kernel's own
 # blocking paths, and the fence is made on that real mount.
 . "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/writer-lib.sh"
 PY=/usr/bin/python3
 if ! "$PY" -c 'import fusepy' 2>/dev/null; then
 	not_ok "python3-fusepy is missing (scripts/install-deps installs it)"
@@ -19,36 +20,6 @@ FS_PID=$!
 on_exit "echo ok >'$T/control'; umount -l '$T/fs'; kill $FS_PID"
 on_exit 'for p in $(pgrep -x dvol-writer); do kill -KILL "$p"; done'
 
-within() {
-	local i n=$1
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-hold() {
-	local n=$1
-	shift
-	: >"$T/$n.ready"
-	dvol-writer hold "$@" --ready-fd=3 3>"$T/$n.ready" 2>"$T/$n.err" &
-	echo $! >"$T/$n.pid"
-}
-pid_of() { cat "$T/$1.pid"; }
-reported() { grep -q "^$2 " "$T/$1.ready"; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
-writable() { touch "$1/.probe" 2>/dev/null && rm -f "$1/.probe"; }
-read_only() {
-	local e
-	e=$(touch "$1/.probe" 2>&1) && return 1
-	case $e in *"Read-only file system"*) return 0 ;; esac
-	return 1
-}
-exit_of() {
-	wait "$1"
-	echo $?
-}
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 check "the faulty filesystem is mounted" within 100 sh -c "findmnt -rn -o FSTYPE --mountpoint '$T/fs' | grep -q fuse"

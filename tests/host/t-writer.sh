@@ -6,6 +6,7 @@
 # real mutual exclusion between processes, which is what dvol-writer builds on, and the
 # mounts, the fences and the takeovers are real.
 . "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/writer-lib.sh"
 need jq stat strings
 
 V=$T/vol
@@ -14,47 +15,14 @@ mount --bind "$V" "$T/a"
 mount --bind "$V" "$T/b"
 on_exit 'for p in $(pgrep -x dvol-writer); do kill -KILL "$p"; done'
 
-# within TENTHS CMD...: CMD succeeds within TENTHS tenths of a second.
-within() {
-	local i n=$1
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-# hold NAME ARGS...: dvol-writer hold ARGS in the background; its report in $T/NAME.ready,
-# its messages in $T/NAME.err, its pid in $T/NAME.pid.
-hold() {
-	local n=$1
-	shift
-	: >"$T/$n.ready"
-	dvol-writer hold "$@" --ready-fd=3 3>"$T/$n.ready" 2>"$T/$n.err" &
-	echo $! >"$T/$n.pid"
-}
-pid_of() { cat "$T/$1.pid"; }
 json_has() { jq -e "$1" >/dev/null <<<"$2"; } # json_has FILTER JSON
 # writer_of TARGET JSON: the writer object of TARGET's entry in dvol-volumes status --json
 # (null without one; nothing when there is no entry).
 writer_of() { jq -c --arg t "$1" '.[] | select(.target == $t) | .writer' <<<"$2"; }
 # gen_of TARGET: the generation dvol-writer status --json reports through TARGET.
 gen_of() { dvol-writer status "$1" --json | jq -r '(.holder // .last_holder).generation'; }
-reported() { grep -q "^$2 " "$T/$1.ready"; }
 # field NAME WORD KEY: KEY of the record on NAME's WORD line.
 field() { sed -n "s/^$2 //p" "$T/$1.ready" | head -1 | jq -r ".$3"; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
-writable() { touch "$1/.probe" 2>/dev/null && rm -f "$1/.probe"; }
-read_only() {
-	local e
-	e=$(touch "$1/.probe" 2>&1) && return 1
-	case $e in *"Read-only file system"*) return 0 ;; esac
-	return 1
-}
-exit_of() { # exit_of PID: its exit code (it must be a child of this shell)
-	wait "$1"
-	echo $?
-}
 
 # --- usage -------------------------------------------------------------------------------
 expect_rc 0 "dvol-writer --help" dvol-writer --help
@@ -123,6 +91,20 @@ check "...no staging folder left" test "$(staged)" = "$before"
 expect_rc 32 "NFS, writer=shared: the default, on to the probe (no server here: exit 32)" \
 	mount -t dvol "$NFS" "$T/dst" -o writer=shared,probe-timeout=1
 check "...nothing mounted" not_mounted "$T/dst"
+# An export is mounted first in heal's staging folder, /run/dvol/heal (t-heal): a link
+# planted there is refused before anything is mounted or a holder started. /run/dvol is
+# this test's own here.
+mkdir -p /run/dvol "$T/elsewhere-heal"
+mount -t tmpfs -o mode=0700 dvol-run /run/dvol
+ln -s "$T/elsewhere-heal" /run/dvol/heal
+expect_rc 32 "NFS, writer=exclusive, /run/dvol/heal a symbolic link: exit 32" \
+	mount -t dvol "$NFS" "$T/dst" -o writer=exclusive,local_lock=none,probe-timeout=1
+expect_msg "writer=exclusive: /run/dvol/heal, or a folder above it, is a symbolic link.*nothing was mounted" \
+	"...naming it"
+check "...nothing made where it points" test -z "$(ls -A "$T/elsewhere-heal")"
+check "...nothing mounted" not_mounted "$T/dst"
+check "...and no holder started" within 20 eval '! pgrep -x dvol-writer >/dev/null'
+umount /run/dvol
 
 # --- through mount(8) ------------------------------------------------------------------------
 # The host has no NFS client: the test build of mount.dvol takes a folder of any filesystem
@@ -236,6 +218,14 @@ unset DVOL_TEST_WRITER_ANY_FS
 # --- nothing held yet ----------------------------------------------------------------------
 expect_rc 3 "status before any lease: exit 3" dvol-writer status "$T/b"
 check "...'no writer's lease was taken here yet' ($OUT)" grep -q "no writer's lease was taken" <<<"$OUT"
+for s in / //; do
+	expect_rc 3 "...the same through TARGET$s" dvol-writer status "$T/b$s" --json
+	check "...at the mount TARGET names ($OUT)" json_has ".target == \"$T/b\" and .record == \"none\"" "$OUT"
+done
+for s in / //; do
+	expect_rc 3 "status $s: exit 3, as before" dvol-writer status "$s" --json
+	check "...the root mount ($OUT)" json_has '.target == "/" and .state == "free"' "$OUT"
+done
 check "...and status made nothing in the volume" test ! -e "$V/.dvol"
 
 # --- the first holder ----------------------------------------------------------------------
@@ -266,6 +256,14 @@ check "...'held by' the host, its mount point and generation ($OUT)" \
 expect_rc 0 "status --json" dvol-writer status "$T/b" --json
 check "...state held, holder's pid and generation ($OUT)" \
 	json_has ".state == \"held\" and .record == \"valid\" and .holder.pid == $(pid_of A) and .holder.generation == 1 and .holder.this_host" "$OUT"
+# TARGET/ and TARGET// name TARGET, as for mount(8).
+for s in / //; do
+	expect_rc 0 "status through TARGET$s: held" dvol-writer status "$T/b$s"
+	check "...by the first holder ($OUT)" grep -q "held by $(uname -n), this host .*mount point $T/a.*generation 1" <<<"$OUT"
+	expect_rc 0 "...--json" dvol-writer status "$T/b$s" --json
+	check "...at the mount TARGET names, the holder's pid ($OUT)" \
+		json_has ".target == \"$T/b\" and .state == \"held\" and .holder.pid == $(pid_of A)" "$OUT"
+done
 
 # --- a second writer -----------------------------------------------------------------------
 hold B "$T/b" --on-conflict=ro
@@ -457,6 +455,101 @@ kill "$cpid"
 wait "$cpid" 2>/dev/null
 check "...the container gone: the lease is free within 3 s" within 30 free
 check "...and no dvol-writer is left" within 30 sh -c '! pgrep -x dvol-writer >/dev/null'
+
+# --- TARGET's spelling, and the mount behind it ------------------------------------------------
+# The holder names its mount as mountinfo spells it and fences it by its mount id: a link on
+# the way to TARGET, or another spelling of it, turns no other mount read-only.
+X=$T/x
+mkdir -p "$X/real/m" "$X/other/m"
+mount --bind "$V" "$X/real/m"
+mount --bind "$V" "$X/other/m"
+ln -s real "$X/link"
+id_real=$(findmnt -rn -o ID --mountpoint "$X/real/m")
+hold N "$X/link/m" --lease-time=6
+check "TARGET through a symbolic link (x/link -> x/real): held" within 50 reported N held
+check "...the record names the mount it leads to" test "$(field N held mount_point)" = "$X/real/m"
+expect_rc 0 "...status through the link: held" dvol-writer status "$X/link/m" --json
+check "...at that mount ($OUT)" \
+	json_has ".target == \"$X/real/m\" and .holder.pid == $(pid_of N)" "$OUT"
+ln -sfn other "$X/link"
+kill -KILL "$(pid_of N)"
+check "the link moved to another mount of the volume, then kill -9: the mount it led to is read-only within 3 s" \
+	within 30 read_only "$X/real/m"
+check "...that very mount (id $id_real)" \
+	test "$(findmnt -rn -o ID,VFS-OPTIONS --mountpoint "$X/real/m" | cut -d, -f1)" = "$id_real ro"
+check "...and the mount the link leads to now is left writable" writable "$X/other/m"
+check "...the lease is free" within 30 free
+
+# The mount replaced behind the same name: unmounted lazily while its holder is stopped,
+# and another folder bound there. The kernel gives the new mount the lowest free id, most
+# often the one just freed: that id alone does not tell the two apart.
+# replace_at MNT DIR: MNT unmounted lazily, DIR bound there instead (again, up to 5 times,
+# until the new mount has the old one's id); prints both ids.
+replace_at() {
+	local old new i
+	old=$(findmnt -rn -o ID --mountpoint "$1")
+	umount -l "$1"
+	for ((i = 1; ; i++)); do
+		sleep 0.2
+		mount --bind "$2" "$1"
+		new=$(findmnt -rn -o ID --mountpoint "$1")
+		[ "$new" = "$old" ] || [ "$i" = 5 ] && break
+		umount "$1"
+	done
+	echo "mount id $old, then $new"
+}
+mkdir -p "$X/s" "$X/s-new"
+mount --bind "$V" "$X/s"
+hold Q "$X/s" --lease-time=6
+check "a holder on x/s: held" within 50 reported Q held
+kill -STOP "$(pid_of Q)"
+replace_at "$X/s" "$X/s-new" | diag
+kill -KILL "$(pid_of Q)"
+check "x/s replaced while its holder was stopped, then kill -9: the watcher ends" \
+	within 50 sh -c '! pgrep -x dvol-writer >/dev/null'
+check "...the watcher's fence leaves the new mount alone (still writable)" writable "$X/s"
+check "...saying x/s is not the volume's mount any more" \
+	grep -q "no longer the volume's mount; nothing to fence" "$T/Q.err"
+check "...the lease is free" within 30 free
+umount "$X/s"
+mount --bind "$V" "$X/s"
+hold U "$X/s" --lease-time=6 -v
+check "a holder on x/s again: held" within 50 reported U held
+# Its first heartbeat: it watches the mount table by then.
+hb=$(jq -r .heartbeat "$V/.dvol/writer.lock")
+check "...its heartbeat moves on" within 30 sh -c "[ \"\$(jq -r .heartbeat '$V/.dvol/writer.lock')\" != '$hb' ]"
+kill -STOP "$(pid_of U)"
+replace_at "$X/s" "$X/s-new" | diag
+kill -CONT "$(pid_of U)"
+check "x/s replaced while its holder was stopped: the holder lets go within 3 s" \
+	within 30 gone "$(pid_of U)"
+kill -TERM "$(pid_of U)" 2>/dev/null && within 30 gone "$(pid_of U)"
+check "...with exit 0" test "$(exit_of "$(pid_of U)")" = 0
+check "...saying x/s was unmounted" grep -q "was unmounted; the writer's lease is released" "$T/U.err"
+check "...the holder's release leaves the new mount alone (still writable)" writable "$X/s"
+check "...the lease is free" within 30 free
+
+# //x/n and x/./n name x/n; x/nothing/../n, with no x/nothing, names nothing.
+mkdir -p "$X/n"
+mount --bind "$V" "$X/n"
+hold P "/$X/./n" --lease-time=6
+check "TARGET spelled //x/./n: held" within 50 reported P held
+check "...the record names x/n" test "$(field P held mount_point)" = "$X/n"
+for s in "/$X/n" "$X/./n" "$X/n/" "/$X/./n//"; do
+	expect_rc 0 "status through $s: held" dvol-writer status "$s" --json
+	check "...by that holder, at x/n" \
+		json_has ".target == \"$X/n\" and .holder.pid == $(pid_of P)" "$OUT"
+done
+kill -TERM "$(pid_of P)"
+check "...(stopped)" within 30 gone "$(pid_of P)"
+mkdir -p "$X/fresh" "$X/f"
+mount --bind "$X/fresh" "$X/f"
+expect_rc 2 "hold x/nothing/../f, no x/nothing: exit 2" timeout 20 dvol-writer hold "$X/nothing/../f"
+expect_msg "cannot open $X/nothing/\.\./f: No such file or directory" "...ENOENT, as the kernel says"
+expect_rc 3 "...nothing held at x/f" dvol-writer status "$X/f"
+check "...nothing made in the volume" test -z "$(ls -A "$X/fresh")"
+check "...its mount left writable" writable "$X/f"
+check "...and no holder left" within 30 sh -c '! pgrep -x dvol-writer >/dev/null'
 
 expect_rc 2 "fence on a folder that is not a mount point: exit 2" dvol-writer fence "$T/plain"
 expect_msg "is not a mount point" "...said so"

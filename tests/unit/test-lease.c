@@ -72,6 +72,58 @@ static void test_round_trip(void **state)
 			 0);
 }
 
+/* The record's keys in their orders: the file's, and a holder's as both status commands
+ * print it; pinned, since scripts and the golden outputs read them. */
+static void test_to_json(void **state)
+{
+	static const char file[] =
+	    "{\"format\":1,\"machine_id\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\","
+	    "\"boot_id\":\"4cb007a5-dba8-417d-a39b-a78b4f09e5f6\",\"hostname\":\"gpu-a\","
+	    "\"nfs_client\":\"Linux NFSv4.2 gpu-a\",\"mount_point\":\"/mnt/models\","
+	    "\"pid\":4242,\"since\":1764750000,\"heartbeat\":1764750015,\"generation\":7}";
+	static const char holder[] =
+	    "{\"hostname\":\"gpu-a\",\"machine_id\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\","
+	    "\"boot_id\":\"4cb007a5-dba8-417d-a39b-a78b4f09e5f6\","
+	    "\"nfs_client\":\"Linux NFSv4.2 gpu-a\",\"mount_point\":\"/mnt/models\","
+	    "\"pid\":4242,\"since\":1764750000,\"heartbeat\":1764750015,\"generation\":7}";
+	static const char aged[] =
+	    "{\"hostname\":\"gpu-a\",\"machine_id\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\","
+	    "\"boot_id\":\"4cb007a5-dba8-417d-a39b-a78b4f09e5f6\",\"mount_point\":\"/mnt/models\","
+	    "\"pid\":4242,\"since\":1764750000,\"heartbeat\":1764750015,\"heartbeat_age\":3,"
+	    "\"generation\":7}";
+	static char buf[DVOL_LEASE_RECORD_SIZE + 1];
+	struct dvol_lease_record b = rec_a, out;
+	uint64_t age = 3;
+	json_object *o = NULL;
+	const char *s;
+
+	assert_int_equal(dvol_lease_record_encode(&rec_a, buf, DVOL_LEASE_RECORD_SIZE), 0);
+	assert_memory_equal(buf, file, strlen(file));
+	assert_int_equal(buf[strlen(file)], ' ');
+
+	assert_int_equal(dvol_lease_record_to_json(&rec_a, DVOL_LEASE_JSON_FILE, NULL, &o), 0);
+	s = json_object_to_json_string_ext(o,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	assert_string_equal(s, file);
+	json_object_put(o);
+
+	assert_int_equal(dvol_lease_record_to_json(&rec_a, DVOL_LEASE_JSON_HOLDER, NULL, &o), 0);
+	s = json_object_to_json_string_ext(o,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	assert_string_equal(s, holder);
+	/* What status prints, dvol-volumes reads back. */
+	assert_int_equal(dvol_lease_record_from_json(o, &out), 0);
+	assert_record_equal(&out, &rec_a);
+	json_object_put(o);
+
+	b.nfs_client[0] = 0;
+	assert_int_equal(dvol_lease_record_to_json(&b, DVOL_LEASE_JSON_HOLDER, &age, &o), 0);
+	s = json_object_to_json_string_ext(o,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	assert_string_equal(s, aged);
+	json_object_put(o);
+}
+
 /* Nothing is written that could not be read back, nor what does not fit. */
 static void test_encode_refuses(void **state)
 {
@@ -554,6 +606,7 @@ int main(void)
 	    cmocka_unit_test(test_timing),	  cmocka_unit_test(test_after_beat),
 	    cmocka_unit_test(test_nfs_opts),	  cmocka_unit_test(test_mountstats),
 	    cmocka_unit_test(test_describe),	  cmocka_unit_test(test_on_conflict),
+	    cmocka_unit_test(test_to_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@
 
 #include "cleanup.h"
 #include "mountop.h"
+#include "tmpdir.h"
 
 /* "Is what is mounted there the same thing": one answer for binds, devices and NFS. */
 static void test_mount_same(void **state)
@@ -178,6 +179,64 @@ static void test_bind_src_facts(void **state)
 	}
 }
 
+/* A folder by any spelling mount(8) takes for it, trailing slashes too; never a symlink
+ * as the last component, with or without a slash after it. */
+static void test_open_dir(void **state)
+{
+	static const struct {
+		const char *path; /* "@" stands for the scratch folder */
+		const char *same; /* the folder it must open, or NULL */
+		int want;
+	} t[] = {
+	    {"@/m", "@/m", 0},
+	    {"@/m/", "@/m", 0},
+	    {"@/m//", "@/m", 0},
+	    {"@//m", "@/m", 0},
+	    {"@/./m/", "@/m", 0},
+	    {"@/link/m", "@/m/m", 0}, /* a symlink before the last component is followed */
+	    {"@/link/m/", "@/m/m", 0},
+	    {"/", "/", 0},
+	    {"//", "/", 0},
+	    {"///", "/", 0},
+	    {"@/link", NULL, -ELOOP},
+	    {"@/link/", NULL, -ELOOP},
+	    {"@/link//", NULL, -ELOOP},
+	    {"@/file", NULL, -ENOTDIR},
+	    {"@/file/", NULL, -ENOTDIR},
+	    {"@/none", NULL, -ENOENT},
+	    {"@/none/", NULL, -ENOENT},
+	    {"@/none/../m", NULL, -ENOENT},
+	    {"m/", NULL, -EINVAL},
+	    {"", NULL, -EINVAL},
+	};
+	_cleanup_free_ char *file = write_file("file", "");
+	char m[64], mm[72], link[64];
+
+	snprintf(m, sizeof(m), "%s/m", dir);
+	snprintf(mm, sizeof(mm), "%s/m/m", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(mkdir(m, 0755), 0);
+	assert_int_equal(mkdir(mm, 0755), 0);
+	assert_int_equal(symlink("m", link), 0);
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		_cleanup_free_ char *path = NULL, *same = NULL;
+		_cleanup_close_ int fd = -EBADF, want = -EBADF;
+
+		assert_true(asprintf(&path, "%s%s", t[i].path[0] == '@' ? dir : "",
+				     t[i].path + (t[i].path[0] == '@')) >= 0);
+		print_message("%s\n", path);
+		assert_int_equal(dvol_open_dir(path, &fd), t[i].want);
+		if (!t[i].same)
+			continue;
+		assert_true(asprintf(&same, "%s%s", t[i].same[0] == '@' ? dir : "",
+				     t[i].same + (t[i].same[0] == '@')) > 0);
+		want = open(same, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		assert_true(want >= 0);
+		assert_true(dvol_same_inode(fd, want));
+	}
+}
+
 /* Mounts of MOUNTPOINT in this namespace's mountinfo (the stacked ones too). */
 static int mounts_at(const char *mountpoint)
 {
@@ -291,8 +350,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mount_same),	  cmocka_unit_test(test_attr_from_flags),
 	    cmocka_unit_test(test_bind_src),	  cmocka_unit_test(test_bind_src_facts),
-	    cmocka_unit_test(test_mount_replace),
+	    cmocka_unit_test(test_mount_replace), cmocka_unit_test(test_open_dir),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

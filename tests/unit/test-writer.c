@@ -270,6 +270,31 @@ static void test_mount_writers(void **state)
 	unlink(path);
 }
 
+/* A mount that took the held one's id, at the same place: another root folder, or another
+ * unique id, is not it; a unique id that one side lacks (an older kernel) is not asked. */
+static void test_mount_same(void **state)
+{
+	static const struct {
+		struct dvol_writer_mount b;
+		bool same;
+	} t[] = {
+	    {{.id = 71, .unique_id = 9001, .dev = 40, .ino = 2}, true},
+	    {{.id = 72, .unique_id = 9001, .dev = 40, .ino = 2}, false},
+	    {{.id = 71, .unique_id = 9002, .dev = 40, .ino = 2}, false}, /* the same folder again */
+	    {{.id = 71, .unique_id = 9001, .dev = 40, .ino = 3}, false}, /* another folder */
+	    {{.id = 71, .unique_id = 9001, .dev = 41, .ino = 2}, false},
+	    {{.id = 71, .unique_id = 0, .dev = 40, .ino = 2}, true},
+	    {{.id = 71, .unique_id = 0, .dev = 40, .ino = 3}, false},
+	};
+	const struct dvol_writer_mount a = {.id = 71, .unique_id = 9001, .dev = 40, .ino = 2};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(dvol_writer_mount_same(&a, &t[i].b), t[i].same);
+		assert_int_equal(dvol_writer_mount_same(&t[i].b, &a), t[i].same);
+	}
+}
+
 /* A mount's root within the volume's folder: the folder itself or beneath it, never a
  * sibling that shares its prefix. */
 static void test_root_within(void **state)
@@ -294,6 +319,7 @@ int main(void)
 	    cmocka_unit_test(test_open_refuses),  cmocka_unit_test(test_record_io),
 	    cmocka_unit_test(test_lock),	  cmocka_unit_test(test_fdinfo_writes),
 	    cmocka_unit_test(test_mount_writers), cmocka_unit_test(test_root_within),
+	    cmocka_unit_test(test_mount_same),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
