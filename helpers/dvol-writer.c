@@ -868,6 +868,8 @@ static int keep(struct holder *h)
 	struct beat b = {.fd = h->fd, .rec = h->me};
 	uint64_t last_ok = dvol_now_ms(), next = last_ok + h->tm.heartbeat_ms, started = 0;
 	bool in_flight = false, lingering = false;
+	/* An unmount between "held" and the open of mountinfo sends no event: look once. */
+	bool look = true;
 	pthread_t thread;
 	pid_t pid = 0;
 	int p[2], r;
@@ -932,7 +934,8 @@ static int keep(struct holder *h)
 				linger();
 			return DVOL_EX_OK;
 		}
-		if (pfd[0].revents && !lingering) {
+		if ((pfd[0].revents || look) && !lingering) {
+			look = false;
 			r = dvol_writer_mount_present(&h->mnt, h->path);
 			if (r < 0)
 				log_warning_errno(r, "cannot read the mount table");
