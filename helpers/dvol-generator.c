@@ -443,7 +443,7 @@ static int generate_cache(const char *dir, const char *fstab, struct libmnt_tabl
 			cache_dir = TAKE_PTR(d);
 			cache_size = TAKE_PTR(size);
 		} else if (strcmp(d, cache_dir) != 0 ||
-			   (size ? !cache_size || strcmp(size, cache_size) : !!cache_size))
+			   (size ? !cache_size || strcmp(size, cache_size) != 0 : !!cache_size))
 			gen_log("%s: the dvol line for %s names another cache (%s%s%s) than the "
 				"line for %s (%s%s%s); a host has one: it uses the first\n",
 				fstab, target, d, size ? ", cache-size=" : "", size ? size : "",
