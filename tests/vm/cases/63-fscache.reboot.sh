@@ -47,7 +47,7 @@ sync && echo 3 >/proc/sys/vm/drop_caches
 s0=$(served)
 check "the file cached before the reboot reads whole" test "$(md5sum <"$M/big")" = "$want_md5"
 s1=$(served)
-diag "the server read $((s1 - s0)) bytes of $size"
+echo "the server read $((s1 - s0)) bytes of $size" | diag
 check "...from the cache: the server read less than 1% of it" test $((s1 - s0)) -lt $((size / 100))
 
 # --- the cache's volume filling up -----------------------------------------------------------
@@ -58,7 +58,7 @@ size_kb() { df -k --output=size "$C" | tail -1; }
 ballast=$(($(free_kb) - $(size_kb) * 8 / 100))
 check "a ballast file leaves the cache's volume 8% free" \
 	fallocate -l "${ballast}K" "$C/ballast"
-for i in 1 2 3 4; do yes "dvol fill $i" | head -c 256M >"$E/fill$i"; done
+for i in 1 2 3 4; do yes "dvol fill $i" 2>/dev/null | head -c 256M >"$E/fill$i"; done
 fill_ok=1
 for i in 1 2 3 4; do
 	sync && echo 3 >/proc/sys/vm/drop_caches
@@ -67,7 +67,7 @@ done
 check "1 GiB more than that room read through the cache: every read succeeded" test "$fill_ok" -eq 1
 sleep 5
 free_pct=$(($(free_kb) * 100 / $(size_kb)))
-diag "the cache's volume: ${free_pct}% free; $(grep -h 'Cache\(Ev\|n\)' /proc/fs/fscache/stats 2>/dev/null | tr '\n' ' ')"
+echo "the cache's volume: ${free_pct}% free; $(grep -h 'Cache\(Ev\|n\)' /proc/fs/fscache/stats 2>/dev/null | tr '\n' ' ')" | diag
 check "...the volume kept at least its stop limit free (${free_pct}% >= $((stop_pct - 1))%)" \
 	test "$free_pct" -ge $((stop_pct - 1))
 check "...and a file read then is whole" test "$(md5sum <"$M/fill1")" = "$(md5sum <"$E/fill1")"
