@@ -74,6 +74,15 @@ static int nfs_cache_prepare(struct plan *p)
 	if (mnt_optstr_get_option(n->mopts.rest, "fsc", NULL, NULL) != 0 &&
 	    mnt_optstr_append_option(&n->mopts.rest, "fsc", NULL) < 0)
 		return log_error_errno(-ENOMEM, "out of memory");
+	/* NFS shares a superblock with any earlier mount of the same server's filesystems,
+	 * the server's root included, and a superblock keeps its first mount's options: at
+	 * boot, a mount without fsc of another export of the same server, made a moment
+	 * before, left this one uncached (seen in the guest). A superblock of its own, unless
+	 * the user asked for sharecache. */
+	if (mnt_optstr_get_option(n->mopts.rest, "sharecache", NULL, NULL) != 0 &&
+	    mnt_optstr_get_option(n->mopts.rest, "nosharecache", NULL, NULL) != 0 &&
+	    mnt_optstr_append_option(&n->mopts.rest, "nosharecache", NULL) < 0)
+		return log_error_errno(-ENOMEM, "out of memory");
 	fd = open(DVOL_FSCACHE_PROC, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0)
 		l = read(fd, buf, sizeof(buf) - 1);
@@ -137,11 +146,12 @@ static void nfs_cache_check(const struct plan *p)
 			    "it the superblock of the mount on %s, of the same filesystem of that "
 			    "server, made without fsc (NFS shares one superblock per server "
 			    "filesystem, with the options of its first mount). Unmount that one "
-			    "or give it fsc too, or add nosharecache to this one",
+			    "or give it fsc too, or leave sharecache out of this one",
 			    arg_spec, p->target, other);
 	else
 		log_warning("WARNING: cache=local: %s on %s is read uncached: the kernel "
-			    "mounted it without fsc (an NFS client built without FS-Cache?)",
+			    "mounted it without fsc (an NFS client built without FS-Cache, or "
+			    "sharecache and an earlier mount of this server without fsc)",
 			    arg_spec, p->target);
 }
 

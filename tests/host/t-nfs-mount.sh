@@ -191,8 +191,8 @@ expect_rc 1 "mount-timeout=soon: usage" in_ns "$NS" mount -t dvol nfs://127.0.0.
 # This kernel has no FS-Cache (no /proc/fs/fscache): the mount goes on uncached, and says so.
 expect_rc 0 "cache=local: the plan mounts with fsc" \
 	in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o cache=local,vers=4.2,nconnect=2
-check "...fsc after the user's options, and cache= itself never reaches the kernel" \
-	sh -c "echo '$OUT' | grep -qF '\"vers=4.2,addr=127.0.0.1,port=20520,nconnect=2,fsc\"' && ! echo '$OUT' | grep 'mount(' | grep -q cache"
+check "...fsc and a superblock of its own after the user's options, and cache= itself never reaches the kernel" \
+	sh -c "echo '$OUT' | grep -qF '\"vers=4.2,addr=127.0.0.1,port=20520,nconnect=2,fsc,nosharecache\"' && ! echo '$OUT' | grep 'mount(' | grep -q 'cache='"
 if [ -e /proc/fs/fscache/caches ] && grep -q ' A ' /proc/fs/fscache/caches; then
 	skip "...no cache active: this host has one"
 else
@@ -201,7 +201,10 @@ else
 fi
 expect_rc 0 "cache=local with fsc given too: fsc once" \
 	in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o fsc,cache=local,vers=4.2
-check "...one fsc" sh -c "echo '$OUT' | grep -qF '\"vers=4.2,addr=127.0.0.1,port=20520,fsc\"'"
+check "...one fsc" sh -c "echo '$OUT' | grep -qF '\"vers=4.2,addr=127.0.0.1,port=20520,fsc,nosharecache\"'"
+expect_rc 0 "cache=local with sharecache given: no nosharecache added" \
+	in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o cache=local,sharecache,vers=4.2
+check "...sharecache as given, and fsc" sh -c "echo '$OUT' | grep -qF '\"vers=4.2,addr=127.0.0.1,port=20520,sharecache,fsc\"'"
 expect_rc 1 "cache=local with nofsc: usage" in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o cache=local,nofsc
 expect_msg "options 'cache=local' and 'nofsc' do not go together" "...naming both"
 expect_rc 1 "cache-size= without cache=local: usage" in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o cache-size=10G
@@ -210,7 +213,7 @@ expect_rc 1 "cache-dir=relative: usage" in_ns "$NS" mount -f -t dvol nfs://127.0
 expect_rc 1 "cache=local on a folder: usage, an NFS export's option" mount -f -t dvol "$T" "$M" -o cache=local
 expect_msg "option 'cache' does not apply to a folder" "...saying so"
 expect_rc 0 "cache=none: no fsc" in_ns "$NS" mount -f -t dvol nfs://127.0.0.1:20520/m "$M" -o cache=none,vers=4.2
-check "...and no cache row" sh -c "! echo '$OUT' | grep -q 'fsc' && ! echo '$OUT' | grep -q '^cache:'"
+check "...and no cache row" sh -c "! echo '$OUT' | grep -q 'fsc' && ! echo '$OUT' | grep -q 'sharecache' && ! echo '$OUT' | grep -q '^cache:'"
 
 # --- a name server that never answers: the name is resolved within probe-timeout= --------------
 check "a name server that never answers, in $NS" hung_resolver "$NS"

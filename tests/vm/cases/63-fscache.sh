@@ -9,7 +9,8 @@
 # (netem on lo for the NFS port's replies), and the server's own counter of bytes read
 # (/proc/net/rpc/nfsd, "io") tells what came from it:
 #   - no cache running: the mount works, uncached, and says so;
-#   - a mount that gets the superblock of a mount without fsc: said;
+#   - cache=local has a superblock of its own; with sharecache, one shared with a mount
+#     without fsc is said;
 #   - a file read twice: the second read comes from the cache (the server reads nothing
 #     more) and is the same data;
 #   - after a remount, the cache still serves;
@@ -94,10 +95,14 @@ umount "$M"
 # --- a superblock shared with a mount made without fsc --------------------------------------
 check "the root disk's export is mounted without fsc at /mnt/nfs-boot (the harness's fstab)" \
 	sh -c "o=\$(findmnt -rn -o OPTIONS --mountpoint /mnt/nfs-boot) && [ -n \"\$o\" ] && ! echo \"\$o\" | grep -qw fsc"
-expect_rc 0 "cache=local on the same server filesystem: mounted" \
-	mount -t dvol nfs://127.0.0.1/srv/nfs/export "$M" -o cache=local,vers=4.2
+expect_rc 0 "cache=local,sharecache on the same server filesystem: mounted" \
+	mount -t dvol nfs://127.0.0.1/srv/nfs/export "$M" -o cache=local,sharecache,vers=4.2
 expect_msg "WARNING: cache=local: nfs://127.0.0.1/srv/nfs/export on $M is read uncached: the kernel gave it the superblock of the mount on /mnt/nfs-boot" \
 	"...and says it is read uncached, naming the mount whose superblock it shares"
+umount "$M"
+expect_rc 0 "cache=local there without sharecache: a superblock of its own" \
+	mount -t dvol nfs://127.0.0.1/srv/nfs/export "$M" -o cache=local,vers=4.2
+check "...with fsc, beside /mnt/nfs-boot's without" sh -c "findmnt -rn -o OPTIONS --mountpoint '$M' | grep -qw fsc"
 umount "$M"
 
 # --- fstab: the cache on DVOLSER3, the NFS line after it -----------------------------------
