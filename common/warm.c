@@ -203,7 +203,8 @@ void dvol_warm_format_bytes(uint64_t bytes, char *buf, size_t size)
 
 void dvol_warm_format_rate(uint64_t bytes, double seconds, char *buf, size_t size)
 {
-	char b[32];
+	/* "18446744073709551615 B" at most: with "/s", the 32 bytes of a caller's buffer */
+	char b[24];
 
 	if (!(seconds > 0)) {
 		snprintf(buf, size, "-");
